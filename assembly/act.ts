@@ -1,0 +1,1 @@
+// act kernels: see assembly/index.ts for the ABI conventions.

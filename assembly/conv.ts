@@ -1,0 +1,1 @@
+// conv kernels: see assembly/index.ts for the ABI conventions.

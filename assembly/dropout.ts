@@ -1,0 +1,1 @@
+// dropout kernels: see assembly/index.ts for the ABI conventions.

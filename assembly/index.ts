@@ -1,0 +1,13 @@
+// The kernels module's ABI: every export, by family. Pointers are byte addresses (usize) into the one
+// imported memory; sizes are i32. Kernels never allocate: the TypeScript engine plans all memory above
+// heap_base() (each instance re-copies its data segments below it).
+export { heap_base } from './util';
+export * from './gemm';
+export * from './conv';
+export * from './pool';
+export * from './act';
+export * from './loss';
+export * from './norm';
+export * from './dropout';
+export * from './optim';
+export * from './reduce';

@@ -1,0 +1,1 @@
+// loss kernels: see assembly/index.ts for the ABI conventions.

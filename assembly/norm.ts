@@ -1,0 +1,1 @@
+// norm kernels: see assembly/index.ts for the ABI conventions.

@@ -1,0 +1,1 @@
+// optim kernels: see assembly/index.ts for the ABI conventions.

@@ -1,0 +1,1 @@
+// pool kernels: see assembly/index.ts for the ABI conventions.

@@ -1,0 +1,1 @@
+// reduce kernels: see assembly/index.ts for the ABI conventions.

@@ -1,0 +1,20 @@
+// Bundles the library with esbuild: ESM and CJS for Node, ESM for browsers (node:* imports stay external
+// and are reached only behind a Node check); then .d.ts files with tsc.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+
+const common = { entryPoints: ['src/index.ts'], bundle: true, target: 'es2022', sourcemap: true, logLevel: 'warning' };
+await build({ ...common, platform: 'node', format: 'esm', outfile: 'dist/esm/index.js', external: ['@tensorflow/*'] });
+await build({ ...common, platform: 'node', format: 'cjs', outfile: 'dist/cjs/index.cjs', external: ['@tensorflow/*'] });
+await build({ ...common, platform: 'browser', format: 'esm', outfile: 'dist/browser/rede.js', minify: true, external: ['node:*', '@tensorflow/*'] });
+const gz = gzipSync(readFileSync('dist/browser/rede.js')).length;
+console.log(`browser bundle dist/browser/rede.js: ${(gz / 1024).toFixed(1)} KiB gzipped (wasm inlined)`);
+mkdirSync('dist/types', { recursive: true });
+writeFileSync('dist/tsconfig.types.json', JSON.stringify({
+  extends: '../tsconfig.json',
+  compilerOptions: { noEmit: false, emitDeclarationOnly: true, declaration: true, outDir: 'types', rootDir: '../src' },
+  include: ['../src'],
+}));
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'dist/tsconfig.types.json'], { stdio: 'inherit' });
