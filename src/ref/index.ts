@@ -3,6 +3,14 @@
 import type { Kernels } from '../engine/generated/kernels';
 import { Heap } from './heap';
 import { gemmRef } from './gemm';
+import { convRef } from './conv';
+import { poolRef } from './pool';
+import { actRef } from './act';
+import { lossRef } from './loss';
+import { normRef } from './norm';
+import { dropoutRef } from './dropout';
+import { optimRef } from './optim';
+import { reduceRef } from './reduce';
 
 /** Where the arena starts when the reference kernels run alone (they have no static data). */
 const REF_HEAP_BASE = 1024;
@@ -12,5 +20,13 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
   return {
     heap_base: () => REF_HEAP_BASE,
     ...gemmRef(h),
+    ...convRef(h),
+    ...poolRef(h),
+    ...actRef(h),
+    ...lossRef(h),
+    ...normRef(h),
+    ...dropoutRef(h),
+    ...optimRef(h),
+    ...reduceRef(h),
   } satisfies Kernels;
 }

@@ -1,0 +1,2 @@
+// Checked act kernel calls over tensors.
+export {};

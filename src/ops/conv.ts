@@ -1,0 +1,2 @@
+// Checked conv kernel calls over tensors.
+export {};

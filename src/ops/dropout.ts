@@ -1,0 +1,2 @@
+// Checked dropout kernel calls over tensors.
+export {};

@@ -1,0 +1,2 @@
+// Checked loss kernel calls over tensors.
+export {};

@@ -1,0 +1,2 @@
+// Checked norm kernel calls over tensors.
+export {};

@@ -1,0 +1,2 @@
+// Checked optim kernel calls over tensors.
+export {};

@@ -1,0 +1,2 @@
+// Checked pool kernel calls over tensors.
+export {};

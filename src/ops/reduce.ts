@@ -1,0 +1,2 @@
+// Checked reduce kernel calls over tensors.
+export {};
