@@ -11,3 +11,4 @@ export * from './norm';
 export * from './dropout';
 export * from './optim';
 export * from './reduce';
+export * from './tensor';

@@ -1,1 +1,150 @@
-// optim kernels: see assembly/index.ts for the ABI conventions.
+// Optimizer updates over one flat range of n parameters: p (params), g (gradients, read only) and the
+// optimizer's state slots, all [n] f32. PyTorch's formulations (torch.optim), stated at each kernel.
+// Regularisation folds into the gradient before the update, per range (the caller splits a range where
+// the per-layer coefficients change):  ĝ = g + l2·p + l1·sign(p)   (sign(0) = 0, as Keras' L1).
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  else return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** sign(p) per lane: -1, 0 or +1 (0 at ±0; NaN gives 0). */
+@inline function sign4(p: v128): v128 {
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  const pos = v128.and(f32x4.gt(p, zero), one);
+  const neg = v128.and(f32x4.lt(p, zero), one);
+  return f32x4.sub(pos, neg);
+}
+
+@inline function sign1(p: f32): f32 {
+  return p > 0 ? <f32>1 : p < 0 ? <f32>-1 : <f32>0;
+}
+
+/** ĝ = g + l2·p + l1·sign(p), four lanes. */
+@inline function regularized4(g: v128, p: v128, l1: v128, l2: v128): v128 {
+  return madd(l1, sign4(p), madd(l2, p, g));
+}
+
+@inline function regularized1(g: f32, p: f32, l1: f32, l2: f32): f32 {
+  return g + l2 * p + l1 * sign1(p);
+}
+
+/**
+ * SGD with momentum (torch.optim.SGD, dampening 0):
+ *   v = μ·v + ĝ;  p -= lr·(ĝ + μ·v) with Nesterov, p -= lr·v without.
+ * momentum = 0: p -= lr·ĝ and v is not touched (may be 0).
+ */
+export function sgd_f32(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, nesterov: i32, l1: f32, l2: f32): void {
+  const lrv = f32x4.splat(-lr), mu = f32x4.splat(momentum), l1v = f32x4.splat(l1), l2v = f32x4.splat(l2);
+  let i = 0;
+  if (momentum == 0) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const pv = v128.load(p + o);
+      v128.store(p + o, madd(lrv, regularized4(v128.load(g + o), pv, l1v, l2v), pv));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      const pv = load<f32>(p + o);
+      store<f32>(p + o, pv - lr * regularized1(load<f32>(g + o), pv, l1, l2));
+    }
+    return;
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const pv = v128.load(p + o);
+    const gv = regularized4(v128.load(g + o), pv, l1v, l2v);
+    const vv = madd(mu, v128.load(v + o), gv);
+    v128.store(v + o, vv);
+    const step = nesterov ? madd(mu, vv, gv) : vv;
+    v128.store(p + o, madd(lrv, step, pv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const pv = load<f32>(p + o);
+    const gv = regularized1(load<f32>(g + o), pv, l1, l2);
+    const vv = momentum * load<f32>(v + o) + gv;
+    store<f32>(v + o, vv);
+    store<f32>(p + o, pv - lr * (nesterov ? gv + momentum * vv : vv));
+  }
+}
+
+/**
+ * RMSprop (torch.optim.RMSprop, not centered):
+ *   sq = α·sq + (1-α)·ĝ²;  u = ĝ / (sqrt(sq) + eps)
+ *   momentum > 0: buf = μ·buf + u; p -= lr·buf.   momentum = 0: p -= lr·u and buf is not touched (may be 0).
+ * (tf.train.rmsprop puts eps inside the sqrt and lr inside the momentum buffer: see the tests.)
+ */
+export function rmsprop_f32(p: usize, g: usize, sq: usize, buf: usize, n: i32,
+  lr: f32, alpha: f32, eps: f32, momentum: f32, l1: f32, l2: f32): void {
+  const lrv = f32x4.splat(-lr), av = f32x4.splat(alpha), bv = f32x4.splat(<f32>1 - alpha);
+  const ev = f32x4.splat(eps), mu = f32x4.splat(momentum), l1v = f32x4.splat(l1), l2v = f32x4.splat(l2);
+  const useMomentum = momentum != 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const pv = v128.load(p + o);
+    const gv = regularized4(v128.load(g + o), pv, l1v, l2v);
+    const s = madd(bv, f32x4.mul(gv, gv), f32x4.mul(av, v128.load(sq + o)));
+    v128.store(sq + o, s);
+    let u = f32x4.div(gv, f32x4.add(f32x4.sqrt(s), ev));
+    if (useMomentum) {
+      u = madd(mu, v128.load(buf + o), u);
+      v128.store(buf + o, u);
+    }
+    v128.store(p + o, madd(lrv, u, pv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const pv = load<f32>(p + o);
+    const gv = regularized1(load<f32>(g + o), pv, l1, l2);
+    const s = alpha * load<f32>(sq + o) + (<f32>1 - alpha) * gv * gv;
+    store<f32>(sq + o, s);
+    let u = gv / (Mathf.sqrt(s) + eps);
+    if (useMomentum) {
+      u = momentum * load<f32>(buf + o) + u;
+      store<f32>(buf + o, u);
+    }
+    store<f32>(p + o, pv - lr * u);
+  }
+}
+
+/**
+ * Adam / AdamW (torch.optim.Adam, torch.optim.AdamW), step t ≥ 1 with bc1 = 1 - β1^t, bc2 = 1 - β2^t
+ * (the caller computes them in f64):
+ *   p -= lr·wd·p                         (AdamW's decoupled weight decay; wd = 0 for Adam)
+ *   m = β1·m + (1-β1)·ĝ;  v = β2·v + (1-β2)·ĝ²
+ *   p -= lr · (m / bc1) / (sqrt(v / bc2) + eps)
+ * Coupled L2 (torch Adam's weight_decay) is l2 in ĝ.
+ */
+export function adam_f32(p: usize, g: usize, m: usize, v: usize, n: i32,
+  lr: f32, beta1: f32, beta2: f32, eps: f32, bc1: f32, bc2: f32, wd: f32, l1: f32, l2: f32): void {
+  const decay: f32 = <f32>1 - lr * wd;
+  const stepScale: f32 = -lr / bc1, inv2: f32 = <f32>1 / bc2;
+  const dv = f32x4.splat(decay), sv = f32x4.splat(stepScale), i2 = f32x4.splat(inv2);
+  const b1 = f32x4.splat(beta1), c1 = f32x4.splat(<f32>1 - beta1);
+  const b2 = f32x4.splat(beta2), c2 = f32x4.splat(<f32>1 - beta2);
+  const ev = f32x4.splat(eps), l1v = f32x4.splat(l1), l2v = f32x4.splat(l2);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const p0 = v128.load(p + o);
+    const gv = regularized4(v128.load(g + o), p0, l1v, l2v);
+    const mv = madd(c1, gv, f32x4.mul(b1, v128.load(m + o)));
+    const vv = madd(c2, f32x4.mul(gv, gv), f32x4.mul(b2, v128.load(v + o)));
+    v128.store(m + o, mv);
+    v128.store(v + o, vv);
+    const denom = f32x4.add(f32x4.sqrt(f32x4.mul(vv, i2)), ev);
+    v128.store(p + o, madd(sv, f32x4.div(mv, denom), f32x4.mul(p0, dv)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const p0 = load<f32>(p + o);
+    const gv = regularized1(load<f32>(g + o), p0, l1, l2);
+    const mv = beta1 * load<f32>(m + o) + (<f32>1 - beta1) * gv;
+    const vv = beta2 * load<f32>(v + o) + (<f32>1 - beta2) * gv * gv;
+    store<f32>(m + o, mv);
+    store<f32>(v + o, vv);
+    store<f32>(p + o, p0 * decay + stepScale * (mv / (Mathf.sqrt(vv * inv2) + eps)));
+  }
+}

@@ -3,7 +3,7 @@
 //   src/engine/generated/kernels.ts    the Kernels interface, read off asc's .d.ts (never written by hand)
 //   src/engine/generated/wasm-bytes.ts the four binaries, base64, so one bundle works in Node and browsers
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, statSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, statSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +23,15 @@ const variants = [
   { name: 'relaxed-simd-shared', flags: ['--enable', 'relaxed-simd', '--sharedMemory', '--enable', 'threads'] },
 ];
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
+// `export *` silently lets one family's export shadow another's of the same name: refuse that here.
+const owners = new Map();
+for (const f of readdirSync(join(root, 'assembly')).filter((f) => f.endsWith('.ts'))) {
+  for (const [, name] of readFileSync(join(root, 'assembly', f), 'utf8').matchAll(/^export function (\w+)/gm)) {
+    if (owners.has(name)) throw new Error(`build-wasm: '${name}' is exported by both assembly/${owners.get(name)} and assembly/${f}; rename one`);
+    owners.set(name, f);
+  }
+}
+
 // Compile into a private folder, then rename into place: concurrent builds never see half-written files.
 const tmp = mkdtempSync(join(out, '.tmp-'));
 const bytes = {};

@@ -11,6 +11,7 @@ import { normRef } from './norm';
 import { dropoutRef } from './dropout';
 import { optimRef } from './optim';
 import { reduceRef } from './reduce';
+import { tensorRef } from './tensor';
 
 /** Where the arena starts when the reference kernels run alone (they have no static data). */
 const REF_HEAP_BASE = 1024;
@@ -28,5 +29,6 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...dropoutRef(h),
     ...optimRef(h),
     ...reduceRef(h),
+    ...tensorRef(h),
   } satisfies Kernels;
 }

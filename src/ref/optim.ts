@@ -1,4 +1,42 @@
-// Reference optim kernels, same signatures as assembly/optim.ts.
+// Reference optimizer updates, same signatures as assembly/optim.ts (PyTorch's formulations), in f64.
 import type { Heap } from './heap';
 
-export const optimRef = (_h: Heap) => ({});
+/** ĝ = g + l2·p + l1·sign(p), sign(0) = 0. */
+const regularized = (g: number, p: number, l1: number, l2: number): number => g + l2 * p + l1 * Math.sign(p);
+
+export const optimRef = (h: Heap) => ({
+  sgd_f32(p: number, g: number, v: number, n: number, lr: number, momentum: number, nesterov: number, l1: number, l2: number): void {
+    const f = h.f32, P = p >> 2, G = g >> 2, V = v >> 2;
+    for (let i = 0; i < n; i++) {
+      const gi = regularized(f[G + i], f[P + i], l1, l2);
+      if (momentum === 0) { f[P + i] -= lr * gi; continue; }
+      const vi = momentum * f[V + i] + gi;
+      f[V + i] = vi;
+      f[P + i] -= lr * (nesterov ? gi + momentum * vi : vi);
+    }
+  },
+  rmsprop_f32(p: number, g: number, sq: number, buf: number, n: number,
+    lr: number, alpha: number, eps: number, momentum: number, l1: number, l2: number): void {
+    const f = h.f32, P = p >> 2, G = g >> 2, Q = sq >> 2, B = buf >> 2;
+    for (let i = 0; i < n; i++) {
+      const gi = regularized(f[G + i], f[P + i], l1, l2);
+      const s = alpha * f[Q + i] + (1 - alpha) * gi * gi;
+      f[Q + i] = s;
+      let u = gi / (Math.sqrt(s) + eps);
+      if (momentum !== 0) { u = momentum * f[B + i] + u; f[B + i] = u; }
+      f[P + i] -= lr * u;
+    }
+  },
+  adam_f32(p: number, g: number, m: number, v: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number, wd: number, l1: number, l2: number): void {
+    const f = h.f32, P = p >> 2, G = g >> 2, M = m >> 2, V = v >> 2;
+    for (let i = 0; i < n; i++) {
+      const p0 = f[P + i];
+      const gi = regularized(f[G + i], p0, l1, l2);
+      const mi = beta1 * f[M + i] + (1 - beta1) * gi;
+      const vi = beta2 * f[V + i] + (1 - beta2) * gi * gi;
+      f[M + i] = mi; f[V + i] = vi;
+      f[P + i] = p0 * (1 - lr * wd) - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
+    }
+  },
+});

@@ -1,0 +1,96 @@
+// The layer contract. A layer knows its per-example input and output shapes, declares its parameters and
+// the buffers it needs, and runs forward/backward as direct kernel calls on planned addresses (one hop).
+// Shapes here are per example (no batch dimension): [h, w, c] for images, [features] for vectors.
+import type { Engine } from '../engine/engine';
+import type { Kernels } from '../engine/generated/kernels';
+import { RedeError, shapeStr } from '../engine/errors';
+
+export type Shape = readonly number[];
+
+export type Init = 'glorot_uniform' | 'glorot_normal' | 'he_uniform' | 'he_normal' | 'zeros' | 'ones';
+
+/** A trainable parameter: lives in the flat parameter buffer, with a gradient and optimizer state. */
+export interface ParamDecl {
+  name: string;
+  shape: Shape;
+  init: Init;
+  fanIn: number;
+  fanOut: number;
+  /** Whether L1/L2 regularization applies (weights yes, biases and BN scales no). */
+  regularize: boolean;
+}
+
+/** Non-trainable saved state (batch norm running statistics). */
+export interface StateDecl { name: string; floats: number; init: 0 | 1 }
+
+/** A per-batch buffer a layer keeps between forward and backward (argmax, saved statistics...). */
+export interface BufferDecl { name: string; bytes: number }
+
+/** What a step needs beyond addresses: the batch actually present and the seeds for stochastic layers. */
+export interface Step {
+  e: Engine;
+  k: Kernels;
+  /** Examples in this (micro-)batch: at most the planned capacity. */
+  batch: number;
+  training: boolean;
+  seed: number;
+  /** Optimizer step: with seed and the global example index it fixes dropout masks. */
+  step: number;
+  /** Global index of this micro-batch's first example within the mini-batch. */
+  exampleOffset: number;
+  /** Shared transient scratch: every layer may use all of it during its own call. */
+  scratch: number;
+  /** Parameter gradients: add into them (a later micro-batch) or overwrite (the first). */
+  accumulate: boolean;
+}
+
+export abstract class Layer {
+  params: ParamDecl[] = [];
+  state: StateDecl[] = [];
+  /** Addresses, set by the model after planning: parameters, their gradients, state, buffers. */
+  p: Record<string, number> = {};
+  g: Record<string, number> = {};
+  s: Record<string, number> = {};
+  buf: Record<string, number> = {};
+  /** L1/L2 coefficients applied to this layer's `regularize` parameters. */
+  l1 = 0;
+  l2 = 0;
+
+  constructor(
+    readonly type: string,
+    readonly name: string,
+    readonly inShapes: readonly Shape[],
+    readonly outShape: Shape,
+  ) {}
+
+  /** Buffers kept from forward to backward, for `batch` examples. */
+  buffers(_batch: number): BufferDecl[] { return []; }
+  /** Transient scratch bytes needed during one call, for `batch` examples (asks the kernels' size functions). */
+  scratchBytes(_e: Engine, _batch: number): number { return 0; }
+  /** Multiply-adds ×2 per example, forward. */
+  flops(): number { return 0; }
+  /** Called once addresses are known (pack weights, write descriptors). */
+  bind(_e: Engine, _capacity: number): void {}
+
+  /** y = f(x): x[i] are the input activations' addresses, y the output's. */
+  abstract forward(s: Step, x: readonly number[], y: number): void;
+  /**
+   * Given dy, writes (overwrites) dx[i] for each input whose address is non-zero, and writes or (with
+   * s.accumulate) adds parameter gradients. May overwrite dy (it is this layer's own buffer).
+   */
+  abstract backward(s: Step, x: readonly number[], y: number, dy: number, dx: readonly number[]): void;
+  /** The JSON config this layer was built from (round-trips through buildLayer). */
+  abstract config(): Record<string, unknown>;
+}
+
+export const numelOf = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+
+export function expectRank(layer: string, shape: Shape, ranks: number[], what = 'input'): void {
+  if (!ranks.includes(shape.length)) {
+    throw new RedeError(`${layer}: ${what} must have rank ${ranks.join(' or ')} per example (e.g. [h, w, c] or [features]), got ${shapeStr(shape)}`);
+  }
+}
+
+export function expectInputs(layer: string, inShapes: readonly Shape[], n: number): void {
+  if (inShapes.length !== n) throw new RedeError(`${layer}: expects ${n} input${n === 1 ? '' : 's'}, got ${inShapes.length}`);
+}

@@ -1,0 +1,70 @@
+// BatchNorm over the last axis (channels): statistics over every other axis of the batch (n·h·w rows).
+// Training uses batch statistics and updates the running ones (PyTorch's convention: momentum 0.1,
+// unbiased running variance); inference uses the running ones. With micro-shards (parallel training) each
+// shard normalizes with its own statistics, like PyTorch DDP without SyncBN.
+// LRN (AlexNet) normalizes across channels: y = x / (bias + alpha·Σ_window x²)^beta, TensorFlow's semantics.
+import type { Engine } from '../engine/engine';
+import { RedeError } from '../engine/errors';
+import { Layer, expectInputs, numelOf, type BufferDecl, type Shape, type Step } from './layer';
+
+export class BatchNorm extends Layer {
+  readonly c: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  constructor(readonly cfg: { name: string; momentum?: number; epsilon?: number }, inShapes: readonly Shape[]) {
+    const where = `batchnorm '${cfg.name}'`;
+    expectInputs(where, inShapes, 1);
+    super('batchnorm', cfg.name, inShapes, inShapes[0]);
+    this.c = inShapes[0][inShapes[0].length - 1];
+    this.momentum = cfg.momentum ?? 0.1;
+    this.epsilon = cfg.epsilon ?? 1e-5;
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new RedeError(`${where}: momentum must be in [0, 1], got ${cfg.momentum}`);
+    if (!(this.epsilon > 0)) throw new RedeError(`${where}: epsilon must be > 0, got ${cfg.epsilon}`);
+    const c = this.c;
+    this.params.push({ name: 'gamma', shape: [c], init: 'ones', fanIn: c, fanOut: c, regularize: false });
+    this.params.push({ name: 'beta', shape: [c], init: 'zeros', fanIn: c, fanOut: c, regularize: false });
+    this.state.push({ name: 'running_mean', floats: c, init: 0 }, { name: 'running_var', floats: c, init: 1 });
+  }
+  private rows(batch: number): number { return batch * numelOf(this.outShape) / this.c; }
+  override flops(): number { return 4 * numelOf(this.outShape); }
+  override buffers(): BufferDecl[] { return [{ name: 'mean', bytes: 4 * this.c }, { name: 'invstd', bytes: 4 * this.c }]; }
+  override scratchBytes(e: Engine): number { return e.k.batchnorm_scratch_bytes(this.c); }
+  forward(s: Step, [x]: readonly number[], y: number): void {
+    const rows = this.rows(s.batch);
+    if (s.training) {
+      s.k.batchnorm_train_forward_f32(x, y, rows, this.c, this.p.gamma, this.p.beta, this.epsilon, this.momentum,
+        this.buf.mean, this.buf.invstd, this.s.running_mean, this.s.running_var, s.scratch);
+    } else {
+      s.k.batchnorm_infer_forward_f32(x, y, rows, this.c, this.p.gamma, this.p.beta, this.epsilon, this.s.running_mean, this.s.running_var, s.scratch);
+    }
+  }
+  backward(s: Step, [x]: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
+    // The kernel always writes dx; without a consumer for it, dy (ours to overwrite) takes it.
+    s.k.batchnorm_backward_f32(x, dy, dx || dy, this.rows(s.batch), this.c, this.p.gamma, this.buf.mean, this.buf.invstd,
+      this.g.gamma, this.g.beta, s.accumulate ? 1 : 0, s.scratch);
+  }
+  config(): Record<string, unknown> { return { type: 'batchnorm', ...this.cfg }; }
+}
+
+export class LRN extends Layer {
+  readonly radius: number; readonly bias: number; readonly alpha: number; readonly beta: number;
+  constructor(readonly cfg: { name: string; radius?: number; bias?: number; alpha?: number; beta?: number }, inShapes: readonly Shape[]) {
+    const where = `lrn '${cfg.name}'`;
+    expectInputs(where, inShapes, 1);
+    super('lrn', cfg.name, inShapes, inShapes[0]);
+    // AlexNet's values (k = 2, n = 5 → radius 2, α = 1e-4, β = 0.75) as defaults.
+    this.radius = cfg.radius ?? 2; this.bias = cfg.bias ?? 2; this.alpha = cfg.alpha ?? 1e-4; this.beta = cfg.beta ?? 0.75;
+    if (!Number.isInteger(this.radius) || this.radius < 0) throw new RedeError(`${where}: radius must be a non-negative integer, got ${cfg.radius}`);
+  }
+  private get c(): number { return this.outShape[this.outShape.length - 1]; }
+  override flops(): number { return (2 * this.radius + 3) * numelOf(this.outShape); }
+  override scratchBytes(e: Engine): number { return e.k.lrn_scratch_bytes(this.c); }
+  forward(s: Step, [x]: readonly number[], y: number): void {
+    s.k.lrn_forward_f32(x, y, s.batch * numelOf(this.outShape) / this.c, this.c, this.radius, this.bias, this.alpha, this.beta);
+  }
+  backward(s: Step, [x]: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
+    if (!dx) return;
+    s.k.lrn_backward_f32(x, dy, dx, s.batch * numelOf(this.outShape) / this.c, this.c, this.radius, this.bias, this.alpha, this.beta, s.scratch);
+  }
+  config(): Record<string, unknown> { return { type: 'lrn', ...this.cfg }; }
+}

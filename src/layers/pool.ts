@@ -1,0 +1,69 @@
+// Pooling over NHWC. Max pool keeps an argmax per output (i32) so backward is a scatter; average pool
+// follows TensorFlow ('same' averages over the valid cells only).
+//   x [b, h, w, c] → y [b, oh, ow, c];   global: x [b, h, w, c] → y [b, c]
+import type { ConvGeom } from '../ops/conv';
+import { windowGeom } from './conv2d';
+import { Layer, expectInputs, expectRank, numelOf, type BufferDecl, type Shape, type Step } from './layer';
+
+export interface PoolConfig { name: string; pool: number | [number, number]; stride?: number | [number, number]; padding?: 'same' | 'valid' }
+
+abstract class Pool2D extends Layer {
+  readonly geo: ConvGeom;
+  constructor(type: 'maxpool2d' | 'avgpool2d', readonly cfg: PoolConfig, inShapes: readonly Shape[]) {
+    const where = `${type} '${cfg.name}'`;
+    expectInputs(where, inShapes, 1);
+    const [kh, kw] = typeof cfg.pool === 'number' ? [cfg.pool, cfg.pool] : cfg.pool ?? [];
+    // Keras: the stride defaults to the window.
+    const geo = windowGeom(where, inShapes[0], { cout: inShapes[0][2], kh, kw, stride: cfg.stride ?? [kh, kw], padding: cfg.padding ?? 'valid' });
+    super(type, cfg.name, inShapes, [geo.oh, geo.ow, geo.cin]);
+    this.geo = geo;
+  }
+  override flops(): number { const g = this.geo; return g.oh * g.ow * g.cin * g.kh * g.kw; }
+  config(): Record<string, unknown> { return { type: this.type, ...this.cfg }; }
+}
+
+export class MaxPool2D extends Pool2D {
+  constructor(cfg: PoolConfig, inShapes: readonly Shape[]) { super('maxpool2d', cfg, inShapes); }
+  override buffers(batch: number): BufferDecl[] { return [{ name: 'argmax', bytes: 4 * batch * numelOf(this.outShape) }]; }
+  forward(s: Step, [x]: readonly number[], y: number): void {
+    const g = this.geo;
+    s.k.maxpool2d_forward_f32(s.batch, g.h, g.w, g.cin, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.oh, g.ow, x, y, this.buf.argmax);
+  }
+  backward(s: Step, _x: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
+    if (!dx) return;
+    s.k.maxpool2d_backward_f32(s.batch * numelOf(this.inShapes[0]), s.batch * numelOf(this.outShape), this.buf.argmax, dy, dx, 0);
+  }
+}
+
+export class AvgPool2D extends Pool2D {
+  constructor(cfg: PoolConfig, inShapes: readonly Shape[]) { super('avgpool2d', cfg, inShapes); }
+  forward(s: Step, [x]: readonly number[], y: number): void {
+    const g = this.geo;
+    s.k.avgpool2d_forward_f32(s.batch, g.h, g.w, g.cin, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.oh, g.ow, x, y);
+  }
+  backward(s: Step, _x: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
+    if (!dx) return;
+    const g = this.geo;
+    s.k.avgpool2d_backward_f32(s.batch, g.h, g.w, g.cin, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.oh, g.ow, dy, dx, 0);
+  }
+}
+
+export class GlobalAvgPool2D extends Layer {
+  constructor(readonly cfg: { name: string }, inShapes: readonly Shape[]) {
+    const where = `globalavgpool2d '${cfg.name}'`;
+    expectInputs(where, inShapes, 1);
+    expectRank(where, inShapes[0], [3]);
+    super('globalavgpool2d', cfg.name, inShapes, [inShapes[0][2]]);
+  }
+  override flops(): number { return numelOf(this.inShapes[0]); }
+  forward(s: Step, [x]: readonly number[], y: number): void {
+    const [h, w, c] = this.inShapes[0];
+    s.k.global_avgpool_forward_f32(s.batch, h * w, c, x, y);
+  }
+  backward(s: Step, _x: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
+    if (!dx) return;
+    const [h, w, c] = this.inShapes[0];
+    s.k.global_avgpool_backward_f32(s.batch, h * w, c, dy, dx, 0);
+  }
+  config(): Record<string, unknown> { return { type: 'globalavgpool2d', ...this.cfg }; }
+}

@@ -1,0 +1,44 @@
+// rede's model definition format (Caffe's idea: a model is configuration, not code). A model is a list of
+// layer configs; each layer reads the previous layer's output unless it names its `inputs` (a DAG: residual
+// Add, inception Concat). The whole thing is plain JSON: printable, savable, diffable.
+import type { Shape } from '../layers/layer';
+
+export type Padding = 'same' | 'valid' | number | [number, number, number, number];
+export type Activation = 'linear' | 'relu' | 'leaky_relu' | 'elu' | 'sigmoid' | 'tanh' | 'softmax';
+
+interface Common {
+  /** Unique name; defaults to `${type}_${index}`. */
+  name?: string;
+  /** Names of the layers (or 'input') this one reads; defaults to the previous layer. */
+  inputs?: string[];
+}
+interface Regularized { l1?: number; l2?: number }
+
+export type LayerConfig = Common & (
+  | ({ type: 'conv2d'; filters: number; kernel: number | [number, number]; stride?: number | [number, number];
+      padding?: Padding; dilation?: number | [number, number]; groups?: number; useBias?: boolean;
+      activation?: 'linear' | 'relu'; init?: string } & Regularized)
+  | ({ type: 'dense'; units: number; useBias?: boolean; activation?: 'linear' | 'relu'; init?: string } & Regularized)
+  | { type: 'maxpool2d' | 'avgpool2d'; pool: number | [number, number]; stride?: number | [number, number]; padding?: 'same' | 'valid' }
+  | { type: 'globalavgpool2d' }
+  | { type: 'batchnorm'; momentum?: number; epsilon?: number }
+  | { type: 'lrn'; radius?: number; bias?: number; alpha?: number; beta?: number }
+  | { type: 'dropout'; rate: number }
+  | { type: 'flatten' }
+  | { type: 'reshape'; shape: number[] }
+  | { type: 'relu' | 'sigmoid' | 'tanh' | 'softmax' }
+  | { type: 'leaky_relu' | 'elu'; alpha?: number }
+  | { type: 'add' }
+  | { type: 'concat' }
+);
+
+export type LayerType = LayerConfig['type'];
+
+export interface ModelConfig {
+  name?: string;
+  /** Per-example input shape: [h, w, c] (NHWC) or [features]. */
+  input: Shape;
+  layers: LayerConfig[];
+  /** The output layer's name; defaults to the last layer. */
+  output?: string;
+}

@@ -1,0 +1,55 @@
+// Config → a topologically ordered list of nodes with resolved names, inputs and shapes.
+import { RedeError, shapeStr } from '../engine/errors';
+import type { Layer, Shape } from '../layers/layer';
+import { buildLayer } from '../layers/index';
+import type { LayerConfig, ModelConfig } from './config';
+
+export interface Node {
+  layer: Layer;
+  /** Indices into Graph.nodes of this node's inputs; -1 is the model input. */
+  inputs: number[];
+  /** Indices of the nodes that read this node's output. */
+  consumers: number[];
+}
+
+export interface Graph {
+  input: Shape;
+  nodes: Node[];
+  /** Which nodes read the model input. */
+  inputConsumers: number[];
+  output: number;
+}
+
+export function buildGraph(config: ModelConfig): Graph {
+  const where = `model${config.name ? ` '${config.name}'` : ''}`;
+  if (!Array.isArray(config.input) || config.input.length === 0 || !config.input.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new RedeError(`${where}: input must be a per-example shape of positive integers, e.g. [28, 28, 1], got ${JSON.stringify(config.input)}`);
+  }
+  if (!Array.isArray(config.layers) || config.layers.length === 0) throw new RedeError(`${where}: layers must be a non-empty list`);
+  const index = new Map<string, number>([['input', -1]]);
+  const nodes: Node[] = [];
+  const inputConsumers: number[] = [];
+  config.layers.forEach((cfg: LayerConfig, i) => {
+    const name = cfg.name ?? `${cfg.type}_${i}`;
+    if (index.has(name)) throw new RedeError(`${where}: layer name '${name}' is used twice`);
+    const inputNames = cfg.inputs ?? [i === 0 ? 'input' : nodes[i - 1].layer.name];
+    const inputs = inputNames.map((n) => {
+      const at = index.get(n);
+      if (at === undefined) throw new RedeError(`${where}: layer '${name}' reads '${n}', which is not an earlier layer (layers must be listed in order)`);
+      return at;
+    });
+    const inShapes = inputs.map((at) => (at < 0 ? config.input : nodes[at].layer.outShape));
+    const layer = buildLayer({ ...cfg, name }, inShapes);
+    for (const at of inputs) (at < 0 ? inputConsumers : nodes[at].consumers).push(i);
+    nodes.push({ layer, inputs, consumers: [] });
+    index.set(name, i);
+  });
+  const output = config.output === undefined ? nodes.length - 1 : index.get(config.output);
+  if (output === undefined || output < 0) throw new RedeError(`${where}: output '${config.output}' is not a layer`);
+  for (let i = 0; i < nodes.length; i++) {
+    if (i !== output && nodes[i].consumers.length === 0) {
+      throw new RedeError(`${where}: layer '${nodes[i].layer.name}' ${shapeStr(nodes[i].layer.outShape)} is not used by any other layer nor the output`);
+    }
+  }
+  return { input: config.input, nodes, inputConsumers, output };
+}

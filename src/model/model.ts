@@ -1,0 +1,330 @@
+// A model: a graph of layers over planned memory. Parameters, gradients and state are laid out once when
+// the model is made (one flat trainable buffer, so optimizers and the all-reduce are single kernel calls);
+// activations and scratch once per batch capacity. Nothing is allocated in a step; nothing is disposed.
+import { Engine } from '../engine/engine';
+import { RedeError, shapeStr } from '../engine/errors';
+import { MemoryPlan, alignUp, type Part, PARTS } from '../engine/plan';
+import { numelOf, type Layer, type Shape, type Step } from '../layers/layer';
+import type { ModelConfig } from './config';
+import { buildGraph, type Graph } from './graph';
+import { initParam } from './init';
+import { Trainer, predict, type CompileOptions, type FitOptions, type History } from '../train/trainer';
+import type { Dataset } from '../data/dataset';
+import type { Labels } from '../train/source';
+import type { Logs } from '../train/callbacks';
+import { saveModel, loadModel, decodeModel, encodeModel } from './persist';
+import { summaryText } from './summary';
+
+export interface ParamEntry {
+  layer: Layer;
+  name: string;
+  shape: Shape;
+  /** Offset in floats from the start of the flat parameter buffer (and of the gradient buffer). */
+  offset: number;
+  n: number;
+  regularize: boolean;
+}
+
+export interface ModelOptions {
+  engine?: Engine;
+  /** Fixes initialization (and, in fit, shuffling, dropout and augmentation). Default 0. */
+  seed?: number;
+  /** Gradient slices (one per worker / micro-shard group). Default 1. */
+  gradSlices?: number;
+}
+
+const FLOAT_ALIGN = 16; // 64 bytes
+
+export class Model {
+  readonly graph: Graph;
+  readonly layers: Layer[];
+  readonly entries: ParamEntry[] = [];
+  /** Trainable floats (with alignment padding) in the flat buffer. */
+  readonly paramFloats: number;
+  readonly stateFloats: number;
+  /** Addresses: the flat parameters, gradient slice 0, state. */
+  readonly params: number;
+  readonly grads: number;
+  readonly state: number;
+  readonly gradSlices: number;
+  readonly memoryParts: Record<Part, number> = { parameters: 0, gradients: 0, optimizer: 0, activations: 0, scratch: 0 };
+
+  capacity = 0;
+  /** Per node: output activation and its gradient; the model input and its gradient. */
+  act: number[] = [];
+  dact: number[] = [];
+  inputAct = 0;
+  inputGrad = 0;
+  scratch = 0;
+  labels = 0;
+  targets = 0;
+  probs = 0;
+  losses = 0;
+  /** Per node, per input: where its backward writes dx (0: not needed). */
+  private dxAddr: number[][] = [];
+  /** Per node with several consumers: the private dx buffers summed into dact before its backward. */
+  private fanIn: Map<number, number[]> = new Map();
+  private inputFanIn: number[] = [];
+  private activationsTop = -1;
+
+  private constructor(readonly config: ModelConfig, readonly e: Engine, readonly seed: number, gradSlices: number) {
+    this.graph = buildGraph(config);
+    this.layers = this.graph.nodes.map((n) => n.layer);
+    this.gradSlices = gradSlices;
+    let off = 0, stateOff = 0;
+    for (const layer of this.layers) {
+      for (const p of layer.params) {
+        const n = numelOf(p.shape);
+        this.entries.push({ layer, name: p.name, shape: p.shape, offset: off, n, regularize: p.regularize });
+        off += alignUp(n, FLOAT_ALIGN);
+      }
+      for (const s of layer.state) stateOff += alignUp(s.floats, FLOAT_ALIGN);
+    }
+    this.paramFloats = off;
+    this.stateFloats = stateOff;
+    const plan = new MemoryPlan();
+    plan.f32('params', this.paramFloats, 'parameters');
+    plan.f32('state', this.stateFloats, 'parameters');
+    plan.f32('grads', this.paramFloats * gradSlices, 'gradients');
+    const l = e.allocate(plan, `model parameters (${this.paramFloats} floats)`);
+    this.params = l.ptr.params; this.state = l.ptr.state; this.grads = l.ptr.grads;
+    this.memoryParts.parameters = l.partBytes.parameters;
+    this.memoryParts.gradients = l.partBytes.gradients;
+    this.bindGrads(0);
+    stateOff = 0;
+    for (const layer of this.layers) {
+      for (const s of layer.state) {
+        layer.s[s.name] = this.state + stateOff * 4;
+        e.f32.fill(s.init, (layer.s[s.name] >> 2), (layer.s[s.name] >> 2) + s.floats);
+        stateOff += alignUp(s.floats, FLOAT_ALIGN);
+      }
+    }
+    for (const en of this.entries) en.layer.p[en.name] = this.params + en.offset * 4;
+    this.initialize(seed);
+  }
+
+  static async create(config: ModelConfig, opts: ModelOptions = {}): Promise<Model> {
+    const e = opts.engine ?? (await Engine.create());
+    return new Model(config, e, opts.seed ?? 0, opts.gradSlices ?? 1);
+  }
+
+  /** Seeded initialization of every parameter: same seed, same weights, whatever the engine. */
+  initialize(seed: number): void {
+    const f = this.e.f32;
+    this.entries.forEach((en, i) => {
+      const decl = en.layer.params.find((p) => p.name === en.name)!;
+      initParam(f.subarray((this.params >> 2) + en.offset, (this.params >> 2) + en.offset + en.n), decl, seed, i);
+    });
+  }
+
+  /** Points every layer's gradient addresses at slice `slice` of the gradient buffer. */
+  bindGrads(slice: number): void {
+    const base = this.grads + slice * this.paramFloats * 4;
+    for (const en of this.entries) en.layer.g[en.name] = base + en.offset * 4;
+  }
+
+  get inputShape(): Shape { return this.graph.input; }
+  get outputShape(): Shape { return this.layers[this.graph.output].outShape; }
+  get outputAct(): number { return this.act[this.graph.output]; }
+  get outputGrad(): number { return this.dact[this.graph.output]; }
+  /** Trainable parameter count (without alignment padding). */
+  get paramCount(): number { return this.entries.reduce((s, en) => s + en.n, 0); }
+
+  /**
+   * Plans activations and scratch for up to `capacity` examples per call, plus any extra regions the
+   * trainer needs (labels, loss scratch, optimizer state), in one allocation. Re-planning for a larger
+   * capacity releases the old activations when they are on top of the arena.
+   */
+  plan(capacity: number, extra?: (p: MemoryPlan) => void): Record<string, number> {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RedeError(`model: batch capacity must be a positive integer, got ${capacity}`);
+    if (this.activationsTop === this.e.mark() && this.actBase >= 0) this.e.release(this.actBase);
+    const p = new MemoryPlan();
+    const nIn = numelOf(this.graph.input) * capacity;
+    p.f32('input', nIn, 'activations');
+    p.f32('dinput', nIn, 'activations');
+    let scratch = 0;
+    this.graph.nodes.forEach((node, i) => {
+      const L = node.layer, n = numelOf(L.outShape) * capacity;
+      p.f32(`act:${i}`, n, 'activations');
+      p.f32(`dact:${i}`, n, 'activations');
+      for (const b of L.buffers(capacity)) p.bytes(`buf:${i}:${b.name}`, b.bytes, 'activations');
+      scratch = Math.max(scratch, L.scratchBytes(this.e, capacity));
+      // A node read by several layers gets one private dx buffer per reader, summed before its backward.
+      if (node.consumers.length > 1) node.consumers.forEach((c) => p.f32(`fan:${i}:${c}`, n, 'activations'));
+    });
+    if (this.graph.inputConsumers.length > 1) this.graph.inputConsumers.forEach((c) => p.f32(`fan:-1:${c}`, nIn, 'activations'));
+    p.bytes('scratch', scratch, 'scratch');
+    // The loss's regions: labels (i32) or targets, softmax probabilities, per-example losses.
+    const outN = numelOf(this.outputShape) * capacity;
+    p.bytes('labels', 4 * capacity, 'activations');
+    p.f32('targets', outN, 'activations');
+    p.f32('probs', outN, 'activations');
+    p.f32('losses', capacity, 'activations');
+    extra?.(p);
+    this.actBase = this.e.mark();
+    const l = this.e.allocate(p, `activations for batch ${capacity}`);
+    this.activationsTop = this.e.mark();
+    this.memoryParts.activations = l.partBytes.activations;
+    this.memoryParts.scratch = l.partBytes.scratch;
+    this.capacity = capacity;
+    this.inputAct = l.ptr.input; this.inputGrad = l.ptr.dinput; this.scratch = l.ptr.scratch;
+    this.labels = l.ptr.labels; this.targets = l.ptr.targets; this.probs = l.ptr.probs; this.losses = l.ptr.losses;
+    this.act = this.graph.nodes.map((_, i) => l.ptr[`act:${i}`]);
+    this.dact = this.graph.nodes.map((_, i) => l.ptr[`dact:${i}`]);
+    this.fanIn.clear();
+    this.graph.nodes.forEach((node, i) => {
+      for (const b of node.layer.buffers(capacity)) node.layer.buf[b.name] = l.ptr[`buf:${i}:${b.name}`];
+      if (node.consumers.length > 1) this.fanIn.set(i, node.consumers.map((c) => l.ptr[`fan:${i}:${c}`]));
+    });
+    this.inputFanIn = this.graph.inputConsumers.length > 1 ? this.graph.inputConsumers.map((c) => l.ptr[`fan:-1:${c}`]) : [];
+    this.dxAddr = this.graph.nodes.map((node, i) => node.inputs.map((src) => {
+      const consumers = src < 0 ? this.graph.inputConsumers : this.graph.nodes[src].consumers;
+      if (consumers.length > 1) return l.ptr[`fan:${src}:${i}`];
+      return src < 0 ? this.inputGrad : this.dact[src];
+    }));
+    for (const L of this.layers) L.bind(this.e, capacity);
+    return l.ptr;
+  }
+  private actBase = -1;
+
+  /** Makes sure activations are planned for `batch` examples. */
+  ensureCapacity(batch: number): void {
+    if (batch > this.capacity) this.plan(batch);
+  }
+
+  /** Forward over the planned addresses; the input must already be at `inputAct`. */
+  forwardStep(s: Step): void {
+    const { nodes } = this.graph;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
+      node.layer.forward(s, node.inputs.map((src) => (src < 0 ? this.inputAct : this.act[src])), this.act[i]);
+    }
+  }
+
+  /**
+   * Backward from `dact[output]` (already written, e.g. by the loss). Parameter gradients go to the bound
+   * gradient slice (overwritten unless s.accumulate). With `inputGrad`, dL/dinput lands at `inputGrad`.
+   */
+  backwardStep(s: Step, inputGrad = false, from = this.graph.nodes.length - 1): void {
+    const { nodes } = this.graph;
+    const n = s.batch;
+    for (let i = from; i >= 0; i--) {
+      const node = nodes[i];
+      const fan = this.fanIn.get(i);
+      if (fan) this.sumInto(this.dact[i], fan, numelOf(node.layer.outShape) * n);
+      const dx = node.inputs.map((src, j) => (src < 0 && !inputGrad ? 0 : this.dxAddr[i][j]));
+      node.layer.backward(s, node.inputs.map((src) => (src < 0 ? this.inputAct : this.act[src])), this.act[i], this.dact[i], dx);
+    }
+    if (inputGrad && this.inputFanIn.length) this.sumInto(this.inputGrad, this.inputFanIn, numelOf(this.graph.input) * n);
+  }
+
+  /** Where dL/d(input of node i, input j) is written: the trainer writes dlogits here when it skips a softmax. */
+  dxOf(i: number, j = 0): number { return this.dxAddr[i][j]; }
+
+  private sumInto(dst: number, srcs: number[], n: number): void {
+    const k = this.e.k;
+    k.add_f32(srcs[0], srcs[1], dst, n);
+    for (let j = 2; j < srcs.length; j++) k.add_acc_f32(srcs[j], dst, n);
+  }
+
+  /** A Step for `batch` examples on this model's scratch. */
+  step(batch: number, training: boolean, stepNo = 0, accumulate = false, exampleOffset = 0): Step {
+    return { e: this.e, k: this.e.k, batch, training, seed: this.seed, step: stepNo, exampleOffset, scratch: this.scratch, accumulate };
+  }
+
+  /** Checks a user batch: its length must be a whole number of examples of the input shape. */
+  batchOf(x: Float32Array, what = 'input'): number {
+    const per = numelOf(this.graph.input);
+    if (x.length === 0 || x.length % per !== 0) {
+      throw new RedeError(`model: ${what} has ${x.length} values, not a whole number of examples of shape ${shapeStr(this.graph.input)} (${per} values each)`);
+    }
+    return x.length / per;
+  }
+
+  /**
+   * Forward on a batch (inference unless `training`); returns a copy of the output [batch, ...outputShape].
+   * Keeps activations for a following backward().
+   */
+  forward(x: Float32Array, opts: { training?: boolean; step?: number } = {}): Float32Array {
+    const b = this.batchOf(x);
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RedeError(`model: input value ${i} (example ${Math.floor(i / numelOf(this.graph.input))}) is ${x[i]}`);
+    this.ensureCapacity(b);
+    this.e.write(this.inputAct, x);
+    this.lastBatch = b;
+    this.forwardStep(this.step(b, opts.training ?? false, opts.step ?? 0));
+    return this.e.read(this.outputAct, b * numelOf(this.outputShape));
+  }
+  private lastBatch = 0;
+
+  /**
+   * Backward after forward(): dy is dL/doutput [batch, ...outputShape]. Adds (accumulate) or writes parameter
+   * gradients into gradient slice 0 and returns dL/dinput — so custom losses and chained models (a GAN's
+   * generator through its discriminator) work from TypeScript.
+   */
+  backward(dy: Float32Array, opts: { accumulate?: boolean; step?: number } = {}): Float32Array {
+    const b = this.lastBatch;
+    const n = b * numelOf(this.outputShape);
+    if (b === 0) throw new RedeError('model: backward() needs a forward() first');
+    if (dy.length !== n) throw new RedeError(`model: backward() got ${dy.length} values, expected ${n} = batch ${b} × ${shapeStr(this.outputShape)}`);
+    this.e.write(this.outputGrad, dy);
+    this.backwardStep(this.step(b, true, opts.step ?? 0, opts.accumulate ?? false), true);
+    return this.e.read(this.inputGrad, b * numelOf(this.graph.input));
+  }
+
+  /** Zeroes gradient slice 0 (before accumulating backward() calls). */
+  zeroGrads(): void { this.e.k.fill_f32(this.grads, this.paramFloats, 0); }
+
+  /** A parameter's values (copy) or gradient (copy), by layer and parameter name. */
+  getWeights(layerName: string, param: string): Float32Array {
+    const en = this.entry(layerName, param);
+    return this.e.read(this.params + en.offset * 4, en.n);
+  }
+  setWeights(layerName: string, param: string, values: ArrayLike<number>): void {
+    const en = this.entry(layerName, param);
+    if (values.length !== en.n) throw new RedeError(`model: ${layerName}.${param} has ${en.n} values ${shapeStr(en.shape)}, got ${values.length}`);
+    this.e.write(this.params + en.offset * 4, values);
+  }
+  getGrad(layerName: string, param: string, slice = 0): Float32Array {
+    const en = this.entry(layerName, param);
+    return this.e.read(this.grads + (slice * this.paramFloats + en.offset) * 4, en.n);
+  }
+  private entry(layerName: string, param: string): ParamEntry {
+    const en = this.entries.find((x) => x.layer.name === layerName && x.name === param);
+    if (!en) throw new RedeError(`model: no parameter '${param}' in layer '${layerName}' (have: ${this.entries.map((x) => `${x.layer.name}.${x.name}`).join(', ')})`);
+    return en;
+  }
+
+  // ---- Keras-shaped API -------------------------------------------------------------------------
+  trainer: (Trainer & { options: CompileOptions }) | null = null;
+
+  /** Chooses optimizer, loss and metrics; allocates (zeroed) optimizer state. */
+  compile(o: CompileOptions): this {
+    this.trainer = Object.assign(new Trainer(this, o), { options: o });
+    return this;
+  }
+  private compiled(what: string): Trainer {
+    if (!this.trainer) throw new RedeError(`model: ${what}() needs compile({optimizer, loss}) first`);
+    return this.trainer;
+  }
+  fit(x: Dataset | Float32Array, y?: Labels | FitOptions, o: FitOptions = {}): Promise<History> {
+    if (!(y instanceof Int32Array || y instanceof Float32Array) && y !== undefined) return this.compiled('fit').fit(x, undefined, y);
+    return this.compiled('fit').fit(x, y, o);
+  }
+  evaluate(x: Dataset | Float32Array, y?: Labels, o: { batchSize?: number } = {}): Logs {
+    return this.compiled('evaluate').evaluate(x, y, o.batchSize);
+  }
+  /** Outputs for every example of x: [n, ...outputShape]. */
+  predict(x: Float32Array, o: { batchSize?: number } = {}): Float32Array { return predict(this, x, o.batchSize); }
+  summary(): string { return summaryText(this); }
+  save(path: string): Promise<void> { return saveModel(this, path); }
+  toBytes(): Uint8Array { return encodeModel(this); }
+  static load(path: string, opts: ModelOptions = {}): Promise<Model> { return loadModel(path, Model.create, opts); }
+  static fromBytes(bytes: Uint8Array, opts: ModelOptions = {}): Promise<Model> { return decodeModel(bytes, Model.create, opts); }
+
+  /** Bytes of the planned arena by part. */
+  memory(): Record<Part | 'total', number> {
+    const out = { ...this.memoryParts, total: 0 };
+    for (const p of PARTS) out.total += out[p];
+    return out;
+  }
+}

@@ -1,0 +1,29 @@
+// summary(): layer, output shape, parameters and FLOPs per layer, with totals — as Keras prints it.
+import { numelOf } from '../layers/layer';
+import type { Model } from './model';
+
+export interface SummaryRow { name: string; type: string; output: number[]; params: number; flops: number }
+
+export function summaryRows(m: Model): SummaryRow[] {
+  return m.layers.map((L) => ({
+    name: L.name, type: L.type, output: [...L.outShape],
+    params: L.params.reduce((s, p) => s + numelOf(p.shape), 0),
+    flops: L.flops(),
+  }));
+}
+
+export function summaryText(m: Model): string {
+  const rows = summaryRows(m);
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const table = [['Layer (type)', 'Output shape', 'Params', 'FLOPs'],
+    ...rows.map((r) => [`${r.name} (${r.type})`, `[${r.output.join(', ')}]`, fmt(r.params), fmt(r.flops)])];
+  const w = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((s, c) => (c === 0 || c === 1 ? s.padEnd(w[c]) : s.padStart(w[c]))).join('   ');
+  const total = rows.reduce((s, r) => s + r.params, 0), flops = rows.reduce((s, r) => s + r.flops, 0);
+  const sep = '-'.repeat(line(table[0]).length);
+  return [
+    `Model: ${m.config.name ?? 'model'}   input [${m.inputShape.join(', ')}]`, sep, line(table[0]), sep,
+    ...table.slice(1).map(line), sep,
+    `Total params: ${fmt(total)}   FLOPs per example (forward): ${fmt(flops)}`,
+  ].join('\n');
+}

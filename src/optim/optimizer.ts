@@ -1,0 +1,83 @@
+// Optimizers over the model's flat parameter buffer. State (velocity, moments) is laid out like the
+// parameters, slot after slot, so entry i's state sits at the same offset in each slot. One kernel call per
+// parameter tensor, because L1/L2 coefficients are per layer.
+import { RedeError } from '../engine/errors';
+import type { Kernels } from '../engine/generated/kernels';
+import type { ParamEntry } from '../model/model';
+
+export type OptimizerConfig =
+  | { type: 'sgd'; lr?: number; momentum?: number; nesterov?: boolean }
+  | { type: 'rmsprop'; lr?: number; alpha?: number; eps?: number; momentum?: number }
+  | { type: 'adam' | 'adamw'; lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
+
+export interface OptimizerCommon {
+  /** Clip the global gradient norm to this (before the update). */
+  clipNorm?: number;
+}
+
+export type OptimizerSpec = (OptimizerConfig & OptimizerCommon) | OptimizerConfig['type'];
+
+const DEFAULT_LR = { sgd: 0.01, rmsprop: 0.001, adam: 0.001, adamw: 0.001 } as const;
+
+export class Optimizer {
+  readonly cfg: OptimizerConfig & OptimizerCommon;
+  /** Floats of state per parameter float. */
+  readonly slots: number;
+  /** Steps taken (Adam's bias correction uses it; saved with checkpoints). */
+  t = 0;
+
+  constructor(spec: OptimizerSpec) {
+    const cfg = typeof spec === 'string' ? { type: spec } as OptimizerConfig : spec;
+    if (!['sgd', 'rmsprop', 'adam', 'adamw'].includes(cfg.type)) {
+      throw new RedeError(`optimizer: unknown type '${(cfg as { type: string }).type}' (expected sgd, rmsprop, adam or adamw)`);
+    }
+    const lr = cfg.lr ?? DEFAULT_LR[cfg.type];
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new RedeError(`optimizer ${cfg.type}: lr must be a positive number, got ${lr}`);
+    this.cfg = { ...cfg, lr };
+    this.slots = cfg.type === 'sgd' ? ((cfg.momentum ?? 0) > 0 ? 1 : 0)
+      : cfg.type === 'rmsprop' ? ((cfg.momentum ?? 0) > 0 ? 2 : 1) : 2;
+  }
+
+  get lr(): number { return this.cfg.lr!; }
+
+  /**
+   * One update of every parameter with learning rate `lr`, from gradients at `grads` (same layout as
+   * `params`), state at `state` (slots × paramFloats).
+   */
+  apply(k: Kernels, entries: readonly ParamEntry[], params: number, grads: number, state: number, paramFloats: number, lr: number): void {
+    this.t++;
+    const c = this.cfg, slot = paramFloats * 4;
+    const bc1 = c.type === 'adam' || c.type === 'adamw' ? 1 - (c.beta1 ?? 0.9) ** this.t : 1;
+    const bc2 = c.type === 'adam' || c.type === 'adamw' ? 1 - (c.beta2 ?? 0.999) ** this.t : 1;
+    for (const en of entries) {
+      const off = en.offset * 4, p = params + off, g = grads + off, s0 = state + off;
+      const l1 = en.regularize ? en.layer.l1 : 0, l2 = en.regularize ? en.layer.l2 : 0;
+      switch (c.type) {
+        case 'sgd':
+          k.sgd_f32(p, g, s0, en.n, lr, c.momentum ?? 0, c.nesterov ? 1 : 0, l1, l2);
+          break;
+        case 'rmsprop':
+          k.rmsprop_f32(p, g, s0, s0 + slot, en.n, lr, c.alpha ?? 0.99, c.eps ?? 1e-8, c.momentum ?? 0, l1, l2);
+          break;
+        case 'adam':
+        case 'adamw':
+          k.adam_f32(p, g, s0, s0 + slot, en.n, lr, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.eps ?? 1e-8, bc1, bc2,
+            c.type === 'adamw' ? (c.weightDecay ?? 0.01) : 0, l1, l2);
+          break;
+      }
+    }
+  }
+
+  /** Scales gradients so that their global L2 norm is at most clipNorm; returns the norm before clipping. */
+  clip(k: Kernels, entries: readonly ParamEntry[], grads: number): number {
+    let ss = 0;
+    for (const en of entries) ss += k.sum_squares_f32(grads + en.offset * 4, en.n);
+    const norm = Math.sqrt(ss), max = this.cfg.clipNorm;
+    if (max !== undefined && norm > max) {
+      for (const en of entries) k.scale_inplace_f32(grads + en.offset * 4, en.n, max / norm);
+    }
+    return norm;
+  }
+
+  config(): OptimizerConfig & OptimizerCommon { return { ...this.cfg }; }
+}

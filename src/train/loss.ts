@@ -1,0 +1,78 @@
+// Losses: each writes the mean loss of a batch and dL/doutput (already divided by the batch size) with
+// one or two fused kernel calls. Cross-entropy takes logits; a model that ends in a softmax layer is
+// trained through that layer's input (see fit), which is both faster and numerically stable.
+import { RedeError } from '../engine/errors';
+import type { Kernels } from '../engine/generated/kernels';
+
+export type LossType = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mse';
+export type LossSpec = LossType | { type: LossType; labelSmoothing?: number };
+
+export class Loss {
+  readonly type: LossType;
+  readonly labelSmoothing: number;
+  constructor(spec: LossSpec) {
+    const s = typeof spec === 'string' ? { type: spec } : spec;
+    if (!['sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse'].includes(s.type)) {
+      throw new RedeError(`loss: unknown type '${s.type}' (expected sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy or mse)`);
+    }
+    this.type = s.type;
+    this.labelSmoothing = s.labelSmoothing ?? 0;
+    if (!(this.labelSmoothing >= 0 && this.labelSmoothing < 1)) throw new RedeError(`loss: labelSmoothing must be in [0, 1), got ${this.labelSmoothing}`);
+  }
+
+  /** Sparse integer labels (one class per example) rather than f32 targets. */
+  get sparse(): boolean { return this.type === 'sparse_categorical_crossentropy'; }
+  get softmax(): boolean { return this.type === 'sparse_categorical_crossentropy' || this.type === 'categorical_crossentropy'; }
+
+  /**
+   * Mean loss over `rows` examples of `cols` outputs at `out`; writes dL/dout at `dout` when non-zero.
+   * `labels` (i32, sparse) or `targets` (f32 rows × cols); `probs` and `losses` are scratch of rows×cols and rows.
+   */
+  run(k: Kernels, rows: number, cols: number, out: number, labels: number, targets: number, probs: number, losses: number, dout: number): number {
+    const scale = 1 / rows;
+    switch (this.type) {
+      case 'sparse_categorical_crossentropy': {
+        if (this.labelSmoothing > 0) {
+          // Smoothed targets from the labels, then the dense form.
+          this.smooth(k, rows, cols, labels, targets);
+          return this.dense(k, rows, cols, out, targets, probs, losses, dout, scale);
+        }
+        const L = k.softmax_xent_sparse_forward_f32(rows, cols, out, labels, probs, losses);
+        if (dout) k.softmax_xent_sparse_backward_f32(rows, cols, probs, labels, scale, dout);
+        return L;
+      }
+      case 'categorical_crossentropy':
+        if (this.labelSmoothing > 0) throw new RedeError('loss categorical_crossentropy: pass smoothed targets yourself or use sparse labels with labelSmoothing');
+        return this.dense(k, rows, cols, out, targets, probs, losses, dout, scale);
+      case 'binary_crossentropy': {
+        const L = k.bce_logits_forward_f32(rows * cols, out, targets, losses);
+        if (dout) k.bce_logits_backward_f32(rows * cols, out, targets, scale / cols, dout);
+        return L;
+      }
+      case 'mse': {
+        const L = k.mse_forward_f32(rows * cols, out, targets, losses);
+        if (dout) k.mse_backward_f32(rows * cols, out, targets, scale / cols, dout);
+        return L;
+      }
+    }
+  }
+
+  private dense(k: Kernels, rows: number, cols: number, out: number, targets: number, probs: number, losses: number, dout: number, scale: number): number {
+    const L = k.softmax_xent_forward_f32(rows, cols, out, targets, probs, losses);
+    if (dout) k.softmax_xent_backward_f32(rows, cols, probs, targets, scale, dout);
+    return L;
+  }
+
+  private smooth(k: Kernels, rows: number, cols: number, labels: number, targets: number): void {
+    // (1 − ε)·onehot + ε/classes, written in TypeScript: rows × cols floats per batch is small.
+    void k;
+    const eps = this.labelSmoothing;
+    this.smoothInto(rows, cols, labels, targets, eps);
+  }
+  /** Set by the trainer: the engine's current views (labels are i32, targets f32). */
+  smoothInto: (rows: number, cols: number, labels: number, targets: number, eps: number) => void = () => {
+    throw new RedeError('loss: label smoothing needs the trainer to bind memory');
+  };
+
+  config(): LossSpec { return this.labelSmoothing ? { type: this.type, labelSmoothing: this.labelSmoothing } : this.type; }
+}
