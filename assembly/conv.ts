@@ -1,1 +1,553 @@
-// conv kernels: see assembly/index.ts for the ABI conventions.
+// Convolution, ggml style: forward is im2col + one GEMM, backward-data is a GEMM + col2im, backward-filter is
+// a GEMM of im2colᵀ with dy. All the SIMD effort then lives in gemm_f32; the copies here are SIMD runs of
+// contiguous channels. Two paths skip im2col: 1×1 stride-1 unpadded convolution (x already is the col
+// matrix) and depthwise convolution (groups == cin > 1), which is direct, SIMD over channels.
+//
+// Shapes (NHWC activations, HWIO weights); G = groups, cinG = cin/G, coutG = cout/G, P = n·oh·ow output
+// pixels, K = kh·kw·cinG:
+//   x, dx   [n, h, w, cin]            y, dy   [n, oh, ow, cout]
+//   w, dw   [kh, kw, cinG, cout]      bias    [cout]
+//   col     [G, P, K]: col[g, p, (ky·kw + kx)·cinG + c] = x[b, oy·sh − padTop + ky·dh, ox·sw − padLeft + kx·dw,
+//           g·cinG + c] for p = (b·oh + oy)·ow + ox, and 0 where that falls outside the image (padding).
+// Per group g, with w_g = columns [g·coutG, (g+1)·coutG) of w viewed as a [K, cout] matrix:
+//   y_g = col_g · w_g          dcol_g = dy_g · w_gᵀ, dx = col2im(dcol)          dw_g (+)= col_gᵀ · dy_g
+// Depthwise (G == cin): output channel j = c·mult + q reads input channel c = j / mult, mult = cout / cin
+// (TensorFlow's depthwiseConv2d with filter [kh, kw, cin, mult] has exactly this memory layout).
+//
+// Geometry travels as a pointer to an i32 descriptor rather than as arguments: every kernel here needs the
+// same 17 numbers, and 17 positional arguments in several signatures (tfjs's mistake) invite a swapped
+// stride and padding that no type checker sees. The order is fixed here, once, and written by exactly one
+// TypeScript function (writeConvDesc in src/ops/conv.ts); a layer writes its descriptor once at plan time.
+//   desc[0..16] = n, h, w, cin, oh, ow, cout, kh, kw, strideH, strideW, padTop, padLeft, dilationH,
+//                 dilationW, groups, tileRows
+// padBottom/padRight are implied by oh/ow. tileRows is the number of output pixels handled per GEMM call
+// (0: chosen here, see tileRows below); it only bounds scratch and never changes results.
+//
+// The full col matrix can be huge (3×3, batch 8, 56×56×64: 58 MB), so the GEMM paths work over tiles of
+// tileRows output pixels with a bounded scratch: [gemm scratch | col tile (tileRows × K f32)].
+import { gemm_f32, gemm_scratch_bytes } from './gemm';
+
+const D_N = 0, D_H = 1, D_W = 2, D_CIN = 3, D_OH = 4, D_OW = 5, D_COUT = 6, D_KH = 7, D_KW = 8;
+const D_SH = 9, D_SW = 10, D_PT = 11, D_PL = 12, D_DH = 13, D_DW = 14, D_G = 15, D_TILE = 16;
+
+/**
+ * Default col tile: 2 MiB (910 rows at K = 576). Each tile GEMM repacks w_g, so bigger tiles amortize that;
+ * measured with a packed 6×8 GEMM on 3×3 56×56×64→64 batch 8, 227-row tiles ran ~6% (forward) to ~20%
+ * (backward-filter) slower than 910, and 1820 rows gained nothing. The tile comes back from L3, not memory.
+ */
+const COL_TILE_BYTES: i32 = 2 << 20;
+/** ...and never fewer rows than this (large K), so each GEMM stays big enough to run at full speed. */
+const MIN_TILE_ROWS: i32 = 128;
+const ALIGN: usize = 64;
+
+// @ts-ignore: decorator
+@inline function field(desc: usize, i: i32): i32 {
+  return load<i32>(desc + (<usize>i << 2));
+}
+
+/** Byte address of f32 element `index` from `base`. */
+// @ts-ignore: decorator
+@inline function at(base: usize, index: usize): usize {
+  return base + (index << 2);
+}
+
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+function isDepthwise(desc: usize): bool {
+  const g = field(desc, D_G);
+  return g > 1 && g == field(desc, D_CIN);
+}
+
+/** 1×1, stride 1, no padding: x [P, cin] is already the col matrix (each group a column block of it). */
+function isPointwise(desc: usize): bool {
+  return field(desc, D_KH) == 1 && field(desc, D_KW) == 1 && field(desc, D_SH) == 1 && field(desc, D_SW) == 1 &&
+    field(desc, D_PT) == 0 && field(desc, D_PL) == 0 &&
+    field(desc, D_OH) == field(desc, D_H) && field(desc, D_OW) == field(desc, D_W);
+}
+
+function pixels(desc: usize): i32 {
+  return field(desc, D_N) * field(desc, D_OH) * field(desc, D_OW);
+}
+
+/** K: columns of one group's col matrix. */
+function colWidth(desc: usize): i32 {
+  return field(desc, D_KH) * field(desc, D_KW) * (field(desc, D_CIN) / field(desc, D_G));
+}
+
+/** Output pixels per tile: desc's tileRows, or enough rows to fill COL_TILE_BYTES (at least MIN_TILE_ROWS). */
+function tileRows(desc: usize): i32 {
+  let t = field(desc, D_TILE);
+  if (t <= 0) t = max(MIN_TILE_ROWS, COL_TILE_BYTES / (colWidth(desc) << 2));
+  return min(t, pixels(desc));
+}
+
+/** Bytes at the start of scratch reserved for gemm_f32: the most any of the three tile GEMMs asks for. */
+function gemmScratchBytes(desc: usize): usize {
+  const t = tileRows(desc), k = colWidth(desc), coutG = field(desc, D_COUT) / field(desc, D_G);
+  const fwd = gemm_scratch_bytes(t, coutG, k); // y tile = col tile · w_g
+  const bwdData = gemm_scratch_bytes(t, k, coutG); // dcol tile = dy tile · w_gᵀ
+  const bwdFilter = gemm_scratch_bytes(k, coutG, t); // dw_g += col tileᵀ · dy tile
+  const most = <usize>max(fwd, max(bwdData, bwdFilter));
+  return (most + ALIGN - 1) & ~(ALIGN - 1);
+}
+
+/** Scratch bytes every conv kernel here needs for this descriptor (0 for depthwise). */
+export function conv2d_scratch_bytes(desc: usize): i32 {
+  if (isDepthwise(desc)) return 0;
+  const colTile: usize = isPointwise(desc) ? 0 : <usize>tileRows(desc) * colWidth(desc) * 4;
+  return <i32>(gemmScratchBytes(desc) + colTile);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Copies over contiguous f32 runs (SIMD, unaligned).
+
+// @ts-ignore: decorator
+@inline function copyF32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = v128.load(src + o), b = v128.load(src + o, 16), c = v128.load(src + o, 32), d = v128.load(src + o, 48);
+    v128.store(dst + o, a); v128.store(dst + o, b, 16); v128.store(dst + o, c, 32); v128.store(dst + o, d, 48);
+  }
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/** dst[i] += src[i], i < n. */
+// @ts-ignore: decorator
+@inline function addF32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = f32x4.add(v128.load(dst + o), v128.load(src + o));
+    const b = f32x4.add(v128.load(dst + o, 16), v128.load(src + o, 16));
+    v128.store(dst + o, a); v128.store(dst + o, b, 16);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+function zeroF32(dst: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+/** First tap k with i0 + k·d >= 0. */
+// @ts-ignore: decorator
+@inline function firstTap(i0: i32, d: i32): i32 {
+  return i0 >= 0 ? 0 : (d - 1 - i0) / d;
+}
+
+/** One past the last tap k < taps with i0 + k·d < size (may be below firstTap: then no tap is inside). */
+// @ts-ignore: decorator
+@inline function endTap(i0: i32, d: i32, size: i32, taps: i32): i32 {
+  const room = size - 1 - i0;
+  return room < 0 ? 0 : min(taps, room / d + 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// im2col / col2im over a range of output pixels [p0, p0 + rows) of group g; col rows are K floats apart.
+// Per output pixel and kernel row ky, the in-image taps [kxLo, kxHi) are copied and the rest zeroed; with one
+// group and no horizontal dilation those taps are one contiguous run of (kxHi − kxLo)·cin floats in x.
+
+function im2colRows(desc: usize, x: usize, col: usize, p0: i32, rows: i32, g: i32): void {
+  const h = field(desc, D_H), w = field(desc, D_W), cin = field(desc, D_CIN), oh = field(desc, D_OH), ow = field(desc, D_OW);
+  const kh = field(desc, D_KH), kw = field(desc, D_KW), sh = field(desc, D_SH), sw = field(desc, D_SW);
+  const pt = field(desc, D_PT), pl = field(desc, D_PL), dh = field(desc, D_DH), dw = field(desc, D_DW);
+  const cinG = cin / field(desc, D_G), k = kh * kw * cinG, tapRun = kw * cinG;
+  const contiguous = cinG == cin && dw == 1;
+  let ox = p0 % ow, oy = (p0 / ow) % oh, b = p0 / (ow * oh);
+  let dst = col;
+  for (let r = 0; r < rows; r++) {
+    const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
+    const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
+    const kxLo = min(firstTap(ix0, dw), kw), kxHi = max(kxLo, endTap(ix0, dw, w, kw));
+    zeroF32(dst, kyLo * tapRun);
+    for (let ky = kyLo; ky < kyHi; ky++) {
+      const rowStart = <usize>(b * h + iy0 + ky * dh) * w; // pixel index of (b, iy, 0)
+      const d = at(dst, <usize>ky * tapRun);
+      zeroF32(d, kxLo * cinG);
+      if (contiguous) {
+        copyF32(at(d, <usize>kxLo * cinG), at(x, (rowStart + <usize>(ix0 + kxLo)) * cin), (kxHi - kxLo) * cin);
+      } else {
+        for (let kx = kxLo; kx < kxHi; kx++) {
+          copyF32(at(d, <usize>kx * cinG), at(x, (rowStart + <usize>(ix0 + kx * dw)) * cin + g * cinG), cinG);
+        }
+      }
+      zeroF32(at(d, <usize>kxHi * cinG), (kw - kxHi) * cinG);
+    }
+    zeroF32(at(dst, <usize>kyHi * tapRun), (kh - kyHi) * tapRun);
+    dst = at(dst, k);
+    if (++ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
+  }
+}
+
+/** dx += scatter of col rows [p0, p0 + rows) of group g (the adjoint of im2colRows; padding taps dropped). */
+function col2imRows(desc: usize, col: usize, dx: usize, p0: i32, rows: i32, g: i32): void {
+  const h = field(desc, D_H), w = field(desc, D_W), cin = field(desc, D_CIN), oh = field(desc, D_OH), ow = field(desc, D_OW);
+  const kh = field(desc, D_KH), kw = field(desc, D_KW), sh = field(desc, D_SH), sw = field(desc, D_SW);
+  const pt = field(desc, D_PT), pl = field(desc, D_PL), dh = field(desc, D_DH), dw = field(desc, D_DW);
+  const cinG = cin / field(desc, D_G), k = kh * kw * cinG, tapRun = kw * cinG;
+  const contiguous = cinG == cin && dw == 1;
+  let ox = p0 % ow, oy = (p0 / ow) % oh, b = p0 / (ow * oh);
+  let src = col;
+  for (let r = 0; r < rows; r++) {
+    const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
+    const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
+    const kxLo = min(firstTap(ix0, dw), kw), kxHi = max(kxLo, endTap(ix0, dw, w, kw));
+    for (let ky = kyLo; ky < kyHi; ky++) {
+      const rowStart = <usize>(b * h + iy0 + ky * dh) * w;
+      const s = at(src, <usize>ky * tapRun);
+      if (contiguous) {
+        addF32(at(dx, (rowStart + <usize>(ix0 + kxLo)) * cin), at(s, <usize>kxLo * cinG), (kxHi - kxLo) * cin);
+      } else {
+        for (let kx = kxLo; kx < kxHi; kx++) {
+          addF32(at(dx, (rowStart + <usize>(ix0 + kx * dw)) * cin + g * cinG), at(s, <usize>kx * cinG), cinG);
+        }
+      }
+    }
+    src = at(src, k);
+    if (++ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
+  }
+}
+
+/** col [G, P, K] = im2col(x [n, h, w, cin]): the whole matrix (the conv kernels below tile it instead). */
+export function im2col_f32(desc: usize, x: usize, col: usize): void {
+  const groups = field(desc, D_G), p = pixels(desc), k = colWidth(desc);
+  for (let g = 0; g < groups; g++) im2colRows(desc, x, at(col, <usize>g * p * k), 0, p, g);
+}
+
+/** dx [n, h, w, cin] = col2im(col [G, P, K]): each col entry added back to the x element it was copied from;
+ *  dx is overwritten. */
+export function col2im_f32(desc: usize, col: usize, dx: usize): void {
+  const groups = field(desc, D_G), p = pixels(desc), k = colWidth(desc);
+  zeroF32(dx, field(desc, D_N) * field(desc, D_H) * field(desc, D_W) * field(desc, D_CIN));
+  for (let g = 0; g < groups; g++) col2imRows(desc, at(col, <usize>g * p * k), dx, 0, p, g);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// conv2d through tiles of output pixels: forward, backward-data, backward-filter.
+
+/** y rows [rows, cout] += bias (when bias != 0), then max(0, ·) when act == 1. */
+function biasActRows(y: usize, rows: i32, cout: i32, bias: usize, act: i32): void {
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const row = at(y, <usize>r * cout);
+    let c = 0;
+    for (; c + 4 <= cout; c += 4) {
+      const o = <usize>c << 2;
+      let v = v128.load(row + o);
+      if (bias) v = f32x4.add(v, v128.load(bias + o));
+      if (act == 1) v = f32x4.max(v, zero);
+      v128.store(row + o, v);
+    }
+    for (; c < cout; c++) {
+      const o = <usize>c << 2;
+      let v = load<f32>(row + o);
+      if (bias) v += load<f32>(bias + o);
+      if (act == 1) v = max<f32>(v, 0);
+      store<f32>(row + o, v);
+    }
+  }
+}
+
+/**
+ * y [n, oh, ow, cout] = conv(x [n, h, w, cin], w [kh, kw, cinG, cout]) (+ bias [cout] when bias != 0), then
+ * ReLU when act == 1 (act 0: none). scratch: conv2d_scratch_bytes(desc) bytes.
+ */
+export function conv2d_forward_f32(desc: usize, x: usize, w: usize, bias: usize, y: usize, act: i32, scratch: usize): void {
+  if (isDepthwise(desc)) { depthwiseForward(desc, x, w, bias, y, act); return; }
+  const cin = field(desc, D_CIN), cout = field(desc, D_COUT), groups = field(desc, D_G);
+  const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
+  const pointwise = isPointwise(desc);
+  const col = scratch + gemmScratchBytes(desc);
+  for (let p0 = 0; p0 < p; p0 += t) {
+    const rows = min(t, p - p0);
+    for (let g = 0; g < groups; g++) {
+      let a = col, lda = k;
+      if (pointwise) { a = at(x, <usize>p0 * cin + g * cinG); lda = cin; } else im2colRows(desc, x, col, p0, rows, g);
+      gemm_f32(0, 0, rows, coutG, k, a, lda, at(w, <usize>g * coutG), cout, at(y, <usize>p0 * cout + g * coutG), cout, 0, scratch);
+    }
+    if (bias || act) biasActRows(at(y, <usize>p0 * cout), rows, cout, bias, act);
+  }
+}
+
+/** dx [n, h, w, cin] = ∂(Σ y·dy)/∂x for dy [n, oh, ow, cout], w [kh, kw, cinG, cout]; dx is overwritten. */
+export function conv2d_backward_data_f32(desc: usize, dy: usize, w: usize, dx: usize, scratch: usize): void {
+  if (isDepthwise(desc)) { depthwiseBackwardData(desc, dy, w, dx); return; }
+  const cin = field(desc, D_CIN), cout = field(desc, D_COUT), groups = field(desc, D_G);
+  const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
+  const pointwise = isPointwise(desc);
+  const dcol = scratch + gemmScratchBytes(desc);
+  if (!pointwise) zeroF32(dx, field(desc, D_N) * field(desc, D_H) * field(desc, D_W) * cin);
+  for (let p0 = 0; p0 < p; p0 += t) {
+    const rows = min(t, p - p0);
+    for (let g = 0; g < groups; g++) {
+      const dyTile = at(dy, <usize>p0 * cout + g * coutG), wG = at(w, <usize>g * coutG);
+      if (pointwise) {
+        // each dx element is one output pixel's dot product: written straight into dx
+        gemm_f32(0, 1, rows, cinG, coutG, dyTile, cout, wG, cout, at(dx, <usize>p0 * cin + g * cinG), cin, 0, scratch);
+      } else {
+        gemm_f32(0, 1, rows, k, coutG, dyTile, cout, wG, cout, dcol, k, 0, scratch);
+        col2imRows(desc, dcol, dx, p0, rows, g);
+      }
+    }
+  }
+}
+
+/**
+ * dw [kh, kw, cinG, cout] (+)= ∂(Σ y·dy)/∂w for x [n, h, w, cin], dy [n, oh, ow, cout]: accumulate = 1 adds
+ * to dw (gradients summed over micro-batches), 0 overwrites it. The bias gradient is bias_grad's job.
+ */
+export function conv2d_backward_filter_f32(desc: usize, x: usize, dy: usize, dw: usize, accumulate: i32, scratch: usize): void {
+  if (isDepthwise(desc)) { depthwiseBackwardFilter(desc, x, dy, dw, accumulate); return; }
+  const cin = field(desc, D_CIN), cout = field(desc, D_COUT), groups = field(desc, D_G);
+  const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
+  const pointwise = isPointwise(desc);
+  const col = scratch + gemmScratchBytes(desc);
+  for (let p0 = 0; p0 < p; p0 += t) {
+    const rows = min(t, p - p0);
+    const acc = accumulate || p0 > 0 ? 1 : 0;
+    for (let g = 0; g < groups; g++) {
+      let a = col, lda = k;
+      if (pointwise) { a = at(x, <usize>p0 * cin + g * cinG); lda = cin; } else im2colRows(desc, x, col, p0, rows, g);
+      gemm_f32(1, 0, k, coutG, rows, a, lda, at(dy, <usize>p0 * cout + g * coutG), cout, at(dw, <usize>g * coutG), cout, acc, scratch);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Depthwise (groups == cin): direct loops over output pixels and their in-image taps, SIMD over channels.
+// With multiplier 1 the channel vectors of x, w and y line up: blocks of 16 channels (4 vectors, so the loop
+// overhead of a tap is shared by 4 multiply-adds), then 4, then single channels. With multiplier m each x
+// channel feeds m adjacent output channels: x[c] is splat and the m-runs are vectorized when m >= 4 (scalar
+// otherwise; rare). Per pixel, only taps [kyLo, kyHi) × [kxLo, kxHi) lie inside the image.
+
+/** Byte address of x[b, iy, ix, 0] (an in-image tap) in an [n, h, w, cin] tensor. */
+// @ts-ignore: decorator
+@inline function tapPixel(x: usize, b: i32, h: i32, w: i32, cin: i32, iy: i32, ix: i32): usize {
+  return at(x, (<usize>(b * h + iy) * w + <usize>ix) * cin);
+}
+
+function depthwiseForward(desc: usize, x: usize, w: usize, bias: usize, y: usize, act: i32): void {
+  const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
+  const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
+  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
+  const dh = field(desc, D_DH), dw = field(desc, D_DW), mult = cout / cin;
+  const xTapStep = <usize>dw * cin << 2, wTapStep = <usize>cout << 2;
+  const zero = f32x4.splat(0);
+  let yRow = y;
+  for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+    const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
+    const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
+    const kxLo = min(firstTap(ix0, dw), kw), kxHi = max(kxLo, endTap(ix0, dw, wd, kw));
+    if (mult == 1) {
+      let c = 0;
+      for (; c + 16 <= cin; c += 16) {
+        const o = <usize>c << 2;
+        let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+        if (bias) { a0 = v128.load(bias + o); a1 = v128.load(bias + o, 16); a2 = v128.load(bias + o, 32); a3 = v128.load(bias + o, 48); }
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
+          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) {
+            a0 = madd(v128.load(xp), v128.load(wp), a0);
+            a1 = madd(v128.load(xp, 16), v128.load(wp, 16), a1);
+            a2 = madd(v128.load(xp, 32), v128.load(wp, 32), a2);
+            a3 = madd(v128.load(xp, 48), v128.load(wp, 48), a3);
+            xp += xTapStep; wp += wTapStep;
+          }
+        }
+        if (act == 1) { a0 = f32x4.max(a0, zero); a1 = f32x4.max(a1, zero); a2 = f32x4.max(a2, zero); a3 = f32x4.max(a3, zero); }
+        v128.store(yRow + o, a0); v128.store(yRow + o, a1, 16); v128.store(yRow + o, a2, 32); v128.store(yRow + o, a3, 48);
+      }
+      for (; c + 4 <= cin; c += 4) {
+        const o = <usize>c << 2;
+        let a0 = bias ? v128.load(bias + o) : zero;
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
+          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) { a0 = madd(v128.load(xp), v128.load(wp), a0); xp += xTapStep; wp += wTapStep; }
+        }
+        v128.store(yRow + o, act == 1 ? f32x4.max(a0, zero) : a0);
+      }
+      for (; c < cin; c++) {
+        const o = <usize>c << 2;
+        let a: f32 = bias ? load<f32>(bias + o) : 0;
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
+          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) { a += load<f32>(xp) * load<f32>(wp); xp += xTapStep; wp += wTapStep; }
+        }
+        store<f32>(yRow + o, act == 1 ? max<f32>(a, 0) : a);
+      }
+    } else {
+      // the y row starts as bias (or 0); every in-image tap adds x[c]·w[tap, c·mult + q] to y[c·mult + q]
+      if (bias) copyF32(yRow, bias, cout); else zeroF32(yRow, cout);
+      for (let ky = kyLo; ky < kyHi; ky++) for (let kx = kxLo; kx < kxHi; kx++) {
+        const xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * dw);
+        const wp = at(w, (<usize>ky * kw + kx) * cout);
+        for (let c = 0; c < cin; c++) {
+          const xs = load<f32>(at(xp, c)), base = <usize>c * mult;
+          let q = 0;
+          for (; q + 4 <= mult; q += 4) {
+            const yo = at(yRow, base + q);
+            v128.store(yo, madd(f32x4.splat(xs), v128.load(at(wp, base + q)), v128.load(yo)));
+          }
+          for (; q < mult; q++) {
+            const yo = at(yRow, base + q);
+            store<f32>(yo, load<f32>(yo) + xs * load<f32>(at(wp, base + q)));
+          }
+        }
+      }
+      if (act == 1) biasActRows(yRow, 1, cout, 0, 1);
+    }
+    yRow = at(yRow, cout);
+  }
+}
+
+/** dx[in, c] = Σ over output pixels o and in-image taps reading `in` of Σ_q dy[o, c·mult + q]·w[tap, c·mult + q]. */
+function depthwiseBackwardData(desc: usize, dy: usize, w: usize, dx: usize): void {
+  const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
+  const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
+  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
+  const dh = field(desc, D_DH), dw = field(desc, D_DW), mult = cout / cin;
+  const xTapStep = <usize>dw * cin << 2, wTapStep = <usize>cout << 2;
+  zeroF32(dx, n * h * wd * cin);
+  let dyRow = dy;
+  for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+    const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
+    const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
+    const kxLo = min(firstTap(ix0, dw), kw), kxHi = max(kxLo, endTap(ix0, dw, wd, kw));
+    if (mult == 1) {
+      let c = 0;
+      for (; c + 16 <= cin; c += 16) {
+        const o = <usize>c << 2;
+        const g0 = v128.load(dyRow + o), g1 = v128.load(dyRow + o, 16), g2 = v128.load(dyRow + o, 32), g3 = v128.load(dyRow + o, 48);
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
+          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) {
+            v128.store(xp, madd(g0, v128.load(wp), v128.load(xp)));
+            v128.store(xp, madd(g1, v128.load(wp, 16), v128.load(xp, 16)), 16);
+            v128.store(xp, madd(g2, v128.load(wp, 32), v128.load(xp, 32)), 32);
+            v128.store(xp, madd(g3, v128.load(wp, 48), v128.load(xp, 48)), 48);
+            xp += xTapStep; wp += wTapStep;
+          }
+        }
+      }
+      for (; c + 4 <= cin; c += 4) {
+        const o = <usize>c << 2;
+        const g0 = v128.load(dyRow + o);
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
+          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) { v128.store(xp, madd(g0, v128.load(wp), v128.load(xp))); xp += xTapStep; wp += wTapStep; }
+        }
+      }
+      for (; c < cin; c++) {
+        const o = <usize>c << 2;
+        const g = load<f32>(dyRow + o);
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
+          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) { store<f32>(xp, load<f32>(xp) + g * load<f32>(wp)); xp += xTapStep; wp += wTapStep; }
+        }
+      }
+    } else {
+      for (let ky = kyLo; ky < kyHi; ky++) for (let kx = kxLo; kx < kxHi; kx++) {
+        const xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * dw);
+        const wp = at(w, (<usize>ky * kw + kx) * cout);
+        for (let c = 0; c < cin; c++) {
+          const base = <usize>c * mult;
+          let s: f32 = 0;
+          for (let q = 0; q < mult; q++) s += load<f32>(at(dyRow, base + q)) * load<f32>(at(wp, base + q));
+          store<f32>(at(xp, c), load<f32>(at(xp, c)) + s);
+        }
+      }
+    }
+    dyRow = at(dyRow, cout);
+  }
+}
+
+/** dw[tap, c·mult + q] (+)= Σ over output pixels o with that tap in the image of x[in, c]·dy[o, c·mult + q]. */
+function depthwiseBackwardFilter(desc: usize, x: usize, dy: usize, dw: usize, accumulate: i32): void {
+  const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
+  const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
+  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
+  const dh = field(desc, D_DH), ddw = field(desc, D_DW), mult = cout / cin;
+  const xTapStep = <usize>ddw * cin << 2, wTapStep = <usize>cout << 2;
+  if (!accumulate) zeroF32(dw, kh * kw * cout);
+  let dyRow = dy;
+  for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+    const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
+    const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
+    const kxLo = min(firstTap(ix0, ddw), kw), kxHi = max(kxLo, endTap(ix0, ddw, wd, kw));
+    if (mult == 1) {
+      let c = 0;
+      for (; c + 16 <= cin; c += 16) {
+        const o = <usize>c << 2;
+        const g0 = v128.load(dyRow + o), g1 = v128.load(dyRow + o, 16), g2 = v128.load(dyRow + o, 32), g3 = v128.load(dyRow + o, 48);
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * ddw) + o;
+          let wp = at(dw, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) {
+            v128.store(wp, madd(g0, v128.load(xp), v128.load(wp)));
+            v128.store(wp, madd(g1, v128.load(xp, 16), v128.load(wp, 16)), 16);
+            v128.store(wp, madd(g2, v128.load(xp, 32), v128.load(wp, 32)), 32);
+            v128.store(wp, madd(g3, v128.load(xp, 48), v128.load(wp, 48)), 48);
+            xp += xTapStep; wp += wTapStep;
+          }
+        }
+      }
+      for (; c + 4 <= cin; c += 4) {
+        const o = <usize>c << 2;
+        const g0 = v128.load(dyRow + o);
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * ddw) + o;
+          let wp = at(dw, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) { v128.store(wp, madd(g0, v128.load(xp), v128.load(wp))); xp += xTapStep; wp += wTapStep; }
+        }
+      }
+      for (; c < cin; c++) {
+        const o = <usize>c << 2;
+        const g = load<f32>(dyRow + o);
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * ddw) + o;
+          let wp = at(dw, (<usize>ky * kw + kxLo) * cout) + o;
+          for (let kx = kxLo; kx < kxHi; kx++) { store<f32>(wp, load<f32>(wp) + g * load<f32>(xp)); xp += xTapStep; wp += wTapStep; }
+        }
+      }
+    } else {
+      for (let ky = kyLo; ky < kyHi; ky++) for (let kx = kxLo; kx < kxHi; kx++) {
+        const xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * ddw);
+        const wp = at(dw, (<usize>ky * kw + kx) * cout);
+        for (let c = 0; c < cin; c++) {
+          const xs = load<f32>(at(xp, c)), base = <usize>c * mult;
+          let q = 0;
+          for (; q + 4 <= mult; q += 4) {
+            const o = at(wp, base + q);
+            v128.store(o, madd(f32x4.splat(xs), v128.load(at(dyRow, base + q)), v128.load(o)));
+          }
+          for (; q < mult; q++) {
+            const o = at(wp, base + q);
+            store<f32>(o, load<f32>(o) + xs * load<f32>(at(dyRow, base + q)));
+          }
+        }
+      }
+    }
+    dyRow = at(dyRow, cout);
+  }
+}

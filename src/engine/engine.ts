@@ -24,6 +24,8 @@ export interface EngineOptions {
   module?: WebAssembly.Module;
   memory?: WebAssembly.Memory;
   variantOfModule?: EngineVariant;
+  /** Start the arena here instead of at heap_base (a worker replaying another engine's allocations). */
+  arenaStart?: number;
 }
 
 export interface Layout {
@@ -65,7 +67,9 @@ export class Engine {
     const module = opts.module ?? (await compileKernels(variant, shared));
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const k = instance.exports as unknown as Kernels;
-    return new Engine(k, memory, variant, shared, module, maxPages * PAGE, alignUp(k.heap_base()));
+    const eng = new Engine(k, memory, variant, shared, module, maxPages * PAGE, alignUp(k.heap_base()));
+    if (opts.arenaStart !== undefined) eng.release(opts.arenaStart);
+    return eng;
   }
 
   /** Current views over memory; refreshed when memory has grown (old views detach or go stale). */
@@ -112,7 +116,7 @@ export class Engine {
   /** Mark and release: scoped temporaries (tests, one-off ops). Releasing does not shrink memory. */
   mark(): number { return this.top; }
   release(mark: number): void {
-    if (mark < this.base || mark > this.top || mark % ALIGN) throw new RedeError(`rede engine: invalid release mark ${mark}`);
+    if (mark < this.base || mark % ALIGN || mark > Math.max(this.top, this.memory.buffer.byteLength)) throw new RedeError(`rede engine: invalid release mark ${mark}`);
     this.top = mark;
   }
 

@@ -31,6 +31,17 @@ export interface ModelOptions {
   seed?: number;
   /** Gradient slices (one per worker / micro-shard group). Default 1. */
   gradSlices?: number;
+  /**
+   * A replica: shares `shareWith`'s parameters, state and gradient buffer (bound to gradient slice `slice`),
+   * and plans only its own activations. Data-parallel workers are replicas of one model.
+   */
+  shareWith?: Model;
+  slice?: number;
+  /**
+   * Attach: lay out the same addresses as the model that was made with the same calls on this memory, but
+   * write nothing (no initialization, no zeroing). A worker replays the main thread's plan this way.
+   */
+  attach?: boolean;
 }
 
 const FLOAT_ALIGN = 16; // 64 bytes
@@ -67,10 +78,14 @@ export class Model {
   private inputFanIn: number[] = [];
   private activationsTop = -1;
 
-  private constructor(readonly config: ModelConfig, readonly e: Engine, readonly seed: number, gradSlices: number) {
+  /** Writes nothing to memory on its own (see ModelOptions.attach). */
+  readonly attached: boolean;
+
+  private constructor(readonly config: ModelConfig, readonly e: Engine, readonly seed: number, gradSlices: number, o: ModelOptions = {}) {
     this.graph = buildGraph(config);
     this.layers = this.graph.nodes.map((n) => n.layer);
-    this.gradSlices = gradSlices;
+    this.gradSlices = o.shareWith ? o.shareWith.gradSlices : gradSlices;
+    this.attached = o.attach ?? false;
     let off = 0, stateOff = 0;
     for (const layer of this.layers) {
       for (const p of layer.params) {
@@ -82,6 +97,15 @@ export class Model {
     }
     this.paramFloats = off;
     this.stateFloats = stateOff;
+    if (o.shareWith) {
+      const src = o.shareWith;
+      if (src.paramFloats !== off || src.stateFloats !== stateOff) throw new RedeError('model: a replica must have the same config as the model it shares with');
+      this.params = src.params; this.state = src.state; this.grads = src.grads;
+      this.bindGrads(o.slice ?? 0);
+      this.layers.forEach((L, i) => { L.s = { ...src.layers[i].s }; });
+      for (const en of this.entries) en.layer.p[en.name] = this.params + en.offset * 4;
+      return;
+    }
     const plan = new MemoryPlan();
     plan.f32('params', this.paramFloats, 'parameters');
     plan.f32('state', this.stateFloats, 'parameters');
@@ -95,17 +119,18 @@ export class Model {
     for (const layer of this.layers) {
       for (const s of layer.state) {
         layer.s[s.name] = this.state + stateOff * 4;
-        e.f32.fill(s.init, (layer.s[s.name] >> 2), (layer.s[s.name] >> 2) + s.floats);
+        if (!this.attached) e.f32.fill(s.init, (layer.s[s.name] >> 2), (layer.s[s.name] >> 2) + s.floats);
         stateOff += alignUp(s.floats, FLOAT_ALIGN);
       }
     }
     for (const en of this.entries) en.layer.p[en.name] = this.params + en.offset * 4;
-    this.initialize(seed);
+    if (!this.attached) this.initialize(seed);
   }
 
   static async create(config: ModelConfig, opts: ModelOptions = {}): Promise<Model> {
-    const e = opts.engine ?? (await Engine.create());
-    return new Model(config, e, opts.seed ?? 0, opts.gradSlices ?? 1);
+    const e = opts.engine ?? opts.shareWith?.e ?? (await Engine.create());
+    if (opts.shareWith && opts.engine && opts.engine !== opts.shareWith.e) throw new RedeError('model: a replica must use the engine of the model it shares with');
+    return new Model(config, opts.shareWith?.e ?? e, opts.seed ?? opts.shareWith?.seed ?? 0, opts.gradSlices ?? 1, opts);
   }
 
   /** Seeded initialization of every parameter: same seed, same weights, whatever the engine. */

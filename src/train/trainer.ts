@@ -65,7 +65,8 @@ export class Trainer {
     plan.f32('opt', Math.max(1, this.optimizer.slots) * model.paramFloats, 'optimizer');
     const l = model.e.allocate(plan, `optimizer state (${this.optimizer.slots} × ${model.paramFloats} floats)`);
     this.optState = l.ptr.opt;
-    model.e.k.fill_f32(this.optState, this.optimizer.slots * model.paramFloats, 0); // the arena is not zeroed on reuse
+    // The arena is not zeroed on reuse; an attached model (a worker replaying the plan) writes nothing.
+    if (!model.attached) model.e.k.fill_f32(this.optState, this.optimizer.slots * model.paramFloats, 0);
     model.memoryParts.optimizer = l.partBytes.optimizer;
     const f = () => model.e;
     this.loss.smoothInto = (rows, cols, labels, targets, eps) => {
