@@ -24,20 +24,18 @@ export function wasmBytes(variant: Variant, shared: boolean): Uint8Array<ArrayBu
   return b;
 }
 
-let relaxedFlagTried = false;
+let relaxedFlag: Promise<void> | null = null;
 /**
  * Node 20 (V8 11.3) ships relaxed SIMD behind --experimental-wasm-relaxed-simd, which NODE_OPTIONS refuses;
  * setting the flag from inside the process before compiling works. Browsers decide for themselves.
  */
-async function enableRelaxedSimdInNode(): Promise<void> {
-  if (relaxedFlagTried || !isNode) return;
-  relaxedFlagTried = true;
-  try {
-    const v8 = await import('node:v8');
-    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  } catch {
-    // not Node after all, or flags locked: plain SIMD it is
-  }
+function enableRelaxedSimdInNode(): Promise<void> {
+  if (!isNode) return Promise.resolve();
+  // One promise shared by every caller: a second concurrent caller must not validate before the flag is set.
+  relaxedFlag ??= import('node:v8').then(
+    (v8) => v8.setFlagsFromString('--experimental-wasm-relaxed-simd'),
+    () => { /* not Node after all: plain SIMD it is */ });
+  return relaxedFlag;
 }
 
 export async function hasSimd(): Promise<boolean> {

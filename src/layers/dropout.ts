@@ -23,7 +23,7 @@ export class Dropout extends Layer {
   backward(s: Step, _x: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
     if (!dx) return;
     const per = numelOf(this.outShape), n = s.batch * per;
-    if (this.rate > 0) s.k.dropout_backward_f32(dy, dx, n, this.rate, (s.seed ^ this.layerSeed) | 0, s.step, s.exampleOffset * per);
+    if (s.training && this.rate > 0) s.k.dropout_backward_f32(dy, dx, n, this.rate, (s.seed ^ this.layerSeed) | 0, s.step, s.exampleOffset * per);
     else s.k.copy_rows_f32(1, n, dy, 0, dx, 0);
   }
   config(): Record<string, unknown> { return { type: 'dropout', ...this.cfg }; }

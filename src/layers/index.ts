@@ -15,8 +15,33 @@ import { Reshape } from './shape';
 export const LAYER_TYPES = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'globalavgpool2d', 'batchnorm', 'lrn', 'dropout',
   'flatten', 'reshape', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', 'add', 'concat'] as const;
 
+/** Every option each type takes (besides type, name, inputs): a misspelled option is an error, not a silent default. */
+const OPTIONS: Record<(typeof LAYER_TYPES)[number], readonly string[]> = {
+  conv2d: ['filters', 'kernel', 'stride', 'padding', 'dilation', 'groups', 'useBias', 'activation', 'init', 'l1', 'l2'],
+  dense: ['units', 'useBias', 'activation', 'init', 'l1', 'l2'],
+  maxpool2d: ['pool', 'stride', 'padding'],
+  avgpool2d: ['pool', 'stride', 'padding'],
+  globalavgpool2d: [],
+  batchnorm: ['momentum', 'epsilon'],
+  lrn: ['radius', 'bias', 'alpha', 'beta'],
+  dropout: ['rate'],
+  flatten: [],
+  reshape: ['shape'],
+  relu: [], sigmoid: [], tanh: [], softmax: [],
+  leaky_relu: ['alpha'], elu: ['alpha'],
+  add: [], concat: [],
+};
+
 export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
   const { inputs: _inputs, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
+  const allowed = OPTIONS[c.type as keyof typeof OPTIONS];
+  if (allowed) {
+    for (const key of Object.keys(c)) {
+      if (key !== 'type' && key !== 'name' && !allowed.includes(key)) {
+        throw new RedeError(`${c.type} '${c.name}': unknown option '${key}' (expected ${allowed.length ? allowed.join(', ') : 'none'})`);
+      }
+    }
+  }
   switch (c.type) {
     case 'conv2d': return new Conv2D(c as Conv2DConfig, inShapes);
     case 'dense': return new Dense(c as DenseConfig, inShapes);

@@ -39,10 +39,34 @@ export class BatchNorm extends Layer {
     }
   }
   backward(s: Step, [x]: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
+    if (!s.training) return this.backwardInference(s, x, dy, dx);
     // The kernel always writes dx; without a consumer for it, dy (ours to overwrite) takes it.
     s.k.batchnorm_backward_f32(x, dy, dx || dy, this.rows(s.batch), this.c, this.p.gamma, this.buf.mean, this.buf.invstd,
       this.g.gamma, this.g.beta, s.accumulate ? 1 : 0, s.scratch);
   }
+  /**
+   * After an inference forward the layer is a per-channel affine map y = γ·(x − μ_r)·r + β, r = 1/√(σ²_r + ε):
+   * dx = dy·γ·r, dγ (+)= Σ dy·(x − μ_r)·r, dβ (+)= Σ dy. Off the training path (adversarial inputs, saliency),
+   * so plain TypeScript.
+   */
+  private backwardInference(s: Step, x: number, dy: number, dx: number): void {
+    const f = s.e.f32, c = this.c, rows = this.rows(s.batch);
+    const g = this.p.gamma >> 2, mu = this.s.running_mean >> 2, v = this.s.running_var >> 2;
+    const dg = this.g.gamma >> 2, db = this.g.beta >> 2;
+    for (let ch = 0; ch < c; ch++) {
+      const r = 1 / Math.sqrt(f[v + ch] + this.epsilon), scale = f[g + ch] * r;
+      let sg = 0, sb = 0;
+      for (let i = 0; i < rows; i++) {
+        const at = i * c + ch, d = f[(dy >> 2) + at];
+        sg += d * (f[(x >> 2) + at] - f[mu + ch]) * r;
+        sb += d;
+        if (dx) f[(dx >> 2) + at] = d * scale;
+      }
+      f[dg + ch] = s.accumulate ? f[dg + ch] + sg : sg;
+      f[db + ch] = s.accumulate ? f[db + ch] + sb : sb;
+    }
+  }
+
   config(): Record<string, unknown> { return { type: 'batchnorm', ...this.cfg }; }
 }
 

@@ -8,15 +8,17 @@ export interface Node {
   layer: Layer;
   /** Indices into Graph.nodes of this node's inputs; -1 is the model input. */
   inputs: number[];
-  /** Indices of the nodes that read this node's output. */
-  consumers: number[];
+  /** The edges that read this node's output: (reading node, its input slot). A node may read one tensor twice. */
+  consumers: Edge[];
 }
+
+export interface Edge { node: number; slot: number }
 
 export interface Graph {
   input: Shape;
   nodes: Node[];
-  /** Which nodes read the model input. */
-  inputConsumers: number[];
+  /** The edges that read the model input. */
+  inputConsumers: Edge[];
   output: number;
 }
 
@@ -28,7 +30,7 @@ export function buildGraph(config: ModelConfig): Graph {
   if (!Array.isArray(config.layers) || config.layers.length === 0) throw new RedeError(`${where}: layers must be a non-empty list`);
   const index = new Map<string, number>([['input', -1]]);
   const nodes: Node[] = [];
-  const inputConsumers: number[] = [];
+  const inputConsumers: Edge[] = [];
   config.layers.forEach((cfg: LayerConfig, i) => {
     const name = cfg.name ?? `${cfg.type}_${i}`;
     if (index.has(name)) throw new RedeError(`${where}: layer name '${name}' is used twice`);
@@ -40,7 +42,7 @@ export function buildGraph(config: ModelConfig): Graph {
     });
     const inShapes = inputs.map((at) => (at < 0 ? config.input : nodes[at].layer.outShape));
     const layer = buildLayer({ ...cfg, name }, inShapes);
-    for (const at of inputs) (at < 0 ? inputConsumers : nodes[at].consumers).push(i);
+    inputs.forEach((at, slot) => (at < 0 ? inputConsumers : nodes[at].consumers).push({ node: i, slot }));
     nodes.push({ layer, inputs, consumers: [] });
     index.set(name, i);
   });

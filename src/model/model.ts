@@ -6,7 +6,9 @@ import { RedeError, shapeStr } from '../engine/errors';
 import { MemoryPlan, alignUp, type Part, PARTS } from '../engine/plan';
 import { numelOf, type Layer, type Shape, type Step } from '../layers/layer';
 import type { ModelConfig } from './config';
-import { buildGraph, type Graph } from './graph';
+import { buildGraph, type Edge, type Graph } from './graph';
+import { Dropout } from '../layers/dropout';
+import { hash4 } from '../data/rng';
 import { initParam } from './init';
 import { Trainer, predict, type CompileOptions, type FitOptions, type History } from '../train/trainer';
 import type { Dataset } from '../data/dataset';
@@ -45,6 +47,9 @@ export interface ModelOptions {
 }
 
 const FLOAT_ALIGN = 16; // 64 bytes
+
+/** The private dx buffer of one edge of a tensor read more than once. */
+const fanKey = (src: number, c: Edge): string => `fan:${src}:${c.node}:${c.slot}`;
 
 export class Model {
   readonly graph: Graph;
@@ -97,6 +102,8 @@ export class Model {
     }
     this.paramFloats = off;
     this.stateFloats = stateOff;
+    // Each dropout layer draws its own masks: its position is folded into the seed.
+    this.layers.forEach((L, i) => { if (L instanceof Dropout) L.layerSeed = hash4(0xd40, i) | 0; });
     if (o.shareWith) {
       const src = o.shareWith;
       if (src.paramFloats !== off || src.stateFloats !== stateOff) throw new RedeError('model: a replica must have the same config as the model it shares with');
@@ -175,9 +182,9 @@ export class Model {
       for (const b of L.buffers(capacity)) p.bytes(`buf:${i}:${b.name}`, b.bytes, 'activations');
       scratch = Math.max(scratch, L.scratchBytes(this.e, capacity));
       // A node read by several layers gets one private dx buffer per reader, summed before its backward.
-      if (node.consumers.length > 1) node.consumers.forEach((c) => p.f32(`fan:${i}:${c}`, n, 'activations'));
+      if (node.consumers.length > 1) node.consumers.forEach((c) => p.f32(fanKey(i, c), n, 'activations'));
     });
-    if (this.graph.inputConsumers.length > 1) this.graph.inputConsumers.forEach((c) => p.f32(`fan:-1:${c}`, nIn, 'activations'));
+    if (this.graph.inputConsumers.length > 1) this.graph.inputConsumers.forEach((c) => p.f32(fanKey(-1, c), nIn, 'activations'));
     p.bytes('scratch', scratch, 'scratch');
     // The loss's regions: labels (i32) or targets, softmax probabilities, per-example losses.
     const outN = numelOf(this.outputShape) * capacity;
@@ -199,12 +206,12 @@ export class Model {
     this.fanIn.clear();
     this.graph.nodes.forEach((node, i) => {
       for (const b of node.layer.buffers(capacity)) node.layer.buf[b.name] = l.ptr[`buf:${i}:${b.name}`];
-      if (node.consumers.length > 1) this.fanIn.set(i, node.consumers.map((c) => l.ptr[`fan:${i}:${c}`]));
+      if (node.consumers.length > 1) this.fanIn.set(i, node.consumers.map((c) => l.ptr[fanKey(i, c)]));
     });
-    this.inputFanIn = this.graph.inputConsumers.length > 1 ? this.graph.inputConsumers.map((c) => l.ptr[`fan:-1:${c}`]) : [];
-    this.dxAddr = this.graph.nodes.map((node, i) => node.inputs.map((src) => {
+    this.inputFanIn = this.graph.inputConsumers.length > 1 ? this.graph.inputConsumers.map((c) => l.ptr[fanKey(-1, c)]) : [];
+    this.dxAddr = this.graph.nodes.map((node, i) => node.inputs.map((src, slot) => {
       const consumers = src < 0 ? this.graph.inputConsumers : this.graph.nodes[src].consumers;
-      if (consumers.length > 1) return l.ptr[`fan:${src}:${i}`];
+      if (consumers.length > 1) return l.ptr[fanKey(src, { node: i, slot })];
       return src < 0 ? this.inputGrad : this.dact[src];
     }));
     for (const L of this.layers) L.bind(this.e, capacity);
@@ -253,8 +260,8 @@ export class Model {
   }
 
   /** A Step for `batch` examples on this model's scratch. */
-  step(batch: number, training: boolean, stepNo = 0, accumulate = false, exampleOffset = 0): Step {
-    return { e: this.e, k: this.e.k, batch, training, seed: this.seed, step: stepNo, exampleOffset, scratch: this.scratch, accumulate };
+  step(batch: number, training: boolean, stepNo = 0, accumulate = false, exampleOffset = 0, seed = this.seed): Step {
+    return { e: this.e, k: this.e.k, batch, training, seed, step: stepNo, exampleOffset, scratch: this.scratch, accumulate };
   }
 
   /** Checks a user batch: its length must be a whole number of examples of the input shape. */
@@ -276,10 +283,12 @@ export class Model {
     this.ensureCapacity(b);
     this.e.write(this.inputAct, x);
     this.lastBatch = b;
-    this.forwardStep(this.step(b, opts.training ?? false, opts.step ?? 0));
+    this.lastTraining = opts.training ?? false;
+    this.forwardStep(this.step(b, this.lastTraining, opts.step ?? 0));
     return this.e.read(this.outputAct, b * numelOf(this.outputShape));
   }
   private lastBatch = 0;
+  private lastTraining = false;
 
   /**
    * Backward after forward(): dy is dL/doutput [batch, ...outputShape]. Adds (accumulate) or writes parameter
@@ -292,7 +301,8 @@ export class Model {
     if (b === 0) throw new RedeError('model: backward() needs a forward() first');
     if (dy.length !== n) throw new RedeError(`model: backward() got ${dy.length} values, expected ${n} = batch ${b} × ${shapeStr(this.outputShape)}`);
     this.e.write(this.outputGrad, dy);
-    this.backwardStep(this.step(b, true, opts.step ?? 0, opts.accumulate ?? false), true);
+    // The backward of the forward that ran: inference-mode dropout and batch norm differentiate as such.
+    this.backwardStep(this.step(b, this.lastTraining, opts.step ?? 0, opts.accumulate ?? false), true);
     return this.e.read(this.inputGrad, b * numelOf(this.graph.input));
   }
 

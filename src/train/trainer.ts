@@ -52,8 +52,11 @@ export class Trainer {
   readonly optState: number;
   epoch = 0;
   step = 0;
+  /** Fixes dropout masks (with the step and example index); fit's seed option sets it. */
+  seed: number;
 
   constructor(readonly model: Model, o: CompileOptions) {
+    this.seed = model.seed;
     this.optimizer = new Optimizer(o.optimizer);
     this.loss = new Loss(o.loss);
     this.metrics = o.metrics ?? [];
@@ -112,7 +115,7 @@ export class Trainer {
   /** Runs one batch of `b` examples already written at the input/labels; returns the mean loss. */
   trainBatch(b: number, lr: number): number {
     const m = this.model, k = m.e.k, h = this.head();
-    const s = m.step(b, true, this.step);
+    const s = m.step(b, true, this.step, false, 0, this.seed);
     m.forwardStep(s);
     const cols = numelOf(m.outputShape); // a folded softmax keeps its input's shape
     const loss = this.loss.run(k, b, cols, h.out, m.labels, m.targets, m.probs, m.losses, h.dout);
@@ -126,6 +129,7 @@ export class Trainer {
   async fit(x: Dataset | Float32Array, y: Labels | undefined, o: FitOptions): Promise<History> {
     const m = this.model;
     const epochs = o.epochs ?? 1, batchSize = o.batchSize ?? 32, seed = o.seed ?? m.seed;
+    this.seed = seed;
     if (!Number.isInteger(epochs) || epochs < 0) throw new RedeError(`fit: epochs must be a non-negative integer, got ${epochs}`);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RedeError(`fit: batchSize must be a positive integer, got ${batchSize}`);
     let val = o.validationData;
@@ -229,6 +233,7 @@ export class Trainer {
 /** Outputs for every row of x, in batches; a copy [n, ...outputShape]. */
 export function predict(m: Model, x: Float32Array, batchSize = 64): Float32Array {
   const n = m.batchOf(x, 'x'), per = numelOf(m.inputShape), outPer = numelOf(m.outputShape);
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RedeError(`predict: x value ${i} (example ${Math.floor(i / per)}) is ${x[i]}`);
   const out = new Float32Array(n * outPer);
   m.ensureCapacity(Math.min(batchSize, n));
   for (let i = 0; i < n; i += batchSize) {
