@@ -5,10 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 
-const common = { entryPoints: ['src/index.ts'], bundle: true, target: 'es2022', sourcemap: true, logLevel: 'warning' };
+// import.meta is empty in the CJS bundles; the code that reads it falls back to __filename there.
+const common = { entryPoints: ['src/index.ts'], bundle: true, target: 'es2022', sourcemap: true, logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' } };
 await build({ ...common, platform: 'node', format: 'esm', outfile: 'dist/esm/index.js', external: ['@tensorflow/*'] });
 await build({ ...common, platform: 'node', format: 'cjs', outfile: 'dist/cjs/index.cjs', external: ['@tensorflow/*'] });
 await build({ ...common, platform: 'browser', format: 'esm', outfile: 'dist/browser/rede.js', minify: true, external: ['node:*', '@tensorflow/*'] });
+// The worker entry of data-parallel training, beside each bundle (src/parallel/group.ts looks for it there).
+const worker = { ...common, entryPoints: ['src/parallel/worker.ts'] };
+await build({ ...worker, platform: 'node', format: 'esm', outfile: 'dist/esm/rede-worker.js' });
+await build({ ...worker, platform: 'node', format: 'cjs', outfile: 'dist/cjs/rede-worker.cjs' });
+await build({ ...worker, platform: 'browser', format: 'esm', outfile: 'dist/browser/rede-worker.js', minify: true, external: ['node:*'] });
 const gz = gzipSync(readFileSync('dist/browser/rede.js')).length;
 console.log(`browser bundle dist/browser/rede.js: ${(gz / 1024).toFixed(1)} KiB gzipped (wasm inlined)`);
 mkdirSync('dist/types', { recursive: true });

@@ -16,3 +16,4 @@ export { models as zoo } from './zoo/index';
 export * as data from './data/index';
 export * as io from './io/index';
 export * as init from './init';
+export * from './parallel/index';

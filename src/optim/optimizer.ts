@@ -46,22 +46,34 @@ export class Optimizer {
    */
   apply(k: Kernels, entries: readonly ParamEntry[], params: number, grads: number, state: number, paramFloats: number, lr: number): void {
     this.t++;
+    this.applyRange(k, entries, params, grads, state, paramFloats, lr, this.t, 0, paramFloats);
+  }
+
+  /**
+   * The update of step `t` (≥ 1) restricted to floats [from, to) of the flat buffer; `t` is not advanced.
+   * Parallel training gives each worker one chunk. The kernels are elementwise, so any split whose bounds are
+   * multiples of 4 floats (entries start on 16) gives the same bits as one whole-buffer call.
+   */
+  applyRange(k: Kernels, entries: readonly ParamEntry[], params: number, grads: number, state: number, paramFloats: number, lr: number,
+    t: number, from: number, to: number): void {
     const c = this.cfg, slot = paramFloats * 4;
-    const bc1 = c.type === 'adam' || c.type === 'adamw' ? 1 - (c.beta1 ?? 0.9) ** this.t : 1;
-    const bc2 = c.type === 'adam' || c.type === 'adamw' ? 1 - (c.beta2 ?? 0.999) ** this.t : 1;
+    const bc1 = c.type === 'adam' || c.type === 'adamw' ? 1 - (c.beta1 ?? 0.9) ** t : 1;
+    const bc2 = c.type === 'adam' || c.type === 'adamw' ? 1 - (c.beta2 ?? 0.999) ** t : 1;
     for (const en of entries) {
-      const off = en.offset * 4, p = params + off, g = grads + off, s0 = state + off;
+      const lo = Math.max(en.offset, from), hi = Math.min(en.offset + en.n, to);
+      if (lo >= hi) continue;
+      const off = lo * 4, n = hi - lo, p = params + off, g = grads + off, s0 = state + off;
       const l1 = en.regularize ? en.layer.l1 : 0, l2 = en.regularize ? en.layer.l2 : 0;
       switch (c.type) {
         case 'sgd':
-          k.sgd_f32(p, g, s0, en.n, lr, c.momentum ?? 0, c.nesterov ? 1 : 0, l1, l2);
+          k.sgd_f32(p, g, s0, n, lr, c.momentum ?? 0, c.nesterov ? 1 : 0, l1, l2);
           break;
         case 'rmsprop':
-          k.rmsprop_f32(p, g, s0, s0 + slot, en.n, lr, c.alpha ?? 0.99, c.eps ?? 1e-8, c.momentum ?? 0, l1, l2);
+          k.rmsprop_f32(p, g, s0, s0 + slot, n, lr, c.alpha ?? 0.99, c.eps ?? 1e-8, c.momentum ?? 0, l1, l2);
           break;
         case 'adam':
         case 'adamw':
-          k.adam_f32(p, g, s0, s0 + slot, en.n, lr, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.eps ?? 1e-8, bc1, bc2,
+          k.adam_f32(p, g, s0, s0 + slot, n, lr, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.eps ?? 1e-8, bc1, bc2,
             c.type === 'adamw' ? (c.weightDecay ?? 0.01) : 0, l1, l2);
           break;
       }

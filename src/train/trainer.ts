@@ -38,6 +38,13 @@ export interface FitOptions {
   initialEpoch?: number;
   /** A non-finite loss: 'stop' (default: reject naming epoch and step; weights stay as before the step) or 'skip' the batch. */
   onNonFinite?: 'stop' | 'skip';
+  // ---- data-parallel training (src/parallel) ----
+  /** Worker threads sharing each mini-batch ('auto': one per core, at most one per example). Default 1. */
+  workers?: number | 'auto';
+  /** With workers: fixed micro-shards per batch, so any worker count gives bitwise-identical weights. */
+  deterministic?: boolean;
+  /** Micro-shards per batch in deterministic mode (default 8; workers ≤ microShards). */
+  microShards?: number;
 }
 
 export interface History { epochs: number[]; history: Record<string, number[]> }
@@ -92,7 +99,8 @@ export class Trainer {
     return { out: m.outputAct, dout: m.outputGrad, from: out };
   }
 
-  private source(x: Dataset | Float32Array, y: Labels | undefined, batchSize: number, seed: number, shuffle: boolean, augment: AugmentOptions | undefined, keepLast: boolean): Source {
+  /** The batch source for x (checked); also used by the parallel trainer. */
+  source(x: Dataset | Float32Array, y: Labels | undefined, batchSize: number, seed: number, shuffle: boolean, augment: AugmentOptions | undefined, keepLast: boolean): Source {
     const m = this.model;
     if (!(x instanceof Float32Array)) {
       const per = numelOf(m.inputShape);
@@ -127,6 +135,10 @@ export class Trainer {
   }
 
   async fit(x: Dataset | Float32Array, y: Labels | undefined, o: FitOptions): Promise<History> {
+    if ((o.workers !== undefined && o.workers !== 1) || o.deterministic) {
+      const { fitParallel } = await import('../parallel/fit');
+      return fitParallel(this, x, y, o);
+    }
     const m = this.model;
     const epochs = o.epochs ?? 1, batchSize = o.batchSize ?? 32, seed = o.seed ?? m.seed;
     this.seed = seed;
@@ -245,7 +257,7 @@ export function predict(m: Model, x: Float32Array, batchSize = 64): Float32Array
   return out;
 }
 
-function splitOff(x: Dataset | Float32Array, y: Labels | undefined, frac: number, m: Model): [Dataset | Float32Array, Labels | undefined, Dataset | [Float32Array, Labels]] {
+export function splitOff(x: Dataset | Float32Array, y: Labels | undefined, frac: number, m: Model): [Dataset | Float32Array, Labels | undefined, Dataset | [Float32Array, Labels]] {
   if (!(frac > 0 && frac < 1)) throw new RedeError(`fit: validationSplit must be in (0, 1), got ${frac}`);
   if (x instanceof Float32Array) {
     const n = m.batchOf(x, 'x'), nv = Math.floor(n * frac), nt = n - nv, per = x.length / n;
