@@ -55,6 +55,29 @@ export function timeCall(fn: () => void, o: TimeOptions = {}): number {
   return median(times);
 }
 
+/**
+ * Median seconds per call of each fn, with their samples taken round-robin (after each has warmed up), so
+ * that load from other processes on a shared machine falls on all of them alike and their ratios hold.
+ */
+export function timeCallsInterleaved(fns: readonly (() => void)[], o: TimeOptions = {}): number[] {
+  const warmupMs = o.warmupMs ?? 400, samples = o.samples ?? 7, minSampleMs = o.minSampleMs ?? 150;
+  const reps = fns.map((fn) => {
+    let calls = 0;
+    const w0 = performance.now();
+    while (calls < 2 || performance.now() - w0 < warmupMs) { fn(); calls++; }
+    return Math.max(1, Math.ceil(minSampleMs / ((performance.now() - w0) / calls)));
+  });
+  const times: number[][] = fns.map(() => []);
+  for (let s = 0; s < samples; s++) {
+    fns.forEach((fn, i) => {
+      const t0 = performance.now();
+      for (let r = 0; r < reps[i]; r++) fn();
+      times[i].push((performance.now() - t0) / reps[i] / 1000);
+    });
+  }
+  return times.map(median);
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const h = s.length >> 1;

@@ -23,6 +23,12 @@ const variants = [
   { name: 'relaxed-simd-shared', flags: ['--enable', 'relaxed-simd', '--sharedMemory', '--enable', 'threads'] },
 ];
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
+// Progress goes to stderr: benchmarks that build first keep stdout for their JSON lines.
+console.log = (...a) => console.error(...a);
+
+// Micro-kernels are generated; regenerating on every build means the committed file can never drift.
+execFileSync(process.execPath, [join(root, 'scripts', 'gen-gemm-kernels.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+
 // `export *` silently lets one family's export shadow another's of the same name: refuse that here.
 const owners = new Map();
 for (const f of readdirSync(join(root, 'assembly')).filter((f) => f.endsWith('.ts'))) {
@@ -39,7 +45,7 @@ try {
   for (const v of variants) {
     const file = join(tmp, `rede-${v.name}.wasm`);
     const extra = v.name === 'simd' ? ['--bindings', 'raw', '--textFile', join(tmp, 'rede-simd.wat')] : [];
-    execFileSync(process.execPath, [asc, ...common, ...v.flags, ...extra, '-o', file], { cwd: root, stdio: 'inherit' });
+    execFileSync(process.execPath, [asc, ...common, ...v.flags, ...extra, '-o', file], { cwd: root, stdio: ['ignore', 2, 2] });
     bytes[v.name] = readFileSync(file).toString('base64');
     console.log(`wasm ${v.name}: ${statSync(file).size} bytes`);
   }
