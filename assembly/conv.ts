@@ -137,6 +137,15 @@ export function conv2d_scratch_bytes(desc: usize): i32 {
   }
 }
 
+/**
+ * Copies n floats as whole vectors: may write up to 3 floats past dst + n and read up to 3 past src + n. Only
+ * for places where those extra floats are rewritten afterwards and the source has room (see im2colRows).
+ */
+// @ts-ignore: decorator
+@inline function copyF32Over(dst: usize, src: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+}
+
 function zeroF32(dst: usize, n: i32): void {
   const z = f32x4.splat(0);
   let i = 0;
@@ -147,14 +156,14 @@ function zeroF32(dst: usize, n: i32): void {
 /** First tap k with i0 + k·d >= 0. */
 // @ts-ignore: decorator
 @inline function firstTap(i0: i32, d: i32): i32 {
-  return i0 >= 0 ? 0 : (d - 1 - i0) / d;
+  return i0 >= 0 ? 0 : d == 1 ? -i0 : (d - 1 - i0) / d; // no division in the common undilated case
 }
 
 /** One past the last tap k < taps with i0 + k·d < size (may be below firstTap: then no tap is inside). */
 // @ts-ignore: decorator
 @inline function endTap(i0: i32, d: i32, size: i32, taps: i32): i32 {
   const room = size - 1 - i0;
-  return room < 0 ? 0 : min(taps, room / d + 1);
+  return room < 0 ? 0 : min(taps, d == 1 ? room + 1 : room / d + 1);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -168,19 +177,35 @@ function im2colRows(desc: usize, x: usize, col: usize, p0: i32, rows: i32, g: i3
   const pt = field(desc, D_PT), pl = field(desc, D_PL), dh = field(desc, D_DH), dw = field(desc, D_DW);
   const cinG = cin / field(desc, D_G), k = kh * kw * cinG, tapRun = kw * cinG;
   const contiguous = cinG == cin && dw == 1;
+  // Short runs (small cin) are copied as whole vectors: the spill lands on floats written later in this
+  // loop (the rest of this col row, or the next row), so not on the last row; reads stay inside x.
+  const xEnd = at(x, <usize>field(desc, D_N) * h * w * cin);
   let ox = p0 % ow, oy = (p0 / ow) % oh, b = p0 / (ow * oh);
   let dst = col;
   for (let r = 0; r < rows; r++) {
+    const spillOk = r + 1 < rows;
     const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
     const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
     const kxLo = min(firstTap(ix0, dw), kw), kxHi = max(kxLo, endTap(ix0, dw, w, kw));
+    if (contiguous && tapRun < 16 && spillOk && kyLo == 0 && kyHi == kh && kxLo == 0 && kxHi == kw) {
+      // The whole window is inside the image: kh runs of kw·cin floats, nothing to zero.
+      const src0 = at(x, (<usize>(b * h + iy0) * w + <usize>ix0) * cin);
+      if (src0 + (<usize>((kh - 1) * dh * w * cin + tapRun + 4) << 2) <= xEnd) {
+        for (let ky = 0; ky < kh; ky++) copyF32Over(at(dst, <usize>ky * tapRun), at(src0, <usize>ky * dh * w * cin), tapRun);
+        dst = at(dst, k);
+        if (++ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
+        continue;
+      }
+    }
     zeroF32(dst, kyLo * tapRun);
     for (let ky = kyLo; ky < kyHi; ky++) {
       const rowStart = <usize>(b * h + iy0 + ky * dh) * w; // pixel index of (b, iy, 0)
       const d = at(dst, <usize>ky * tapRun);
       zeroF32(d, kxLo * cinG);
       if (contiguous) {
-        copyF32(at(d, <usize>kxLo * cinG), at(x, (rowStart + <usize>(ix0 + kxLo)) * cin), (kxHi - kxLo) * cin);
+        const n = (kxHi - kxLo) * cin, src = at(x, (rowStart + <usize>(ix0 + kxLo)) * cin);
+        if (n < 16 && spillOk && src + 16 + (<usize>n << 2) <= xEnd) copyF32Over(at(d, <usize>kxLo * cinG), src, n);
+        else copyF32(at(d, <usize>kxLo * cinG), src, n);
       } else {
         for (let kx = kxLo; kx < kxHi; kx++) {
           copyF32(at(d, <usize>kx * cinG), at(x, (rowStart + <usize>(ix0 + kx * dw)) * cin + g * cinG), cinG);
