@@ -2,8 +2,8 @@
 // and are reached only behind a Node check); then .d.ts files with tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { gzipSync } from 'node:zlib';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { buildDemo, formatSizes, inferenceSizes } from './build-demo.mjs';
 
 // import.meta is empty in the CJS bundles; the code that reads it falls back to __filename there.
 const common = { entryPoints: ['src/index.ts'], bundle: true, target: 'es2022', sourcemap: true, logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' } };
@@ -15,8 +15,9 @@ const worker = { ...common, entryPoints: ['src/parallel/worker.ts'] };
 await build({ ...worker, platform: 'node', format: 'esm', outfile: 'dist/esm/rede-worker.js' });
 await build({ ...worker, platform: 'node', format: 'cjs', outfile: 'dist/cjs/rede-worker.cjs' });
 await build({ ...worker, platform: 'browser', format: 'esm', outfile: 'dist/browser/rede-worker.js', minify: true, external: ['node:*'] });
-const gz = gzipSync(readFileSync('dist/browser/rede.js')).length;
-console.log(`browser bundle dist/browser/rede.js: ${(gz / 1024).toFixed(1)} KiB gzipped (wasm inlined)`);
+console.log(`browser bundle dist/browser/rede.js: ${formatSizes(await inferenceSizes('dist/browser'))}`);
+// The live training page (demo/) beside the bundles it uses: dist/demo (npm run demo serves it).
+await buildDemo();
 mkdirSync('dist/types', { recursive: true });
 writeFileSync('dist/tsconfig.types.json', JSON.stringify({
   extends: '../tsconfig.json',
