@@ -1,0 +1,52 @@
+// The lecture's experiments in their quick settings: each must finish, write its report, plots and data,
+// and show the direction of its effect (its checks). Needs Fashion-MNIST (apt-get install dataset-fashion-mnist).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXPERIMENTS, runExperiment } from '../../src/experiments/index';
+
+const out = mkdtempSync(join(tmpdir(), 'rede-experiments-'));
+test.after(() => rmSync(out, { recursive: true, force: true }));
+
+async function quick(name: string) {
+  const lines: string[] = [];
+  const r = await runExperiment(name, { quick: true, outDir: out, seed: 1, log: (l) => lines.push(l) });
+  assert.equal(r.name, name);
+  assert.ok(lines.length > 0, 'progress is logged');
+  for (const f of r.files) assert.ok(existsSync(f), `${f} written`);
+  assert.ok(r.files.some((f) => f.endsWith(`${name}.md`)) && r.files.some((f) => f.endsWith('.svg')) && r.files.some((f) => f.endsWith(`${name}.json`)));
+  const md = readFileSync(join(out, `${name}.md`), 'utf8');
+  assert.ok(md.includes(r.table), 'the report holds the table');
+  for (const f of r.files.filter((p) => p.endsWith('.svg'))) assert.match(readFileSync(f, 'utf8'), /^<svg [^>]*>[\s\S]*<\/svg>\n$/);
+  assert.ok(r.checks.length >= 2);
+  for (const c of r.checks) assert.ok(c.passed, `${name}: ${c.claim} (${c.detail})`);
+  assert.ok(JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')).seed === 1);
+  return r;
+}
+
+test('feature-extraction (quick): the CNN beats PCA + softmax regression', async () => {
+  const r = await quick('feature-extraction');
+  assert.match(r.table, /\| PCA k=10 +\| +10 \| softmax regression/);
+  assert.match(r.table, /\| hand-made +\| +241 \|/);
+  assert.match(r.table, /\| learned \(CNN\)/);
+  assert.equal(r.table.split('\n').length, 2 + 2 + 8 + 2 + 1);
+});
+
+test('vanishing-gradient (quick): sigmoid\'s first/last gradient ratio is far below ReLU+BN\'s', async () => {
+  const r = await quick('vanishing-gradient');
+  assert.equal(r.table.split('\n').length, 2 + 2 * 2 * 6);
+  assert.ok(r.checks.some((c) => /MLP-20: sigmoid/.test(c.claim)) && r.checks.some((c) => /CNN-20: sigmoid/.test(c.claim)));
+});
+
+test('overfitting (quick): all regularizers together beat none on test accuracy', async () => {
+  const r = await quick('overfitting');
+  assert.match(r.table, /\| none +\| +100\.0% \|/, 'the unregularized CNN memorizes its training images');
+});
+
+test('runExperiment names the experiments it knows', async () => {
+  assert.deepEqual(Object.keys(EXPERIMENTS), ['feature-extraction', 'vanishing-gradient', 'overfitting']);
+  await assert.rejects(runExperiment('nope'), /unknown experiment 'nope' \(expected feature-extraction, vanishing-gradient, overfitting\)/);
+  await assert.rejects(runExperiment('overfitting', { seed: 1.5 }), /seed must be an integer, got 1.5/);
+});
