@@ -10,6 +10,8 @@ const common = { entryPoints: ['src/index.ts'], bundle: true, target: 'es2022', 
 await build({ ...common, platform: 'node', format: 'esm', outfile: 'dist/esm/index.js', external: ['@tensorflow/*'] });
 await build({ ...common, platform: 'node', format: 'cjs', outfile: 'dist/cjs/index.cjs', external: ['@tensorflow/*'] });
 await build({ ...common, platform: 'browser', format: 'esm', outfile: 'dist/browser/rede.js', minify: true, external: ['node:*', '@tensorflow/*'] });
+// The `rede` command (package.json bin), beside the worker bundle it starts for --workers.
+await build({ ...common, entryPoints: ['src/cli/main.ts'], platform: 'node', format: 'esm', outfile: 'dist/esm/cli.js', external: ['@tensorflow/*', 'mnist'] });
 // The worker entry of data-parallel training, beside each bundle (src/parallel/group.ts looks for it there).
 const worker = { ...common, entryPoints: ['src/parallel/worker.ts'] };
 await build({ ...worker, platform: 'node', format: 'esm', outfile: 'dist/esm/rede-worker.js' });
@@ -23,5 +25,6 @@ writeFileSync('dist/tsconfig.types.json', JSON.stringify({
   extends: '../tsconfig.json',
   compilerOptions: { noEmit: false, emitDeclarationOnly: true, declaration: true, outDir: 'types', rootDir: '../src' },
   include: ['../src'],
+  exclude: ['../src/cli'], // the command line is a program, not part of the library's types
 }));
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'dist/tsconfig.types.json'], { stdio: 'inherit' });

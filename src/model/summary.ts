@@ -1,10 +1,13 @@
 // summary(): layer, output shape, parameters and FLOPs per layer, with totals — as Keras prints it.
-import { numelOf } from '../layers/layer';
-import type { Model } from './model';
+import { numelOf, type Layer, type Shape } from '../layers/layer';
+import type { ModelConfig } from './config';
+
+/** What a summary needs: a built graph's layers (a Model, or buildGraph's nodes — no memory needed). */
+export interface Summarizable { config: ModelConfig; inputShape: Shape; layers: readonly Layer[] }
 
 export interface SummaryRow { name: string; type: string; output: number[]; params: number; flops: number }
 
-export function summaryRows(m: Model): SummaryRow[] {
+export function summaryRows(m: Summarizable): SummaryRow[] {
   return m.layers.map((L) => ({
     name: L.name, type: L.type, output: [...L.outShape],
     params: L.params.reduce((s, p) => s + numelOf(p.shape), 0),
@@ -12,7 +15,7 @@ export function summaryRows(m: Model): SummaryRow[] {
   }));
 }
 
-export function summaryText(m: Model): string {
+export function summaryText(m: Summarizable): string {
   const rows = summaryRows(m);
   const fmt = (n: number) => n.toLocaleString('en-US');
   const table = [['Layer (type)', 'Output shape', 'Params', 'FLOPs'],

@@ -1,0 +1,164 @@
+// rede train: build a model (zoo name or config JSON), fit it on a dataset with a live progress display,
+// report held-out accuracy on the test split, and save it.
+import { RedeError } from '../../engine/errors';
+import type { AugmentOptions } from '../../data/augment';
+import { Model } from '../../model/model';
+import type { OptimizerSpec } from '../../optim/optimizer';
+import type { Schedule } from '../../optim/schedules';
+import type { Callback } from '../../train/callbacks';
+import { count, firstN, type Io, loadData, modelConfig, num, parse } from '../common';
+import { Progress, epochLine } from '../progress';
+import { writeFileAtomic } from '../../io/atomic';
+import { figure } from '../../viz/svg';
+import type { History } from '../../train/trainer';
+
+/** Loss and accuracy per epoch, training and held-out, side by side. */
+export function learningCurves(h: History, name: string): string {
+  const x = h.epochs.map((e) => e + 1), hist = h.history;
+  const series = (keys: [string, string][]) => keys.filter(([k]) => hist[k]).map(([k, label]) => ({ name: label, x, y: hist[k], markers: true }));
+  return figure([
+    { kind: 'line', title: 'loss', xLabel: 'epoch', xIntegers: true, series: series([['loss', 'training'], ['val_loss', 'held-out']]) },
+    { kind: 'line', title: 'accuracy', xLabel: 'epoch', xIntegers: true, series: series([['accuracy', 'training'], ['val_accuracy', 'held-out']]) },
+  ], { cols: 2, title: `${name}: learning curves` });
+}
+
+export const usage = `usage: rede train [options]
+
+  --model NAME|FILE       zoo model (lenet5) or a model config .json        [lenet5]
+  --data SPEC             mnist | fashion-mnist | a directory of IDX files   [mnist]
+  --epochs N                                                                 [10]
+  --batch-size B                                                             [32]
+  --optimizer NAME        sgd | momentum | nesterov | rmsprop | adam | adamw [momentum]
+  --lr X                  learning rate   [sgd 0.1, momentum/nesterov 0.02, rmsprop/adam/adamw 0.001]
+  --momentum M            for momentum, nesterov and rmsprop                 [0.9 / 0.9 / 0]
+  --schedule NAME         constant | cosine (to 0 over the run)             [cosine]
+  --seed S                initialization, shuffling, augmentation            [1]
+  --augment               random shifts, rotations and zooms (and, for fashion-mnist, flips)
+  --subset N              train on the first N training examples only
+  --validation-split F    hold out this fraction of the training data for per-epoch validation
+                          (default: validate on the test split)
+  --out FILE              save the trained model (.rede)
+  --workers N|auto        worker threads sharing each batch (auto: one per core)                  [1]
+  --deterministic         the same weights for any worker count (fixed micro-shards)
+  --plot FILE.svg         write the learning curves (loss and accuracy per epoch, train and held-out)
+
+Prints per-epoch lines (a live bar when stderr is a terminal) and the test accuracy at the end.`;
+
+const OPTIONS = {
+  model: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' },
+  optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, schedule: { type: 'string' },
+  seed: { type: 'string' }, augment: { type: 'boolean' }, subset: { type: 'string' }, 'validation-split': { type: 'string' },
+  out: { type: 'string' }, workers: { type: 'string' }, deterministic: { type: 'boolean' }, plot: { type: 'string' },
+} as const;
+
+const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adamw'] as const;
+type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.02, nesterov: 0.02, rmsprop: 0.001, adam: 0.001, adamw: 0.001 };
+
+/** The CLI's optimizer names as optimizer configs: 'momentum' and 'nesterov' are SGD variants. */
+export function optimizerSpec(name: string, lr: number | undefined, momentum: number | undefined): OptimizerSpec {
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
+    throw new RedeError(`train: unknown optimizer '${name}' (expected ${OPTIMIZER_NAMES.join(', ')})`);
+  }
+  const n = name as OptimizerName, rate = lr ?? DEFAULT_LR[n];
+  switch (n) {
+    case 'sgd': return { type: 'sgd', lr: rate };
+    case 'momentum': return { type: 'sgd', lr: rate, momentum: momentum ?? 0.9 };
+    case 'nesterov': return { type: 'sgd', lr: rate, momentum: momentum ?? 0.9, nesterov: true };
+    case 'rmsprop': return { type: 'rmsprop', lr: rate, momentum: momentum ?? 0 };
+    default: return { type: n, lr: rate };
+  }
+}
+
+/** --augment's transform: digits must not be mirrored, clothes may be. */
+export function augmentFor(data: string): AugmentOptions {
+  return data === 'fashion-mnist' ? { shift: 2, flip: true } : { shift: 2, rotation: 10, zoom: 0.1 };
+}
+
+function describe(spec: OptimizerSpec): string {
+  if (typeof spec === 'string') return spec;
+  const extra = spec.type === 'sgd' && spec.momentum ? ` momentum ${spec.momentum}${spec.nesterov ? ' nesterov' : ''}` : '';
+  return `${spec.type}${extra} lr ${spec.lr}`;
+}
+
+export async function train(argv: string[], io: Io): Promise<void> {
+  const { values: v } = parse('train', argv, OPTIONS);
+  if (v.help) { io.stdout.write(`${usage}\n`); return; }
+  const epochs = num('train', 'epochs', v.epochs, 10, { int: true, min: 1 });
+  const batchSize = num('train', 'batch-size', v['batch-size'], 32, { int: true, min: 1 });
+  const seed = num('train', 'seed', v.seed, 1, { int: true, min: 0 });
+  const lr = v.lr === undefined ? undefined : num('train', 'lr', v.lr, 0, { above: 0 });
+  const momentum = v.momentum === undefined ? undefined : num('train', 'momentum', v.momentum, 0, { min: 0, max: 1 });
+  const subsetN = v.subset === undefined ? undefined : num('train', 'subset', v.subset, 0, { int: true, min: 1 });
+  const split = v['validation-split'] === undefined ? undefined : num('train', 'validation-split', v['validation-split'], 0, { above: 0, max: 0.9 });
+  const schedule = v.schedule ?? 'cosine';
+  if (schedule !== 'cosine' && schedule !== 'constant') throw new RedeError(`train: unknown schedule '${schedule}' (expected constant or cosine)`);
+  const optimizer = optimizerSpec(v.optimizer ?? 'momentum', lr, momentum);
+  const dataSpec = v.data ?? 'mnist';
+  const workers = v.workers === undefined || v.workers === 'auto' ? (v.workers ?? 1) as number | 'auto'
+    : num('train', 'workers', v.workers, 1, { int: true, min: 1 });
+  if (v.plot && !v.plot.endsWith('.svg')) throw new RedeError(`train: --plot writes SVG; give a file name ending in .svg, got '${v.plot}'`);
+
+  const data = await loadData('train', dataSpec, 'train');
+  const trainSet = firstN('train', data.train!, subsetN);
+  const config = modelConfig('train', v.model ?? 'lenet5', trainSet.shape, trainSet.classes);
+  const model = await Model.create(config, { seed });
+  const nTrain = split ? trainSet.y.length - Math.floor(trainSet.y.length * split) : trainSet.y.length;
+  const batches = Math.ceil(nTrain / batchSize);
+  const sched: Schedule | undefined = schedule === 'cosine' ? { type: 'cosine', totalSteps: epochs * batches } : undefined;
+  model.compile({ optimizer, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'], schedule: sched });
+  const augment = v.augment ? augmentFor(dataSpec) : undefined;
+  const validation = split ? undefined : data.test ?? undefined;
+
+  io.stderr.write(`${config.name ?? 'model'} (${count(model.paramCount)} parameters, engine ${model.e.variant}) on ${trainSet.name ?? dataSpec}: ` +
+    `${count(nTrain)} training examples${split ? `, ${count(trainSet.y.length - nTrain)} held out for validation` : ''}; ` +
+    `${describe(optimizer)}${sched ? ' cosine' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? ', augmented' : ''}\n`);
+
+  // No SIGINT handler: fit never yields to the event loop, so one would only delay Ctrl-C to the end.
+  const progress = new Progress(io.stderr);
+  let history;
+  try {
+    history = await model.fit(trainSet, {
+      epochs, batchSize, seed, augment, validationSplit: split, validationData: validation, workers, deterministic: v.deterministic,
+      callbacks: [progressCallback(model, progress, epochs, batchSize, nTrain)],
+    });
+  } finally {
+    progress.clear();
+  }
+  if (v.plot) {
+    await writeFileAtomic(v.plot, new TextEncoder().encode(learningCurves(history, config.name ?? 'model')));
+    io.stdout.write(`plotted ${v.plot}\n`);
+  }
+
+  if (data.test) {
+    const t = model.evaluate(data.test, undefined, { batchSize: Math.max(batchSize, 128) });
+    io.stdout.write(`test accuracy ${t.accuracy.toFixed(4)}  loss ${t.loss.toFixed(4)}  (${count(data.test.y.length)} examples of ${data.test.name ?? dataSpec})\n`);
+  } else {
+    io.stderr.write(`no test split in ${dataSpec}: held-out accuracy not measured\n`);
+  }
+  if (v.out) {
+    await model.save(v.out);
+    io.stdout.write(`saved ${v.out}\n`);
+  }
+}
+
+/**
+ * Drives the display: per batch the running mean loss and accuracy of this epoch (the batch's outputs are
+ * still in the arena when onBatchEnd runs, so accuracy costs one argmax over them), per epoch fit's logs.
+ */
+function progressCallback(model: Model, progress: Progress, epochs: number, batchSize: number, nTrain: number): Callback {
+  let t0 = 0, batch = 0, seen = 0, lossSum = 0, correct = 0, epoch = 0;
+  return {
+    onEpochBegin(e) { epoch = e; t0 = performance.now(); batch = 0; seen = 0; lossSum = 0; correct = 0; },
+    onBatchEnd(_step, logs, ctx) {
+      const b = Math.min(batchSize, nTrain - batch * batchSize);
+      batch++; seen += b; lossSum += logs.loss * b;
+      correct += model.trainer!.countCorrect(b, 1);
+      progress.batch({
+        epoch: epoch + 1, epochs, batch, batches: ctx.batchesPerEpoch, examples: seen,
+        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - t0) / 1000,
+      });
+    },
+    onEpochEnd(e, logs) { progress.line(epochLine(e + 1, epochs, logs)); },
+  };
+}
