@@ -1,9 +1,13 @@
 // Training throughput: LeNet-5 (28×28×1, conv5×5×6 same → ReLU → maxpool2 → conv5×5×16 valid → ReLU → maxpool2
 // → dense 120 → ReLU → dense 84 → ReLU → dense 10, softmax CE, SGD momentum 0.9, batch 64), one thread,
-// rede (each wasm variant) and convnetjs 0.3.0 on the same net, measured in this run. Also memory: the
+// rede (each wasm variant), PyTorch (Debian's python3-torch, one thread, if installed) and convnetjs 0.3.0 on
+// the same net, measured in this run. Also memory: the
 // planned arena by part against what the tensors themselves need, and peak RSS over a long run.
 //   node --import tsx bench/train.ts [--json] [--quick] [--steps=N]
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine';
 import { Model } from '../src/model/model';
 import { lenet5 } from '../src/zoo/lenet5';
@@ -74,6 +78,21 @@ function convnetjs(): void {
   row({ case: 'lenet5_b64', peer: 'convnetjs', variant: 'js-float64', metric: 'examples_per_s', value: median(rates), unit: 'examples/s' });
 }
 
+/**
+ * PyTorch (Debian's python3-torch, CPU, one thread) on the same net, loss, optimizer and batch, in a child
+ * process right after rede. Optional: without it the row says so and has no number.
+ */
+function pytorch(): void {
+  const python = '/usr/bin/python3', script = fileURLToPath(new URL('./peers/torch_lenet5.py', import.meta.url));
+  const r = existsSync(python) ? spawnSync(python, [script, '1', ...(args.quick ? ['--quick'] : [])], { encoding: 'utf8' }) : null;
+  let value: number | null = null, note = 'python3-torch is not installed (apt-get install python3-torch)';
+  if (r && r.status === 0) {
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    value = out.examples_per_s; note = `torch ${out.version}`;
+  } else if (r) note = `python3 failed: ${(r.stderr || '').trim().split('\n').pop()}`;
+  row({ case: 'lenet5_b64', peer: 'pytorch', variant: 'cpu', metric: 'examples_per_s', value, unit: 'examples/s', note });
+}
+
 /** What LeNet-5's tensors need at batch B: weights, gradients, momentum, every activation and its gradient. */
 function tensorBytes(m: Model): number {
   const acts = numelOf(m.inputShape) + m.layers.reduce((s, L) => s + numelOf(L.outShape), 0);
@@ -82,6 +101,7 @@ function tensorBytes(m: Model): number {
 
 const models: Model[] = [];
 for (const v of ['simd', 'relaxed-simd'] as const) models.push(await rede(v));
+pytorch();
 convnetjs();
 const mem = models[1].memory();
 for (const [part, bytes] of Object.entries(mem)) row({ case: 'lenet5_b64_arena', peer: 'rede', variant: part, metric: 'bytes', value: bytes, unit: 'B' });
@@ -104,7 +124,10 @@ const steps = stepsArg ? Number(stepsArg.split('=')[1]) : args.quick ? 1000 : 10
 if (args.json) rows.forEach(printJsonRow);
 else {
   const cj = rows.find((r) => r.peer === 'convnetjs')!.value!;
-  console.log(formatTable(['case', 'peer', 'variant', 'value', 'unit', 'vs convnetjs'],
+  const pt = rows.find((r) => r.peer === 'pytorch')!.value;
+  console.log(formatTable(['case', 'peer', 'variant', 'value', 'unit', 'vs convnetjs', 'vs pytorch'],
     rows.map((r) => [r.case, r.peer, r.variant, r.unit === 'B' ? (r.value! / 2 ** 20).toFixed(2) : fmt(r.value, 0), r.unit === 'B' ? 'MiB' : r.unit,
-      r.metric === 'examples_per_s' ? `${(r.value! / cj).toFixed(1)}×` : ''])));
+      r.metric === 'examples_per_s' && r.value !== null ? `${(r.value / cj).toFixed(1)}×` : '',
+      r.metric === 'examples_per_s' && r.value !== null && pt ? `${(r.value / pt).toFixed(2)}×` : ''])));
+  for (const r of rows) if (r.note && r.value === null) console.log(`${r.peer}: ${r.note}`);
 }
