@@ -443,64 +443,85 @@ function depthwiseForward(desc: usize, x: usize, w: usize, bias: usize, y: usize
   }
 }
 
-/** dx[in, c] = Σ over output pixels o and in-image taps reading `in` of Σ_q dy[o, c·mult + q]·w[tap, c·mult + q]. */
-function depthwiseBackwardData(desc: usize, dy: usize, w: usize, dx: usize): void {
+/**
+ * Multiplier 1 (cout == cin): both backward passes are, per output pixel o, in-image tap and channel c,
+ *   acc += dy[o, c]·src      with (acc, src) = (dx[in, c], w[tap, c]) for backward-data
+ *                                          or (dw[tap, c], x[in, c]) for backward-filter.
+ * One loop serves both: `pix` is the NHWC tensor addressed by input pixel, `taps` the one addressed by tap,
+ * and accIsPixel says which of them accumulates. SIMD over channels in blocks of 16, then 4, then 1.
+ */
+function depthwiseMaddTaps(desc: usize, dy: usize, pix: usize, taps: usize, accIsPixel: bool): void {
   const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
   const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
   const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
-  const dh = field(desc, D_DH), dw = field(desc, D_DW), mult = cout / cin;
-  const xTapStep = <usize>dw * cin << 2, wTapStep = <usize>cout << 2;
-  zeroF32(dx, n * h * wd * cin);
+  const dh = field(desc, D_DH), dw = field(desc, D_DW);
+  const pixStep = <usize>dw * cin << 2, tapStep = <usize>cout << 2;
+  const accStep = accIsPixel ? pixStep : tapStep, srcStep = accIsPixel ? tapStep : pixStep;
   let dyRow = dy;
   for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
     const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
     const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
     const kxLo = min(firstTap(ix0, dw), kw), kxHi = max(kxLo, endTap(ix0, dw, wd, kw));
-    if (mult == 1) {
-      let c = 0;
-      for (; c + 16 <= cin; c += 16) {
-        const o = <usize>c << 2;
-        const g0 = v128.load(dyRow + o), g1 = v128.load(dyRow + o, 16), g2 = v128.load(dyRow + o, 32), g3 = v128.load(dyRow + o, 48);
-        for (let ky = kyLo; ky < kyHi; ky++) {
-          let xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
-          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
-          for (let kx = kxLo; kx < kxHi; kx++) {
-            v128.store(xp, madd(g0, v128.load(wp), v128.load(xp)));
-            v128.store(xp, madd(g1, v128.load(wp, 16), v128.load(xp, 16)), 16);
-            v128.store(xp, madd(g2, v128.load(wp, 32), v128.load(xp, 32)), 32);
-            v128.store(xp, madd(g3, v128.load(wp, 48), v128.load(xp, 48)), 48);
-            xp += xTapStep; wp += wTapStep;
-          }
+    let c = 0;
+    for (; c + 16 <= cin; c += 16) {
+      const o = <usize>c << 2;
+      const g0 = v128.load(dyRow + o), g1 = v128.load(dyRow + o, 16), g2 = v128.load(dyRow + o, 32), g3 = v128.load(dyRow + o, 48);
+      for (let ky = kyLo; ky < kyHi; ky++) {
+        const pp = tapPixel(pix, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o, tp = at(taps, (<usize>ky * kw + kxLo) * cout) + o;
+        let ap = accIsPixel ? pp : tp, sp = accIsPixel ? tp : pp;
+        for (let kx = kxLo; kx < kxHi; kx++) {
+          v128.store(ap, madd(g0, v128.load(sp), v128.load(ap)));
+          v128.store(ap, madd(g1, v128.load(sp, 16), v128.load(ap, 16)), 16);
+          v128.store(ap, madd(g2, v128.load(sp, 32), v128.load(ap, 32)), 32);
+          v128.store(ap, madd(g3, v128.load(sp, 48), v128.load(ap, 48)), 48);
+          ap += accStep; sp += srcStep;
         }
       }
-      for (; c + 4 <= cin; c += 4) {
-        const o = <usize>c << 2;
-        const g0 = v128.load(dyRow + o);
-        for (let ky = kyLo; ky < kyHi; ky++) {
-          let xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
-          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
-          for (let kx = kxLo; kx < kxHi; kx++) { v128.store(xp, madd(g0, v128.load(wp), v128.load(xp))); xp += xTapStep; wp += wTapStep; }
-        }
+    }
+    for (; c + 4 <= cin; c += 4) {
+      const o = <usize>c << 2;
+      const g0 = v128.load(dyRow + o);
+      for (let ky = kyLo; ky < kyHi; ky++) {
+        const pp = tapPixel(pix, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o, tp = at(taps, (<usize>ky * kw + kxLo) * cout) + o;
+        let ap = accIsPixel ? pp : tp, sp = accIsPixel ? tp : pp;
+        for (let kx = kxLo; kx < kxHi; kx++) { v128.store(ap, madd(g0, v128.load(sp), v128.load(ap))); ap += accStep; sp += srcStep; }
       }
-      for (; c < cin; c++) {
-        const o = <usize>c << 2;
-        const g = load<f32>(dyRow + o);
-        for (let ky = kyLo; ky < kyHi; ky++) {
-          let xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o;
-          let wp = at(w, (<usize>ky * kw + kxLo) * cout) + o;
-          for (let kx = kxLo; kx < kxHi; kx++) { store<f32>(xp, load<f32>(xp) + g * load<f32>(wp)); xp += xTapStep; wp += wTapStep; }
-        }
+    }
+    for (; c < cin; c++) {
+      const o = <usize>c << 2;
+      const g = load<f32>(dyRow + o);
+      for (let ky = kyLo; ky < kyHi; ky++) {
+        const pp = tapPixel(pix, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * dw) + o, tp = at(taps, (<usize>ky * kw + kxLo) * cout) + o;
+        let ap = accIsPixel ? pp : tp, sp = accIsPixel ? tp : pp;
+        for (let kx = kxLo; kx < kxHi; kx++) { store<f32>(ap, load<f32>(ap) + g * load<f32>(sp)); ap += accStep; sp += srcStep; }
       }
-    } else {
-      for (let ky = kyLo; ky < kyHi; ky++) for (let kx = kxLo; kx < kxHi; kx++) {
-        const xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * dw);
-        const wp = at(w, (<usize>ky * kw + kx) * cout);
-        for (let c = 0; c < cin; c++) {
-          const base = <usize>c * mult;
-          let s: f32 = 0;
-          for (let q = 0; q < mult; q++) s += load<f32>(at(dyRow, base + q)) * load<f32>(at(wp, base + q));
-          store<f32>(at(xp, c), load<f32>(at(xp, c)) + s);
-        }
+    }
+    dyRow = at(dyRow, cout);
+  }
+}
+
+/** dx[in, c] = Σ over output pixels o and in-image taps reading `in` of Σ_q dy[o, c·mult + q]·w[tap, c·mult + q]. */
+function depthwiseBackwardData(desc: usize, dy: usize, w: usize, dx: usize): void {
+  const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
+  zeroF32(dx, n * h * wd * cin);
+  const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
+  const mult = cout / cin;
+  if (mult == 1) { depthwiseMaddTaps(desc, dy, dx, w, true); return; }
+  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
+  const dh = field(desc, D_DH), dw = field(desc, D_DW);
+  let dyRow = dy;
+  for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+    const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
+    const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
+    const kxLo = min(firstTap(ix0, dw), kw), kxHi = max(kxLo, endTap(ix0, dw, wd, kw));
+    for (let ky = kyLo; ky < kyHi; ky++) for (let kx = kxLo; kx < kxHi; kx++) {
+      const xp = tapPixel(dx, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * dw);
+      const wp = at(w, (<usize>ky * kw + kx) * cout);
+      for (let c = 0; c < cin; c++) {
+        const base = <usize>c * mult;
+        let s: f32 = 0;
+        for (let q = 0; q < mult; q++) s += load<f32>(at(dyRow, base + q)) * load<f32>(at(wp, base + q));
+        store<f32>(at(xp, c), load<f32>(at(xp, c)) + s);
       }
     }
     dyRow = at(dyRow, cout);
@@ -511,65 +532,29 @@ function depthwiseBackwardData(desc: usize, dy: usize, w: usize, dx: usize): voi
 function depthwiseBackwardFilter(desc: usize, x: usize, dy: usize, dw: usize, accumulate: i32): void {
   const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
   const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
-  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
-  const dh = field(desc, D_DH), ddw = field(desc, D_DW), mult = cout / cin;
-  const xTapStep = <usize>ddw * cin << 2, wTapStep = <usize>cout << 2;
   if (!accumulate) zeroF32(dw, kh * kw * cout);
+  const mult = cout / cin;
+  if (mult == 1) { depthwiseMaddTaps(desc, dy, x, dw, false); return; }
+  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
+  const dh = field(desc, D_DH), ddw = field(desc, D_DW);
   let dyRow = dy;
   for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
     const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
     const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
     const kxLo = min(firstTap(ix0, ddw), kw), kxHi = max(kxLo, endTap(ix0, ddw, wd, kw));
-    if (mult == 1) {
-      let c = 0;
-      for (; c + 16 <= cin; c += 16) {
-        const o = <usize>c << 2;
-        const g0 = v128.load(dyRow + o), g1 = v128.load(dyRow + o, 16), g2 = v128.load(dyRow + o, 32), g3 = v128.load(dyRow + o, 48);
-        for (let ky = kyLo; ky < kyHi; ky++) {
-          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * ddw) + o;
-          let wp = at(dw, (<usize>ky * kw + kxLo) * cout) + o;
-          for (let kx = kxLo; kx < kxHi; kx++) {
-            v128.store(wp, madd(g0, v128.load(xp), v128.load(wp)));
-            v128.store(wp, madd(g1, v128.load(xp, 16), v128.load(wp, 16)), 16);
-            v128.store(wp, madd(g2, v128.load(xp, 32), v128.load(wp, 32)), 32);
-            v128.store(wp, madd(g3, v128.load(xp, 48), v128.load(wp, 48)), 48);
-            xp += xTapStep; wp += wTapStep;
-          }
+    for (let ky = kyLo; ky < kyHi; ky++) for (let kx = kxLo; kx < kxHi; kx++) {
+      const xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * ddw);
+      const wp = at(dw, (<usize>ky * kw + kx) * cout);
+      for (let c = 0; c < cin; c++) {
+        const xs = load<f32>(at(xp, c)), base = <usize>c * mult;
+        let q = 0;
+        for (; q + 4 <= mult; q += 4) {
+          const o = at(wp, base + q);
+          v128.store(o, madd(f32x4.splat(xs), v128.load(at(dyRow, base + q)), v128.load(o)));
         }
-      }
-      for (; c + 4 <= cin; c += 4) {
-        const o = <usize>c << 2;
-        const g0 = v128.load(dyRow + o);
-        for (let ky = kyLo; ky < kyHi; ky++) {
-          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * ddw) + o;
-          let wp = at(dw, (<usize>ky * kw + kxLo) * cout) + o;
-          for (let kx = kxLo; kx < kxHi; kx++) { v128.store(wp, madd(g0, v128.load(xp), v128.load(wp))); xp += xTapStep; wp += wTapStep; }
-        }
-      }
-      for (; c < cin; c++) {
-        const o = <usize>c << 2;
-        const g = load<f32>(dyRow + o);
-        for (let ky = kyLo; ky < kyHi; ky++) {
-          let xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kxLo * ddw) + o;
-          let wp = at(dw, (<usize>ky * kw + kxLo) * cout) + o;
-          for (let kx = kxLo; kx < kxHi; kx++) { store<f32>(wp, load<f32>(wp) + g * load<f32>(xp)); xp += xTapStep; wp += wTapStep; }
-        }
-      }
-    } else {
-      for (let ky = kyLo; ky < kyHi; ky++) for (let kx = kxLo; kx < kxHi; kx++) {
-        const xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * ddw);
-        const wp = at(dw, (<usize>ky * kw + kx) * cout);
-        for (let c = 0; c < cin; c++) {
-          const xs = load<f32>(at(xp, c)), base = <usize>c * mult;
-          let q = 0;
-          for (; q + 4 <= mult; q += 4) {
-            const o = at(wp, base + q);
-            v128.store(o, madd(f32x4.splat(xs), v128.load(at(dyRow, base + q)), v128.load(o)));
-          }
-          for (; q < mult; q++) {
-            const o = at(wp, base + q);
-            store<f32>(o, load<f32>(o) + xs * load<f32>(at(dyRow, base + q)));
-          }
+        for (; q < mult; q++) {
+          const o = at(wp, base + q);
+          store<f32>(o, load<f32>(o) + xs * load<f32>(at(dyRow, base + q)));
         }
       }
     }

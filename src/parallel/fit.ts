@@ -119,15 +119,7 @@ export async function fitParallel(trainer: Trainer, x: Dataset | Float32Array, y
       }
       const secs = (now() - t0) / 1000;
       group.pull(m, trainer);
-      const logs: Logs = { loss: lossSum / Math.max(1, seen), examples_per_s: seen / secs, seconds: secs, lr: learningRate(trainer.optimizer.lr, trainer.schedule, trainer.step, epoch) };
-      if (accuracy) logs.accuracy = correct / Math.max(1, seen);
-      if (val) {
-        const v = Array.isArray(val) ? trainer.evaluate(val[0], val[1], batchSize) : trainer.evaluate(val, undefined, batchSize);
-        for (const [key, value] of Object.entries(v)) logs[`val_${key}`] = value;
-      }
-      trainer.epoch = epoch + 1;
-      history.epochs.push(epoch);
-      for (const [key, value] of Object.entries(logs)) (history.history[key] ??= []).push(value);
+      const logs = trainer.endEpoch(epoch, { lossSum, seen, correct, seconds: secs }, val, batchSize, history);
       for (const c of cbs) await c.onEpochEnd?.(epoch, logs, ctx);
       group.push(m, trainer); // the epoch callbacks may have changed the model's weights
     }

@@ -187,20 +187,29 @@ export class Trainer {
         const logs: Logs = { loss, lr };
         for (const c of cbs) await c.onBatchEnd?.(this.step, logs, ctx);
       }
-      const secs = (now() - t0) / 1000;
-      const logs: Logs = { loss: lossSum / Math.max(1, seen), examples_per_s: seen / secs, seconds: secs, lr: learningRate(this.optimizer.lr, this.schedule, this.step, epoch) };
-      if (this.loss.sparse && this.metrics.includes('accuracy')) logs.accuracy = correct / Math.max(1, seen);
-      if (val) {
-        const v = Array.isArray(val) ? this.evaluate(val[0], val[1], batchSize) : this.evaluate(val, undefined, batchSize);
-        for (const [key, value] of Object.entries(v)) logs[`val_${key}`] = value;
-      }
-      this.epoch = epoch + 1;
-      history.epochs.push(epoch);
-      for (const [key, value] of Object.entries(logs)) (history.history[key] ??= []).push(value);
+      const logs = this.endEpoch(epoch, { lossSum, seen, correct, seconds: (now() - t0) / 1000 }, val, batchSize, history);
       for (const c of cbs) await c.onEpochEnd?.(epoch, logs, ctx);
     }
     for (const c of cbs) await c.onTrainEnd?.({}, ctx);
     return history;
+  }
+
+  /**
+   * The end of an epoch, shared by the single-thread and the parallel loops: the epoch's logs (loss, accuracy,
+   * speed, learning rate, validation metrics as val_*), appended to the history.
+   */
+  endEpoch(epoch: number, t: { lossSum: number; seen: number; correct: number; seconds: number },
+    val: FitOptions['validationData'], batchSize: number, history: History): Logs {
+    const logs: Logs = { loss: t.lossSum / Math.max(1, t.seen), examples_per_s: t.seen / t.seconds, seconds: t.seconds, lr: learningRate(this.optimizer.lr, this.schedule, this.step, epoch) };
+    if (this.loss.sparse && this.metrics.includes('accuracy')) logs.accuracy = t.correct / Math.max(1, t.seen);
+    if (val) {
+      const v = Array.isArray(val) ? this.evaluate(val[0], val[1], batchSize) : this.evaluate(val, undefined, batchSize);
+      for (const [key, value] of Object.entries(v)) logs[`val_${key}`] = value;
+    }
+    this.epoch = epoch + 1;
+    history.epochs.push(epoch);
+    for (const [key, value] of Object.entries(logs)) (history.history[key] ??= []).push(value);
+    return logs;
   }
 
   /** Examples among the first `b` whose label is in the top-k outputs. */
