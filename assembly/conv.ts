@@ -188,12 +188,24 @@ function im2colRows(desc: usize, x: usize, col: usize, p0: i32, rows: i32, g: i3
     const kyLo = min(firstTap(iy0, dh), kh), kyHi = max(kyLo, endTap(iy0, dh, h, kh));
     const kxLo = min(firstTap(ix0, dw), kw), kxHi = max(kxLo, endTap(ix0, dw, w, kw));
     if (contiguous && tapRun < 16 && spillOk && kyLo == 0 && kyHi == kh && kxLo == 0 && kxHi == kw) {
-      // The whole window is inside the image: kh runs of kw·cin floats, nothing to zero.
+      // The whole window is inside the image, here and for the next `run` pixels of this output row (the
+      // last row of the tile excluded: its spill would leave the tile): kh runs of kw·cin floats each,
+      // nothing to zero, no bounds to recompute. Reads grow with ox, so checking the last pixel's suffices.
+      const interiorEnd = min(ow, (w - kw + pl) / sw + 1); // first ox whose window leaves the image
+      const run = min(interiorEnd - ox, rows - 1 - r);
+      const rowFloats = <usize>dh * w * cin, step = <usize>sw * cin;
       const src0 = at(x, (<usize>(b * h + iy0) * w + <usize>ix0) * cin);
-      if (src0 + (<usize>((kh - 1) * dh * w * cin + tapRun + 4) << 2) <= xEnd) {
-        for (let ky = 0; ky < kh; ky++) copyF32Over(at(dst, <usize>ky * tapRun), at(src0, <usize>ky * dh * w * cin), tapRun);
-        dst = at(dst, k);
-        if (++ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
+      const lastEnd = src0 + ((<usize>(run - 1) * step + <usize>(kh - 1) * rowFloats + <usize>tapRun + 4) << 2);
+      if (run > 0 && lastEnd <= xEnd) {
+        let src = src0;
+        for (let i = 0; i < run; i++) {
+          for (let ky = 0; ky < kh; ky++) copyF32Over(at(dst, <usize>ky * tapRun), at(src, <usize>ky * rowFloats), tapRun);
+          dst = at(dst, k);
+          src = at(src, step);
+        }
+        r += run - 1;
+        ox += run;
+        if (ox == ow) { ox = 0; if (++oy == oh) { oy = 0; b++; } }
         continue;
       }
     }
