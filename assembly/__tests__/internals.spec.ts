@@ -66,3 +66,34 @@ describe('reduce', () => {
     for (let i = 0; i < 5; i++) { const want: i32 = 30 + 3 * i; expect(load<f32>(dst + (<usize>i << 2))).toBe(<f32>want); }
   });
 });
+
+import { gemm_5x8_kernel } from '../gemm_kernels';
+
+describe('gemm micro-kernel', () => {
+  it('gemm_5x8_kernel computes one 5×8 tile from packed panels, overwriting or accumulating', () => {
+    const kcs: i32[] = [1, 3, 8];
+    for (let t = 0; t < kcs.length; t++) {
+      const kc = kcs[t];
+      const a = heap.alloc(<usize>(5 * kc) << 2), b = heap.alloc(<usize>(8 * kc) << 2);
+      const ldc = 11; // C rows longer than the tile
+      const c = heap.alloc(<usize>(5 * ldc) << 2);
+      // a[p·5 + i] = op(A)[i, p], b[p·8 + j] = op(B)[p, j]: small integers, so every sum is exact.
+      for (let p = 0; p < kc; p++) {
+        for (let i = 0; i < 5; i++) { const v: i32 = (i + 2 * p) % 7 - 3; store<f32>(a + (<usize>(p * 5 + i) << 2), <f32>v); }
+        for (let j = 0; j < 8; j++) { const v: i32 = (3 * j + p) % 5 - 2; store<f32>(b + (<usize>(p * 8 + j) << 2), <f32>v); }
+      }
+      for (let acc = 0; acc < 2; acc++) {
+        fill_f32(c, 5 * ldc, 1);
+        gemm_5x8_kernel(kc, a, b, c, <usize>ldc << 2, acc);
+        for (let i = 0; i < 5; i++) {
+          for (let j = 0; j < ldc; j++) {
+            let want: f32 = j < 8 ? <f32>acc : 1; // columns past the tile stay untouched
+            if (j < 8) for (let p = 0; p < kc; p++) want += load<f32>(a + (<usize>(p * 5 + i) << 2)) * load<f32>(b + (<usize>(p * 8 + j) << 2));
+            expect(load<f32>(c + (<usize>(i * ldc + j) << 2))).toBe(want);
+          }
+        }
+      }
+      heap.free(a); heap.free(b); heap.free(c);
+    }
+  });
+});
