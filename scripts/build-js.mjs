@@ -17,6 +17,10 @@ const worker = { ...common, entryPoints: ['src/parallel/worker.ts'] };
 await build({ ...worker, platform: 'node', format: 'esm', outfile: 'dist/esm/rede-worker.js' });
 await build({ ...worker, platform: 'node', format: 'cjs', outfile: 'dist/cjs/rede-worker.cjs' });
 await build({ ...worker, platform: 'browser', format: 'esm', outfile: 'dist/browser/rede-worker.js', minify: true, external: ['node:*'] });
+// The helper thread of the inference path's 2-thread predict (src/infer/model.ts looks for it there). ESM only
+// (it awaits at top level); the CJS bundle starts this one, which worker_threads loads as a module either way.
+const inferWorker = { ...common, entryPoints: ['src/infer/worker.ts'] };
+await build({ ...inferWorker, platform: 'node', format: 'esm', outfile: 'dist/esm/rede-infer-worker.js' });
 console.log(`browser bundle dist/browser/rede.js: ${formatSizes(await inferenceSizes('dist/browser'))}`);
 // The live training page (demo/) beside the bundles it uses: dist/demo (npm run demo serves it).
 await buildDemo();

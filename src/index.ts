@@ -17,3 +17,4 @@ export * as data from './data/index';
 export * as io from './io/index';
 export * as init from './init';
 export * from './parallel/index';
+export { InferenceModel, type InferenceOptions } from './infer/index';

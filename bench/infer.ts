@@ -1,0 +1,299 @@
+// Inference benchmark: batch-1 latency of ResNet-18 and VGG-16 at 224×224×3, rede's InferenceModel (1 and
+// 2 threads) against @tensorflow/tfjs-backend-wasm (XNNPACK; one thread: tfjs turns threads off in Node) and
+// onnxruntime-web (1 and 2 threads), same configs, random weights, same run.
+//   npm run bench:infer                      table: median ms, ratio to rede 1 thread, peak RSS per runner
+//   npm run bench:infer -- --json            one JSON object per line (bench/lib.ts)
+//   ... -- --filter=resnet18 --quick         one model, fewer samples
+// Each runner lives in its own child process (so its peak RSS is its own) and loads its model before any
+// timing starts; samples are then taken round-robin, one runner at a time (the others idle on their
+// message port), so load from other processes falls on all runners alike. The peers get the graph rede
+// runs after folding (conv + bias [+ residual] + ReLU; no batch norm left), built from the same lowering:
+// tfjs as fused conv2d / matMul ops, onnxruntime-web as an ONNX model (NCHW) written with onnx-proto.
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as TF from '@tensorflow/tfjs';
+import { buildGraph } from '../src/model/graph';
+import type { ModelConfig } from '../src/model/config';
+import { numelOf } from '../src/layers/layer';
+import { InferenceModel } from '../src/infer/model';
+import { lowerGraph, type Lowered, type WeightSource } from '../src/infer/lower';
+import { resnet18 } from '../src/zoo/resnet';
+import { vgg16 } from '../src/zoo/vgg';
+import { parseBenchArgs, median, quietly, printJsonRow, formatTable, fmt, type BenchRow } from './lib';
+import { Rng } from '../test/helpers/rand';
+
+const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), vgg16: () => vgg16() };
+const RUNNERS = ['rede:1', 'rede:2', 'tfjs-wasm:1', 'ort-web:1', 'ort-web:2'] as const;
+type Runner = (typeof RUNNERS)[number];
+const PEER_NAME: Record<string, string> = { rede: 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web' };
+
+// ---- child side: one runner ---------------------------------------------------------------------------
+
+/** He-uniform weights, identity batch norms: activations keep their scale through 16 layers (no denormals). */
+function randomWeights(seed: number): WeightSource {
+  const rng = new Rng(seed);
+  return {
+    param: (L, name, n) => {
+      const decl = L.params.find((p) => p.name === name)!;
+      if (decl.init === 'ones') return new Float32Array(n).fill(1);
+      if (decl.init === 'zeros') return new Float32Array(n);
+      const lim = Math.sqrt(6 / decl.fanIn), a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = (2 * rng.next() - 1) * lim;
+      return a;
+    },
+    state: (_L, name, n) => new Float32Array(n).fill(name === 'running_var' ? 1 : 0),
+  };
+}
+
+type Run = () => void | Promise<void>;
+
+async function redeRunner(g: Lowered, threads: number): Promise<Run> {
+  const inf = await InferenceModel.fromLowered(g, { workers: threads });
+  const config = { input: g.values[0].shape };
+  const x = new Rng(5).array(numelOf(config.input), 0, 1);
+  return () => { inf.predict(x); };
+}
+
+async function loadTfjsWasm(): Promise<typeof TF> {
+  return quietly(async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js'))}/`);
+    if (!(await tf.setBackend('wasm'))) throw new Error('bench: tfjs wasm backend failed to initialise');
+    await tf.ready();
+    return tf;
+  });
+}
+
+async function tfjsRunner(g: Lowered): Promise<Run> {
+  const tf = await loadTfjsWasm();
+  // Constants once, outside the timed call.
+  const consts = g.ops.map((op) => {
+    if (op.kind === 'conv') {
+      const o = op.geo;
+      return { w: tf.tensor4d(op.w, [o.kh, o.kw, o.cin / o.groups, o.cout]), b: op.b ? tf.tensor1d(op.b) : undefined };
+    }
+    if (op.kind === 'dense') return { w: tf.tensor2d(op.w, [op.k, op.n]), b: op.b ? tf.tensor1d(op.b) : undefined };
+    return null;
+  });
+  const [h, w, c] = g.values[0].shape;
+  const x = tf.tensor4d(new Rng(5).array(h * w * c, 0, 1), [1, h, w, c]);
+  const forward = (): TF.Tensor => {
+    const v = new Map<number, TF.Tensor>([[0, x]]);
+    g.ops.forEach((op, i) => {
+      let y: TF.Tensor;
+      switch (op.kind) {
+        case 'conv': {
+          const o = op.geo, k = consts[i]!;
+          if (o.groups > 1) throw new Error('bench: grouped conv not mapped for tfjs');
+          y = tf.fused.conv2d({ x: v.get(op.x) as TF.Tensor4D, filter: k.w as TF.Tensor4D, strides: [o.strideH, o.strideW],
+            pad: [[0, 0], [o.padTop, o.padBottom], [o.padLeft, o.padRight], [0, 0]], dilations: [o.dilationH, o.dilationW],
+            bias: k.b, activation: op.relu && op.res < 0 ? 'relu' : 'linear' });
+          if (op.res >= 0) { y = tf.add(y, v.get(op.res)!); if (op.relu) y = tf.relu(y); }
+          break;
+        }
+        case 'dense': {
+          const k = consts[i]!;
+          y = tf.fused.matMul({ a: v.get(op.x)!.reshape([1, op.k]) as TF.Tensor2D, b: k.w as TF.Tensor2D, bias: k.b, activation: op.relu && op.res < 0 ? 'relu' : 'linear' });
+          if (op.res >= 0) { y = tf.add(y, v.get(op.res)!); if (op.relu) y = tf.relu(y); }
+          break;
+        }
+        case 'maxpool': case 'avgpool': {
+          const o = op.geo, pad = o.padTop || o.padBottom || o.padLeft || o.padRight ? 'same' : 'valid';
+          const f = op.kind === 'maxpool' ? tf.maxPool : tf.avgPool;
+          y = f(v.get(op.x) as TF.Tensor4D, [o.kh, o.kw], [o.strideH, o.strideW], pad);
+          break;
+        }
+        case 'gap': y = tf.mean(v.get(op.x)!, [1, 2]); break;
+        case 'add': { y = tf.addN(op.xs.map((s) => v.get(s)!)); if (op.relu) y = tf.relu(y); break; }
+        case 'concat': y = tf.concat(op.xs.map((s) => v.get(s)!), -1); break;
+        case 'act': y = op.type === 'relu' ? tf.relu(v.get(op.x)!) : op.type === 'sigmoid' ? tf.sigmoid(v.get(op.x)!) : tf.tanh(v.get(op.x)!); break;
+        case 'softmax': y = tf.softmax(v.get(op.x)!); break;
+        default: throw new Error(`bench: op ${op.kind} not mapped for tfjs`);
+      }
+      v.set(op.y, y);
+    });
+    return v.get(g.output)!;
+  };
+  return async () => {
+    const y = tf.tidy(forward);
+    await y.data();
+    y.dispose();
+  };
+}
+
+/** The same graph as an ONNX model (NCHW), weights as initializers. */
+async function onnxModel(g: Lowered): Promise<Uint8Array> {
+  const mod = await import('onnx-proto');
+  const onnx = (mod.onnx ?? (mod as unknown as { default: typeof mod }).default.onnx);
+  const nodes: InstanceType<typeof onnx.NodeProto>[] = [], inits: InstanceType<typeof onnx.TensorProto>[] = [];
+  const name = (v: number) => `v${v}`;
+  let uid = 0;
+  const init = (data: Float32Array, dims: number[]): string => {
+    const n = `w${uid++}`;
+    inits.push(onnx.TensorProto.create({ name: n, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }));
+    return n;
+  };
+  const ints = (n: string, v: number[]) => onnx.AttributeProto.create({ name: n, ints: v, type: onnx.AttributeProto.AttributeType.INTS });
+  const int = (n: string, v: number) => onnx.AttributeProto.create({ name: n, i: v, type: onnx.AttributeProto.AttributeType.INT });
+  const node = (opType: string, input: string[], output: string[], attribute: InstanceType<typeof onnx.AttributeProto>[] = []) =>
+    nodes.push(onnx.NodeProto.create({ opType, input, output, attribute, name: `n${nodes.length}` }));
+  /** rank of each value in the ONNX graph (4: NCHW, 2: [1, features]) */
+  const rank = new Map<number, number>([[0, 4]]);
+  const tmp = () => `t${uid++}`;
+  /** y = [res +] t, then [ReLU], into name(out) */
+  const tail = (t: string, res: number, relu: boolean, out: number) => {
+    let cur = t;
+    if (res >= 0) { const s = relu ? tmp() : name(out); node('Add', [cur, name(res)], [s]); cur = s; }
+    if (relu) node('Relu', [cur], [name(out)]);
+    else if (cur !== name(out)) node('Identity', [cur], [name(out)]);
+  };
+  for (const op of g.ops) {
+    switch (op.kind) {
+      case 'conv': {
+        const o = op.geo, W = init(op.w, [o.cout, o.cin / o.groups, o.kh, o.kw]); // random values: the layout only sets shapes
+        const ins = [name(op.x), W, ...(op.b ? [init(op.b, [o.cout])] : [])];
+        const t = op.res < 0 && !op.relu ? name(op.y) : tmp();
+        node('Conv', ins, [t], [ints('kernel_shape', [o.kh, o.kw]), ints('strides', [o.strideH, o.strideW]),
+          ints('pads', [o.padTop, o.padLeft, o.padBottom, o.padRight]), ints('dilations', [o.dilationH, o.dilationW]), int('group', o.groups)]);
+        if (t !== name(op.y)) tail(t, op.res, op.relu, op.y);
+        rank.set(op.y, 4);
+        break;
+      }
+      case 'dense': {
+        let a = name(op.x);
+        if (rank.get(op.x) !== 2) { a = tmp(); node('Flatten', [name(op.x)], [a], [int('axis', 1)]); }
+        const ins = [a, init(op.w, [op.k, op.n]), ...(op.b ? [init(op.b, [op.n])] : [])];
+        const t = op.res < 0 && !op.relu ? name(op.y) : tmp();
+        node('Gemm', ins, [t]);
+        if (t !== name(op.y)) tail(t, op.res, op.relu, op.y);
+        rank.set(op.y, 2);
+        break;
+      }
+      case 'maxpool': case 'avgpool': {
+        const o = op.geo;
+        node(op.kind === 'maxpool' ? 'MaxPool' : 'AveragePool', [name(op.x)], [name(op.y)], [ints('kernel_shape', [o.kh, o.kw]),
+          ints('strides', [o.strideH, o.strideW]), ints('pads', [o.padTop, o.padLeft, o.padBottom, o.padRight])]);
+        rank.set(op.y, 4);
+        break;
+      }
+      case 'gap': { const t = tmp(); node('GlobalAveragePool', [name(op.x)], [t]); node('Flatten', [t], [name(op.y)], [int('axis', 1)]); rank.set(op.y, 2); break; }
+      case 'add': { const t = tmp(); node('Sum', op.xs.map(name), [t]); tail(t, -1, op.relu, op.y); rank.set(op.y, rank.get(op.xs[0])!); break; }
+      case 'concat': node('Concat', op.xs.map(name), [name(op.y)], [int('axis', 1)]); rank.set(op.y, 4); break;
+      case 'act': node(op.type === 'relu' ? 'Relu' : op.type === 'sigmoid' ? 'Sigmoid' : 'Tanh', [name(op.x)], [name(op.y)]); rank.set(op.y, rank.get(op.x)!); break;
+      case 'softmax': node('Softmax', [name(op.x)], [name(op.y)]); rank.set(op.y, 2); break;
+      default: throw new Error(`bench: op ${op.kind} not mapped for ONNX`);
+    }
+  }
+  const [h, w, c] = g.values[0].shape;
+  const tensorType = (dims: number[]) => onnx.TypeProto.create({ tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } });
+  const graph = onnx.GraphProto.create({
+    name: 'bench', node: nodes, initializer: inits,
+    input: [onnx.ValueInfoProto.create({ name: name(0), type: tensorType([1, c, h, w]) })],
+    output: [onnx.ValueInfoProto.create({ name: name(g.output), type: tensorType([1, g.values[g.output].floats]) })],
+  });
+  const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], producerName: 'rede-bench', graph });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+async function ortRunner(g: Lowered, threads: number): Promise<Run> {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = threads;
+  const bytes = await onnxModel(g);
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const [h, w, c] = g.values[0].shape;
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', new Rng(5).array(h * w * c, 0, 1), [1, c, h, w]) };
+  return async () => { await session.run(feeds); };
+}
+
+async function child(runner: Runner, modelName: string): Promise<void> {
+  const config = MODELS[modelName]();
+  const [kind, t] = runner.split(':'), threads = Number(t);
+  let run: Run;
+  // Every runner starts from the same lowered graph and weights (no training Model in the process).
+  const g = lowerGraph(buildGraph(config), randomWeights(1));
+  run = kind === 'rede' ? await redeRunner(g, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g) : await ortRunner(g, threads);
+  // Warm-up: first calls compile and allocate, and V8 tiers the wasm up; onnxruntime needs a few more.
+  const w0 = performance.now();
+  for (let i = 0; i < 3 || performance.now() - w0 < 1500; i++) await run();
+  (globalThis as { gc?: () => void }).gc?.();
+  process.on('message', async (m: { cmd: string; reps?: number }) => {
+    if (m.cmd === 'time') {
+      const times: number[] = [];
+      for (let r = 0; r < (m.reps ?? 1); r++) { const t0 = performance.now(); await run(); times.push(performance.now() - t0); }
+      process.send!({ times });
+    } else if (m.cmd === 'stats') {
+      process.send!({ maxRss: process.resourceUsage().maxRSS * 1024, rss: process.memoryUsage().rss });
+    }
+  });
+  process.send!({ ready: true });
+}
+
+// ---- parent side: spawn, interleave, report ----------------------------------------------------------
+
+function ask<T>(c: ChildProcess, msg: object): Promise<T> {
+  return new Promise((res, rej) => {
+    const onMsg = (m: T) => { c.off('exit', onExit); res(m); };
+    const onExit = (code: number) => { c.off('message', onMsg); rej(new Error(`runner exited with code ${code}`)); };
+    c.once('message', onMsg); c.once('exit', onExit);
+    if (Object.keys(msg).length) c.send(msg);
+  });
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs();
+  const os = await import('node:os');
+  const rows: BenchRow[] = [];
+  const table: string[][] = [];
+  const samples = args.quick ? 3 : 9;
+  for (const modelName of Object.keys(MODELS).filter((n) => n.includes(args.filter))) {
+    const kids = new Map<Runner, ChildProcess>();
+    const failed = new Map<Runner, string>();
+    for (const r of RUNNERS) {
+      const c = fork(fileURLToPath(import.meta.url), ['--child', r, modelName], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      let err = '';
+      c.stderr!.on('data', (d) => { err += d; });
+      try { await ask<{ ready: boolean }>(c, {}); kids.set(r, c); } catch (e) { failed.set(r, `${(e as Error).message}: ${err.trim().split('\n').slice(-3).join(' | ')}`); }
+    }
+    // Reps per sample so that a sample spans ~300 ms, from one timed call each.
+    const reps = new Map<Runner, number>();
+    for (const [r, c] of kids) {
+      const { times } = await ask<{ times: number[] }>(c, { cmd: 'time', reps: 1 });
+      reps.set(r, Math.max(1, Math.round(300 / times[0])));
+    }
+    const per = new Map<Runner, number[]>([...kids.keys()].map((r) => [r, []]));
+    for (let s = 0; s < samples; s++) {
+      for (const [r, c] of kids) {
+        // A pause first: a thread pool that spins after its last call (onnxruntime's) settles before the next runner.
+        await new Promise((res) => setTimeout(res, 150));
+        const { times } = await ask<{ times: number[] }>(c, { cmd: 'time', reps: reps.get(r) });
+        per.get(r)!.push(median(times));
+      }
+    }
+    const stats = new Map<Runner, { maxRss: number; rss: number }>();
+    for (const [r, c] of kids) { stats.set(r, await ask(c, { cmd: 'stats' })); c.kill(); }
+    const base = per.has('rede:1') ? median(per.get('rede:1')!) : null;
+    for (const r of RUNNERS) {
+      const [kind, t] = r.split(':');
+      const ms = per.has(r) ? median(per.get(r)!) : null;
+      const st = stats.get(r);
+      const common = { bench: 'infer', case: `${modelName}_224_b1`, peer: PEER_NAME[kind], variant: kind === 'rede' ? 'relaxed-simd' : 'wasm-simd', threads: Number(t) };
+      rows.push({ ...common, metric: 'latency', value: ms, unit: 'ms', ...(failed.has(r) ? { note: failed.get(r) } : {}) });
+      rows.push({ ...common, metric: 'peak_rss', value: st ? st.maxRss / 2 ** 20 : null, unit: 'MiB' });
+      table.push([`${modelName} ${r}`, fmt(ms), ms && base ? fmt(ms / base, 2) : 'n/a', st ? fmt(st.maxRss / 2 ** 20, 0) : 'n/a', st ? fmt(st.rss / 2 ** 20, 0) : 'n/a',
+        failed.get(r)?.slice(0, 60) ?? '']);
+    }
+  }
+  if (args.json) rows.forEach(printJsonRow);
+  else {
+    console.log(`inference, batch 1, 224×224×3; ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${samples} interleaved samples`);
+    console.log(formatTable(['model runner', 'ms', '÷ rede 1 thr', 'peak RSS MiB', 'RSS after MiB', 'note'], table));
+  }
+}
+
+const at = process.argv.indexOf('--child');
+if (at >= 0) await child(process.argv[at + 1] as Runner, process.argv[at + 2]);
+else await main();

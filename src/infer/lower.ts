@@ -1,0 +1,175 @@
+// Lowering a trained Model to an inference op list, with its weights folded:
+//   conv → batchnorm:  w'[.., o] = w[.., o]·γ_o/σ_o,  b'_o = (b_o − μ_o)·γ_o/σ_o + β_o,  σ_o = √(var_o + ε)
+//   conv/dense → relu, conv → add(skip) [→ relu]:  the ReLU and the residual add become the op's epilogue
+//   flatten, reshape, dropout (identity at inference): aliases of their input, no copy.
+// A node is fused into the op before it only when it is that op's sole reader and not the model's output,
+// so no intermediate the rest of the graph needs ever disappears. The fused op runs at the first node's
+// place in the (topological) order; its residual input is produced earlier by construction (see fuseAdd).
+import { RedeError } from '../engine/errors';
+import { numelOf, type Shape } from '../layers/layer';
+import type { Model } from '../model/model';
+import type { Graph, Node } from '../model/graph';
+import type { Layer } from '../layers/layer';
+import type { ConvGeom } from '../ops/conv';
+import { Conv2D } from '../layers/conv2d';
+import { Dense } from '../layers/dense';
+import { BatchNorm, LRN } from '../layers/norm';
+import { AvgPool2D, GlobalAvgPool2D, MaxPool2D } from '../layers/pool';
+import { Activation, Softmax } from '../layers/activation';
+import { Add, Concat } from '../layers/merge';
+
+/** A value of the inference graph: per-example shape; id 0 is the model input. */
+export interface Value { id: number; shape: Shape; floats: number }
+
+export type Op =
+  /** y = act(conv(x; w) + b [+ res]); w HWIO [kh, kw, cin/groups, cout]. */
+  | { kind: 'conv'; name: string; x: number; y: number; res: number; geo: ConvGeom; w: Float32Array; b: Float32Array | null; relu: boolean }
+  /** y = act(x·w + b [+ res]); w [in, units]. */
+  | { kind: 'dense'; name: string; x: number; y: number; res: number; k: number; n: number; w: Float32Array; b: Float32Array | null; relu: boolean }
+  | { kind: 'maxpool' | 'avgpool'; name: string; x: number; y: number; geo: ConvGeom }
+  | { kind: 'gap'; name: string; x: number; y: number; hw: number; c: number }
+  /** A batch norm with nothing to fold into: inference form over its running statistics [→ ReLU]. */
+  | { kind: 'batchnorm'; name: string; x: number; y: number; rows: number; c: number; gamma: Float32Array; beta: Float32Array;
+      mean: Float32Array; variance: Float32Array; epsilon: number; relu: boolean }
+  | { kind: 'act'; name: string; x: number; y: number; type: string; alpha: number; n: number }
+  | { kind: 'softmax'; name: string; x: number; y: number; rows: number; classes: number }
+  | { kind: 'lrn'; name: string; x: number; y: number; rows: number; c: number; radius: number; bias: number; alpha: number; beta: number }
+  | { kind: 'add'; name: string; xs: number[]; y: number; relu: boolean }
+  | { kind: 'concat'; name: string; xs: number[]; widths: number[]; y: number; rows: number };
+
+export interface Lowered {
+  values: Value[];
+  ops: Op[];
+  output: number;
+  /** What was folded or fused, for summaries and tests. */
+  folded: { batchnorm: number; relu: number; add: number; alias: number };
+}
+
+/** The inputs an op reads (residual included). */
+export function opInputs(op: Op): number[] {
+  if (op.kind === 'add' || op.kind === 'concat') return op.xs;
+  if ((op.kind === 'conv' || op.kind === 'dense') && op.res >= 0) return [op.x, op.res];
+  return [op.x];
+}
+
+/** Where lowering reads a layer's parameters and state (copies: folding writes into them). */
+export interface WeightSource {
+  param(layer: Layer, name: string, n: number): Float32Array;
+  state(layer: Layer, name: string, n: number): Float32Array;
+}
+
+/** A trained model's weights, read from its engine's memory. */
+export function modelWeights(model: Model): WeightSource {
+  const read = (addr: number, n: number): Float32Array => model.e.f32.slice(addr >> 2, (addr >> 2) + n);
+  return { param: (L, name, n) => read(L.p[name], n), state: (L, name, n) => read(L.s[name], n) };
+}
+
+export function lower(model: Model): Lowered {
+  return lowerGraph(model.graph, modelWeights(model));
+}
+
+export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
+  const { nodes, output } = graph;
+  const values: Value[] = [{ id: 0, shape: graph.input, floats: numelOf(graph.input) }];
+  const ops: Op[] = [];
+  const folded = { batchnorm: 0, relu: 0, add: 0, alias: 0 };
+  /** Node index → value id (−1: not yet produced). The model input is node −1. */
+  const valueOf = new Map<number, number>([[-1, 0]]);
+  const done = new Set<number>();
+  const newValue = (shape: Shape): number => { values.push({ id: values.length, shape, floats: numelOf(shape) }); return values.length - 1; };
+  const src = (i: number): number => {
+    const v = valueOf.get(i);
+    if (v === undefined) throw new RedeError(`infer: node ${i} read before it was produced (graph not topological?)`);
+    return v;
+  };
+  /** The node that alone reads node i (not the output, exactly one edge), or −1. */
+  const soleReader = (i: number): number => {
+    const n: Node = nodes[i];
+    if (i === output || n.consumers.length !== 1) return -1;
+    return n.consumers[0].node;
+  };
+  const isType = (i: number, t: string): boolean => i >= 0 && nodes[i].layer.type === t;
+
+  nodes.forEach((node, i) => {
+    if (done.has(i)) return;
+    const L = node.layer;
+    const x = node.inputs.length ? src(node.inputs[0]) : -1;
+    if (L instanceof Conv2D || L instanceof Dense) {
+      const cout = L instanceof Conv2D ? L.geo.cout : L.units;
+      const w = weights.param(L, 'w', L instanceof Conv2D ? numelOf(L.params[0].shape) : L.inFeatures * L.units);
+      let b: Float32Array | null = L.useBias ? weights.param(L, 'b', cout) : null;
+      let relu = L.relu, tail = i;
+      // conv → batch norm (only before any activation): fold into w and b.
+      const bnAt = soleReader(tail);
+      if (!relu && isType(bnAt, 'batchnorm')) {
+        const bn = nodes[bnAt].layer as BatchNorm;
+        const gamma = weights.param(bn, 'gamma', cout), beta = weights.param(bn, 'beta', cout);
+        const mean = weights.state(bn, 'running_mean', cout), variance = weights.state(bn, 'running_var', cout);
+        const bias = new Float32Array(cout);
+        for (let o = 0; o < cout; o++) {
+          const s = gamma[o] / Math.sqrt(variance[o] + bn.epsilon);
+          for (let j = o; j < w.length; j += cout) w[j] *= s; // HWIO / [in, units]: output channel is the last axis
+          bias[o] = ((b ? b[o] : 0) - mean[o]) * s + beta[o];
+        }
+        b = bias; tail = bnAt; done.add(bnAt); folded.batchnorm++;
+      }
+      // → add(skip), when every other input of the add already exists (so it is ready when this op runs).
+      let res = -1;
+      const addAt = soleReader(tail);
+      if (!relu && isType(addAt, 'add') && nodes[addAt].inputs.length === 2) {
+        const [a0, a1] = nodes[addAt].inputs, other = a0 === tail ? a1 : a0;
+        if (valueOf.has(other)) {
+          res = src(other); tail = addAt; done.add(addAt); folded.add++;
+        }
+      }
+      const reluAt = soleReader(tail);
+      if (!relu && isType(reluAt, 'relu')) { relu = true; tail = reluAt; done.add(reluAt); folded.relu++; }
+      const y = newValue(nodes[tail].layer.outShape);
+      if (L instanceof Conv2D) ops.push({ kind: 'conv', name: L.name, x, y, res, geo: L.geo, w, b, relu });
+      else ops.push({ kind: 'dense', name: L.name, x, y, res, k: L.inFeatures, n: L.units, w, b, relu });
+      valueOf.set(tail, y);
+      return;
+    }
+    if (L.type === 'flatten' || L.type === 'reshape' || L.type === 'dropout') {
+      valueOf.set(i, x); folded.alias++; // same buffer: only the float count matters from here on
+      return;
+    }
+    const outShape = L.outShape, n = numelOf(outShape), c = outShape[outShape.length - 1];
+    if (L instanceof MaxPool2D || L instanceof AvgPool2D) {
+      ops.push({ kind: L instanceof MaxPool2D ? 'maxpool' : 'avgpool', name: L.name, x, y: newValue(outShape), geo: L.geo });
+    } else if (L instanceof GlobalAvgPool2D) {
+      const [h, w, ch] = L.inShapes[0];
+      ops.push({ kind: 'gap', name: L.name, x, y: newValue(outShape), hw: h * w, c: ch });
+    } else if (L instanceof BatchNorm) {
+      const gamma = weights.param(L, 'gamma', c), beta = weights.param(L, 'beta', c);
+      const mean = weights.state(L, 'running_mean', c), variance = weights.state(L, 'running_var', c);
+      let relu = false, tail = i;
+      const reluAt = soleReader(i);
+      if (isType(reluAt, 'relu')) { relu = true; tail = reluAt; done.add(reluAt); folded.relu++; }
+      const y = newValue(outShape);
+      ops.push({ kind: 'batchnorm', name: L.name, x, y, rows: n / c, c, gamma, beta, mean, variance, epsilon: L.epsilon, relu });
+      valueOf.set(tail, y);
+      return;
+    } else if (L instanceof Activation) {
+      ops.push({ kind: 'act', name: L.name, x, y: newValue(outShape), type: L.type, alpha: L.alpha, n });
+    } else if (L instanceof Softmax) {
+      ops.push({ kind: 'softmax', name: L.name, x, y: newValue(outShape), rows: n / c, classes: c });
+    } else if (L instanceof LRN) {
+      ops.push({ kind: 'lrn', name: L.name, x, y: newValue(outShape), rows: n / c, c, radius: L.radius, bias: L.bias, alpha: L.alpha, beta: L.beta });
+    } else if (L instanceof Add) {
+      let relu = false, tail = i;
+      const reluAt = soleReader(i);
+      if (isType(reluAt, 'relu')) { relu = true; tail = reluAt; done.add(reluAt); folded.relu++; }
+      const y = newValue(outShape);
+      ops.push({ kind: 'add', name: L.name, xs: node.inputs.map(src), y, relu });
+      valueOf.set(tail, y);
+      return;
+    } else if (L instanceof Concat) {
+      ops.push({ kind: 'concat', name: L.name, xs: node.inputs.map(src), widths: L.inShapes.map((s) => s[s.length - 1]), y: newValue(outShape), rows: n / c });
+    } else {
+      throw new RedeError(`infer: layer '${L.name}' of type '${L.type}' has no inference lowering`);
+    }
+    valueOf.set(i, (ops[ops.length - 1] as { y: number }).y);
+  });
+  return { values, ops, output: src(output), folded };
+}

@@ -1,0 +1,144 @@
+// The inference plan against Model.predict: same outputs (within float tolerance: folding batch norm into
+// the weights reorders the arithmetic) on ResNet-20 (BN folding, fused residual add + ReLU, strided 1×1
+// projections), a small DAG with a standalone BN, an add of two non-conv values and a concat, and LeNet-5
+// (dense layers, pooling, flatten alias); with 1 and 2 threads and with bands of a few rows (so sub-band
+// descriptors at the image's top and bottom edges are exercised). Plus the memory plan's invariants.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../../src/engine/engine';
+import { Model } from '../../src/model/model';
+import type { ModelConfig } from '../../src/model/config';
+import { BatchNorm } from '../../src/layers/norm';
+import { numelOf } from '../../src/layers/layer';
+import { InferenceModel } from '../../src/infer/model';
+import { lower, lowerGraph, opInputs } from '../../src/infer/lower';
+import { buildGraph } from '../../src/model/graph';
+import { resnet18 } from '../../src/zoo/resnet';
+import { planActivations } from '../../src/infer/plan';
+import { resnet20 } from '../../src/zoo/small';
+import { lenet5 } from '../../src/zoo/lenet5';
+import { assertClose } from '../helpers/close';
+import { Rng } from '../helpers/rand';
+
+/** Batch norms with non-trivial statistics and affine parameters, so that folding is really tested. */
+function randomizeBatchNorms(m: Model, rng: Rng): void {
+  for (const L of m.layers) {
+    if (!(L instanceof BatchNorm)) continue;
+    const f = m.e.f32, c = L.c;
+    for (let i = 0; i < c; i++) {
+      f[(L.p.gamma >> 2) + i] = rng.uniform(0.5, 1.5);
+      f[(L.p.beta >> 2) + i] = rng.uniform(-0.3, 0.3);
+      f[(L.s.running_mean >> 2) + i] = rng.uniform(-0.2, 0.2);
+      f[(L.s.running_var >> 2) + i] = rng.uniform(0.5, 2);
+    }
+  }
+}
+
+const smallDag: ModelConfig = {
+  name: 'dag',
+  input: [9, 7, 3],
+  layers: [
+    { type: 'conv2d', name: 'c1', filters: 8, kernel: 3, padding: 'same', useBias: true },
+    { type: 'batchnorm', name: 'bn1' },
+    { type: 'relu', name: 'r1' },
+    { type: 'conv2d', name: 'c2', filters: 8, kernel: 3, stride: 2, padding: 'same', inputs: ['r1'] },
+    { type: 'batchnorm', name: 'bn2' },
+    { type: 'conv2d', name: 'c3', filters: 8, kernel: 1, stride: 2, inputs: ['r1'], useBias: false },
+    { type: 'add', name: 'a1', inputs: ['bn2', 'c3'] },
+    { type: 'relu', name: 'r2' },
+    { type: 'batchnorm', name: 'bn3', inputs: ['r2'] },
+    { type: 'maxpool2d', name: 'mp', pool: 2, stride: 1, padding: 'same', inputs: ['r2'] },
+    { type: 'add', name: 'a2', inputs: ['bn3', 'mp'] },
+    { type: 'conv2d', name: 'c4', filters: 5, kernel: 1, inputs: ['a2'], activation: 'relu' },
+    { type: 'conv2d', name: 'dw', filters: 8, kernel: 3, padding: 'same', groups: 8, inputs: ['a2'] },
+    { type: 'concat', name: 'cat', inputs: ['c4', 'dw', 'r2'] },
+    { type: 'globalavgpool2d', name: 'gap' },
+    { type: 'dense', name: 'fc', units: 6 },
+  ],
+};
+
+async function agree(config: ModelConfig, engine: Engine, opts: { workers?: number; bandBytes?: number; packStageBytes?: number }, examples = 2): Promise<InferenceModel> {
+  const rng = new Rng(7);
+  const m = await Model.create(config, { engine, seed: 3 });
+  randomizeBatchNorms(m, rng);
+  const x = rng.array(examples * numelOf(config.input));
+  const expected = m.predict(x);
+  const inf = await InferenceModel.from(m, opts);
+  try {
+    assertClose(inf.predict(x), expected, `${config.name} workers=${opts.workers ?? 1} band=${opts.bandBytes ?? 'default'}`, { rtol: 1e-4, atol: 1e-4 });
+    // Twice: nothing left over from the previous call changes the result (buffers are reused).
+    assertClose(inf.predict(x), expected, `${config.name} second call`, { rtol: 1e-4, atol: 1e-4 });
+  } finally {
+    await inf.close();
+  }
+  return inf;
+}
+
+test('infer: ResNet-20, small DAG (BN, add, concat, depthwise) and LeNet-5 equal Model.predict, 1 thread', async () => {
+  const e = await Engine.create();
+  const r = await agree(resnet20([16, 16, 3]), e, {});
+  assert.equal(r.summary.folded.batchnorm, 21, 'every conv→BN folded (19 convs + 2 projections)');
+  assert.ok(r.summary.ops.every((op) => op.kind !== 'add' && op.kind !== 'batchnorm'), 'ResNet-20: adds fused into convs, no BN left');
+  await agree(resnet20([16, 16, 3]), e, { bandBytes: 1 }); // one output row per band
+  const d = await agree(smallDag, e, { bandBytes: 1 });
+  assert.ok(d.summary.ops.some((op) => op.kind === 'batchnorm'), 'a BN after a ReLU stays a BN');
+  assert.ok(d.summary.ops.some((op) => op.kind === 'add'), 'an add of two non-conv values stays an add');
+  await agree(lenet5(), e, {}, 3);
+  await agree(lenet5(), e, { packStageBytes: 1 }, 1); // weights packed 8 columns at a time (84 = 10·8 + 4)
+});
+
+test('infer: the reference kernels give the same results', async () => {
+  await agree(smallDag, await Engine.create({ variant: 'ref' }), { bandBytes: 1 });
+});
+
+test('infer: 2 threads (row split, column split at small maps, dense column split) equal Model.predict', async () => {
+  const e = await Engine.create();
+  await agree(resnet20([16, 16, 3]), e, { workers: 2 });
+  await agree(resnet20([16, 16, 3]), e, { workers: 2, bandBytes: 1 });
+  await agree(smallDag, e, { workers: 2 });
+  const wide: ModelConfig = { name: 'wide', input: [5, 5, 4], layers: [
+    { type: 'conv2d', name: 'c', filters: 40, kernel: 3, padding: 'same', activation: 'relu' }, { type: 'flatten' },
+    { type: 'dense', name: 'd', units: 70, activation: 'relu' }, { type: 'dense', name: 'o', units: 3 }] };
+  await agree(wide, e, { workers: 2 });
+});
+
+test('infer: activation plan: no two values alive at once share bytes; reuse beats one buffer each', async () => {
+  const m = await Model.create(resnet20([32, 32, 3]), { seed: 1 });
+  const g = lower(m), p = planActivations(g);
+  const bytes = g.values.map((v) => Math.ceil(v.floats * 4 / 64) * 64);
+  for (let a = 0; a < g.values.length; a++) for (let b = a + 1; b < g.values.length; b++) {
+    if (p.offset[a] < 0 || p.offset[b] < 0) continue;
+    const overlapT = p.live[a][0] <= p.live[b][1] && p.live[b][0] <= p.live[a][1];
+    const overlapM = p.offset[a] < p.offset[b] + bytes[b] && p.offset[b] < p.offset[a] + bytes[a];
+    assert.ok(!(overlapT && overlapM), `values ${a} and ${b} are alive together and share bytes`);
+  }
+  // Every op's inputs are alive when it runs and its output from then on.
+  g.ops.forEach((op, i) => { for (const v of opInputs(op)) assert.ok(p.live[v][0] <= i && i <= p.live[v][1]); });
+  assert.ok(p.bytes >= p.peakLiveBytes && p.bytes < p.naiveBytes / 3, `pool ${p.bytes} vs peak ${p.peakLiveBytes}, naive ${p.naiveBytes}`);
+});
+
+test('infer: ResNet-18 activations fit in its two largest values (greedy plan, batch 1, 224×224×3)', () => {
+  const zeros = { param: (_L: unknown, _n: string, n: number) => new Float32Array(n), state: (_L: unknown, _n: string, n: number) => new Float32Array(n) };
+  const g = lowerGraph(buildGraph(resnet18()), zeros), p = planActivations(g);
+  const sizes = g.values.map((v) => Math.ceil(v.floats * 4 / 64) * 64).sort((a, b) => b - a);
+  assert.equal(g.ops.length, 20 + 1 + 1 + 1, '20 convs (BN, add, ReLU fused), max pool, global pool, fc');
+  assert.ok(p.bytes <= sizes[0] + sizes[1], `pool ${p.bytes} > two largest ${sizes[0] + sizes[1]}`);
+  assert.equal(p.bytes, p.peakLiveBytes);
+});
+
+test('infer: a dead helper thread makes predict throw (no hang)', async () => {
+  const m = await Model.create(resnet20([16, 16, 3]), { seed: 1 });
+  const inf = await InferenceModel.from(m, { workers: 2, helperTimeoutMs: 300 });
+  const x = new Float32Array(16 * 16 * 3).fill(0.5);
+  inf.predict(x);
+  await (inf as unknown as { helpers: { terminate(): Promise<void> }[] }).helpers[0].terminate();
+  assert.throws(() => inf.predict(x), /helper thread did not finish op \d+ \('.*'\) within 300 ms/);
+  assert.throws(() => inf.predict(x), /after close/);
+});
+
+test('infer: bad input is an error naming the shapes', async () => {
+  const m = await Model.create(lenet5(), { seed: 1 });
+  const inf = await InferenceModel.from(m);
+  assert.throws(() => inf.predict(new Float32Array(10)), /input has 10 values.*\[28, 28, 1\]/);
+  await assert.rejects(InferenceModel.from(m, { workers: 0 }), /workers must be an integer/);
+});
