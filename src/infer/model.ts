@@ -34,6 +34,8 @@ export interface InferenceOptions {
   workerUrl?: URL;
   /** How long predict waits for a helper's share of one op before it gives up (default 30 s). */
   helperTimeoutMs?: number;
+  /** Fault injection for tests: each helper stalls this long right after it reports ready. */
+  helperStallAfterReadyMs?: number;
   /** Largest staging buffer for packing weights, bytes (default 4 MiB; tests use tiny ones). */
   packStageBytes?: number;
 }
@@ -118,7 +120,7 @@ export class InferenceModel {
             w.onError((err) => rej(new RedeError(`infer: helper ${t} failed: ${err.message}`)));
             w.onExit((code) => rej(new RedeError(`infer: helper ${t} exited with code ${code} before it was ready`)));
           });
-          w.post({ module: e.module, memory: e.memory, ctl: b.ctl, calls: compiled.map((c) => c.threads[t]) });
+          w.post({ module: e.module, memory: e.memory, ctl: b.ctl, calls: compiled.map((c) => c.threads[t]), stallMs: o.helperStallAfterReadyMs ?? 0 });
           await ready;
           w.unref();
         }

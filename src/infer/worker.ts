@@ -3,7 +3,7 @@
 // words, runs that op's calls, counts itself done, and waits again; op −1 ends it.
 import { workerPort } from '../parallel/worker-api';
 
-interface Init { module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: number; calls: [string, number[]][][] }
+interface Init { module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: number; calls: [string, number[]][][]; stallMs: number }
 
 const CTL_SEQ = 0, CTL_OP = 1, CTL_DONE = 2, CTL_WORDS = 16;
 /** Spin this many polls before sleeping: the main thread's serial ops between parallel ones are short. */
@@ -19,8 +19,11 @@ port.onMessage(async (msg) => {
     return () => { fn(...args); };
   }));
   const ctl = new Int32Array(m.memory.buffer, m.ctl, CTL_WORDS);
-  port.post('ready');
+  // Read the sequence word before announcing readiness: once 'ready' is out, the main thread may post the
+  // first op at any moment, and a baseline read after that would already include it (a lost op: a hang).
   let seen = Atomics.load(ctl, CTL_SEQ);
+  port.post('ready');
+  if (m.stallMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, m.stallMs); // tests: a slow thread
   for (;;) {
     let spins = 0;
     while (Atomics.load(ctl, CTL_SEQ) === seen) {

@@ -136,6 +136,17 @@ test('infer: a dead helper thread makes predict throw (no hang)', async () => {
   assert.throws(() => inf.predict(x), /after close/);
 });
 
+test('infer: a helper that stalls right after reporting ready still runs the first op (no lost wake-up)', async () => {
+  // The main thread may post op 0 while a helper has said 'ready' but not yet waited: on a loaded machine
+  // this happened, and a helper that took its baseline late never saw op 0.
+  const m = await Model.create(resnet20([16, 16, 3]), { seed: 1 });
+  const inf = await InferenceModel.from(m, { workers: 2, helperStallAfterReadyMs: 300, helperTimeoutMs: 5000 });
+  const x = new Float32Array(16 * 16 * 3).fill(0.25);
+  const a = inf.predict(x), b = m.predict(x);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-4 * (1 + Math.abs(b[i])), `output ${i}: ${a[i]} vs ${b[i]}`);
+  await inf.close();
+});
+
 test('infer: bad input is an error naming the shapes', async () => {
   const m = await Model.create(lenet5(), { seed: 1 });
   const inf = await InferenceModel.from(m);
