@@ -90,11 +90,10 @@ export class ShardRunner {
       const s = m.step(r, true, stepNo, false, from, seed);
       m.forwardStep(s);
       const h = this.head;
-      const L = loss.run(k, r, cols, h.out, m.labels, m.targets, m.probs, m.losses, h.dout);
+      // dL/dout scaled by 1/B (not 1/r): the shards' gradient slices then sum to the batch mean's gradient.
+      const L = loss.run(this.e, r, cols, h.out, m.labels, m.targets, m.probs, m.losses, h.dout, 1 / batchSize);
       c.setShard(j, L * r, sparse ? countTop1(this.e, h.out, m.labels, r, cols) : 0);
       if (!Number.isFinite(L)) continue;
-      // Loss.run scales dL/dout by 1/r; the batch mean needs 1/B: the slices then sum to the batch gradient.
-      if (r !== batchSize) k.scale_inplace_f32(h.dout, r * cols, r / batchSize);
       m.backwardStep(s, false, h.from);
     }
     const t1 = now();

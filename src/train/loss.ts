@@ -2,6 +2,7 @@
 // one or two fused kernel calls. Cross-entropy takes logits; a model that ends in a softmax layer is
 // trained through that layer's input (see fit), which is both faster and numerically stable.
 import { RedeError } from '../engine/errors';
+import type { Engine } from '../engine/engine';
 import type { Kernels } from '../engine/generated/kernels';
 
 export type LossType = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mse';
@@ -25,16 +26,17 @@ export class Loss {
   get softmax(): boolean { return this.type === 'sparse_categorical_crossentropy' || this.type === 'categorical_crossentropy'; }
 
   /**
-   * Mean loss over `rows` examples of `cols` outputs at `out`; writes dL/dout at `dout` when non-zero.
+   * Mean loss over `rows` examples of `cols` outputs at `out`; writes dL/dout at `dout` when non-zero, scaled
+   * by `scale` (1/rows: the gradient of the mean; a data-parallel shard passes 1/whole batch).
    * `labels` (i32, sparse) or `targets` (f32 rows × cols); `probs` and `losses` are scratch of rows×cols and rows.
    */
-  run(k: Kernels, rows: number, cols: number, out: number, labels: number, targets: number, probs: number, losses: number, dout: number): number {
-    const scale = 1 / rows;
+  run(e: Engine, rows: number, cols: number, out: number, labels: number, targets: number, probs: number, losses: number, dout: number, scale = 1 / rows): number {
+    const k = e.k;
     switch (this.type) {
       case 'sparse_categorical_crossentropy': {
         if (this.labelSmoothing > 0) {
           // Smoothed targets from the labels, then the dense form.
-          this.smooth(k, rows, cols, labels, targets);
+          this.smooth(e, rows, cols, labels, targets);
           return this.dense(k, rows, cols, out, targets, probs, losses, dout, scale);
         }
         const L = k.softmax_xent_sparse_forward_f32(rows, cols, out, labels, probs, losses);
@@ -63,16 +65,15 @@ export class Loss {
     return L;
   }
 
-  private smooth(k: Kernels, rows: number, cols: number, labels: number, targets: number): void {
-    // (1 − ε)·onehot + ε/classes, written in TypeScript: rows × cols floats per batch is small.
-    void k;
-    const eps = this.labelSmoothing;
-    this.smoothInto(rows, cols, labels, targets, eps);
+  /** (1 − ε)·onehot + ε/classes, in TypeScript: rows × cols floats per batch is small. */
+  private smooth(e: Engine, rows: number, cols: number, labels: number, targets: number): void {
+    const t = e.f32, lab = e.i32, eps = this.labelSmoothing;
+    for (let r = 0; r < rows; r++) {
+      const row = (targets >> 2) + r * cols;
+      t.fill(eps / cols, row, row + cols);
+      t[row + lab[(labels >> 2) + r]] += 1 - eps;
+    }
   }
-  /** Set by the trainer: the engine's current views (labels are i32, targets f32). */
-  smoothInto: (rows: number, cols: number, labels: number, targets: number, eps: number) => void = () => {
-    throw new RedeError('loss: label smoothing needs the trainer to bind memory');
-  };
 
   config(): LossSpec { return this.labelSmoothing ? { type: this.type, labelSmoothing: this.labelSmoothing } : this.type; }
 }

@@ -116,7 +116,7 @@ export function probeGradients(m: Model, x: Float32Array, labels: Int32Array): M
   m.e.i32.set(labels, m.labels >> 2);
   const s = m.step(b, true, t.step, false, 0, t.seed), h = t.head();
   m.forwardStep(s);
-  const loss = t.loss.run(m.e.k, b, classes, h.out, m.labels, m.targets, m.probs, m.losses, h.dout);
+  const loss = t.loss.run(m.e, b, classes, h.out, m.labels, m.targets, m.probs, m.losses, h.dout);
   m.backwardStep(s, false, h.from);
   if (state) m.e.write(m.state, state);
   return { step: t.step, epoch: t.epoch, loss, grads: gradientNorms(m), activations: activationStats(m, b) };

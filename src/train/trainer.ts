@@ -78,15 +78,6 @@ export class Trainer {
     // The arena is not zeroed on reuse; an attached model (a worker replaying the plan) writes nothing.
     if (!model.attached) model.e.k.fill_f32(this.optState, this.optimizer.slots * model.paramFloats, 0);
     model.memoryParts.optimizer = l.partBytes.optimizer;
-    const f = () => model.e;
-    this.loss.smoothInto = (rows, cols, labels, targets, eps) => {
-      const e = f(), t = e.f32, lab = e.i32;
-      for (let r = 0; r < rows; r++) {
-        const row = (targets >> 2) + r * cols;
-        t.fill(eps / cols, row, row + cols);
-        t[row + lab[(labels >> 2) + r]] += 1 - eps;
-      }
-    };
   }
 
   /** Where the loss reads outputs and writes their gradient; a final softmax is folded into the loss. */
@@ -126,7 +117,7 @@ export class Trainer {
     const s = m.step(b, true, this.step, false, 0, this.seed);
     m.forwardStep(s);
     const cols = numelOf(m.outputShape); // a folded softmax keeps its input's shape
-    const loss = this.loss.run(k, b, cols, h.out, m.labels, m.targets, m.probs, m.losses, h.dout);
+    const loss = this.loss.run(m.e, b, cols, h.out, m.labels, m.targets, m.probs, m.losses, h.dout);
     if (!Number.isFinite(loss)) return loss;
     m.backwardStep(s, false, h.from);
     if (this.optimizer.cfg.clipNorm !== undefined) this.optimizer.clip(k, m.entries, m.grads);
@@ -241,7 +232,7 @@ export class Trainer {
         this.loss.sparse ? null : e.f32.subarray(m.targets >> 2, (m.targets >> 2) + b * outPer));
       m.forwardStep(m.step(b, false));
       const cols = numelOf(m.outputShape);
-      lossSum += this.loss.run(e.k, b, cols, h.out, m.labels, m.targets, m.probs, m.losses, 0) * b;
+      lossSum += this.loss.run(e, b, cols, h.out, m.labels, m.targets, m.probs, m.losses, 0) * b;
       if (this.loss.sparse) tops.forEach((t, i) => { hits[i] += this.countCorrect(b, t); });
       seen += b;
     }

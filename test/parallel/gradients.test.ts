@@ -81,8 +81,7 @@ function microShardReference(m: Model, ds: Dataset, B: number, S: number, seed: 
     m.e.i32.set(ds.y.subarray(from, to), m.labels >> 2);
     const s = m.step(r, true, 0, j > 0, from, seed);
     m.forwardStep(s);
-    t.loss.run(k, r, cols, h.out, m.labels, m.targets, m.probs, m.losses, h.dout);
-    k.scale_inplace_f32(h.dout, r * cols, r / B);
+    t.loss.run(m.e, r, cols, h.out, m.labels, m.targets, m.probs, m.losses, h.dout, 1 / B); // the batch mean's gradient
     m.backwardStep(s, false, h.from);
   }
   return m.e.read(m.grads, m.paramFloats);
