@@ -10,8 +10,6 @@
 // runs after folding (conv + bias [+ residual] + ReLU; no batch norm left), built from the same lowering:
 // tfjs as fused conv2d / matMul ops, onnxruntime-web as an ONNX model (NCHW) written with onnx-proto.
 import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TF from '@tensorflow/tfjs';
 import { buildGraph } from '../src/model/graph';
@@ -21,7 +19,7 @@ import { InferenceModel } from '../src/infer/model';
 import { lowerGraph, type Lowered, type WeightSource } from '../src/infer/lower';
 import { resnet18 } from '../src/zoo/resnet';
 import { vgg16 } from '../src/zoo/vgg';
-import { parseBenchArgs, median, quietly, printJsonRow, formatTable, fmt, type BenchRow } from './lib';
+import { parseBenchArgs, median, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow } from './lib';
 import { Rng } from '../test/helpers/rand';
 
 const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), vgg16: () => vgg16() };
@@ -56,17 +54,6 @@ async function redeRunner(g: Lowered, threads: number): Promise<Run> {
   return () => { inf.predict(x); };
 }
 
-async function loadTfjsWasm(): Promise<typeof TF> {
-  return quietly(async () => {
-    const tf = await import('@tensorflow/tfjs');
-    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
-    const require = createRequire(import.meta.url);
-    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js'))}/`);
-    if (!(await tf.setBackend('wasm'))) throw new Error('bench: tfjs wasm backend failed to initialise');
-    await tf.ready();
-    return tf;
-  });
-}
 
 async function tfjsRunner(g: Lowered): Promise<Run> {
   const tf = await loadTfjsWasm();

@@ -6,14 +6,12 @@
 //   npm run bench:kernels -- --json       one JSON object per line (bench/lib.ts)
 //   ... -- --filter=gemm_512 --quick      a subset, shorter runs
 // FLOPs: GEMM 2·m·n·k; conv 2·n·oh·ow·cout·kh·kw·cin/groups for each of the three passes.
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { Engine } from '../src/engine/engine';
 import type { Tensor } from '../src/engine/tensor';
 import { gemm } from '../src/ops/gemm';
 import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvGeom } from '../src/ops/conv';
-import { parseBenchArgs, timeCallsInterleaved, quietly, printJsonRow, formatTable, fmt, type BenchRow, type TimeOptions } from './lib';
+import { parseBenchArgs, timeCallsInterleaved, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow, type TimeOptions } from './lib';
 import { Rng } from '../test/helpers/rand';
 
 const PEER = '@tensorflow/tfjs-backend-wasm';
@@ -31,18 +29,6 @@ const PASSES = ['fwd', 'bwd_data', 'bwd_filter'] as const;
 /** One benchmark case: its FLOPs and, per runner, a prepared call (or null: not available). */
 interface Case { name: string; flops: number }
 
-async function loadTfjsWasm(): Promise<typeof TF> {
-  return quietly(async () => {
-    const tf = await import('@tensorflow/tfjs');
-    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
-    // In Node the backend reads its .wasm files from disk: give it the package's dist folder.
-    const require = createRequire(import.meta.url);
-    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js'))}/`);
-    if (!(await tf.setBackend('wasm'))) throw new Error('bench: tfjs wasm backend failed to initialise');
-    await tf.ready();
-    return tf;
-  });
-}
 
 function geom(c: ConvCase): ConvGeom {
   return convGeom({ n: c.n, h: c.h, w: c.w, cin: c.cin, cout: c.cout, kh: c.k, kw: c.k, padding: 'same' });

@@ -107,3 +107,19 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 }
 
 export const fmt = (v: number | null, digits = 1): string => (v === null ? 'n/a' : v.toFixed(digits));
+
+/** @tensorflow/tfjs on its wasm backend (XNNPACK, SIMD; one thread in Node), quietly: the peer of every bench. */
+export async function loadTfjsWasm(): Promise<typeof import('@tensorflow/tfjs')> {
+  return quietly(async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+    const { createRequire } = await import('node:module');
+    const { dirname } = await import('node:path');
+    // In Node the backend reads its .wasm files from disk: give it the package's dist folder.
+    const require = createRequire(import.meta.url);
+    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js'))}/`);
+    if (!(await tf.setBackend('wasm'))) throw new Error('bench: tfjs wasm backend failed to initialise');
+    await tf.ready();
+    return tf;
+  });
+}
