@@ -2,7 +2,8 @@
 //   1. lower(): batch norm folded into the conv before it, ReLU and residual add fused into the conv's epilogue,
 //      flatten/reshape/dropout turned into aliases (src/infer/lower.ts).
 //   2. Weights are packed once (gemm_pack_b panels) for every im2col-GEMM conv and every dense layer.
-//   3. Activations are planned once for one example with buffers reused after their last reader (plan.ts).
+//   3. Activations are planned once for one example with buffers reused after their last reader, each op's
+//      scratch (im2col band, GEMM packing buffer) in the same pool while that op runs (plan.ts).
 //   4. Each op becomes a fixed list of kernel calls on fixed addresses, per thread. A conv is im2col + GEMM
 //      over bands of whole output rows (a sub-descriptor per band, so im2col_f32 fills just that band's col
 //      rows), then bias / residual / ReLU on the band while it is in cache. With T threads a conv's output
@@ -10,7 +11,7 @@
 //      maps) the packed weight panels — GEMM columns — are split instead, each thread running the band's
 //      im2col itself. Dense layers split their columns the same way.
 //
-// Memory: [weights (packed) | activation pool | per-thread scratch: col band + GEMM A-pack | descriptors].
+// Memory: [weights (packed) | pool: activations + per-op, per-thread scratch (col band, GEMM A-pack) | descriptors].
 // Threads: T − 1 helper workers instantiate the same module on the same shared memory and receive their
 // call lists once; per op the main thread publishes the op index in a control word, runs its own share and
 // waits (Atomics.wait: Node's main thread may block; in a browser, run InferenceModel inside a worker).
@@ -43,19 +44,22 @@ export interface InferenceOptions {
 /** One kernel call: export name and its numeric arguments (serializable, so workers get the same list). */
 export type Call = [name: keyof Kernels, args: number[]];
 
+/** One op's scratch: how many threads run a share of it, and the bytes of each thread's slots. */
+interface OpScratch { threads: number; col: number; gemm: number; main: number }
+
 /** Per op: the calls of each thread (index 0: main), then the calls main makes after all threads are done. */
 interface OpCalls { threads: Call[][]; after: Call[] }
 
 export interface InferenceMemory {
   /** Packed weights, biases and other constants. */
   weights: number;
-  /** The planned activation pool (values reuse bytes after their last reader). */
+  /** The planned pool: activations (reused after their last reader) and each op's scratch while it runs. */
   activations: number;
-  /** im2col bands and GEMM packing scratch, all threads. */
+  /** Band descriptors and the thread control words. */
   scratch: number;
   /** Everything the arena holds for this model. */
   total: number;
-  /** Bytes alive at the worst op (lower bound of any activation plan), and one buffer per value. */
+  /** Bytes alive at the worst op, values and scratch (lower bound of any plan), and one buffer per value. */
   peakLive: number;
   naive: number;
   /** The two largest values, and the largest single col band (for the bound weights + 2 largest + col). */
@@ -100,9 +104,8 @@ export class InferenceModel {
     if (!Number.isInteger(T) || T < 1 || T > 64) throw new RedeError(`infer: workers must be an integer in [1, 64], got ${o.workers}`);
     if (T > 1 && o.variant === 'ref') throw new RedeError('infer: workers > 1 needs a wasm engine, not the reference kernels');
     const bandBytes = o.bandBytes ?? 1 << 20;
-    const act = planActivations(g);
     const e = await Engine.create({ variant: o.variant ?? 'auto', shared: T > 1, maxBytes: o.maxBytes });
-    const b = new Builder(e, g, act, T, bandBytes, o.packStageBytes ?? 4 << 20);
+    const b = new Builder(e, g, T, bandBytes, o.packStageBytes ?? 4 << 20);
     const compiled = b.compile();
     const input = b.valueAddr(0), output = b.valueAddr(g.output);
     const outputShape = g.values[g.output].shape;
@@ -212,13 +215,16 @@ class Builder {
   private pool = 0;
   private descAt = 0;
   ctl = 0;
+  /** The scratch addresses of the op being compiled: per thread an im2col band and a GEMM packing buffer. */
   private colAt: number[] = [];
   private gemmAt: number[] = [];
   private mainScratch = 0;
+  private act!: ActivationPlan;
   private layout = { weights: 0, scratch: 0, descs: 0 };
-  private sizes = { col: 0, gemm: 0, main: 0 };
+  /** The largest im2col band of any op (for the memory report). */
+  private colBand = 0;
 
-  constructor(readonly e: Engine, readonly g: Lowered, readonly act: ActivationPlan, readonly T: number, readonly bandBytes: number,
+  constructor(readonly e: Engine, readonly g: Lowered, readonly T: number, readonly bandBytes: number,
     readonly packStage: number) {
     this.k = e.k;
   }
@@ -242,38 +248,59 @@ class Builder {
   }
 
   // ---- sizes, then layout -------------------------------------------------------------------------------
-  private measure(): { weightFloats: number; descs: number } {
+  /**
+   * Weights and descriptors to reserve, and each op's scratch: per thread that runs a share of the op, an
+   * im2col band (`col`; thread 0's slot also serves serial ops: max pool's unused argmax, batch norm...)
+   * and a GEMM packing buffer (`gemm`). The activation planner places each op's scratch in the pool.
+   */
+  private measure(): { weightFloats: number; descs: number; scratch: OpScratch[] } {
     let weightFloats = 0, descs = 0;
-    const k = this.k, s = this.sizes;
+    const k = this.k, T = this.T;
     const panels = (kk: number, n: number) => k.gemm_packed_b_bytes(kk, n) / 4;
-    for (const op of this.g.ops) {
+    const scratch = this.g.ops.map((op): OpScratch => {
+      const s: OpScratch = { threads: 1, col: 0, gemm: 0, main: 0 };
       if (op.kind === 'conv') {
         const geo = op.geo, K = Builder.colWidth(geo);
         if (Builder.gemmPath(geo)) {
           weightFloats += alignUp(panels(K, geo.cout), 16);
           const rows = this.bandRows(geo);
-          if (!Builder.pointwise(geo)) s.col = Math.max(s.col, rows * geo.ow * K * 4);
-          s.gemm = Math.max(s.gemm, k.gemm_f32_packed_b_scratch_bytes(1 << 20, geo.cout, K));
-          descs += Math.ceil(geo.oh / rows) + this.T; // bands, + rounding at thread boundaries
+          s.threads = T;
+          if (!Builder.pointwise(geo)) s.col = rows * geo.ow * K * 4;
+          s.gemm = k.gemm_f32_packed_b_scratch_bytes(rows * geo.ow, geo.cout, K);
+          descs += Math.ceil(geo.oh / rows) + T; // bands, + rounding at thread boundaries
         } else {
           weightFloats += alignUp(op.w.length, 16);
           descs += 1;
-          s.main = Math.max(s.main, this.convScratch(geo));
+          s.main = this.convScratch(geo);
         }
         if (op.b) weightFloats += alignUp(op.b.length, 16);
       } else if (op.kind === 'dense') {
         weightFloats += alignUp(panels(op.k, op.n), 16) + (op.b ? alignUp(op.n, 16) : 0);
-        s.gemm = Math.max(s.gemm, k.gemm_f32_packed_b_scratch_bytes(1, op.n, op.k));
+        s.threads = this.splitColumns(1, op.n) ? T : 1;
+        s.gemm = k.gemm_f32_packed_b_scratch_bytes(1, op.n, op.k);
       } else if (op.kind === 'batchnorm') {
         weightFloats += 4 * alignUp(op.c, 16);
-        s.main = Math.max(s.main, k.batchnorm_scratch_bytes(op.c));
+        s.main = k.batchnorm_scratch_bytes(op.c);
       } else if (op.kind === 'maxpool') {
-        s.main = Math.max(s.main, 4 * this.g.values[op.y].floats); // argmax (unused at inference)
+        s.main = 4 * this.g.values[op.y].floats; // argmax (unused at inference)
       } else if (op.kind === 'lrn') {
-        s.main = Math.max(s.main, k.lrn_scratch_bytes(op.c));
+        s.main = k.lrn_scratch_bytes(op.c);
       }
+      this.colBand = Math.max(this.colBand, s.col);
+      return s;
+    });
+    return { weightFloats, descs, scratch };
+  }
+
+  /** Byte offsets of thread t's col and gemm slots inside an op's scratch block, and the block's size. */
+  private static slots(s: OpScratch): { col: number[]; gemm: number[]; bytes: number } {
+    const col: number[] = [], gemm: number[] = [];
+    let at = 0;
+    for (let t = 0; t < s.threads; t++) {
+      col.push(at); at += alignUp(t === 0 ? Math.max(s.col, s.main) : s.col);
+      gemm.push(at); at += alignUp(s.gemm);
     }
-    return { weightFloats, descs };
+    return { col, gemm, bytes: at };
   }
 
   private convScratch(geo: ConvGeom): number {
@@ -285,24 +312,25 @@ class Builder {
   }
 
   compile(): OpCalls[] {
-    const { weightFloats, descs } = this.measure();
-    const p = new MemoryPlan(), T = this.T, s = this.sizes;
+    const { weightFloats, descs, scratch } = this.measure();
+    const slots = scratch.map(Builder.slots);
+    this.act = planActivations(this.g, slots.map((s) => s.bytes));
+    const p = new MemoryPlan();
     p.f32('weights', weightFloats, 'parameters');
     p.bytes('pool', this.act.bytes, 'activations');
-    // Main's col region doubles as the scratch of its serial ops (max pool's unused argmax, batch norm...).
-    for (let t = 0; t < T; t++) {
-      p.bytes(`col:${t}`, t === 0 ? Math.max(s.col, s.main) : s.col, 'scratch');
-      p.bytes(`gemm:${t}`, s.gemm, 'scratch');
-    }
     p.bytes('descs', descs * CONV_DESC_INTS * 4, 'scratch');
     p.bytes('ctl', CTL_WORDS * 4, 'scratch');
     const l = this.e.allocate(p, 'inference model');
     this.weightsAt = l.ptr.weights; this.pool = l.ptr.pool; this.descAt = l.ptr.descs; this.ctl = l.ptr.ctl;
-    for (let t = 0; t < T; t++) { this.colAt.push(l.ptr[`col:${t}`]); this.gemmAt.push(l.ptr[`gemm:${t}`]); }
-    this.mainScratch = this.colAt[0];
     this.layout = { weights: l.partBytes.parameters, scratch: l.partBytes.scratch, descs: descs * CONV_DESC_INTS * 4 };
     this.e.f32.fill(0, l.ptr.pool >> 2, (l.ptr.pool + this.act.bytes) >> 2);
-    return this.g.ops.map((op) => this.compileOp(op));
+    return this.g.ops.map((op, i) => {
+      const at = this.pool + this.act.tempOffset[i];
+      this.colAt = slots[i].col.map((c) => at + c);
+      this.gemmAt = slots[i].gemm.map((c) => at + c);
+      this.mainScratch = this.colAt[0] ?? 0;
+      return this.compileOp(op);
+    });
   }
 
   memory(): InferenceMemory {
@@ -310,7 +338,7 @@ class Builder {
     return {
       weights: this.layout.weights, activations: this.act.bytes, scratch: this.layout.scratch,
       total: this.layout.weights + this.act.bytes + this.layout.scratch,
-      peakLive: this.act.peakLiveBytes, naive: this.act.naiveBytes, largestTwo: sizes[0] + (sizes[1] ?? 0), colBand: this.sizes.col,
+      peakLive: this.act.peakLiveBytes, naive: this.act.naiveBytes, largestTwo: sizes[0] + (sizes[1] ?? 0), colBand: this.colBand,
     };
   }
 
