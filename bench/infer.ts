@@ -1,7 +1,9 @@
 // Inference benchmark: batch-1 latency of ResNet-18 and VGG-16 at 224×224×3, rede's InferenceModel (1 and
-// 2 threads) against @tensorflow/tfjs-backend-wasm (XNNPACK; one thread: tfjs turns threads off in Node) and
-// onnxruntime-web (1 and 2 threads), same configs, random weights, same run.
-//   npm run bench:infer                      table: median ms, ratio to rede 1 thread, peak RSS per runner
+// 2 threads) against @tensorflow/tfjs-backend-wasm (XNNPACK; 1 and 2 threads: tfjs turns threads off in Node,
+// bench/lib.ts loadTfjsWasm turns them back on) and onnxruntime-web (1 and 2 threads), same configs, random
+// weights, same run.
+//   npm run bench:infer                      table: median ms, ratio to rede 1 thread, peak RSS per runner,
+//                                            and rede's arena by part against weights + 2 largest + 1 band
 //   npm run bench:infer -- --json            one JSON object per line (bench/lib.ts)
 //   ... -- --filter=resnet18 --quick         one model, fewer samples
 // Each runner lives in its own child process (so its peak RSS is its own) and loads its model before any
@@ -15,7 +17,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { buildGraph } from '../src/model/graph';
 import type { ModelConfig } from '../src/model/config';
 import { numelOf } from '../src/layers/layer';
-import { InferenceModel } from '../src/infer/model';
+import { InferenceModel, type InferenceMemory } from '../src/infer/model';
 import { lowerGraph, type Lowered, type WeightSource } from '../src/infer/lower';
 import { resnet18 } from '../src/zoo/resnet';
 import { vgg16 } from '../src/zoo/vgg';
@@ -23,7 +25,7 @@ import { parseBenchArgs, median, loadTfjsWasm, printJsonRow, formatTable, fmt, t
 import { Rng } from '../test/helpers/rand';
 
 const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), vgg16: () => vgg16() };
-const RUNNERS = ['rede:1', 'rede:2', 'tfjs-wasm:1', 'ort-web:1', 'ort-web:2'] as const;
+const RUNNERS = ['rede:1', 'rede:2', 'tfjs-wasm:1', 'tfjs-wasm:2', 'ort-web:1', 'ort-web:2'] as const;
 type Runner = (typeof RUNNERS)[number];
 const PEER_NAME: Record<string, string> = { rede: 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web' };
 
@@ -47,16 +49,20 @@ function randomWeights(seed: number): WeightSource {
 
 type Run = () => void | Promise<void>;
 
+/** rede's arena by part (sent with the runner's stats). */
+let arena: InferenceMemory | null = null;
+
 async function redeRunner(g: Lowered, threads: number): Promise<Run> {
   const inf = await InferenceModel.fromLowered(g, { workers: threads });
+  arena = inf.memory;
   const config = { input: g.values[0].shape };
   const x = new Rng(5).array(numelOf(config.input), 0, 1);
   return () => { inf.predict(x); };
 }
 
 
-async function tfjsRunner(g: Lowered): Promise<Run> {
-  const tf = await loadTfjsWasm();
+async function tfjsRunner(g: Lowered, threads: number): Promise<Run> {
+  const tf = await loadTfjsWasm(threads);
   // Constants once, outside the timed call.
   const consts = g.ops.map((op) => {
     if (op.kind === 'conv') {
@@ -202,7 +208,7 @@ async function child(runner: Runner, modelName: string): Promise<void> {
   let run: Run;
   // Every runner starts from the same lowered graph and weights (no training Model in the process).
   const g = lowerGraph(buildGraph(config), randomWeights(1));
-  run = kind === 'rede' ? await redeRunner(g, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g) : await ortRunner(g, threads);
+  run = kind === 'rede' ? await redeRunner(g, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g, threads) : await ortRunner(g, threads);
   // Warm-up: first calls compile and allocate, and V8 tiers the wasm up; onnxruntime needs a few more.
   const w0 = performance.now();
   for (let i = 0; i < 3 || performance.now() - w0 < 1500; i++) await run();
@@ -213,7 +219,7 @@ async function child(runner: Runner, modelName: string): Promise<void> {
       for (let r = 0; r < (m.reps ?? 1); r++) { const t0 = performance.now(); await run(); times.push(performance.now() - t0); }
       process.send!({ times });
     } else if (m.cmd === 'stats') {
-      process.send!({ maxRss: process.resourceUsage().maxRSS * 1024, rss: process.memoryUsage().rss });
+      process.send!({ maxRss: process.resourceUsage().maxRSS * 1024, rss: process.memoryUsage().rss, arena });
     }
   });
   process.send!({ ready: true });
@@ -235,6 +241,7 @@ async function main(): Promise<void> {
   const os = await import('node:os');
   const rows: BenchRow[] = [];
   const table: string[][] = [];
+  const arenaLines: string[] = [];
   const samples = args.quick ? 3 : 9;
   for (const modelName of Object.keys(MODELS).filter((n) => n.includes(args.filter))) {
     const kids = new Map<Runner, ChildProcess>();
@@ -260,7 +267,7 @@ async function main(): Promise<void> {
         per.get(r)!.push(median(times));
       }
     }
-    const stats = new Map<Runner, { maxRss: number; rss: number }>();
+    const stats = new Map<Runner, { maxRss: number; rss: number; arena: InferenceMemory | null }>();
     for (const [r, c] of kids) { stats.set(r, await ask(c, { cmd: 'stats' })); c.kill(); }
     const base = per.has('rede:1') ? median(per.get('rede:1')!) : null;
     for (const r of RUNNERS) {
@@ -272,12 +279,24 @@ async function main(): Promise<void> {
       rows.push({ ...common, metric: 'peak_rss', value: st ? st.maxRss / 2 ** 20 : null, unit: 'MiB' });
       table.push([`${modelName} ${r}`, fmt(ms), ms && base ? fmt(ms / base, 2) : 'n/a', st ? fmt(st.maxRss / 2 ** 20, 0) : 'n/a', st ? fmt(st.rss / 2 ** 20, 0) : 'n/a',
         failed.get(r)?.slice(0, 60) ?? '']);
+      const m = st?.arena;
+      if (m) {
+        // The bound the arena is held to: weights + the two largest activations + one im2col band.
+        const bound = m.weights + m.largestTwo + m.colBand;
+        const parts: [string, number][] = [['arena_total', m.total], ['arena_weights', m.weights], ['arena_pool', m.activations],
+          ['arena_other', m.scratch], ['arena_bound', bound], ['largest_two_activations', m.largestTwo], ['largest_im2col_band', m.colBand]];
+        for (const [metric, value] of parts) rows.push({ ...common, metric, value, unit: 'bytes' });
+        arenaLines.push(`${modelName} rede ${t} thread(s): arena ${m.total} bytes = weights ${m.weights} + pool ${m.activations} (activations + per-op scratch) ` +
+          `+ ${m.scratch} descriptors; bound weights + two largest activations ${m.largestTwo} + one im2col band ${m.colBand} = ${bound}: ` +
+          `${m.total < bound ? 'below' : 'ABOVE'} by ${Math.abs(bound - m.total)} bytes`);
+      }
     }
   }
   if (args.json) rows.forEach(printJsonRow);
   else {
     console.log(`inference, batch 1, 224×224×3; ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${samples} interleaved samples`);
     console.log(formatTable(['model runner', 'ms', '÷ rede 1 thr', 'peak RSS MiB', 'RSS after MiB', 'note'], table));
+    for (const l of arenaLines) console.log(l);
   }
 }
 

@@ -108,18 +108,62 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 
 export const fmt = (v: number | null, digits = 1): string => (v === null ? 'n/a' : v.toFixed(digits));
 
-/** @tensorflow/tfjs on its wasm backend (XNNPACK, SIMD; one thread in Node), quietly: the peer of every bench. */
-export async function loadTfjsWasm(): Promise<typeof import('@tensorflow/tfjs')> {
+/**
+ * @tensorflow/tfjs on its wasm backend (XNNPACK, SIMD), quietly: the peer of every bench. threads = 1 (the
+ * default; what the kernel bench uses) is the plain SIMD build; threads > 1 is the threaded-SIMD build with
+ * an XNNPACK pool of that many threads, which tfjs 4.22 does not offer in Node without the workarounds below.
+ */
+export async function loadTfjsWasm(threads = 1): Promise<typeof import('@tensorflow/tfjs')> {
   return quietly(async () => {
     const tf = await import('@tensorflow/tfjs');
-    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const { createRequire } = await import('node:module');
     const { dirname } = await import('node:path');
     // In Node the backend reads its .wasm files from disk: give it the package's dist folder.
     const require = createRequire(import.meta.url);
-    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js'))}/`);
-    if (!(await tf.setBackend('wasm'))) throw new Error('bench: tfjs wasm backend failed to initialise');
-    await tf.ready();
+    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js'))}/`);
+    if (threads === 1) {
+      if (!(await tf.setBackend('wasm'))) throw new Error('bench: tfjs wasm backend failed to initialise');
+      await tf.ready();
+      return tf;
+    }
+    const os = (await import('node:os')).default;
+    // 1. tfjs's WASM_HAS_MULTITHREAD_SUPPORT flag answers false whenever IS_NODE (tfjs issue #3830), so the
+    //    backend would load the single-threaded build and ignore setThreadsCount. Node has SharedArrayBuffer,
+    //    wasm threads and worker_threads: set the flag before the backend initialises.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    wasm.setThreadsCount(threads);
+    // 2. Emscripten starts its pthread workers from the script that locateFile gives it, which tfjs makes a
+    //    blob: URL; Node's worker_threads only start files (or file:/data: URLs). For the same reason the
+    //    worker cannot importScripts the glue code tfjs posts it as a Blob. So write the package's own worker
+    //    script to a .cjs file under os.tmpdir() (named by its content: rewritten atomically, never piles up),
+    //    with the worker's createObjectURL pointed at the package's copy of that glue on disk, and have the
+    //    main thread's createObjectURL hand out that file for the worker script while the backend starts.
+    //    (The script's string literals hold raw newlines: escape them, as tfjs does for its blob.)
+    const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
+    const glue = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+    const source = `${wasmWorkerContents.replace(/\n/g, '\\n')}\n// rede bench: the glue arrives as a Blob, which importScripts (a file read in Node) cannot load.\n` +
+      `URL.createObjectURL = () => ${JSON.stringify(glue)};\nURL.revokeObjectURL = () => {};\n`;
+    const { createHash } = await import('node:crypto');
+    const { writeFileSync, renameSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const workerFile = join(os.tmpdir(), `rede-tfjs-wasm-pthread-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cjs`);
+    writeFileSync(`${workerFile}.${process.pid}`, source);
+    renameSync(`${workerFile}.${process.pid}`, workerFile);
+    // 3. The backend caps its pool at (logical cores) / 2, from os.cpus() in Node: on a 2-core machine that is
+    //    1 whatever setThreadsCount asked. Report twice the cores while the backend starts so the cap is the
+    //    core count (the pool never gets more threads than asked for).
+    const { createObjectURL } = URL, { cpus } = os;
+    URL.createObjectURL = (obj) => (obj instanceof Blob && obj.type === 'application/javascript' ? workerFile : createObjectURL.call(URL, obj));
+    os.cpus = () => { const c = cpus(); return [...c, ...c]; };
+    try {
+      if (!(await tf.setBackend('wasm'))) throw new Error('bench: tfjs wasm backend failed to initialise');
+      await tf.ready();
+    } finally {
+      URL.createObjectURL = createObjectURL;
+      os.cpus = cpus;
+    }
+    if (wasm.getThreadsCount() !== threads) throw new Error(`bench: tfjs wasm runs ${wasm.getThreadsCount()} threads, not ${threads}`);
     return tf;
   });
 }
