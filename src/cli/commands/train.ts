@@ -33,7 +33,7 @@ export const usage = `usage: rede train [options]
   --momentum M            for momentum, nesterov and rmsprop                 [0.9 / 0.9 / 0]
   --schedule NAME         constant | cosine (to 0 over the run)             [cosine]
   --seed S                initialization, shuffling, augmentation            [1]
-  --augment               random shifts, rotations and zooms (and, for fashion-mnist, flips)
+  --augment               mnist: ±2 px shifts, ±10° rotations, ±10% zooms; fashion-mnist: ±2 px shifts, flips
   --subset N              train on the first N training examples only
   --validation-split F    hold out this fraction of the training data for per-epoch validation
                           (default: validate on the test split)
