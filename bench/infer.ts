@@ -13,7 +13,6 @@
 // tfjs as fused conv2d / matMul ops, onnxruntime-web as an ONNX model (NCHW) written with onnx-proto.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type * as TF from '@tensorflow/tfjs';
 import { buildGraph } from '../src/model/graph';
 import type { ModelConfig } from '../src/model/config';
 import { numelOf } from '../src/layers/layer';
@@ -23,6 +22,7 @@ import { resnet18 } from '../src/zoo/resnet';
 import { vgg16 } from '../src/zoo/vgg';
 import { parseBenchArgs, median, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow } from './lib';
 import { Rng } from '../test/helpers/rand';
+import { tfjsGraph } from '../test/helpers/tfjs-graph';
 
 const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), vgg16: () => vgg16() };
 const RUNNERS = ['rede:1', 'rede:2', 'tfjs-wasm:1', 'tfjs-wasm:2', 'ort-web:1', 'ort-web:2'] as const;
@@ -63,56 +63,11 @@ async function redeRunner(g: Lowered, threads: number): Promise<Run> {
 
 async function tfjsRunner(g: Lowered, threads: number): Promise<Run> {
   const tf = await loadTfjsWasm(threads);
-  // Constants once, outside the timed call.
-  const consts = g.ops.map((op) => {
-    if (op.kind === 'conv') {
-      const o = op.geo;
-      return { w: tf.tensor4d(op.w, [o.kh, o.kw, o.cin / o.groups, o.cout]), b: op.b ? tf.tensor1d(op.b) : undefined };
-    }
-    if (op.kind === 'dense') return { w: tf.tensor2d(op.w, [op.k, op.n]), b: op.b ? tf.tensor1d(op.b) : undefined };
-    return null;
-  });
+  const net = tfjsGraph(tf, g);
   const [h, w, c] = g.values[0].shape;
   const x = tf.tensor4d(new Rng(5).array(h * w * c, 0, 1), [1, h, w, c]);
-  const forward = (): TF.Tensor => {
-    const v = new Map<number, TF.Tensor>([[0, x]]);
-    g.ops.forEach((op, i) => {
-      let y: TF.Tensor;
-      switch (op.kind) {
-        case 'conv': {
-          const o = op.geo, k = consts[i]!;
-          if (o.groups > 1) throw new Error('bench: grouped conv not mapped for tfjs');
-          y = tf.fused.conv2d({ x: v.get(op.x) as TF.Tensor4D, filter: k.w as TF.Tensor4D, strides: [o.strideH, o.strideW],
-            pad: [[0, 0], [o.padTop, o.padBottom], [o.padLeft, o.padRight], [0, 0]], dilations: [o.dilationH, o.dilationW],
-            bias: k.b, activation: op.relu && op.res < 0 ? 'relu' : 'linear' });
-          if (op.res >= 0) { y = tf.add(y, v.get(op.res)!); if (op.relu) y = tf.relu(y); }
-          break;
-        }
-        case 'dense': {
-          const k = consts[i]!;
-          y = tf.fused.matMul({ a: v.get(op.x)!.reshape([1, op.k]) as TF.Tensor2D, b: k.w as TF.Tensor2D, bias: k.b, activation: op.relu && op.res < 0 ? 'relu' : 'linear' });
-          if (op.res >= 0) { y = tf.add(y, v.get(op.res)!); if (op.relu) y = tf.relu(y); }
-          break;
-        }
-        case 'maxpool': case 'avgpool': {
-          const o = op.geo, pad = o.padTop || o.padBottom || o.padLeft || o.padRight ? 'same' : 'valid';
-          const f = op.kind === 'maxpool' ? tf.maxPool : tf.avgPool;
-          y = f(v.get(op.x) as TF.Tensor4D, [o.kh, o.kw], [o.strideH, o.strideW], pad);
-          break;
-        }
-        case 'gap': y = tf.mean(v.get(op.x)!, [1, 2]); break;
-        case 'add': { y = tf.addN(op.xs.map((s) => v.get(s)!)); if (op.relu) y = tf.relu(y); break; }
-        case 'concat': y = tf.concat(op.xs.map((s) => v.get(s)!), -1); break;
-        case 'act': y = op.type === 'relu' ? tf.relu(v.get(op.x)!) : op.type === 'sigmoid' ? tf.sigmoid(v.get(op.x)!) : tf.tanh(v.get(op.x)!); break;
-        case 'softmax': y = tf.softmax(v.get(op.x)!); break;
-        default: throw new Error(`bench: op ${op.kind} not mapped for tfjs`);
-      }
-      v.set(op.y, y);
-    });
-    return v.get(g.output)!;
-  };
   return async () => {
-    const y = tf.tidy(forward);
+    const y = tf.tidy(() => net.forward(x));
     await y.data();
     y.dispose();
   };

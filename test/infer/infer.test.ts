@@ -19,6 +19,8 @@ import { resnet20 } from '../../src/zoo/small';
 import { lenet5 } from '../../src/zoo/lenet5';
 import { assertClose } from '../helpers/close';
 import { Rng } from '../helpers/rand';
+import { tfjs } from '../helpers/tfjs';
+import { tfjsGraph } from '../helpers/tfjs-graph';
 
 /** Batch norms with non-trivial statistics and affine parameters, so that folding is really tested. */
 function randomizeBatchNorms(m: Model, rng: Rng): void {
@@ -85,6 +87,25 @@ test('infer: ResNet-20, small DAG (BN, add, concat, depthwise) and LeNet-5 equal
   assert.ok(d.summary.ops.some((op) => op.kind === 'add'), 'an add of two non-conv values stays an add');
   await agree(lenet5(), e, {}, 3);
   await agree(lenet5(), e, { packStageBytes: 1 }, 1); // weights packed 8 columns at a time (84 = 10·8 + 4)
+});
+
+test('infer: the lowered graph run by tfjs ops equals Model.predict (ResNet-20, DAG with BN/concat/depthwise, LeNet-5, activations + LRN)', async () => {
+  // Independent of rede's kernels: the same folded weights through tf.fused.conv2d, tf.maxPool, tf.batchNorm...
+  const tf = await tfjs();
+  const acts: ModelConfig = { name: 'acts', input: [6, 6, 4], layers: [
+    { type: 'conv2d', name: 'c', filters: 6, kernel: 3, padding: 'same' }, { type: 'lrn', name: 'n', radius: 2, bias: 1, alpha: 0.2, beta: 0.75 },
+    { type: 'leaky_relu', name: 'l', alpha: 0.1 }, { type: 'avgpool2d', name: 'ap', pool: 2 }, { type: 'tanh', name: 't' },
+    { type: 'flatten', name: 'f' }, { type: 'dense', name: 'd', units: 7 }, { type: 'sigmoid', name: 's' }, { type: 'dense', name: 'o', units: 3 },
+    { type: 'softmax', name: 'sm' }] };
+  for (const [config, n] of [[resnet20([16, 16, 3]), 2], [smallDag, 3], [lenet5(), 3], [acts, 4]] as const) {
+    const rng = new Rng(9), m = await Model.create(config, { seed: 4 });
+    randomizeBatchNorms(m, rng);
+    const x = rng.array(n * numelOf(config.input)), expected = m.predict(x);
+    const net = tfjsGraph(tf, lower(m));
+    const y = tf.tidy(() => net.forward(tf.tensor4d(x, [n, ...config.input] as [number, number, number, number])));
+    assertClose(y.dataSync() as Float32Array, expected, `${config.name}: tfjs on the lowered graph`, { rtol: 1e-4, atol: 1e-4 });
+    y.dispose(); net.dispose();
+  }
 });
 
 test('infer: the reference kernels give the same results', async () => {

@@ -1,0 +1,87 @@
+// A lowered rede graph (src/infer/lower.ts: batch norm folded, bias / residual / ReLU as conv and dense
+// epilogues) run by @tensorflow/tfjs ops instead of rede's kernels: the independent side of the inference
+// benchmark and of evaluating a trained model twice. Any batch size; NHWC as in rede.
+import type * as TF from '@tensorflow/tfjs';
+import type { Lowered } from '../../src/infer/lower';
+
+export interface TfjsGraph {
+  /** Logits (or the model's output) for x [batch, ...input]; call inside tf.tidy. */
+  forward(x: TF.Tensor4D): TF.Tensor;
+  /** Frees the weight tensors. */
+  dispose(): void;
+}
+
+export function tfjsGraph(tf: typeof TF, g: Lowered): TfjsGraph {
+  // Weights become tensors once, outside any timed or repeated call.
+  const consts = g.ops.map((op) => {
+    if (op.kind === 'conv') {
+      const o = op.geo;
+      return { w: tf.tensor4d(op.w, [o.kh, o.kw, o.cin / o.groups, o.cout]), b: op.b ? tf.tensor1d(op.b) : undefined };
+    }
+    if (op.kind === 'dense') return { w: tf.tensor2d(op.w, [op.k, op.n]), b: op.b ? tf.tensor1d(op.b) : undefined };
+    return null;
+  });
+  const forward = (x: TF.Tensor4D): TF.Tensor => {
+    const v = new Map<number, TF.Tensor>([[0, x]]);
+    g.ops.forEach((op, i) => {
+      let y: TF.Tensor;
+      switch (op.kind) {
+        case 'conv': {
+          const o = op.geo, k = consts[i]!;
+          if (o.groups > 1) {
+            // Depthwise (one filter per channel): rede's HWIO [kh, kw, 1, c] is tfjs's [kh, kw, c, 1] in memory.
+            if (o.groups !== o.cin || o.cout !== o.cin) throw new Error(`tfjs graph: grouped conv '${op.name}' (groups ${o.groups}, ${o.cin} → ${o.cout}) is not mapped`);
+            y = tf.depthwiseConv2d(v.get(op.x) as TF.Tensor4D, k.w.reshape([o.kh, o.kw, o.cin, 1]) as TF.Tensor4D, [o.strideH, o.strideW],
+              [[0, 0], [o.padTop, o.padBottom], [o.padLeft, o.padRight], [0, 0]], 'NHWC', [o.dilationH, o.dilationW]);
+            if (k.b) y = tf.add(y, k.b);
+            if (op.res >= 0) y = tf.add(y, v.get(op.res)!);
+            if (op.relu) y = tf.relu(y);
+            break;
+          }
+          y = tf.fused.conv2d({ x: v.get(op.x) as TF.Tensor4D, filter: k.w as TF.Tensor4D, strides: [o.strideH, o.strideW],
+            pad: [[0, 0], [o.padTop, o.padBottom], [o.padLeft, o.padRight], [0, 0]], dilations: [o.dilationH, o.dilationW],
+            bias: k.b, activation: op.relu && op.res < 0 ? 'relu' : 'linear' });
+          if (op.res >= 0) { y = tf.add(y, v.get(op.res)!); if (op.relu) y = tf.relu(y); }
+          break;
+        }
+        case 'dense': {
+          const k = consts[i]!;
+          y = tf.fused.matMul({ a: v.get(op.x)!.reshape([-1, op.k]) as TF.Tensor2D, b: k.w as TF.Tensor2D, bias: k.b, activation: op.relu && op.res < 0 ? 'relu' : 'linear' });
+          if (op.res >= 0) { y = tf.add(y, v.get(op.res)!); if (op.relu) y = tf.relu(y); }
+          break;
+        }
+        case 'maxpool': case 'avgpool': {
+          const o = op.geo, pad = o.padTop || o.padBottom || o.padLeft || o.padRight ? 'same' : 'valid';
+          const f = op.kind === 'maxpool' ? tf.maxPool : tf.avgPool;
+          y = f(v.get(op.x) as TF.Tensor4D, [o.kh, o.kw], [o.strideH, o.strideW], pad);
+          break;
+        }
+        case 'gap': y = tf.mean(v.get(op.x)!, [1, 2]); break;
+        case 'add': { y = tf.addN(op.xs.map((s) => v.get(s)!)); if (op.relu) y = tf.relu(y); break; }
+        case 'concat': y = tf.concat(op.xs.map((s) => v.get(s)!), -1); break;
+        case 'act': {
+          const x = v.get(op.x)!;
+          if (op.type === 'relu') y = tf.relu(x);
+          else if (op.type === 'leaky_relu') y = tf.leakyRelu(x, op.alpha);
+          else if (op.type === 'elu' && op.alpha === 1) y = tf.elu(x);
+          else if (op.type === 'sigmoid') y = tf.sigmoid(x);
+          else if (op.type === 'tanh') y = tf.tanh(x);
+          else throw new Error(`tfjs graph: activation ${op.type} (alpha ${op.alpha}) of '${op.name}' is not mapped`);
+          break;
+        }
+        case 'batchnorm': {
+          const t = (a: Float32Array) => tf.tensor1d(a);
+          y = tf.batchNorm(v.get(op.x)!, t(op.mean), t(op.variance), t(op.beta), t(op.gamma), op.epsilon);
+          if (op.relu) y = tf.relu(y);
+          break;
+        }
+        case 'lrn': y = tf.localResponseNormalization(v.get(op.x) as TF.Tensor4D, op.radius, op.bias, op.alpha, op.beta); break;
+        case 'softmax': y = tf.softmax(v.get(op.x)!); break;
+        default: throw new Error(`tfjs graph: op ${(op as { kind: string }).kind} is not mapped`);
+      }
+      v.set(op.y, y);
+    });
+    return v.get(g.output)!;
+  };
+  return { forward, dispose: () => tf.dispose(consts.flatMap((c) => (c ? [c.w, ...(c.b ? [c.b] : [])] : []))) };
+}
