@@ -137,6 +137,21 @@ export function conv2d_scratch_bytes(desc: usize): i32 {
   }
 }
 
+/** dst[i] += s·src[i], i < n (a depthwise channel's multiplier outputs: forward and filter gradient). */
+// @ts-ignore: decorator
+@inline function maddScalarF32(dst: usize, s: f32, src: usize, n: i32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = dst + (<usize>i << 2);
+    v128.store(o, madd(sv, v128.load(src + (<usize>i << 2)), v128.load(o)));
+  }
+  for (; i < n; i++) {
+    const o = dst + (<usize>i << 2);
+    store<f32>(o, load<f32>(o) + s * load<f32>(src + (<usize>i << 2)));
+  }
+}
+
 /**
  * Copies n floats as whole vectors: may write up to 3 floats past dst + n and read up to 3 past src + n. Only
  * for places where those extra floats are rewritten afterwards and the source has room (see im2colRows).
@@ -437,16 +452,8 @@ function depthwiseForward(desc: usize, x: usize, w: usize, bias: usize, y: usize
         const xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * dw);
         const wp = at(w, (<usize>ky * kw + kx) * cout);
         for (let c = 0; c < cin; c++) {
-          const xs = load<f32>(at(xp, c)), base = <usize>c * mult;
-          let q = 0;
-          for (; q + 4 <= mult; q += 4) {
-            const yo = at(yRow, base + q);
-            v128.store(yo, madd(f32x4.splat(xs), v128.load(at(wp, base + q)), v128.load(yo)));
-          }
-          for (; q < mult; q++) {
-            const yo = at(yRow, base + q);
-            store<f32>(yo, load<f32>(yo) + xs * load<f32>(at(wp, base + q)));
-          }
+          const base = <usize>c * mult;
+          maddScalarF32(at(yRow, base), load<f32>(at(xp, c)), at(wp, base), mult);
         }
       }
       if (act == 1) biasActRows(yRow, 1, cout, 0, 1);
@@ -558,16 +565,8 @@ function depthwiseBackwardFilter(desc: usize, x: usize, dy: usize, dw: usize, ac
       const xp = tapPixel(x, b, h, wd, cin, iy0 + ky * dh, ix0 + kx * ddw);
       const wp = at(dw, (<usize>ky * kw + kx) * cout);
       for (let c = 0; c < cin; c++) {
-        const xs = load<f32>(at(xp, c)), base = <usize>c * mult;
-        let q = 0;
-        for (; q + 4 <= mult; q += 4) {
-          const o = at(wp, base + q);
-          v128.store(o, madd(f32x4.splat(xs), v128.load(at(dyRow, base + q)), v128.load(o)));
-        }
-        for (; q < mult; q++) {
-          const o = at(wp, base + q);
-          store<f32>(o, load<f32>(o) + xs * load<f32>(at(dyRow, base + q)));
-        }
+        const base = <usize>c * mult;
+        maddScalarF32(at(wp, base), load<f32>(at(xp, c)), at(dyRow, base), mult);
       }
     }
     dyRow = at(dyRow, cout);
