@@ -20,7 +20,7 @@ import { RedeError, shapeStr } from '../engine/errors';
 import { MemoryPlan, alignUp } from '../engine/plan';
 import { writeConvDesc, CONV_DESC_INTS, type ConvGeom } from '../ops/conv';
 import { numelOf, type Shape } from '../layers/layer';
-import type { Model } from '../model/model';
+import type { Network as Model } from '../model/network';
 import type { Kernels } from '../engine/generated/kernels';
 import { spawnWorker, type WorkerLike } from '../parallel/worker-api';
 import { lower, type Lowered, type Op } from './lower';

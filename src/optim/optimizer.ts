@@ -3,7 +3,7 @@
 // parameter tensor, because L1/L2 coefficients are per layer.
 import { RedeError } from '../engine/errors';
 import type { Kernels } from '../engine/generated/kernels';
-import type { ParamEntry } from '../model/model';
+import type { ParamEntry } from '../model/network';
 
 export type OptimizerConfig =
   | { type: 'sgd'; lr?: number; momentum?: number; nesterov?: boolean }
