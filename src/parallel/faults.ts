@@ -2,13 +2,13 @@
 // step s through three words of the control block; the worker checks them at the start of each step.
 import type { Engine } from '../engine/engine';
 import { FAULT_KIND, FAULT_STEP, FAULT_WORKER, type Control } from './control';
-import type { WorkerGroup } from './group';
+
 
 export const FAULTS = ['none', 'throw', 'exit', 'trap'] as const;
 export type FaultKind = (typeof FAULTS)[number];
 
 /** Main thread (tests): make worker `worker` of `group` commit `kind` at global step `step`. */
-export function scheduleFault(group: WorkerGroup, worker: number, step: number, kind: FaultKind): void {
+export function scheduleFault(group: { control: Control }, worker: number, step: number, kind: FaultKind): void {
   const i = group.control.i32;
   i[FAULT_WORKER] = worker + 1; i[FAULT_STEP] = step; i[FAULT_KIND] = FAULTS.indexOf(kind);
 }

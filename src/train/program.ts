@@ -37,7 +37,6 @@ export class StepProgram {
       if (a.outputs.length !== 1 || numelOf(a.outputShape) !== numelOf(b.inputShape)) {
         throw new RedeError(`train: network ${i - 1} ('${a.config.name ?? 'model'}', output [${a.outputShape.join(', ')}]${a.outputs.length > 1 ? `, ${a.outputs.length} outputs` : ''}) cannot feed network ${i} ('${b.config.name ?? 'model'}', input [${b.inputShape.join(', ')}])`);
       }
-      if (a.e !== b.e) throw new RedeError(`train: chained networks ${i - 1} and ${i} must share one engine`);
     }
     if (objective.outputs !== this.last.outputs.length) throw new RedeError(`train: ${objective.outputs} losses for ${this.last.outputs.length} outputs`);
   }
@@ -55,12 +54,12 @@ export class StepProgram {
 
   /** Where a batch goes: the first network's input rows, the last network's labels or targets. */
   slots(rows: number): { x: Float32Array; labels: Int32Array | null; targets: Float32Array | null } {
-    const a = this.first, z = this.last, e = a.e, sparse = this.objective.sparse;
+    const a = this.first, z = this.last, sparse = this.objective.sparse;
     const per = numelOf(a.inputShape), cols = numelOf(z.outputShape);
     return {
-      x: e.f32.subarray(a.inputAct >>> 2, (a.inputAct >>> 2) + rows * per),
-      labels: sparse ? e.i32.subarray(z.labels >>> 2, (z.labels >>> 2) + rows) : null,
-      targets: sparse ? null : e.f32.subarray(z.targets >>> 2, (z.targets >>> 2) + rows * cols),
+      x: a.e.f32.subarray(a.inputAct >>> 2, (a.inputAct >>> 2) + rows * per),
+      labels: sparse ? z.e.i32.subarray(z.labels >>> 2, (z.labels >>> 2) + rows) : null,
+      targets: sparse ? null : z.e.f32.subarray(z.targets >>> 2, (z.targets >>> 2) + rows * cols),
     };
   }
 
@@ -68,7 +67,7 @@ export class StepProgram {
   forward(rows: number, o: GradientOptions, training = true): void {
     const step = { training, step: o.step, seed: o.seed, exampleOffset: o.exampleOffset ?? 0 };
     this.links.forEach((l, i) => {
-      if (i > 0) copy(l.net, this.links[i - 1].net.outputAct, l.net.inputAct, rows * numelOf(l.net.inputShape));
+      if (i > 0) { const a = this.links[i - 1].net; copy(a, a.outputAct, l.net, l.net.inputAct, rows * numelOf(l.net.inputShape)); }
       l.net.forwardStep(l.net.step(rows, step));
     });
   }
@@ -90,7 +89,7 @@ export class StepProgram {
       const net = this.links[i].net, needInput = i > 0;
       if (i < this.links.length - 1) {
         const next = this.links[i + 1].net;
-        copy(net, next.inputGrad, net.outputGrad, rows * numelOf(net.outputShape));
+        copy(next, next.inputGrad, net, net.outputGrad, rows * numelOf(net.outputShape));
       }
       net.backwardStep(net.step(rows, step), needInput, i === this.links.length - 1 ? skip : undefined);
     }
@@ -114,7 +113,8 @@ export class StepProgram {
   nextT(): number[] { return this.links.map((l) => (l.opt ? l.opt.optimizer.t + 1 : 0)); }
 }
 
-/** memmove of n floats inside one network's memory. */
-function copy(net: Network, from: number, to: number, n: number): void {
-  net.e.f32.copyWithin(to >>> 2, from >>> 2, (from >>> 2) + n);
+/** n floats from one network's memory to another's (the same engine, or each its own). */
+function copy(a: Network, from: number, b: Network, to: number, n: number): void {
+  if (a.e === b.e) a.e.f32.copyWithin(to >>> 2, from >>> 2, (from >>> 2) + n);
+  else b.e.f32.set(a.e.f32.subarray(from >>> 2, (from >>> 2) + n), to >>> 2);
 }
