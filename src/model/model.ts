@@ -109,8 +109,8 @@ export class Model {
       if (src.paramFloats !== off || src.stateFloats !== stateOff) throw new RedeError('model: a replica must have the same config as the model it shares with');
       this.params = src.params; this.state = src.state; this.grads = src.grads;
       this.bindGrads(o.slice ?? 0);
-      this.layers.forEach((L, i) => { L.s = { ...src.layers[i].s }; });
-      for (const en of this.entries) en.layer.p[en.name] = this.params + en.offset * 4;
+      this.layers.forEach((L, i) => { for (const st of L.state) L.bindState(st.name, src.layers[i].s[st.name]); });
+      for (const en of this.entries) en.layer.bindParam(en.name, this.params + en.offset * 4);
       return;
     }
     const plan = new MemoryPlan();
@@ -125,12 +125,12 @@ export class Model {
     stateOff = 0;
     for (const layer of this.layers) {
       for (const s of layer.state) {
-        layer.s[s.name] = this.state + stateOff * 4;
+        layer.bindState(s.name, this.state + stateOff * 4);
         if (!this.attached) e.f32.fill(s.init, (layer.s[s.name] >> 2), (layer.s[s.name] >> 2) + s.floats);
         stateOff += alignUp(s.floats, FLOAT_ALIGN);
       }
     }
-    for (const en of this.entries) en.layer.p[en.name] = this.params + en.offset * 4;
+    for (const en of this.entries) en.layer.bindParam(en.name, this.params + en.offset * 4);
     if (!this.attached) this.initialize(seed);
   }
 
@@ -152,7 +152,7 @@ export class Model {
   /** Points every layer's gradient addresses at slice `slice` of the gradient buffer. */
   bindGrads(slice: number): void {
     const base = this.grads + slice * this.paramFloats * 4;
-    for (const en of this.entries) en.layer.g[en.name] = base + en.offset * 4;
+    for (const en of this.entries) en.layer.bindGrad(en.name, base + en.offset * 4);
   }
 
   get inputShape(): Shape { return this.graph.input; }
@@ -198,14 +198,13 @@ export class Model {
     this.activationsTop = this.e.mark();
     this.memoryParts.activations = l.partBytes.activations;
     this.memoryParts.scratch = l.partBytes.scratch;
-    this.capacity = capacity;
     this.inputAct = l.ptr.input; this.inputGrad = l.ptr.dinput; this.scratch = l.ptr.scratch;
     this.labels = l.ptr.labels; this.targets = l.ptr.targets; this.probs = l.ptr.probs; this.losses = l.ptr.losses;
     this.act = this.graph.nodes.map((_, i) => l.ptr[`act:${i}`]);
     this.dact = this.graph.nodes.map((_, i) => l.ptr[`dact:${i}`]);
     this.fanIn.clear();
     this.graph.nodes.forEach((node, i) => {
-      for (const b of node.layer.buffers(capacity)) node.layer.buf[b.name] = l.ptr[`buf:${i}:${b.name}`];
+      for (const b of node.layer.buffers(capacity)) node.layer.bindBuffer(b.name, l.ptr[`buf:${i}:${b.name}`]);
       if (node.consumers.length > 1) this.fanIn.set(i, node.consumers.map((c) => l.ptr[fanKey(i, c)]));
     });
     this.inputFanIn = this.graph.inputConsumers.length > 1 ? this.graph.inputConsumers.map((c) => l.ptr[fanKey(-1, c)]) : [];
@@ -214,7 +213,8 @@ export class Model {
       if (consumers.length > 1) return l.ptr[fanKey(src, { node: i, slot })];
       return src < 0 ? this.inputGrad : this.dact[src];
     }));
-    for (const L of this.layers) L.bind(this.e, capacity);
+    for (const L of this.layers) { L.checkBound(); L.bind(this.e, capacity); }
+    this.capacity = capacity;
     return l.ptr;
   }
   private actBase = -1;
