@@ -5,9 +5,13 @@
 // LRN (AlexNet) normalizes across channels: y = x / (bias + alpha·Σ_window x²)^beta, TensorFlow's semantics.
 import type { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
-import { Layer, expectInputs, numelOf, type BufferDecl, type Shape, type Step } from './layer';
+import { Layer, expectInputs, handles, numelOf, type BufferDecl, type Shape, type Step } from './layer';
 
 export class BatchNorm extends Layer {
+  override readonly p = handles('gamma', 'beta');
+  override readonly g = handles('gamma', 'beta');
+  override readonly s = handles('running_mean', 'running_var');
+  override readonly buf = handles('mean', 'invstd');
   readonly c: number;
   readonly momentum: number;
   readonly epsilon: number;

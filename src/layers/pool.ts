@@ -3,7 +3,7 @@
 //   x [b, h, w, c] → y [b, oh, ow, c];   global: x [b, h, w, c] → y [b, c]
 import type { ConvGeom } from '../ops/conv';
 import { windowGeom } from './conv2d';
-import { Layer, expectInputs, expectRank, numelOf, type BufferDecl, type Shape, type Step } from './layer';
+import { Layer, expectInputs, expectRank, handles, numelOf, type BufferDecl, type Shape, type Step } from './layer';
 
 export interface PoolConfig { name: string; pool: number | [number, number]; stride?: number | [number, number]; padding?: 'same' | 'valid' }
 
@@ -23,6 +23,7 @@ abstract class Pool2D extends Layer {
 }
 
 export class MaxPool2D extends Pool2D {
+  override readonly buf = handles('argmax');
   constructor(cfg: PoolConfig, inShapes: readonly Shape[]) { super('maxpool2d', cfg, inShapes); }
   override buffers(batch: number): BufferDecl[] { return [{ name: 'argmax', bytes: 4 * batch * numelOf(this.outShape) }]; }
   forward(s: Step, [x]: readonly number[], y: number): void {

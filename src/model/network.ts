@@ -107,12 +107,12 @@ export class Network {
     stateOff = 0;
     for (const layer of this.layers) {
       for (const s of layer.state) {
-        layer.s[s.name] = this.state + stateOff * 4;
+        layer.bindState(s.name, this.state + stateOff * 4);
         if (this.fresh) e.f32.fill(s.init, (layer.s[s.name] >> 2), (layer.s[s.name] >> 2) + s.floats);
         stateOff += alignUp(s.floats, FLOAT_ALIGN);
       }
     }
-    for (const en of this.entries) en.layer.p[en.name] = this.params + en.offset * 4;
+    for (const en of this.entries) en.layer.bindParam(en.name, this.params + en.offset * 4);
     if (this.fresh) this.initialize(seed);
   }
 
@@ -155,7 +155,7 @@ export class Network {
   /** Points every layer's gradient addresses at slice `slice` of the gradient buffer. */
   bindGrads(slice: number): void {
     const base = this.grads + slice * this.paramFloats * 4;
-    for (const en of this.entries) en.layer.g[en.name] = base + en.offset * 4;
+    for (const en of this.entries) en.layer.bindGrad(en.name, base + en.offset * 4);
   }
 
   get inputShape(): Shape { return this.graph.input; }
@@ -203,14 +203,13 @@ export class Network {
     this.activationsTop = this.e.mark();
     this.memoryParts.activations = l.partBytes.activations;
     this.memoryParts.scratch = l.partBytes.scratch;
-    this.capacity = capacity;
     this.inputAct = l.ptr.input; this.inputGrad = l.ptr.dinput; this.scratch = l.ptr.scratch;
     this.labels = l.ptr.labels; this.targets = l.ptr.targets; this.probs = l.ptr.probs; this.losses = l.ptr.losses;
     this.act = this.graph.nodes.map((_, i) => l.ptr[`act:${i}`]);
     this.dact = this.graph.nodes.map((_, i) => l.ptr[`dact:${i}`]);
     this.fanIn.clear();
     this.graph.nodes.forEach((node, i) => {
-      for (const b of node.layer.buffers(capacity)) node.layer.buf[b.name] = l.ptr[`buf:${i}:${b.name}`];
+      for (const b of node.layer.buffers(capacity)) node.layer.bindBuffer(b.name, l.ptr[`buf:${i}:${b.name}`]);
       if (node.consumers.length > 1) this.fanIn.set(i, node.consumers.map((c) => l.ptr[fanKey(i, c)]));
     });
     this.inputFanIn = this.graph.inputConsumers.length > 1 ? this.graph.inputConsumers.map((c) => l.ptr[fanKey(-1, c)]) : [];
@@ -219,7 +218,8 @@ export class Network {
       if (consumers.length > 1) return l.ptr[fanKey(src, { node: i, slot })];
       return src < 0 ? this.inputGrad : this.dact[src];
     }));
-    for (const L of this.layers) L.bind(this.e, capacity);
+    for (const L of this.layers) { L.checkBound(); L.bind(this.e, capacity); }
+    this.capacity = capacity;
     return l.ptr;
   }
   private actBase = -1;

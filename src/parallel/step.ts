@@ -97,8 +97,8 @@ export class ShardRunner {
 
   private bindRunningStats(real: boolean): void {
     for (const b of this.bn) {
-      b.layer.s.running_mean = real ? b.mean : b.discard;
-      b.layer.s.running_var = real ? b.variance : b.discard + 4 * b.layer.c;
+      b.layer.bindState('running_mean', real ? b.mean : b.discard);
+      b.layer.bindState('running_var', real ? b.variance : b.discard + 4 * b.layer.c);
     }
   }
 }
