@@ -27,7 +27,7 @@ await buildDemo();
 mkdirSync('dist/types', { recursive: true });
 writeFileSync('dist/tsconfig.types.json', JSON.stringify({
   extends: '../tsconfig.json',
-  compilerOptions: { noEmit: false, emitDeclarationOnly: true, declaration: true, outDir: 'types', rootDir: '../src' },
+  compilerOptions: { noEmit: false, emitDeclarationOnly: true, declaration: true, stripInternal: true, outDir: 'types', rootDir: '../src' },
   include: ['../src'],
   exclude: ['../src/cli'], // the command line is a program, not part of the library's types
 }));

@@ -55,23 +55,35 @@ export class Network {
   /** Trainable floats (with alignment padding) in the flat buffer. */
   readonly paramFloats: number;
   readonly stateFloats: number;
-  /** Addresses: the flat parameters, gradient slice 0, state. */
+  // Raw byte addresses in the engine's memory are for rede's own floors (train, parallel, infer, io): marked
+  // @internal, they are left out of the published types (stripInternal), so a user's code cannot depend on them.
+  /** @internal Addresses: the flat parameters, gradient slice 0, state. */
   readonly params: number;
+  /** @internal */
   readonly grads: number;
+  /** @internal */
   readonly state: number;
   readonly gradSlices: number;
   readonly memoryParts: Record<Part, number> = { parameters: 0, gradients: 0, optimizer: 0, activations: 0, scratch: 0 };
 
   capacity = 0;
-  /** Per node: output activation and its gradient; the model input and its gradient. */
+  /** @internal Per node: output activation and its gradient; the model input and its gradient. */
   act: number[] = [];
+  /** @internal */
   dact: number[] = [];
+  /** @internal */
   inputAct = 0;
+  /** @internal */
   inputGrad = 0;
+  /** @internal */
   scratch = 0;
+  /** @internal */
   labels = 0;
+  /** @internal */
   targets = 0;
+  /** @internal */
   probs = 0;
+  /** @internal */
   losses = 0;
   /** Per node, per input: where its backward writes dx (0: not needed). */
   private dxAddr: number[][] = [];
@@ -162,7 +174,9 @@ export class Network {
   get outputShape(): Shape { return this.layers[this.graph.output].outShape; }
   /** Every output node (the first is `output`): several when the config names `outputs` (auxiliary heads). */
   get outputs(): readonly number[] { return this.graph.outputs; }
+  /** @internal */
   get outputAct(): number { return this.act[this.graph.output]; }
+  /** @internal */
   get outputGrad(): number { return this.dact[this.graph.output]; }
   /** Trainable parameter count (without alignment padding). */
   get paramCount(): number { return this.entries.reduce((s, en) => s + en.n, 0); }
