@@ -11,7 +11,8 @@ import { fitLoop } from '../train/loop';
 import type { Labels } from '../train/source';
 import type { StepExecutor, TrainData } from '../train/step';
 import { ThreadStep } from '../train/thread-step';
-import { Trainer, predict, splitOff, type CompileOptions, type FitOptions, type History } from '../train/trainer';
+import { FIT_ALIASES, FIT_OPTIONS, Trainer, predict, splitOff, type CompileOptions, type FitOptions, type History } from '../train/trainer';
+import { checkOptions } from '../engine/options';
 import { decodeModel, encodeModel, loadModel, saveModel } from './persist';
 
 export type ModelOptions = NetworkOptions;
@@ -20,7 +21,9 @@ export class Model extends Network {
   /** What compile() made (optimizer and its state, objective, counters); null before compile. */
   trainer: (Trainer & { options: CompileOptions }) | null = null;
 
-  static async create(config: ModelConfig, opts: ModelOptions = {}): Promise<Model> {
+  static async create(config: ModelConfig, options: ModelOptions = {}): Promise<Model> {
+    const opts = checkOptions<ModelOptions>('Model.create', options, ['engine', 'seed']);
+    if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new RedeError(`Model.create: seed must be an integer, got ${opts.seed}`);
     const e = opts.engine ?? (await Engine.create());
     return new Model(config, e, opts.seed ?? 0, Network.allocator(e, 1));
   }
@@ -40,20 +43,25 @@ export class Model extends Network {
     return this.fitWith(x, y, o);
   }
 
-  private async fitWith(x: Dataset | Float32Array, y: Labels | undefined, o: FitOptions): Promise<History> {
+  private async fitWith(x: Dataset | Float32Array, y: Labels | undefined, options: FitOptions): Promise<History> {
     const t = this.compiled('fit');
+    const o = checkOptions<FitOptions>('fit', options, FIT_OPTIONS, FIT_ALIASES);
     const epochs = o.epochs ?? 1, batchSize = o.batchSize ?? 32, seed = o.seed ?? this.seed;
     if (!Number.isInteger(epochs) || epochs < 0) throw new RedeError(`fit: epochs must be a non-negative integer, got ${epochs}`);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RedeError(`fit: batchSize must be a positive integer, got ${batchSize}`);
+    const initialEpoch = o.initialEpoch ?? 0;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) throw new RedeError(`fit: initialEpoch must be an integer in [0, epochs = ${epochs}], got ${initialEpoch}`);
+    if (o.onNonFinite !== undefined && o.onNonFinite !== 'stop' && o.onNonFinite !== 'skip') throw new RedeError(`fit: onNonFinite must be 'stop' or 'skip', got ${JSON.stringify(o.onNonFinite)}`);
+    if (o.callbacks !== undefined && !Array.isArray(o.callbacks)) throw new RedeError('fit: callbacks must be a list');
     let validation = o.validationData;
     if (o.validationSplit) [x, y, validation] = splitOff(x, y, o.validationSplit, this);
     const shuffle = o.shuffle ?? true;
     const source = t.source(x, y, { batchSize, seed, shuffle, augment: o.augment }); // checks x and y
     if (source.batchesPerEpoch === 0) throw new RedeError('fit: no training examples');
     const data: TrainData = { x, y, source, batchSize, seed, shuffle, augment: o.augment };
-    const exec = await this.executor(t, o, batchSize, source.count);
+    const exec = await this.executor(t, o, Math.min(batchSize, source.count), source.count); // memory for the largest batch there is
     return fitLoop(t, exec, data, {
-      epochs, validation, callbacks: o.callbacks ?? [], initialEpoch: o.initialEpoch ?? 0, onNonFinite: o.onNonFinite ?? 'stop',
+      epochs, validation, callbacks: o.callbacks ?? [], initialEpoch, onNonFinite: o.onNonFinite ?? 'stop',
       save: (path) => this.save(path),
     });
   }
@@ -70,14 +78,17 @@ export class Model extends Network {
     const W = await resolveWorkers(req, batchSize, examples, deterministic, o.microShards);
     if (W === 1 && !deterministic) return thread();
     const { GroupStep } = await import('../parallel/group-step');
-    return new GroupStep(await groupFor(t, t.program, { workers: W, batchSize, deterministic, microShards: o.microShards }), t.program);
+    return new GroupStep(await groupFor(t, t.program, { workers: W, batchSize, deterministic, microShards: o.microShards, stepTimeoutMs: o.stepTimeoutMs }), t.program);
   }
 
   evaluate(x: Dataset | Float32Array, y?: Labels, o: { batchSize?: number } = {}): Logs {
-    return this.compiled('evaluate').evaluate(x, y, o.batchSize);
+    const t = this.compiled('evaluate');
+    return t.evaluate(x, y, checkOptions<{ batchSize?: number }>('evaluate', o, ['batchSize'], { batch_size: 'batchSize' }).batchSize);
   }
   /** Outputs for every example of x: [n, ...outputShape]. */
-  predict(x: Float32Array, o: { batchSize?: number } = {}): Float32Array { return predict(this, x, o.batchSize); }
+  predict(x: Float32Array, o: { batchSize?: number } = {}): Float32Array {
+    return predict(this, x, checkOptions<{ batchSize?: number }>('predict', o, ['batchSize'], { batch_size: 'batchSize' }).batchSize);
+  }
   save(path: string): Promise<void> { return saveModel(this, path); }
   toBytes(): Uint8Array { return encodeModel(this); }
   static load(path: string, opts: ModelOptions = {}): Promise<Model> { return loadModel(path, Model.create, opts); }

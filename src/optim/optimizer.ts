@@ -2,6 +2,7 @@
 // parameters, slot after slot, so entry i's state sits at the same offset in each slot. One kernel call per
 // parameter tensor, because L1/L2 coefficients are per layer.
 import { RedeError } from '../engine/errors';
+import { checkNumber, checkOptions } from '../engine/options';
 import type { Kernels } from '../engine/generated/kernels';
 import type { ParamEntry } from '../model/network';
 
@@ -19,6 +20,19 @@ export type OptimizerSpec = (OptimizerConfig & OptimizerCommon) | OptimizerConfi
 
 const DEFAULT_LR = { sgd: 0.01, rmsprop: 0.001, adam: 0.001, adamw: 0.001 } as const;
 
+/** Each optimizer's own options (besides type and clipNorm). */
+const OPTIONS: Record<OptimizerConfig['type'], readonly string[]> = {
+  sgd: ['lr', 'momentum', 'nesterov'],
+  rmsprop: ['lr', 'alpha', 'eps', 'momentum'],
+  adam: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
+  adamw: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
+};
+/** Keras / tfjs / PyTorch spellings. */
+const ALIASES: Record<string, string> = {
+  learningRate: 'lr', learning_rate: 'lr', epsilon: 'eps', beta_1: 'beta1', beta_2: 'beta2', rho: 'alpha',
+  weight_decay: 'weightDecay', decay: 'weightDecay', clipnorm: 'clipNorm', useNesterov: 'nesterov',
+};
+
 export class Optimizer {
   readonly cfg: OptimizerConfig & OptimizerCommon;
   /** Floats of state per parameter float. */
@@ -27,12 +41,23 @@ export class Optimizer {
   t = 0;
 
   constructor(spec: OptimizerSpec) {
-    const cfg = typeof spec === 'string' ? { type: spec } as OptimizerConfig : spec;
-    if (!['sgd', 'rmsprop', 'adam', 'adamw'].includes(cfg.type)) {
-      throw new RedeError(`optimizer: unknown type '${(cfg as { type: string }).type}' (expected sgd, rmsprop, adam or adamw)`);
+    if (typeof spec !== 'string' && (spec === null || typeof spec !== 'object')) throw new RedeError(`optimizer: expected a type name or { type, ... }, got ${spec === null ? 'null' : typeof spec}`);
+    const type = typeof spec === 'string' ? spec : spec.type;
+    if (!['sgd', 'rmsprop', 'adam', 'adamw'].includes(type)) {
+      throw new RedeError(`optimizer: unknown type '${type}' (expected sgd, rmsprop, adam or adamw)`);
     }
+    const where = `optimizer ${type}`;
+    const cfg = typeof spec === 'string' ? { type } as OptimizerConfig & OptimizerCommon
+      : checkOptions<OptimizerConfig & OptimizerCommon>(where, spec, ['type', ...OPTIONS[type as OptimizerConfig['type']], 'clipNorm'], ALIASES);
     const lr = cfg.lr ?? DEFAULT_LR[cfg.type];
-    if (!(lr > 0) || !Number.isFinite(lr)) throw new RedeError(`optimizer ${cfg.type}: lr must be a positive number, got ${lr}`);
+    if (!(lr > 0) || !Number.isFinite(lr) || !Number.isFinite(Math.fround(lr))) throw new RedeError(`${where}: lr must be a positive number (finite in float32), got ${lr}`);
+    const c = cfg as unknown as Record<string, unknown>;
+    const unit = (k: string) => { if (c[k] !== undefined) checkNumber(where, k, c[k], { min: 0, max: 1, exclusiveMax: true }); };
+    unit('momentum'); unit('beta1'); unit('beta2'); unit('alpha');
+    if (c.eps !== undefined) checkNumber(where, 'eps', c.eps, { min: 0, exclusiveMin: true });
+    if (c.weightDecay !== undefined) checkNumber(where, 'weightDecay', c.weightDecay, { min: 0 });
+    if (c.clipNorm !== undefined) checkNumber(where, 'clipNorm', c.clipNorm, { min: 0, exclusiveMin: true });
+    if (c.nesterov !== undefined && typeof c.nesterov !== 'boolean') throw new RedeError(`${where}: nesterov must be true or false, got ${JSON.stringify(c.nesterov)}`);
     this.cfg = { ...cfg, lr };
     this.slots = cfg.type === 'sgd' ? ((cfg.momentum ?? 0) > 0 ? 1 : 0)
       : cfg.type === 'rmsprop' ? ((cfg.momentum ?? 0) > 0 ? 2 : 1) : 2;

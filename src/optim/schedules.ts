@@ -1,6 +1,7 @@
 // Learning-rate schedules: pure functions of the step (iteration) and epoch, configured as JSON.
 // Caffe's 'inv' and 'poly' policies are here as Caffe defines them.
 import { RedeError } from '../engine/errors';
+import { checkNumber, checkOptions } from '../engine/options';
 
 export type ScheduleConfig =
   | { type: 'constant' }
@@ -16,6 +17,39 @@ export type ScheduleConfig =
   | { type: 'poly'; maxSteps: number; power: number };
 
 export type Schedule = ScheduleConfig & { /** Linear warm-up from 0 over this many steps. */ warmupSteps?: number };
+
+const SCHEDULE_OPTIONS: Record<ScheduleConfig['type'], readonly string[]> = {
+  constant: [], step: ['every', 'gamma'], exponential: ['gamma', 'decaySteps'], cosine: ['totalSteps', 'minLr'],
+  inv: ['gamma', 'power'], poly: ['maxSteps', 'power'],
+};
+
+/**
+ * Checks a schedule before training: known type and keys, every parameter in the range where the rate stays a
+ * finite, non-negative number for every step (a zero period or a negative power would give Infinity or NaN).
+ */
+export function checkSchedule(s: unknown): Schedule | undefined {
+  if (s === undefined) return undefined;
+  const type = (s as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !(type in SCHEDULE_OPTIONS)) {
+    throw new RedeError(`schedule: unknown type ${JSON.stringify(type)} (expected constant, step, exponential, cosine, inv or poly)`);
+  }
+  const where = `schedule ${type}`;
+  const c = checkOptions<Record<string, unknown>>(where, s, ['type', 'warmupSteps', ...SCHEDULE_OPTIONS[type as ScheduleConfig['type']]]);
+  const need = (k: string, o: Parameters<typeof checkNumber>[3]) => {
+    if (c[k] === undefined) throw new RedeError(`${where}: ${k} is required`);
+    checkNumber(where, k, c[k], o);
+  };
+  const opt = (k: string, o: Parameters<typeof checkNumber>[3]) => { if (c[k] !== undefined) checkNumber(where, k, c[k], o); };
+  switch (type) {
+    case 'step': need('every', { min: 1, integer: true }); opt('gamma', { min: 0, exclusiveMin: true }); break;
+    case 'exponential': need('gamma', { min: 0, exclusiveMin: true }); need('decaySteps', { min: 0, exclusiveMin: true }); break;
+    case 'cosine': need('totalSteps', { min: 1, integer: true }); opt('minLr', { min: 0 }); break;
+    case 'inv': need('gamma', { min: 0 }); need('power', { min: 0 }); break;
+    case 'poly': need('maxSteps', { min: 1, integer: true }); need('power', { min: 0, exclusiveMin: true }); break;
+  }
+  opt('warmupSteps', { min: 0, integer: true });
+  return c as Schedule;
+}
 
 export function learningRate(base: number, s: Schedule | undefined, step: number, epoch: number): number {
   if (!s) return base;

@@ -3,6 +3,8 @@
 // shared 'abort' word, so a dead or failed peer never leaves anyone blocked.
 //
 //   int32 [0, 16)        GO, CMD, ABORT, barrier COUNT/GEN, DONE COUNT/SEQ, step arguments, fault injection
+//   int32 mark[W]        per worker: 2·(step + 1) once its shards of global step `step` are computed, + 1 once
+//                        the whole step is (the watchdog names the workers that are late, not their waiting peers)
 //   f64   lr[L], t[L]    per network of the chain: the step's learning rate and optimizer step (≥ 1; 0 frozen)
 //   f64   loss[S]        Σ per-example loss of micro-shard j (written by the shard's worker)
 //   f64   correct[S]     top-1 hits of micro-shard j
@@ -31,8 +33,10 @@ const sumOf = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0);
 
 /** Bytes of the control block for these sizes. */
 export function controlBytes(s: ControlSizes): number {
-  return INTS * 4 + 8 * (2 * s.links + 2 * s.shards + sumOf(s.blocks) + 3 * s.workers);
+  return intBytes(s) + 8 * (2 * s.links + 2 * s.shards + sumOf(s.blocks) + 3 * s.workers);
 }
+/** The Int32 words, padded so that the f64 slots that follow are 8-aligned. */
+const intBytes = (s: ControlSizes): number => Math.ceil((INTS + s.workers) / 2) * 8;
 
 export class Control {
   readonly i32: Int32Array;
@@ -43,9 +47,9 @@ export class Control {
   private readonly timeAt: number;
 
   constructor(buffer: ArrayBufferLike, readonly at: number, readonly sizes: ControlSizes) {
-    this.i32 = new Int32Array(buffer, at, INTS);
-    const nf = (controlBytes(sizes) - INTS * 4) / 8;
-    this.f64 = new Float64Array(buffer, at + INTS * 4, nf);
+    this.i32 = new Int32Array(buffer, at, INTS + sizes.workers);
+    const nf = (controlBytes(sizes) - intBytes(sizes)) / 8;
+    this.f64 = new Float64Array(buffer, at + intBytes(sizes), nf);
     this.tAt = sizes.links;
     this.lossAt = 2 * sizes.links;
     this.correctAt = this.lossAt + sizes.shards;
@@ -118,6 +122,16 @@ export class Control {
     this.waitWhile(BAR_GEN, gen);
   }
 
+  /** Worker w computed its shards of global step `step` / finished it (read by the watchdog). */
+  computedStep(w: number, step: number): void { Atomics.store(this.i32, INTS + w, 2 * (step + 1)); }
+  finishedStep(w: number, step: number): void { Atomics.store(this.i32, INTS + w, 2 * (step + 1) + 1); }
+  /** The workers late with global step `step`: those still computing their shards, else those not done. */
+  lateFor(step: number): number[] {
+    const at = (w: number) => Atomics.load(this.i32, INTS + w), all = Array.from({ length: this.sizes.workers }, (_, w) => w);
+    const computing = all.filter((w) => at(w) < 2 * (step + 1));
+    return computing.length ? computing : all.filter((w) => at(w) < 2 * (step + 1) + 1);
+  }
+
   /** A worker finished the command; the last of `n` bumps DONE_SEQ and wakes the main thread. */
   done(n: number): void {
     if (Atomics.add(this.i32, DONE_COUNT, 1) === n - 1) {
@@ -130,21 +144,33 @@ export class Control {
   // ---- main side: never blocks (a page's main thread may not) --------------------------------------------
 
   /**
-   * Resolves once i32[index] !== seen; rejects with failure() as soon as it returns an error. Uses
-   * Atomics.waitAsync where the runtime has it, else polls on a timer. `wake` resolves when a failure is
-   * recorded, so a dead worker is noticed at once, not at the next timeout.
+   * Resolves once i32[index] !== seen; rejects with failure() as soon as it returns an error, and with
+   * timeout() once `deadline` (performance.now() ms) passes. Uses Atomics.waitAsync where the runtime has it,
+   * else polls on a timer. `wakers` gets a callback per wait that the owner calls when a failure is recorded,
+   * so a dead worker is noticed at once; each callback is removed when its wait ends (a race against one
+   * never-settling promise would keep a reaction per step alive: the heap grew ~300 bytes a step).
    */
-  async waitChange(index: number, seen: number, failure: () => Error | null, wake: Promise<void>): Promise<void> {
+  async waitChange(index: number, seen: number, failure: () => Error | null, wakers: Set<() => void>, deadline = Infinity, timeout?: () => Error): Promise<void> {
     const waitAsync = (Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
     for (;;) {
       const f = failure();
       if (f) throw f;
       if (Atomics.load(this.i32, index) !== seen) return;
-      if (waitAsync) {
-        const r = waitAsync(this.i32, index, seen, 250);
-        if (r.async) await Promise.race([r.value, wake]);
-      } else {
-        await Promise.race([new Promise((res) => setTimeout(res, 1)), wake]);
+      if (performance.now() > deadline && timeout) throw timeout();
+      let wake!: () => void;
+      const woken = new Promise<void>((res) => { wake = res; });
+      wakers.add(wake);
+      try {
+        if (waitAsync) {
+          const r = waitAsync(this.i32, index, seen, 250);
+          if (r.async) { (r.value as Promise<string>).then(wake, wake); await woken; }
+        } else {
+          const t = setTimeout(wake, 1);
+          await woken;
+          clearTimeout(t);
+        }
+      } finally {
+        wakers.delete(wake);
       }
     }
   }

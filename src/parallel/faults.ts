@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine';
 import { FAULT_KIND, FAULT_STEP, FAULT_WORKER, type Control } from './control';
 
 
-export const FAULTS = ['none', 'throw', 'exit', 'trap'] as const;
+export const FAULTS = ['none', 'throw', 'exit', 'trap', 'hang'] as const;
 export type FaultKind = (typeof FAULTS)[number];
 
 /** Main thread (tests): make worker `worker` of `group` commit `kind` at global step `step`. */
@@ -21,4 +21,5 @@ export function injectFault(c: Control, e: Engine, index: number, stepNo: number
   if (kind === 'throw') throw new Error(`injected fault: worker ${index} throws at step ${stepNo}`);
   if (kind === 'exit') process.exit(3);
   if (kind === 'trap') e.k.fill_f32(0xfffffff0, 64, 0); // out of bounds: a wasm trap
+  if (kind === 'hang') for (;;) { /* a worker stuck in a loop: only the watchdog ends it */ }
 }

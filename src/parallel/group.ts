@@ -26,6 +26,8 @@ export interface GroupOptions {
   microShards?: number;
   /** Memory limit of the group's shared memory, bytes. Default: the model engine's limit. */
   maxBytes?: number;
+  /** A step that takes longer than this fails the group, naming the late workers. Default 120,000 ms. */
+  stepTimeoutMs?: number;
   /** Where the worker entry is (default: worker.ts beside this file under tsx, rede-worker.js beside a bundle). */
   workerUrl?: URL;
 }
@@ -37,6 +39,8 @@ export interface GroupStepArgs { epoch: number; batch: number; length: number; s
 export interface WorkerTimes { compute: number; wait: number; reduce: number }
 
 const PAGE = 65536;
+/** Generous: ResNet-50 at batch 256 on one slow core takes well under a minute a step. */
+export const DEFAULT_STEP_TIMEOUT_MS = 120_000;
 
 /** worker.ts beside this file when running from source (tsx), else rede-worker.js beside the bundle. */
 function defaultWorkerUrl(): URL {
@@ -49,8 +53,10 @@ function defaultWorkerUrl(): URL {
 
 export class WorkerGroup {
   private failure: Error | null = null;
-  private wakeOnFailure!: () => void;
-  private readonly failed: Promise<void>;
+  /** Waits in progress: each is woken when a failure is recorded (and removes itself when it ends). */
+  private readonly wakers = new Set<() => void>();
+  /** A step that takes longer fails the group, naming the workers that did not finish it. */
+  stepTimeoutMs: number;
   private inbox: FromWorker[][];
   private newMessage: (() => void) | null = null;
   private closing = false;
@@ -66,7 +72,7 @@ export class WorkerGroup {
     readonly workers: WorkerLike[],
     readonly options: GroupOptions,
   ) {
-    this.failed = new Promise((res) => { this.wakeOnFailure = res; });
+    this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     this.inbox = workers.map(() => []);
     this.exited = workers.map(() => false);
   }
@@ -162,7 +168,7 @@ export class WorkerGroup {
     if (this.failure) return;
     this.failure = err;
     this.control.abort();
-    this.wakeOnFailure();
+    for (const wake of [...this.wakers]) wake();
     this.newMessage?.();
     void this.close();
   }
@@ -178,7 +184,12 @@ export class WorkerGroup {
         if (at >= 0) { box.splice(at, 1); got[w] = true; }
       });
       if (got.every(Boolean)) return;
-      await Promise.race([new Promise<void>((res) => { this.newMessage = res; }), this.failed]);
+      let wake!: () => void;
+      const woken = new Promise<void>((res) => { wake = res; });
+      this.newMessage = wake;
+      this.wakers.add(wake);
+      await woken;
+      this.wakers.delete(wake);
     }
   }
 
@@ -189,7 +200,8 @@ export class WorkerGroup {
   /** Sends the data and fit settings; afterwards the workers wait for steps (blocking, in their threads). */
   async begin(data: DataSpec, fit: Omit<FitMessage, 'type' | 'data'>): Promise<void> {
     if (this.failure) throw this.failure;
-    if (fit.batchSize > this.spec.capacity * this.spec.shards) throw new RedeError(`parallel: batch ${fit.batchSize} exceeds the group's planned ${this.spec.capacity * this.spec.shards}`);
+    const examples = data.kind === 'dataset' ? data.y.length : data.x.length / data.per, largest = Math.min(fit.batchSize, examples);
+    if (largest > this.spec.capacity * this.spec.shards) throw new RedeError(`parallel: batch ${largest} exceeds the group's planned ${this.spec.capacity * this.spec.shards}`);
     this.busy();
     this.control.resetTimes();
     for (const h of this.workers) h.post({ type: 'fit', data, ...fit } satisfies FitMessage);
@@ -205,7 +217,13 @@ export class WorkerGroup {
     this.stepNo = a.step;
     const seen = Atomics.load(i, DONE_SEQ);
     c.go(CMD_STEP);
-    await c.waitChange(DONE_SEQ, seen, () => this.failure, this.failed);
+    const ms = this.stepTimeoutMs;
+    await c.waitChange(DONE_SEQ, seen, () => this.failure, this.wakers, performance.now() + ms, () => {
+      const late = c.lateFor(a.step);
+      const err = new RedeError(`parallel: worker${late.length > 1 ? 's' : ''} ${late.join(', ')} did not finish step ${a.step} within ${ms} ms (stepTimeoutMs); every worker was stopped`);
+      this.fail(err);
+      return err;
+    });
     let lossSum = 0, correct = 0;
     for (let j = 0; j < liveShards(a.length, this.spec.shards); j++) { lossSum += c.shardLoss(j); correct += c.shardCorrect(j); }
     return { loss: lossSum / a.length, correct, skipped: i[SKIPPED] !== 0 };

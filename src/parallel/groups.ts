@@ -2,10 +2,13 @@
 // second fit does not start threads again. Idle workers never keep Node alive.
 import { RedeError } from '../engine/errors';
 import type { StepProgram } from '../train/program';
-import { WorkerGroup } from './group';
+import { DEFAULT_STEP_TIMEOUT_MS, WorkerGroup } from './group';
 import { coreCount } from './worker-api';
 
 const groups = new WeakMap<object, WorkerGroup>();
+// A group outlives no owner: when the compiled model it served is collected, its threads are terminated (a
+// script that trains many models with workers and drops them keeps a flat thread count).
+const release = new FinalizationRegistry<WorkerGroup>((g) => { void g.close(); });
 
 /** The worker count fit uses: 'auto' is one per core; never more workers than examples in a batch, nor than micro-shards. */
 export async function resolveWorkers(req: number | 'auto', batchSize: number, examples: number, deterministic: boolean, microShards = 8): Promise<number> {
@@ -14,18 +17,22 @@ export async function resolveWorkers(req: number | 'auto', batchSize: number, ex
   return Math.max(1, Math.min(want, batchSize, examples, deterministic ? microShards : Infinity));
 }
 
-export interface GroupSettings { workers: number; batchSize: number; deterministic: boolean; microShards?: number; maxBytes?: number }
+export interface GroupSettings { workers: number; batchSize: number; deterministic: boolean; microShards?: number; maxBytes?: number; stepTimeoutMs?: number }
 
 /** The group cached for `owner` when it fits these settings, else a new one (the old one is closed). */
 export async function groupFor(owner: object, program: StepProgram, o: GroupSettings): Promise<WorkerGroup> {
   const old = groups.get(owner);
   const shards = o.deterministic ? (o.microShards ?? 8) : o.workers;
   if (old && !old.dead && old.spec.workers === o.workers && old.spec.shards === shards && old.deterministic === o.deterministic &&
-    old.spec.capacity >= Math.ceil(o.batchSize / shards)) return old;
+    old.spec.capacity >= Math.ceil(o.batchSize / shards)) {
+    old.stepTimeoutMs = o.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+    return old;
+  }
   groups.delete(owner);
-  if (old) await old.close();
-  const g = await WorkerGroup.create(program, { workers: o.workers, batchSize: o.batchSize, deterministic: o.deterministic, microShards: o.microShards, maxBytes: o.maxBytes });
+  if (old) { release.unregister(old); await old.close(); }
+  const g = await WorkerGroup.create(program, { workers: o.workers, batchSize: o.batchSize, deterministic: o.deterministic, microShards: o.microShards, maxBytes: o.maxBytes, stepTimeoutMs: o.stepTimeoutMs });
   groups.set(owner, g);
+  release.register(owner, g, g);
   return g;
 }
 
@@ -33,7 +40,7 @@ export async function groupFor(owner: object, program: StepProgram, o: GroupSett
 export async function closeWorkers(owner: object): Promise<void> {
   const g = groups.get(owner);
   groups.delete(owner);
-  await g?.close();
+  if (g) { release.unregister(g); await g.close(); }
 }
 
 /** The group fit last used for `owner` (benchmarks read its per-worker times). */

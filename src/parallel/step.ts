@@ -61,6 +61,7 @@ export class ShardRunner {
       c.setShard(j, g.lossSum, g.correct);
     }
     const t1 = now();
+    c.computedStep(this.index, stepNo);
     c.barrier(this.spec.workers);
     const t2 = now();
     let clipWait = 0;
@@ -93,6 +94,7 @@ export class ShardRunner {
       });
     }
     c.addTimes(this.index, t1 - t0, t2 - t1 + clipWait, now() - t2 - clipWait);
+    c.finishedStep(this.index, stepNo);
   }
 
   private bindRunningStats(real: boolean): void {

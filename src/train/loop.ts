@@ -47,6 +47,8 @@ export async function fitLoop(t: Trainer, exec: StepExecutor, data: TrainData, o
       for (let bi = 0; bi < bpe; bi++) {
         const b = src.batchLength(bi);
         const lr = learningRate(t.optimizer.lr, t.schedule, t.step, epoch);
+        // The rate actually applied, checked before any kernel runs (in float32, as the kernels take it).
+        if (!(lr >= 0) || !Number.isFinite(Math.fround(lr))) throw new RedeError(`fit: the learning rate at epoch ${epoch + 1}, step ${bi + 1} (global step ${t.step}) is ${lr} (schedule ${JSON.stringify(t.schedule ?? 'none')}); weights are those before this step`);
         const r = await exec.run({ epoch, batch: bi, length: b, step: t.step, lrs: [lr] });
         if (r.skipped) {
           if (o.onNonFinite === 'skip') { t.step++; skipped++; continue; }

@@ -1,5 +1,6 @@
 // The step contract in this thread: the source writes the batch straight into the input slot, then the
 // program's gradients and update. Nothing is allocated per step.
+import { RedeError } from '../engine/errors';
 import type { Source } from './source';
 import type { StepProgram } from './program';
 import type { StepAt, StepExecutor, StepResult, TrainData } from './step';
@@ -11,12 +12,12 @@ export class ThreadStep implements StepExecutor {
   constructor(readonly program: StepProgram, private readonly seed: () => number) {}
 
   async begin(data: TrainData): Promise<void> {
-    this.program.ensureCapacity(data.batchSize);
+    this.program.ensureCapacity(Math.min(data.batchSize, data.source.count)); // no larger than the data
     this.source = data.source;
   }
 
   async run(at: StepAt): Promise<StepResult> {
-    if (!this.source) throw new Error('ThreadStep: run() before begin()');
+    if (!this.source) throw new RedeError('train: a step before begin() bound the data');
     const b = at.length, s = this.program.slots(b);
     this.source.fill(at.epoch, at.batch, 0, b, s.x, s.labels, s.targets);
     return this.runFilled(b, at);

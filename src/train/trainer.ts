@@ -8,7 +8,8 @@ import type { Dataset } from '../data/dataset';
 import { numelOf } from '../layers/layer';
 import type { Network } from '../model/network';
 import { Optimizer, type OptimizerSpec } from '../optim/optimizer';
-import type { Schedule } from '../optim/schedules';
+import { checkSchedule, type Schedule } from '../optim/schedules';
+import { checkOptions } from '../engine/options';
 import type { Callback, Logs } from './callbacks';
 import type { Loss, LossSpec } from './loss';
 import { Objective, countTopK, type Head } from './objective';
@@ -26,6 +27,14 @@ export interface CompileOptions {
   metrics?: Metric[];
   schedule?: Schedule;
 }
+
+/** Every key FitOptions has (fit refuses others). */
+export const FIT_OPTIONS = ['epochs', 'batchSize', 'validationData', 'validationSplit', 'shuffle', 'seed', 'callbacks', 'augment',
+  'initialEpoch', 'onNonFinite', 'workers', 'deterministic', 'microShards', 'stepTimeoutMs'] as const;
+/** Keras's spellings. */
+export const FIT_ALIASES: Record<string, string> = {
+  batch_size: 'batchSize', validation_data: 'validationData', validation_split: 'validationSplit', initial_epoch: 'initialEpoch',
+};
 
 export interface FitOptions {
   epochs?: number;
@@ -50,6 +59,8 @@ export interface FitOptions {
   deterministic?: boolean;
   /** Micro-shards per batch in deterministic mode (default 8; workers ≤ microShards). */
   microShards?: number;
+  /** With workers: a step that takes longer rejects fit naming the late workers (default 120,000 ms). */
+  stepTimeoutMs?: number;
 }
 
 export interface History { epochs: number[]; history: Record<string, number[]> }
@@ -68,7 +79,11 @@ export class Trainer {
   /** Fixes dropout masks (with the step and example index); fit's seed option sets it. */
   seed: number;
 
-  constructor(readonly net: Network, o: CompileOptions) {
+  constructor(readonly net: Network, options: CompileOptions) {
+    const o = checkOptions<CompileOptions>('compile', options, ['optimizer', 'loss', 'lossWeights', 'metrics', 'schedule'], { loss_weights: 'lossWeights' });
+    if (o.optimizer === undefined) throw new RedeError("compile: optimizer is required, e.g. { type: 'adam', lr: 0.001 }");
+    if (o.loss === undefined) throw new RedeError("compile: loss is required, e.g. 'sparse_categorical_crossentropy'");
+    if (o.metrics !== undefined && !Array.isArray(o.metrics)) throw new RedeError(`compile: metrics must be a list, e.g. ['accuracy'], got ${JSON.stringify(o.metrics)}`);
     this.seed = net.seed;
     this.optimizer = new Optimizer(o.optimizer);
     this.objective = new Objective(net.outputs.length, o.loss, o.lossWeights);
@@ -76,7 +91,7 @@ export class Trainer {
     for (const m of this.metrics) {
       if (m !== 'accuracy' && !/^top[1-9]\d*$/.test(m)) throw new RedeError(`compile: unknown metric '${m}' (expected 'accuracy' or 'topK', e.g. 'top5')`);
     }
-    this.schedule = o.schedule;
+    this.schedule = checkSchedule(o.schedule);
     const plan = new MemoryPlan();
     plan.f32('opt', Math.max(1, this.optimizer.slots) * net.paramFloats, 'optimizer');
     const l = net.e.allocate(plan, `optimizer state (${this.optimizer.slots} × ${net.paramFloats} floats)`);
@@ -96,6 +111,11 @@ export class Trainer {
     const m = this.net;
     if (!(x instanceof Float32Array)) {
       if (numelOf(x.shape) !== numelOf(m.inputShape)) throw new RedeError(`fit: dataset examples are [${x.shape.join(', ')}], the model's input is [${m.inputShape.join(', ')}]`);
+      if (!this.objective.sparse) throw new RedeError(`fit: a Dataset has class labels; the loss ${this.loss.type} needs float targets (use sparse_categorical_crossentropy, or pass arrays of targets)`);
+      // Labels are checked against the model's outputs before any work, not left to surface as a NaN loss.
+      const outputs = numelOf(m.outputShape);
+      if (x.classes > outputs) throw new RedeError(`fit: the dataset has ${x.classes} classes, the model's output has ${outputs} values [${m.outputShape.join(', ')}]`);
+      for (let i = 0; i < x.y.length; i++) if (!(x.y[i] >= 0 && x.y[i] < outputs)) throw new RedeError(`fit: label of example ${i} is ${x.y[i]}, expected an integer in [0, ${outputs}) (the model's outputs)`);
       return datasetSource(x, { ...o, keepLast: true });
     }
     if (o.augment) throw new RedeError('fit: augmentation needs a Dataset (images with a known [h, w, c] shape)');
