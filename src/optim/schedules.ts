@@ -41,8 +41,8 @@ export function checkSchedule(s: unknown): Schedule | undefined {
   };
   const opt = (k: string, o: Parameters<typeof checkNumber>[3]) => { if (c[k] !== undefined) checkNumber(where, k, c[k], o); };
   switch (type) {
-    case 'step': need('every', { min: 1, integer: true }); opt('gamma', { min: 0, exclusiveMin: true }); break;
-    case 'exponential': need('gamma', { min: 0, exclusiveMin: true }); need('decaySteps', { min: 0, exclusiveMin: true }); break;
+    case 'step': need('every', { min: 1, integer: true }); opt('gamma', { min: 0 }); break;
+    case 'exponential': need('gamma', { min: 0 }); need('decaySteps', { min: 0, exclusiveMin: true }); break;
     case 'cosine': need('totalSteps', { min: 1, integer: true }); opt('minLr', { min: 0 }); break;
     case 'inv': need('gamma', { min: 0 }); need('power', { min: 0 }); break;
     case 'poly': need('maxSteps', { min: 1, integer: true }); need('power', { min: 0, exclusiveMin: true }); break;
