@@ -84,3 +84,13 @@ test('fit plans activations for the examples there are, not for a larger batchSi
   await m.fit(x, y, { batchSize: 4096, epochs: 1 });
   assert.equal(m.capacity, 8);
 });
+
+test('a rate that overflows float32 mid-training stops fit before the kernels see it; the weights are those before', async () => {
+  const m = await Model.create(NET, { seed: 1 });
+  m.compile({ optimizer: { type: 'sgd', lr: 1e37 }, loss: 'sparse_categorical_crossentropy', schedule: { type: 'exponential', gamma: 1000, decaySteps: 1 } });
+  let weights: Float32Array | null = null;
+  await assert.rejects(m.fit(x, y, { batchSize: 8, epochs: 3, shuffle: false, callbacks: [{ onBatchEnd: () => { weights = m.e.read(m.params, m.paramFloats); } }] }),
+    rede(/fit: the learning rate at epoch 2, step 1 \(global step 1\) is (1e\+40|9\.9+\d*e\+39)/));
+  assert.ok(weights, 'one step ran');
+  assert.deepEqual(m.e.read(m.params, m.paramFloats), weights);
+});
