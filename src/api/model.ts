@@ -8,6 +8,7 @@ import type { ModelConfig } from '../model/config';
 import { Network, type NetworkOptions } from '../model/network';
 import type { Logs } from '../train/callbacks';
 import { fitLoop } from '../train/loop';
+import { verboseLogger } from '../train/progress';
 import type { Labels } from '../train/source';
 import type { StepExecutor, TrainData } from '../train/step';
 import { ThreadStep } from '../train/thread-step';
@@ -53,6 +54,8 @@ export class Model extends Network {
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) throw new RedeError(`fit: initialEpoch must be an integer in [0, epochs = ${epochs}], got ${initialEpoch}`);
     if (o.onNonFinite !== undefined && o.onNonFinite !== 'stop' && o.onNonFinite !== 'skip') throw new RedeError(`fit: onNonFinite must be 'stop' or 'skip', got ${JSON.stringify(o.onNonFinite)}`);
     if (o.callbacks !== undefined && !Array.isArray(o.callbacks)) throw new RedeError('fit: callbacks must be a list');
+    if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) throw new RedeError(`fit: verbose must be 0, 1 or 2, got ${JSON.stringify(o.verbose)}`);
+    const logger = verboseLogger(o.verbose, epochs);
     let validation = o.validationData;
     if (o.validationSplit) [x, y, validation] = splitOff(x, y, o.validationSplit, this);
     const shuffle = o.shuffle ?? true;
@@ -61,7 +64,7 @@ export class Model extends Network {
     const data: TrainData = { x, y, source, batchSize, seed, shuffle, augment: o.augment };
     const exec = await this.executor(t, o, Math.min(batchSize, source.count), source.count); // memory for the largest batch there is
     return fitLoop(t, exec, data, {
-      epochs, validation, callbacks: o.callbacks ?? [], initialEpoch, onNonFinite: o.onNonFinite ?? 'stop',
+      epochs, validation, callbacks: [...(o.callbacks ?? []), ...(logger ? [logger] : [])], initialEpoch, onNonFinite: o.onNonFinite ?? 'stop',
       save: (path) => this.save(path),
     });
   }

@@ -9,7 +9,7 @@ import { fashionMnist } from '../data/fashion-mnist';
 import { findIdxPair, loadIdxDataset } from '../data/idx';
 import type { ModelConfig } from '../model/config';
 import { models } from '../zoo/index';
-import type { ProgressStream } from './progress';
+import type { ProgressStream } from '../train/progress';
 
 /** Where a command writes: results to stdout, progress and notes to stderr. */
 export interface Io {

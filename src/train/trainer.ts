@@ -30,7 +30,7 @@ export interface CompileOptions {
 
 /** Every key FitOptions has (fit refuses others). */
 export const FIT_OPTIONS = ['epochs', 'batchSize', 'validationData', 'validationSplit', 'shuffle', 'seed', 'callbacks', 'augment',
-  'initialEpoch', 'onNonFinite', 'workers', 'deterministic', 'microShards', 'stepTimeoutMs'] as const;
+  'initialEpoch', 'onNonFinite', 'workers', 'deterministic', 'microShards', 'stepTimeoutMs', 'verbose'] as const;
 /** Keras's spellings. */
 export const FIT_ALIASES: Record<string, string> = {
   batch_size: 'batchSize', validation_data: 'validationData', validation_split: 'validationSplit', initial_epoch: 'initialEpoch',
@@ -46,6 +46,8 @@ export interface FitOptions {
   /** Fixes shuffling, dropout and augmentation (initialization is fixed by the model's seed). */
   seed?: number;
   callbacks?: Callback[];
+  /** 0 silent, 1 a live progress bar and a line per epoch, 2 a line per epoch (Keras). Default: 1 on a terminal, else 0. */
+  verbose?: 0 | 1 | 2;
   /** Only with a Dataset. */
   augment?: AugmentOptions;
   /** Resume: the first epoch to run (its step count continues from there). */

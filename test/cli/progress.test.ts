@@ -1,7 +1,7 @@
 // The progress display: a live bar only on a terminal, plain epoch lines otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Progress, barLine, clock, epochLine, type BatchState } from '../../src/cli/progress';
+import { Progress, barLine, clock, epochLine, type BatchState } from '../../src/train/progress';
 
 const capture = (isTTY: boolean, columns?: number) => {
   const chunks: string[] = [];

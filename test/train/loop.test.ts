@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
 import type { ModelConfig } from '../../src/model/config';
 import { closeWorkers } from '../../src/parallel/groups';
-import { Progress } from '../../src/cli/progress';
-import { progressCallback } from '../../src/cli/commands/train';
+import { Progress, ProgressLogger } from '../../src/train/progress';
 import type { Logs } from '../../src/train/callbacks';
 import { assertClose } from '../helpers/close';
 import { quadrantDataset } from '../parallel/nets';
@@ -33,7 +32,7 @@ for (const workers of [1, 2]) {
     const m = await compiled();
     let text = '';
     const tty = { isTTY: true, columns: 200, write: (s: string) => { text += s; } };
-    await m.fit(ds, undefined, { workers, epochs: 3, batchSize: 16, callbacks: [progressCallback(new Progress(tty), 3)] });
+    await m.fit(ds, undefined, { workers, epochs: 3, batchSize: 16, callbacks: [new ProgressLogger(new Progress(tty), 3)] });
     await closeWorkers(m.trainer!);
     const bars = [...text.matchAll(/\r(epoch (\d)\/3 \[[^\]]*\] +6\/6 .*?)\x1b\[K/g)];
     const lines = [...text.matchAll(/(epoch (\d)\/3  loss .*)\n/g)];
@@ -75,4 +74,25 @@ test('getGrad after a worker fit is the last step\'s summed gradient, as after a
   }
   assert.ok(grads[0].some((v) => v !== 0), 'the one-thread gradient is not zero');
   assertClose(grads[1], grads[0], 'gradient after a 2-worker fit vs one thread', { rtol: 2e-4, atol: 2e-6 });
+});
+
+test("fit's verbose: silent off a terminal by default; 2 prints a line per epoch; 1 on a terminal draws the bar", async () => {
+  const m = await compiled();
+  const err = process.stderr, writes: string[] = [];
+  const orig = err.write.bind(err), tty = err.isTTY;
+  (err as { write: unknown }).write = (s: string) => { writes.push(String(s)); return true; };
+  try {
+    (err as { isTTY: boolean }).isTTY = false;
+    await m.fit(ds, undefined, { epochs: 1, batchSize: 16 });
+    assert.equal(writes.join(''), '', 'silent by default when stderr is not a terminal');
+    await m.fit(ds, undefined, { epochs: 2, batchSize: 16, verbose: 2 });
+    assert.equal(writes.join('').match(/^epoch \d\/2  loss \d\.\d{4}  acc \d\.\d{4}/gm)?.length, 2, writes.join(''));
+    writes.length = 0;
+    (err as { isTTY: boolean }).isTTY = true;
+    await m.fit(ds, undefined, { epochs: 1, batchSize: 16 });
+    assert.match(writes.join(''), /\repoch 1\/1 \[=+\] 6\/6 .*loss/, 'a live bar on a terminal by default');
+  } finally {
+    (err as { write: unknown }).write = orig;
+    (err as { isTTY: boolean | undefined }).isTTY = tty;
+  }
 });

@@ -21,7 +21,7 @@ test('optimizer options: an unknown key names the closest one; ranges are checke
   assert.throws(() => new Optimizer({ type: 'sgd', nesterov: 1 } as never), rede(/nesterov must be true or false/));
   // tfjs's learningRate used to be ignored (training at the default 0.001): now it is the rate.
   assert.equal(new Optimizer({ type: 'adam', learningRate: 0.5 } as never).lr, 0.5);
-  assert.equal(new Optimizer({ type: 'adam', epsilon: 1e-7 } as never).cfg.eps, 1e-7);
+  assert.equal((new Optimizer({ type: 'adam', epsilon: 1e-7 } as never).cfg as { eps?: number }).eps, 1e-7);
   assert.throws(() => new Optimizer({ type: 'adam', lr: 0.1, learningRate: 0.2 } as never), rede(/option 'lr' given twice/));
 });
 

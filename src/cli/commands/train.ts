@@ -7,7 +7,7 @@ import type { OptimizerSpec } from '../../optim/optimizer';
 import type { Schedule } from '../../optim/schedules';
 import type { Callback } from '../../train/callbacks';
 import { count, firstN, type Io, loadData, modelConfig, num, parse } from '../common';
-import { Progress, epochLine } from '../progress';
+import { Progress, ProgressLogger } from '../../train/progress';
 import { writeFileAtomic } from '../../io/atomic';
 import { figure } from '../../viz/svg';
 import type { History } from '../../train/trainer';
@@ -120,7 +120,7 @@ export async function train(argv: string[], io: Io): Promise<void> {
   try {
     history = await model.fit(trainSet, {
       epochs, batchSize, seed, augment, validationSplit: split, validationData: validation, workers, deterministic: v.deterministic,
-      callbacks: [progressCallback(progress, epochs)],
+      callbacks: [new ProgressLogger(progress, epochs)], verbose: 0,
     });
   } finally {
     progress.clear();
@@ -142,21 +142,3 @@ export async function train(argv: string[], io: Io): Promise<void> {
   }
 }
 
-/**
- * Drives the display: per batch fit's running numbers for the epoch (mean loss, accuracy, examples, speed —
- * computed from the step results, so the same with workers as on one thread), per epoch fit's logs.
- */
-export function progressCallback(progress: Progress, epochs: number): Callback {
-  let batch = 0, epoch = 0;
-  return {
-    onEpochBegin(e) { epoch = e; batch = 0; },
-    onBatchEnd(_step, logs, ctx) {
-      batch++;
-      progress.batch({
-        epoch: epoch + 1, epochs, batch, batches: ctx.batchesPerEpoch, examples: logs.examples,
-        loss: logs.mean_loss, accuracy: logs.accuracy, seconds: logs.examples / logs.examples_per_s,
-      });
-    },
-    onEpochEnd(e, logs) { progress.line(epochLine(e + 1, epochs, logs)); },
-  };
-}

@@ -1,8 +1,10 @@
-// Training progress on a stream (stderr): a live one-line bar redrawn in place when the stream is a
+// Training progress on a stream (stderr), Keras-style — fit's `verbose` and the `rede train` command use it: a live one-line bar redrawn in place when the stream is a
 // terminal, and nothing but the per-epoch lines otherwise (logs and CI output stay readable).
 //
 //   epoch 3/10 [==========>         ] 120/250  ETA 0:04  loss 0.1234  acc 0.9612  2,034 ex/s
 //   epoch 3/10  loss 0.1180  acc 0.9641  val_loss 0.0812  val_acc 0.9750  3.9 s  2,051 ex/s
+
+import type { Callback, Logs, TrainContext } from './callbacks';
 
 /** The part of a stream the progress display writes to (process.stderr, or a test's capture). */
 export interface ProgressStream {
@@ -104,4 +106,36 @@ export class Progress {
     this.drawn = false;
     this.lastDraw = -Infinity;
   }
+}
+
+/**
+ * The callback that drives a Progress: per batch fit's running numbers for the epoch (mean loss, accuracy,
+ * examples, speed — computed from the step results, so the same with workers as on one thread), per epoch a line
+ * from fit's logs.
+ */
+export class ProgressLogger implements Callback {
+  private batchNo = 0;
+  private epoch = 0;
+  constructor(readonly progress: Progress, readonly epochs: number) {}
+  onEpochBegin(e: number): void { this.epoch = e; this.batchNo = 0; }
+  onBatchEnd(_step: number, logs: Logs, ctx: TrainContext): void {
+    this.batchNo++;
+    this.progress.batch({
+      epoch: this.epoch + 1, epochs: this.epochs, batch: this.batchNo, batches: ctx.batchesPerEpoch, examples: logs.examples,
+      loss: logs.mean_loss, accuracy: logs.accuracy, seconds: logs.examples / logs.examples_per_s,
+    });
+  }
+  onEpochEnd(e: number, logs: Logs): void { this.progress.line(epochLine(e + 1, this.epochs, logs)); }
+  onTrainEnd(): void { this.progress.clear(); }
+}
+
+/**
+ * fit's `verbose`: 0 silent, 1 a live bar and a line per epoch, 2 a line per epoch. By default 1 when stderr is a
+ * terminal, else 0 (logs and CI output stay clean). Returns the callback, or null.
+ */
+export function verboseLogger(verbose: 0 | 1 | 2 | undefined, epochs: number): ProgressLogger | null {
+  const stderr = (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr;
+  const level = verbose ?? (stderr?.isTTY ? 1 : 0);
+  if (level === 0 || !stderr) return null;
+  return new ProgressLogger(new Progress(stderr, { live: level === 1 && stderr.isTTY === true }), epochs);
 }
