@@ -78,7 +78,7 @@ export class Model extends Network {
     if (!canShareMemory()) { warnSingleThreaded(req, NO_SHARED_MEMORY); return thread(); }
     const { resolveWorkers, groupFor } = await import('../parallel/groups');
     const deterministic = o.deterministic ?? false;
-    const W = await resolveWorkers(req, batchSize, examples, deterministic, o.microShards);
+    const W = await resolveWorkers(req, { batchSize, examples, deterministic, microShards: o.microShards });
     if (W === 1 && !deterministic) return thread();
     const { GroupStep } = await import('../parallel/group-step');
     return new GroupStep(await groupFor(t, t.program, { workers: W, batchSize, deterministic, microShards: o.microShards, stepTimeoutMs: o.stepTimeoutMs }), t.program);

@@ -11,7 +11,8 @@ const groups = new WeakMap<object, WorkerGroup>();
 const release = new FinalizationRegistry<WorkerGroup>((g) => { void g.close(); });
 
 /** The worker count fit uses: 'auto' is one per core; never more workers than examples in a batch, nor than micro-shards. */
-export async function resolveWorkers(req: number | 'auto', batchSize: number, examples: number, deterministic: boolean, microShards = 8): Promise<number> {
+export async function resolveWorkers(req: number | 'auto', o: { batchSize: number; examples: number; deterministic: boolean; microShards?: number }): Promise<number> {
+  const { batchSize, examples, deterministic, microShards = 8 } = o;
   if (req !== 'auto' && (!Number.isInteger(req) || req < 1)) throw new RedeError(`fit: workers must be a positive integer or 'auto', got ${req}`);
   const want = req === 'auto' ? await coreCount() : req;
   return Math.max(1, Math.min(want, batchSize, examples, deterministic ? microShards : Infinity));

@@ -91,9 +91,9 @@ test('micro-shards: a prefix of non-empty shards covering the batch; workers spl
 });
 
 test('worker count: auto is one per core, never more than the examples of a batch or the micro-shards', async () => {
-  assert.equal(await resolveWorkers(4, 2, 100, false), 2);
-  assert.equal(await resolveWorkers(4, 64, 3, false), 3);
-  assert.equal(await resolveWorkers(12, 64, 1000, true), 8);
-  assert.ok((await resolveWorkers('auto', 64, 1000, false)) >= 1);
-  await assert.rejects(resolveWorkers(0, 64, 1000, false), /workers must be a positive integer or 'auto', got 0/);
+  assert.equal(await resolveWorkers(4, { batchSize: 2, examples: 100, deterministic: false }), 2);
+  assert.equal(await resolveWorkers(4, { batchSize: 64, examples: 3, deterministic: false }), 3);
+  assert.equal(await resolveWorkers(12, { batchSize: 64, examples: 1000, deterministic: true }), 8);
+  assert.ok((await resolveWorkers('auto', { batchSize: 64, examples: 1000, deterministic: false })) >= 1);
+  await assert.rejects(resolveWorkers(0, { batchSize: 64, examples: 1000, deterministic: false }), /workers must be a positive integer or 'auto', got 0/);
 });
