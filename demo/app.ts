@@ -78,7 +78,7 @@ async function trainLoop(): Promise<void> {
     while (state.phase === 'training' || state.phase === 'paused') {
       restartWanted = false;
       if (resetWanted) resetModel();
-      state.workersInUse = state.threaded ? await resolveWorkers(settings.workers, settings.batchSize, train.y.length, false) : 1;
+      state.workersInUse = state.threaded ? await resolveWorkers(settings.workers, { batchSize: settings.batchSize, examples: train.y.length, deterministic: false }) : 1;
       if (state.workersInUse === 1) await closeWorkers(model.trainer!); // idle threads would hold memory for nothing
       showThreading();
       try {
