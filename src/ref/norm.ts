@@ -1,6 +1,7 @@
 // Reference norm kernels, same signatures as assembly/norm.ts: batch norm (rows × channels, PyTorch's
 // running-statistics convention) and TensorFlow's LRN, written straight from the formulas in f64.
 import type { Heap } from './heap';
+import { readBatchnormDesc, readLrnDesc } from '../engine/generated/abi';
 
 export const normRef = (h: Heap) => {
   /** Per-channel Σ_rows fn(r, ch) in f64. */
@@ -23,8 +24,9 @@ export const normRef = (h: Heap) => {
     batchnorm_scratch_bytes(c: number): number {
       return 28 * c;
     },
-    batchnorm_train_forward_f32(x: number, y: number, rows: number, c: number, gamma: number, beta: number,
-      eps: number, momentum: number, mean: number, invstd: number, running_mean: number, running_var: number, _scratch: number): void {
+    batchnorm_train_forward_f32(desc: number, x: number, y: number, gamma: number, beta: number,
+      mean: number, invstd: number, running_mean: number, running_var: number, _scratch: number): void {
+      const { rows, c, eps, momentum } = readBatchnormDesc(h, desc);
       const f = h.f32, X = x >> 2, Y = y >> 2;
       const mu = channelSums(rows, c, (r, ch) => f[X + r * c + ch]).map((s) => s / rows);
       const variance = channelSums(rows, c, (r, ch) => (f[X + r * c + ch] - mu[ch]) ** 2).map((s) => s / rows);
@@ -40,8 +42,9 @@ export const normRef = (h: Heap) => {
         }
       }
     },
-    batchnorm_infer_forward_f32(x: number, y: number, rows: number, c: number, gamma: number, beta: number,
-      eps: number, running_mean: number, running_var: number, _scratch: number): void {
+    batchnorm_infer_forward_f32(desc: number, x: number, y: number, gamma: number, beta: number,
+      running_mean: number, running_var: number, _scratch: number): void {
+      const { rows, c, eps } = readBatchnormDesc(h, desc);
       const f = h.f32, X = x >> 2, Y = y >> 2;
       for (let ch = 0; ch < c; ch++) {
         const mu = f[(running_mean >> 2) + ch], is = 1 / Math.sqrt(f[(running_var >> 2) + ch] + eps);
@@ -50,8 +53,9 @@ export const normRef = (h: Heap) => {
         }
       }
     },
-    batchnorm_backward_f32(x: number, dy: number, dx: number, rows: number, c: number, gamma: number,
+    batchnorm_backward_f32(desc: number, x: number, dy: number, dx: number, gamma: number,
       mean: number, invstd: number, dgamma: number, dbeta: number, accumulate: number, _scratch: number): void {
+      const { rows, c } = readBatchnormDesc(h, desc);
       const f = h.f32, X = x >> 2, DY = dy >> 2, DX = dx >> 2;
       const mu = (ch: number) => f[(mean >> 2) + ch], is = (ch: number) => f[(invstd >> 2) + ch];
       const xhat = (r: number, ch: number) => (f[X + r * c + ch] - mu(ch)) * is(ch);
@@ -71,7 +75,8 @@ export const normRef = (h: Heap) => {
     lrn_scratch_bytes(c: number): number {
       return 8 * c;
     },
-    lrn_forward_f32(x: number, y: number, rows: number, c: number, radius: number, bias: number, alpha: number, beta: number): void {
+    lrn_forward_f32(desc: number, x: number, y: number): void {
+      const { rows, c, radius, bias, alpha, beta } = readLrnDesc(h, desc);
       const f = h.f32;
       for (let r = 0; r < rows; r++) {
         const X = (x >> 2) + r * c, Y = (y >> 2) + r * c;
@@ -79,8 +84,8 @@ export const normRef = (h: Heap) => {
         for (let i = 0; i < c; i++) f[Y + i] = f[X + i] * Math.pow(s[i], -beta);
       }
     },
-    lrn_backward_f32(x: number, dy: number, dx: number, rows: number, c: number, radius: number,
-      bias: number, alpha: number, beta: number, _scratch: number): void {
+    lrn_backward_f32(desc: number, x: number, dy: number, dx: number, _scratch: number): void {
+      const { rows, c, radius, bias, alpha, beta } = readLrnDesc(h, desc);
       const f = h.f32;
       for (let r = 0; r < rows; r++) {
         const X = (x >> 2) + r * c, DY = (dy >> 2) + r * c, DX = (dx >> 2) + r * c;

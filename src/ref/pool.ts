@@ -1,13 +1,14 @@
 // Reference pool kernels, same signatures as assembly/pool.ts (NHWC; see there for the geometry and argmax).
 import type { Heap } from './heap';
+import { readPoolDesc } from '../engine/generated/abi';
 
 /** The real cells of output row/column `o`'s window: [lo, hi) clipped to [0, size). */
 const span = (o: number, stride: number, pad: number, k: number, size: number): [number, number] =>
   [Math.max(o * stride - pad, 0), Math.min(o * stride - pad + k, size)];
 
 export const poolRef = (h: Heap) => ({
-  maxpool2d_forward_f32(n: number, hh: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, oh: number, ow: number, x: number, y: number, argmax: number): void {
+  maxpool2d_forward_f32(desc: number, x: number, y: number, argmax: number): void {
+    const { n, h: hh, w, c, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, oh, ow } = readPoolDesc(h, desc);
     const f = h.f32, iv = h.i32, X = x >> 2, Y = y >> 2, A = argmax >> 2;
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
       const [y0, y1] = span(oy, sh, padTop, kh, hh), [x0, x1] = span(ox, sw, padLeft, kw, w);
@@ -24,7 +25,8 @@ export const poolRef = (h: Heap) => ({
     }
   },
 
-  maxpool2d_backward_f32(xCount: number, yCount: number, argmax: number, dy: number, dx: number, accumulate: number): void {
+  maxpool2d_backward_f32(desc: number, argmax: number, dy: number, dx: number, accumulate: number): void {
+    const d = readPoolDesc(h, desc), xCount = d.n * d.h * d.w * d.c, yCount = d.n * d.oh * d.ow * d.c;
     const f = h.f32, iv = h.i32, A = argmax >> 2, DY = dy >> 2, DX = dx >> 2;
     if (!accumulate) f.fill(0, DX, DX + xCount);
     for (let o = 0; o < yCount; o++) {
@@ -33,8 +35,8 @@ export const poolRef = (h: Heap) => ({
     }
   },
 
-  avgpool2d_forward_f32(n: number, hh: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, oh: number, ow: number, x: number, y: number): void {
+  avgpool2d_forward_f32(desc: number, x: number, y: number): void {
+    const { n, h: hh, w, c, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, oh, ow } = readPoolDesc(h, desc);
     const f = h.f32, X = x >> 2, Y = y >> 2;
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
       const [y0, y1] = span(oy, sh, padTop, kh, hh), [x0, x1] = span(ox, sw, padLeft, kw, w);
@@ -47,8 +49,8 @@ export const poolRef = (h: Heap) => ({
     }
   },
 
-  avgpool2d_backward_f32(n: number, hh: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, oh: number, ow: number, dy: number, dx: number, accumulate: number): void {
+  avgpool2d_backward_f32(desc: number, dy: number, dx: number, accumulate: number): void {
+    const { n, h: hh, w, c, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, oh, ow } = readPoolDesc(h, desc);
     const f = h.f32, DY = dy >> 2, DX = dx >> 2;
     if (!accumulate) f.fill(0, DX, DX + n * hh * w * c);
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
