@@ -1,7 +1,7 @@
 // Reference norm kernels, same signatures as assembly/norm.ts: batch norm (rows × channels, PyTorch's
 // running-statistics convention) and TensorFlow's LRN, written straight from the formulas in f64.
 import type { Heap } from './heap';
-import { readBatchnormDesc, readLrnDesc } from '../engine/generated/abi';
+import { readBatchnormDesc, readLrnDesc, type LrnDesc } from '../engine/generated/abi';
 
 export const normRef = (h: Heap) => {
   /** Per-channel Σ_rows fn(r, ch) in f64. */
@@ -11,7 +11,7 @@ export const normRef = (h: Heap) => {
     return s;
   };
   /** s[i] = bias + alpha·Σ_{|j-i|≤radius} x[row, j]² for one row. */
-  const lrnDenominators = (f: Float32Array, X: number, c: number, radius: number, bias: number, alpha: number): Float64Array => {
+  const lrnDenominators = (f: Float32Array, X: number, { c, radius, bias, alpha }: LrnDesc): Float64Array => {
     const s = new Float64Array(c);
     for (let i = 0; i < c; i++) {
       let w = 0;
@@ -76,20 +76,20 @@ export const normRef = (h: Heap) => {
       return 8 * c;
     },
     lrn_forward_f32(desc: number, x: number, y: number): void {
-      const { rows, c, radius, bias, alpha, beta } = readLrnDesc(h, desc);
+      const d = readLrnDesc(h, desc), { rows, c, beta } = d;
       const f = h.f32;
       for (let r = 0; r < rows; r++) {
         const X = (x >> 2) + r * c, Y = (y >> 2) + r * c;
-        const s = lrnDenominators(f, X, c, radius, bias, alpha);
+        const s = lrnDenominators(f, X, d);
         for (let i = 0; i < c; i++) f[Y + i] = f[X + i] * Math.pow(s[i], -beta);
       }
     },
     lrn_backward_f32(desc: number, x: number, dy: number, dx: number, _scratch: number): void {
-      const { rows, c, radius, bias, alpha, beta } = readLrnDesc(h, desc);
+      const d = readLrnDesc(h, desc), { rows, c, radius, alpha, beta } = d;
       const f = h.f32;
       for (let r = 0; r < rows; r++) {
         const X = (x >> 2) + r * c, DY = (dy >> 2) + r * c, DX = (dx >> 2) + r * c;
-        const s = lrnDenominators(f, X, c, radius, bias, alpha);
+        const s = lrnDenominators(f, X, d);
         // ∂y[i]/∂x[j] = [i=j]·s[i]^-β - 2αβ·x[i]·x[j]·s[i]^(-β-1) for |i - j| ≤ radius
         const t = new Float64Array(c);
         for (let i = 0; i < c; i++) t[i] = f[DY + i] * f[X + i] * Math.pow(s[i], -beta - 1);
