@@ -4,12 +4,13 @@
 // goes: compute (batch assembly, forward, backward), barrier wait, reduction + optimizer update.
 //   node --import tsx bench/parallel.ts [--json] [--quick] [--filter=lenet]
 // The numbers depend on free cores: on a 2-core shared machine the main thread and the OS share them too.
-import { Model } from '../src/model/model';
+import { Model } from '../src/api/model';
+import { ThreadStep } from '../src/train/thread-step';
 import type { ModelConfig } from '../src/model/config';
 import { numelOf } from '../src/layers/layer';
 import { lenet5 } from '../src/zoo/lenet5';
 import { WorkerGroup } from '../src/parallel/group';
-import { shareData } from '../src/parallel/fit';
+import { shareData } from '../src/parallel/group-step';
 import { coreCount } from '../src/parallel/worker-api';
 import { randomDataset, resnet } from '../test/parallel/nets';
 import { fmt, formatTable, median, parseBenchArgs, printJsonRow, type BenchRow } from './lib';
@@ -33,14 +34,14 @@ function stepsFor(net: string, B: number): { warm: number; timed: number; sample
 
 async function singleThread(config: ModelConfig, ds: ReturnType<typeof randomDataset>, B: number, net: string): Promise<number> {
   const m = await Model.create(config, { seed: 1 });
-  const t = m.compile(OPT).trainer!;
+  const t = m.compile(OPT).trainer!, ts = new ThreadStep(t.program, () => 1);
   m.ensureCapacity(B);
   const per = numelOf(m.inputShape), nb = ds.y.length / B;
   const step = (i: number) => {
     const b = i % nb;
     m.e.write(m.inputAct, ds.x.subarray(b * B * per, (b + 1) * B * per));
     m.e.i32.set(ds.y.subarray(b * B, (b + 1) * B), m.labels >> 2);
-    t.trainBatch(B, 0.01);
+    ts.runFilled(B, { step: i, lrs: [0.01] });
   };
   const s = stepsFor(net, B), rates: number[] = [];
   for (let i = 0; i < s.warm; i++) step(i);
@@ -55,13 +56,13 @@ async function singleThread(config: ModelConfig, ds: ReturnType<typeof randomDat
 async function group(config: ModelConfig, ds: ReturnType<typeof randomDataset>, B: number, W: number, net: string) {
   const m = await Model.create(config, { seed: 1 });
   const t = m.compile(OPT).trainer!;
-  const g = await WorkerGroup.create(t, { workers: W, batchSize: B });
+  const g = await WorkerGroup.create(t.program, { workers: W, batchSize: B });
   try {
-    g.push(m, t);
-    await g.begin(shareData(t, ds, undefined), { batchSize: B, seed: 1, shuffle: true });
+    g.push([m], [t.optState]);
+    await g.begin(shareData(t.program, ds, undefined), { batchSize: B, seed: 1, shuffle: true });
     const s = stepsFor(net, B), nb = ds.y.length / B, rates: number[] = [];
     let step = 0;
-    const run = async () => { await g.step(0, step % nb, B, step, 0.01, step + 1); step++; };
+    const run = async () => { await g.step({ epoch: 0, batch: step % nb, length: B, step, lrs: [0.01], ts: [step + 1] }); step++; };
     for (let i = 0; i < s.warm; i++) await run();
     g.control.resetTimes();
     for (let k = 0; k < s.samples; k++) {

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine';
-import { Model } from '../src/model/model';
+import { Model } from '../src/api/model';
+import { ThreadStep } from '../src/train/thread-step';
 import { lenet5 } from '../src/zoo/lenet5';
 import { numelOf } from '../src/layers/layer';
 import { Rng } from '../test/helpers/rand';
@@ -32,11 +33,11 @@ async function rede(variant: 'simd' | 'relaxed-simd'): Promise<Model> {
   const m = await Model.create(lenet5(), { engine: e, seed: 1 });
   m.compile({ optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9 }, loss: 'sparse_categorical_crossentropy' });
   m.ensureCapacity(B);
-  const t = m.trainer!;
+  const t = m.trainer!, ts = new ThreadStep(t.program, () => 1);
   const step = (i: number) => {
     e.write(m.inputAct, xs[i % POOL]);
     e.i32.set(ys[i % POOL], m.labels >> 2);
-    t.trainBatch(B, 0.01);
+    ts.runFilled(B, { step: i, lrs: [0.01] });
   };
   const warm = args.quick ? 20 : 60, samples = args.quick ? 3 : 7, per = args.quick ? 20 : 50;
   for (let i = 0; i < warm; i++) step(i);
@@ -110,10 +111,10 @@ row({ case: 'lenet5_b64_arena', peer: 'rede', variant: 'tensors_needed', metric:
 // RSS over a long run: sampled every 500 steps; flat means nothing grows per step.
 const steps = stepsArg ? Number(stepsArg.split('=')[1]) : args.quick ? 1000 : 10000;
 {
-  const m = models[1], e = m.e, t = m.trainer!;
+  const m = models[1], e = m.e, ts = new ThreadStep(m.trainer!.program, () => 1);
   const rss: number[] = [];
   for (let i = 0; i < steps; i++) {
-    e.write(m.inputAct, xs[i % POOL]); e.i32.set(ys[i % POOL], m.labels >> 2); t.trainBatch(B, 0.01);
+    e.write(m.inputAct, xs[i % POOL]); e.i32.set(ys[i % POOL], m.labels >> 2); ts.runFilled(B, { step: i, lrs: [0.01] });
     if (i % 500 === 0 || i === steps - 1) rss.push(process.memoryUsage().rss);
   }
   row({ case: `lenet5_b64_${steps}_steps`, peer: 'rede', variant: 'relaxed-simd', metric: 'rss_first', value: rss[1] ?? rss[0], unit: 'B' });

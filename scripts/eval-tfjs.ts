@@ -3,7 +3,7 @@
 // adds and dense layers are tfjs ops). The independent check of a trained model's figure.
 //   node --import tsx scripts/eval-tfjs.ts --model FILE.rede [--data mnist|fashion-mnist|DIR] [--split test|train]
 import { parseArgs } from 'node:util';
-import { Model } from '../src/model/model';
+import { Model } from '../src/api/model';
 import { lower } from '../src/infer/lower';
 import { loadData } from '../src/cli/common';
 import { loadTfjsWasm } from '../bench/lib';

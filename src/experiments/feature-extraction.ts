@@ -8,7 +8,7 @@ import { subset, type Dataset } from '../data/dataset';
 import { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
 import type { LayerConfig, ModelConfig } from '../model/config';
-import { Model } from '../model/model';
+import { Model } from '../api/model';
 import { figure, scatterChart, type Series } from '../viz/svg';
 import { fitPca, projectPca } from './pca';
 import {

@@ -10,7 +10,7 @@ import { mnistDigits } from '../data/mnist';
 import { subset, type Dataset } from '../data/dataset';
 import { Engine } from '../engine/engine';
 import type { LayerConfig, ModelConfig } from '../model/config';
-import { Model } from '../model/model';
+import { Model } from '../api/model';
 import { figure, PALETTE, type Series } from '../viz/svg';
 import {
   check, DEFAULT_OUT_DIR, machineLine, markdownTable, now, pct, secs, since, writeReport,

@@ -9,7 +9,7 @@ import { fashionMnist } from '../data/fashion-mnist';
 import { subset, type Dataset } from '../data/dataset';
 import { Engine } from '../engine/engine';
 import type { LayerConfig, ModelConfig } from '../model/config';
-import { Model } from '../model/model';
+import { Model } from '../api/model';
 import { GradientMonitor, firstLastRatio, probeGradients, type MonitorRecord } from '../train/monitor';
 import { figure, PALETTE, type Panel } from '../viz/svg';
 import {

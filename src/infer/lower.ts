@@ -7,7 +7,7 @@
 // place in the (topological) order; its residual input is produced earlier by construction (see fuseAdd).
 import { RedeError } from '../engine/errors';
 import { numelOf, type Shape } from '../layers/layer';
-import type { Model } from '../model/model';
+import type { Network as Model } from '../model/network';
 import type { Graph, Node } from '../model/graph';
 import type { Layer } from '../layers/layer';
 import type { ConvGeom } from '../ops/conv';

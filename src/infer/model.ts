@@ -25,7 +25,7 @@ import {
   writeConvDesc, writePoolDesc, writeBatchnormDesc, writeLrnDesc,
 } from '../engine/generated/abi';
 import { numelOf, type Shape } from '../layers/layer';
-import type { Model } from '../model/model';
+import type { Network as Model } from '../model/network';
 import type { Kernels } from '../engine/generated/kernels';
 import { spawnWorker, type WorkerLike } from '../parallel/worker-api';
 import { lower, type Lowered, type Op } from './lower';

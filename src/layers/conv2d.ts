@@ -5,7 +5,7 @@ import type { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
 import { fans } from '../init';
 import { convGeom, writeConvDesc, CONV_DESC_BYTES, type ConvGeom, type ConvGeomOptions, type ConvPadding } from '../ops/conv';
-import { Layer, expectInputs, type BufferDecl, type Init, type Shape, type Step } from './layer';
+import { Layer, expectInputs, handles, type BufferDecl, type Handles, type Init, type Shape, type Step } from './layer';
 
 export interface Conv2DConfig {
   name: string; filters: number; kernel: number | [number, number]; stride?: number | [number, number];
@@ -24,6 +24,9 @@ export function windowGeom(where: string, inShape: Shape, o: Omit<ConvGeomOption
 }
 
 export class Conv2D extends Layer {
+  override readonly p: Handles<'w' | 'b'>;
+  override readonly g: Handles<'w' | 'b'>;
+  override readonly buf = handles('desc');
   readonly geo: ConvGeom;
   readonly useBias: boolean;
   readonly relu: boolean;
@@ -39,6 +42,8 @@ export class Conv2D extends Layer {
     super('conv2d', cfg.name, inShapes, [geo.oh, geo.ow, geo.cout]);
     this.geo = geo;
     this.useBias = cfg.useBias ?? true;
+    this.p = handles('w', this.useBias && 'b');
+    this.g = handles('w', this.useBias && 'b');
     this.relu = cfg.activation === 'relu';
     this.l1 = cfg.l1 ?? 0; this.l2 = cfg.l2 ?? 0;
     const wShape = [kh, kw, geo.cin / geo.groups, geo.cout];

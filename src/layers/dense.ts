@@ -3,11 +3,13 @@
 import { RedeError } from '../engine/errors';
 import type { Engine } from '../engine/engine';
 import { fans } from '../init';
-import { Layer, expectInputs, type Init, type Shape, type Step } from './layer';
+import { Layer, expectInputs, handles, type Handles, type Init, type Shape, type Step } from './layer';
 
 export interface DenseConfig { name: string; units: number; useBias?: boolean; activation?: 'linear' | 'relu'; init?: Init; l1?: number; l2?: number }
 
 export class Dense extends Layer {
+  override readonly p: Handles<'w' | 'b'>;
+  override readonly g: Handles<'w' | 'b'>;
   readonly units: number;
   readonly inFeatures: number;
   readonly useBias: boolean;
@@ -23,6 +25,8 @@ export class Dense extends Layer {
     this.units = cfg.units;
     this.inFeatures = inShapes[0][0];
     this.useBias = cfg.useBias ?? true;
+    this.p = handles('w', this.useBias && 'b');
+    this.g = handles('w', this.useBias && 'b');
     this.relu = cfg.activation === 'relu';
     this.l1 = cfg.l1 ?? 0; this.l2 = cfg.l2 ?? 0;
     const wShape = [this.inFeatures, this.units];

@@ -44,14 +44,42 @@ export interface Step {
   accumulate: boolean;
 }
 
+/**
+ * A layer's addresses of one kind, one field per name it declares (`this.p.w`, `this.buf.argmax`): a
+ * misspelled name is a type error. 0 until the model binds it; read-only outside Layer's bind methods.
+ */
+export type Handles<K extends string> = { readonly [name in K]: number };
+
+/** The handles `names`; a name given as `false` (a bias the layer does not use) is not declared. */
+export function handles<K extends string>(...names: (K | false)[]): Handles<K> {
+  const h: Record<string, number> = {};
+  for (const n of names) if (n !== false) h[n] = 0;
+  return h as Handles<K>;
+}
+
+type HandleKind = 'p' | 'g' | 's' | 'buf';
+const HANDLE_KINDS: readonly HandleKind[] = ['p', 'g', 's', 'buf'];
+/** What each kind is called in errors, and which of the layer's declarations the model binds it from. */
+const KIND: Record<HandleKind, { what: string; from: string }> = {
+  p: { what: 'parameter', from: 'params' },
+  g: { what: 'gradient', from: 'params' },
+  s: { what: 'state', from: 'state' },
+  buf: { what: 'buffer', from: 'buffers()' },
+};
+const NONE: Handles<string> = Object.freeze({});
+
 export abstract class Layer {
   params: ParamDecl[] = [];
   state: StateDecl[] = [];
-  /** Addresses, set by the model after planning: parameters, their gradients, state, buffers. */
-  p: Record<string, number> = {};
-  g: Record<string, number> = {};
-  s: Record<string, number> = {};
-  buf: Record<string, number> = {};
+  /**
+   * Addresses of parameters, their gradients (same names), state and buffers, bound by the model after
+   * planning. A layer that has any redeclares the field with its names: `override readonly p = handles('w')`.
+   * A kind a layer declares nothing of keeps this generic view, which code over any layer reads by name.
+   */
+  readonly p: Handles<string> = NONE;
+  readonly g: Handles<string> = NONE;
+  readonly s: Handles<string> = NONE;
+  readonly buf: Handles<string> = NONE;
   /** L1/L2 coefficients applied to this layer's `regularize` parameters. */
   l1 = 0;
   l2 = 0;
@@ -71,6 +99,32 @@ export abstract class Layer {
   flops(): number { return 0; }
   /** Called once addresses are known (pack weights, write descriptors). */
   bind(_e: Engine, _capacity: number): void {}
+
+  bindParam(name: string, addr: number): void { this.bindHandle(this.p, 'p', name, addr); }
+  bindGrad(name: string, addr: number): void { this.bindHandle(this.g, 'g', name, addr); }
+  bindState(name: string, addr: number): void { this.bindHandle(this.s, 's', name, addr); }
+  bindBuffer(name: string, addr: number): void { this.bindHandle(this.buf, 'buf', name, addr); }
+
+  /** Throws unless every declared handle has an address: the model calls it when planning is done. */
+  checkBound(): void {
+    for (const kind of HANDLE_KINDS) {
+      for (const [name, addr] of Object.entries(this[kind])) {
+        if (addr === 0) throw new RedeError(`${this.where}: ${KIND[kind].what} '${name}' has no address (declared as a handle, missing from the layer's ${KIND[kind].from})`);
+      }
+    }
+  }
+
+  /** Once per name per plan, and per gradient slice in a parallel step: one keyed load, two compares. */
+  private bindHandle(handles: Handles<string>, kind: HandleKind, name: string, addr: number): void {
+    const h = handles as Record<string, number>;
+    if (typeof h[name] !== 'number') { // declared handles are numbers; inherited keys (constructor) are not
+      throw new RedeError(`${this.where}: no ${KIND[kind].what} '${name}' to bind (declared: ${Object.keys(h).join(', ') || 'none'})`);
+    }
+    if (!Number.isInteger(addr) || addr <= 0) throw new RedeError(`${this.where}: ${KIND[kind].what} '${name}' must be bound to a positive address, got ${addr}`);
+    h[name] = addr;
+  }
+
+  private get where(): string { return `${this.type} '${this.name}'`; }
 
   /** y = f(x): x[i] are the input activations' addresses, y the output's. */
   abstract forward(s: Step, x: readonly number[], y: number): void;

@@ -6,9 +6,13 @@
 import type { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
 import { BATCHNORM_DESC_BYTES, LRN_DESC_BYTES, writeBatchnormDesc, writeLrnDesc } from '../engine/generated/abi';
-import { Layer, expectInputs, numelOf, type BufferDecl, type Shape, type Step } from './layer';
+import { Layer, expectInputs, handles, numelOf, type BufferDecl, type Shape, type Step } from './layer';
 
 export class BatchNorm extends Layer {
+  override readonly p = handles('gamma', 'beta');
+  override readonly g = handles('gamma', 'beta');
+  override readonly s = handles('running_mean', 'running_var');
+  override readonly buf = handles('mean', 'invstd', 'desc');
   readonly c: number;
   readonly momentum: number;
   readonly epsilon: number;
@@ -83,6 +87,7 @@ export class BatchNorm extends Layer {
 }
 
 export class LRN extends Layer {
+  override readonly buf = handles('desc');
   readonly radius: number; readonly bias: number; readonly alpha: number; readonly beta: number;
   private descBatch = -1;
   constructor(readonly cfg: { name: string; radius?: number; bias?: number; alpha?: number; beta?: number }, inShapes: readonly Shape[]) {

@@ -4,11 +4,12 @@
 import type { ConvGeom } from '../ops/conv';
 import { POOL_DESC_BYTES, writePoolDesc } from '../engine/generated/abi';
 import { windowGeom } from './conv2d';
-import { Layer, expectInputs, expectRank, numelOf, type BufferDecl, type Shape, type Step } from './layer';
+import { Layer, expectInputs, expectRank, handles, numelOf, type BufferDecl, type Handles, type Shape, type Step } from './layer';
 
 export interface PoolConfig { name: string; pool: number | [number, number]; stride?: number | [number, number]; padding?: 'same' | 'valid' }
 
 abstract class Pool2D extends Layer {
+  override readonly buf: Handles<'desc'> = handles('desc');
   readonly geo: ConvGeom;
   private descBatch = -1;
   constructor(type: 'maxpool2d' | 'avgpool2d', readonly cfg: PoolConfig, inShapes: readonly Shape[]) {
@@ -39,6 +40,7 @@ abstract class Pool2D extends Layer {
 }
 
 export class MaxPool2D extends Pool2D {
+  override readonly buf = handles('argmax', 'desc');
   constructor(cfg: PoolConfig, inShapes: readonly Shape[]) { super('maxpool2d', cfg, inShapes); }
   protected override saved(batch: number): BufferDecl[] { return [{ name: 'argmax', bytes: 4 * batch * numelOf(this.outShape) }]; }
   forward(s: Step, [x]: readonly number[], y: number): void {

@@ -41,4 +41,9 @@ export interface ModelConfig {
   layers: LayerConfig[];
   /** The output layer's name; defaults to the last layer. */
   output?: string;
+  /**
+   * Several outputs (Keras's multi-output model), the main one first: e.g. GoogLeNet's logits and its two
+   * auxiliary classifiers, each trained with its own loss weight (compile's lossWeights). Not with `output`.
+   */
+  outputs?: string[];
 }

@@ -19,6 +19,9 @@ export interface Graph {
   nodes: Node[];
   /** The edges that read the model input. */
   inputConsumers: Edge[];
+  /** The output nodes: the main one first, then any auxiliary heads (config.outputs). */
+  outputs: number[];
+  /** outputs[0]. */
   output: number;
 }
 
@@ -46,12 +49,22 @@ export function buildGraph(config: ModelConfig): Graph {
     nodes.push({ layer, inputs, consumers: [] });
     index.set(name, i);
   });
-  const output = config.output === undefined ? nodes.length - 1 : index.get(config.output);
-  if (output === undefined || output < 0) throw new RedeError(`${where}: output '${config.output}' is not a layer`);
+  if (config.output !== undefined && config.outputs !== undefined) throw new RedeError(`${where}: give output or outputs, not both`);
+  if (config.outputs !== undefined && (!Array.isArray(config.outputs) || config.outputs.length === 0)) {
+    throw new RedeError(`${where}: outputs must be a non-empty list of layer names, got ${JSON.stringify(config.outputs)}`);
+  }
+  const names = config.outputs ?? (config.output === undefined ? [nodes[nodes.length - 1].layer.name] : [config.output]);
+  const outputs = names.map((n) => {
+    const at = typeof n === 'string' ? index.get(n) : undefined;
+    if (at === undefined || at < 0) throw new RedeError(`${where}: output '${n}' is not a layer`);
+    return at;
+  });
+  if (new Set(outputs).size !== outputs.length) throw new RedeError(`${where}: outputs name a layer twice: ${JSON.stringify(names)}`);
+  const output = outputs[0];
   for (let i = 0; i < nodes.length; i++) {
-    if (i !== output && nodes[i].consumers.length === 0) {
+    if (!outputs.includes(i) && nodes[i].consumers.length === 0) {
       throw new RedeError(`${where}: layer '${nodes[i].layer.name}' ${shapeStr(nodes[i].layer.outShape)} is not used by any other layer nor the output`);
     }
   }
-  return { input: config.input, nodes, inputConsumers, output };
+  return { input: config.input, nodes, inputConsumers, outputs, output };
 }

@@ -5,7 +5,7 @@
 import { RedeError } from '../engine/errors';
 import type { Kernels } from '../engine/generated/kernels';
 import { OPTIM_STEP_BYTES, writeAdamDesc, writeRmspropDesc, writeSgdDesc } from '../engine/generated/abi';
-import type { ParamEntry } from '../model/model';
+import type { ParamEntry } from '../model/network';
 
 export type OptimizerConfig =
   | { type: 'sgd'; lr?: number; momentum?: number; nesterov?: boolean }

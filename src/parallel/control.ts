@@ -3,21 +3,19 @@
 // shared 'abort' word, so a dead or failed peer never leaves anyone blocked.
 //
 //   int32 [0, 16)        GO, CMD, ABORT, barrier COUNT/GEN, DONE COUNT/SEQ, step arguments, fault injection
-//   f64   lr             the step's learning rate
+//   f64   lr[L], t[L]    per network of the chain: the step's learning rate and optimizer step (≥ 1; 0 frozen)
 //   f64   loss[S]        Σ per-example loss of micro-shard j (written by the shard's worker)
 //   f64   correct[S]     top-1 hits of micro-shard j
-//   f64   sq[NB]         Σ g² over reduction block b (gradient clipping)
+//   f64   sq[ΣNB]        Σ g² over reduction block b of each network (gradient clipping), network after network
 //   f64   time[W × 3]    per worker, accumulated ms: compute, barrier wait, reduction + update
 
 export const GO = 0, CMD = 1, ABORT = 2, BAR_COUNT = 3, BAR_GEN = 4, DONE_COUNT = 5, DONE_SEQ = 6;
-export const EPOCH = 7, BATCH = 8, BLEN = 9, STEP = 10, T = 11, SKIPPED = 12;
+export const EPOCH = 7, BATCH = 8, BLEN = 9, STEP = 10, SKIPPED = 12;
 export const FAULT_WORKER = 13, FAULT_STEP = 14, FAULT_KIND = 15;
 const INTS = 16;
 
 export const CMD_STEP = 1, CMD_STOP = 2;
-/** Fault injection (tests): what worker FAULT_WORKER does at global step FAULT_STEP. */
-export const FAULTS = ['none', 'throw', 'exit', 'trap', 'hang'] as const;
-export type FaultKind = (typeof FAULTS)[number];
+// FAULT_*: test-only fault injection (faults.ts): what worker FAULT_WORKER − 1 does at global step FAULT_STEP.
 
 /** Milliseconds between re-checks of the abort word while blocked. */
 export const POLL_MS = 50;
@@ -26,11 +24,14 @@ export class Aborted extends Error {
   override name = 'Aborted';
 }
 
-export interface ControlSizes { workers: number; shards: number; blocks: number }
+/** `blocks`: reduction blocks per network of the chain; `links`: networks in the chain. */
+export interface ControlSizes { workers: number; shards: number; blocks: readonly number[]; links: number }
+
+const sumOf = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0);
 
 /** Bytes of the control block for these sizes. */
 export function controlBytes(s: ControlSizes): number {
-  return INTS * 4 + 8 * (1 + 2 * s.shards + s.blocks + 3 * s.workers);
+  return INTS * 4 + 8 * (2 * s.links + 2 * s.shards + sumOf(s.blocks) + 3 * s.workers);
 }
 
 export class Control {
@@ -45,19 +46,29 @@ export class Control {
     this.i32 = new Int32Array(buffer, at, INTS);
     const nf = (controlBytes(sizes) - INTS * 4) / 8;
     this.f64 = new Float64Array(buffer, at + INTS * 4, nf);
-    this.lossAt = 1;
+    this.tAt = sizes.links;
+    this.lossAt = 2 * sizes.links;
     this.correctAt = this.lossAt + sizes.shards;
     this.sqAt = this.correctAt + sizes.shards;
-    this.timeAt = this.sqAt + sizes.blocks;
+    this.timeAt = this.sqAt + sumOf(sizes.blocks);
+    let first = 0;
+    this.blockAt = sizes.blocks.map((n) => { const at = first; first += n; return at; });
   }
+  private readonly tAt: number;
+  private readonly blockAt: number[];
 
-  get lr(): number { return this.f64[0]; }
-  set lr(v: number) { this.f64[0] = v; }
+  /** Network l's learning rate and optimizer step for this step. */
+  lr(l: number): number { return this.f64[l]; }
+  t(l: number): number { return this.f64[this.tAt + l]; }
+  setRates(lrs: readonly number[], ts: readonly number[]): void {
+    for (let l = 0; l < this.sizes.links; l++) { this.f64[l] = lrs[l] ?? 0; this.f64[this.tAt + l] = ts[l] ?? 0; }
+  }
   setShard(j: number, lossSum: number, correct: number): void { this.f64[this.lossAt + j] = lossSum; this.f64[this.correctAt + j] = correct; }
   shardLoss(j: number): number { return this.f64[this.lossAt + j]; }
   shardCorrect(j: number): number { return this.f64[this.correctAt + j]; }
-  setBlockSq(b: number, v: number): void { this.f64[this.sqAt + b] = v; }
-  blockSq(b: number): number { return this.f64[this.sqAt + b]; }
+  /** Σ g² of block b of network l. */
+  setBlockSq(l: number, b: number, v: number): void { this.f64[this.sqAt + this.blockAt[l] + b] = v; }
+  blockSq(l: number, b: number): number { return this.f64[this.sqAt + this.blockAt[l] + b]; }
   /** Worker w's accumulated ms: [compute, wait, reduce]. */
   addTimes(w: number, compute: number, wait: number, reduce: number): void {
     const o = this.timeAt + 3 * w;

@@ -8,10 +8,10 @@
 // the next fit makes a new one.
 import { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
-import type { Model } from '../model/model';
-import type { Trainer } from '../train/trainer';
-import { BATCH, BLEN, CMD_STEP, CMD_STOP, Control, DONE_SEQ, EPOCH, FAULT_KIND, FAULT_STEP, FAULT_WORKER, FAULTS, SKIPPED, STEP, T, type FaultKind } from './control';
-import { layoutCheck, layoutReplica, layoutShared, type GroupSpec, type LayoutCheck, type SharedLayout } from './layout';
+import type { Network } from '../model/network';
+import type { StepProgram } from '../train/program';
+import { BATCH, BLEN, CMD_STEP, CMD_STOP, Control, DONE_SEQ, EPOCH, SKIPPED, STEP, controlBytes } from './control';
+import { chainSpec, controlSizes, layoutCheck, layoutReplica, layoutShared, type GroupSpec, type LayoutCheck, type SharedLayout } from './layout';
 import { blockCount, liveShards, shardCapacity } from './shards';
 import type { DataSpec, FitMessage, FromWorker, InitMessage } from './worker';
 import { spawnWorker, type WorkerLike } from './worker-api';
@@ -30,7 +30,10 @@ export interface GroupOptions {
   workerUrl?: URL;
 }
 
-export interface StepResult { loss: number; correct: number; skipped: boolean }
+/** What the workers report for one step: Σ over the batch of the loss, the top-1 hits, whether it was skipped. */
+export interface GroupStepResult { loss: number; correct: number; skipped: boolean }
+/** One step's arguments: which batch, its global step number, each network's rate and optimizer step. */
+export interface GroupStepArgs { epoch: number; batch: number; length: number; step: number; lrs: readonly number[]; ts: readonly number[] }
 export interface WorkerTimes { compute: number; wait: number; reduce: number }
 
 const PAGE = 65536;
@@ -68,7 +71,8 @@ export class WorkerGroup {
     this.exited = workers.map(() => false);
   }
 
-  get base(): Model { return this.shared.base; }
+  /** Per network of the chain: the group's one shared copy of its parameters. */
+  get bases(): readonly Network[] { return this.shared.bases; }
   get dead(): boolean { return this.failure !== null || this.closing; }
   get deterministic(): boolean { return this.options.deterministic ?? false; }
 
@@ -76,17 +80,17 @@ export class WorkerGroup {
    * Plans the memory (a dry run first: the size needed for all workers is known, and refused, before
    * anything is allocated), lays it out, starts the workers and waits until each has replayed the layout.
    */
-  static async create(trainer: Trainer, o: GroupOptions): Promise<WorkerGroup> {
-    const model = trainer.model;
+  static async create(program: StepProgram, o: GroupOptions): Promise<WorkerGroup> {
     const W = o.workers;
     if (!Number.isInteger(W) || W < 1) throw new RedeError(`parallel: workers must be a positive integer, got ${W}`);
     const shards = o.deterministic ? (o.microShards ?? 8) : W;
     if (!Number.isInteger(shards) || shards < 1) throw new RedeError(`parallel: microShards must be a positive integer, got ${o.microShards}`);
     if (W > shards) throw new RedeError(`parallel: ${W} workers but only ${shards} micro-shards per batch (deterministic mode needs workers ≤ microShards)`);
     const spec: GroupSpec = {
-      config: model.config, seed: model.seed, workers: W, shards, capacity: shardCapacity(o.batchSize, shards),
-      blocks: blockCount(model.paramFloats), optimizer: trainer.optimizer.config(), loss: trainer.loss.config(),
+      chain: chainSpec(program), workers: W, shards, capacity: shardCapacity(o.batchSize, shards),
+      blocks: program.links.map((l) => blockCount(l.net.paramFloats)),
     };
+    const model = program.first;
     const maxBytes = o.maxBytes ?? model.e.maxBytes;
     const e = await Engine.create({ shared: true, maxBytes });
     if (!e.module) throw new RedeError('parallel: this runtime has no wasm SIMD, so there is no shared-memory build to run workers on');
@@ -102,13 +106,16 @@ export class WorkerGroup {
       throw new RedeError(`parallel: ${W} workers need ${need.total} bytes of wasm memory, which it could not grow to: ${(err as Error).message}`);
     }
     const arenaStart = e.mark();
-    const shared = await layoutShared(e, spec, false);
+    const shared = layoutShared(e, spec);
+    // Gradient padding between tensors is summed and never written: it starts as zeros, like the control block.
+    for (const b of shared.bases) e.k.fill_f32(b.grads, b.paramFloats * shards, 0);
+    e.u8.fill(0, shared.control, shared.control + controlBytes(controlSizes(spec)));
     const starts: number[] = [], checks: LayoutCheck[] = [];
     for (let w = 0; w < W; w++) {
       starts.push(e.mark());
-      checks.push(layoutCheck(shared, await layoutReplica(shared.base, spec)));
+      checks.push(layoutCheck(shared, layoutReplica(shared, spec)));
     }
-    const control = new Control(e.memory.buffer, shared.control, { workers: W, shards, blocks: spec.blocks });
+    const control = new Control(e.memory.buffer, shared.control, controlSizes(spec));
     const url = o.workerUrl ?? defaultWorkerUrl();
     const handles = await Promise.all(Array.from({ length: W }, (_, w) => spawnWorker(url, `rede-worker-${w}`)));
     const g = new WorkerGroup(e, spec, shared, control, handles, o);
@@ -189,19 +196,19 @@ export class WorkerGroup {
     await this.awaitAll('fitting');
   }
 
-  /** One data-parallel step on batch `batch` (of `blen` examples) of `epoch`; `t` is the optimizer's step (≥ 1). */
-  async step(epoch: number, batch: number, blen: number, stepNo: number, lr: number, t: number): Promise<StepResult> {
+  /** One data-parallel step on batch `a.batch` (of `a.length` examples) of `a.epoch`. */
+  async step(a: GroupStepArgs): Promise<GroupStepResult> {
     if (this.failure) throw this.failure;
     const c = this.control, i = c.i32;
-    i[EPOCH] = epoch; i[BATCH] = batch; i[BLEN] = blen; i[STEP] = stepNo; i[T] = t; i[SKIPPED] = 0;
-    c.lr = lr;
-    this.stepNo = stepNo;
+    i[EPOCH] = a.epoch; i[BATCH] = a.batch; i[BLEN] = a.length; i[STEP] = a.step; i[SKIPPED] = 0;
+    c.setRates(a.lrs, a.ts);
+    this.stepNo = a.step;
     const seen = Atomics.load(i, DONE_SEQ);
     c.go(CMD_STEP);
     await c.waitChange(DONE_SEQ, seen, () => this.failure, this.failed);
     let lossSum = 0, correct = 0;
-    for (let j = 0; j < liveShards(blen, this.spec.shards); j++) { lossSum += c.shardLoss(j); correct += c.shardCorrect(j); }
-    return { loss: lossSum / blen, correct, skipped: i[SKIPPED] !== 0 };
+    for (let j = 0; j < liveShards(a.length, this.spec.shards); j++) { lossSum += c.shardLoss(j); correct += c.shardCorrect(j); }
+    return { loss: lossSum / a.length, correct, skipped: i[SKIPPED] !== 0 };
   }
 
   /** Ends a fit: the workers return to their message loop. */
@@ -213,37 +220,39 @@ export class WorkerGroup {
     this.idle();
   }
 
-  /** Copies a model's parameters, BN state and optimizer state into the group (same config, same layout). */
-  push(model: Model, trainer: Trainer): void {
-    const f = this.e.f32, src = model.e.f32, b = this.base;
-    f.set(src.subarray(model.params >> 2, (model.params >> 2) + model.paramFloats), b.params >> 2);
-    f.set(src.subarray(model.state >> 2, (model.state >> 2) + model.stateFloats), b.state >> 2);
-    const n = trainer.optimizer.slots * model.paramFloats;
-    f.set(src.subarray(trainer.optState >> 2, (trainer.optState >> 2) + n), this.shared.trainer.optState >> 2);
+  /**
+   * Copies each network's parameters, BN state and optimizer state (at `optStates[l]` in its own memory) into
+   * the group; the networks are those of the program the group was made for (same configs, same layout).
+   */
+  push(nets: readonly Network[], optStates: readonly number[]): void {
+    const f = this.e.f32;
+    nets.forEach((n, l) => {
+      const b = this.shared.bases[l], src = n.e.f32, opt = this.shared.opts[l];
+      f.set(src.subarray(n.params >>> 2, (n.params >>> 2) + n.paramFloats), b.params >>> 2);
+      f.set(src.subarray(n.state >>> 2, (n.state >>> 2) + n.stateFloats), b.state >>> 2);
+      if (opt) f.set(src.subarray(optStates[l] >>> 2, (optStates[l] >>> 2) + opt.optimizer.slots * n.paramFloats), opt.state >>> 2);
+    });
   }
 
-  /** Copies the group's parameters, BN state and optimizer state back into the model. */
-  pull(model: Model, trainer: Trainer): void {
-    const f = this.e.f32, dst = model.e.f32, b = this.base;
-    dst.set(f.subarray(b.params >> 2, (b.params >> 2) + model.paramFloats), model.params >> 2);
-    dst.set(f.subarray(b.state >> 2, (b.state >> 2) + model.stateFloats), model.state >> 2);
-    const n = trainer.optimizer.slots * model.paramFloats;
-    dst.set(f.subarray(this.shared.trainer.optState >> 2, (this.shared.trainer.optState >> 2) + n), trainer.optState >> 2);
+  /** The group's parameters, BN state, optimizer state and last summed gradient (slice 0), back into the networks. */
+  pull(nets: readonly Network[], optStates: readonly number[]): void {
+    const f = this.e.f32;
+    nets.forEach((n, l) => {
+      const b = this.shared.bases[l], dst = n.e.f32, opt = this.shared.opts[l];
+      dst.set(f.subarray(b.params >>> 2, (b.params >>> 2) + n.paramFloats), n.params >>> 2);
+      dst.set(f.subarray(b.state >>> 2, (b.state >>> 2) + n.stateFloats), n.state >>> 2);
+      dst.set(f.subarray(b.grads >>> 2, (b.grads >>> 2) + n.paramFloats), n.grads >>> 2);
+      if (opt) dst.set(f.subarray(opt.state >>> 2, (opt.state >>> 2) + opt.optimizer.slots * n.paramFloats), optStates[l] >>> 2);
+    });
   }
 
-  /** The flat parameters (a copy). */
-  weights(): Float32Array { return this.e.read(this.base.params, this.base.paramFloats); }
-  /** The last step's summed (all-reduced) gradient, slice 0 (a copy; after the update, before clipping's scale only if none). */
-  gradient(): Float32Array { return this.e.read(this.base.grads, this.base.paramFloats); }
+  /** Network l's flat parameters (a copy). */
+  weights(l = 0): Float32Array { return this.e.read(this.bases[l].params, this.bases[l].paramFloats); }
+  /** Network l's last summed (all-reduced) gradient, slice 0 (a copy; after clipping's scale, if any). */
+  gradient(l = 0): Float32Array { return this.e.read(this.bases[l].grads, this.bases[l].paramFloats); }
 
   /** Per worker, ms accumulated since begin(): compute (batch assembly, forward, backward), barrier wait, reduction + update. */
   times(): WorkerTimes[] { return this.workers.map((_, w) => this.control.times(w)); }
-
-  /** Tests: make worker `worker` commit `kind` at global step `step`. */
-  injectFault(worker: number, step: number, kind: FaultKind): void {
-    const i = this.control.i32;
-    i[FAULT_WORKER] = worker + 1; i[FAULT_STEP] = step; i[FAULT_KIND] = FAULTS.indexOf(kind);
-  }
 
   /** Terminates every worker; resolves once all have ended (idempotent: every call waits for the same end). */
   close(): Promise<void> {
@@ -265,9 +274,9 @@ async function dryRun(e: Engine, spec: GroupSpec): Promise<{ shared: number; rep
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
   const dry = await Engine.create({ module: e.module!, memory, variantOfModule: e.variant, maxBytes: 65536 * PAGE });
   const start = dry.mark();
-  const shared = await layoutShared(dry, spec, true);
+  const shared = layoutShared(dry, spec);
   const afterShared = dry.mark();
-  await layoutReplica(shared.base, spec);
+  layoutReplica(shared, spec);
   const replica = dry.mark() - afterShared;
   return { shared: afterShared - start, replica, total: afterShared + spec.workers * replica };
 }

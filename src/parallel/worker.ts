@@ -7,7 +7,7 @@ import { Engine, type EngineVariant } from '../engine/engine';
 import type { AugmentOptions } from '../data/augment';
 import { arraySource, datasetSource, type Source } from '../train/source';
 import { Aborted, CMD, CMD_STOP, Control, GO } from './control';
-import { assertSameLayout, layoutCheck, layoutReplica, layoutShared, type GroupSpec, type LayoutCheck } from './layout';
+import { assertSameLayout, controlSizes, layoutCheck, layoutReplica, layoutShared, type GroupSpec, type LayoutCheck } from './layout';
 import { ShardRunner } from './step';
 import { workerPort } from './worker-api';
 
@@ -66,12 +66,12 @@ async function main(): Promise<void> {
     if (msg.type === 'init') {
       (async () => {
         const e = await Engine.create({ module: msg.module, memory: msg.memory, variantOfModule: msg.variant, arenaStart: msg.arenaStart });
-        const shared = await layoutShared(e, msg.spec, true);
+        const shared = layoutShared(e, msg.spec);
         e.release(msg.replicaStart);
-        const replica = await layoutReplica(shared.base, msg.spec);
+        const replica = layoutReplica(shared, msg.spec);
         assertSameLayout(msg.index, layoutCheck(shared, replica), msg.expect);
         workers = msg.spec.workers;
-        control = new Control(msg.memory.buffer, shared.control, { workers, shards: msg.spec.shards, blocks: msg.spec.blocks });
+        control = new Control(msg.memory.buffer, shared.control, controlSizes(msg.spec));
         runner = new ShardRunner(e, msg.spec, shared, replica, control, msg.index);
         port.post({ type: 'ready' } satisfies FromWorker);
       })().catch(fail);

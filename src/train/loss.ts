@@ -8,6 +8,15 @@ import type { Kernels } from '../engine/generated/kernels';
 export type LossType = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mse';
 export type LossSpec = LossType | { type: LossType; labelSmoothing?: number };
 
+/** Where a loss reads and writes (byte addresses) for `rows` examples of `cols` outputs. */
+export interface LossArgs {
+  rows: number; cols: number; out: number; labels: number; targets: number; probs: number; losses: number;
+  /** dL/dout goes here (0 or absent: the loss only). */
+  dout?: number;
+  /** Gradient scale; default 1/rows. */
+  scale?: number;
+}
+
 export class Loss {
   readonly type: LossType;
   readonly labelSmoothing: number;
@@ -27,17 +36,18 @@ export class Loss {
 
   /**
    * Mean loss over `rows` examples of `cols` outputs at `out`; writes dL/dout at `dout` when non-zero, scaled
-   * by `scale` (1/rows: the gradient of the mean; a data-parallel shard passes 1/whole batch).
-   * `labels` (i32, sparse) or `targets` (f32 rows × cols); `probs` and `losses` are scratch of rows×cols and rows.
+   * by `scale` (default 1/rows: the gradient of the mean; a data-parallel shard passes 1/whole batch, a weighted
+   * head weight/rows). `labels` (i32, sparse) or `targets` (f32 rows × cols); `probs` and `losses` are scratch
+   * of rows × cols and rows.
    */
-  run(e: Engine, rows: number, cols: number, out: number, labels: number, targets: number, probs: number, losses: number, dout: number, scale = 1 / rows): number {
-    const k = e.k;
+  run(e: Engine, a: LossArgs): number {
+    const k = e.k, { rows, cols, out, labels, targets, probs, losses } = a, dout = a.dout ?? 0, scale = a.scale ?? 1 / rows;
     switch (this.type) {
       case 'sparse_categorical_crossentropy': {
         if (this.labelSmoothing > 0) {
           // Smoothed targets from the labels, then the dense form.
           this.smooth(e, rows, cols, labels, targets);
-          return this.dense(k, rows, cols, out, targets, probs, losses, dout, scale);
+          return this.dense(k, a, dout, scale);
         }
         const L = k.softmax_xent_sparse_forward_f32(rows, cols, out, labels, probs, losses);
         if (dout) k.softmax_xent_sparse_backward_f32(rows, cols, probs, labels, scale, dout);
@@ -45,7 +55,7 @@ export class Loss {
       }
       case 'categorical_crossentropy':
         if (this.labelSmoothing > 0) throw new RedeError('loss categorical_crossentropy: pass smoothed targets yourself or use sparse labels with labelSmoothing');
-        return this.dense(k, rows, cols, out, targets, probs, losses, dout, scale);
+        return this.dense(k, a, dout, scale);
       case 'binary_crossentropy': {
         const L = k.bce_logits_forward_f32(rows * cols, out, targets, losses);
         if (dout) k.bce_logits_backward_f32(rows * cols, out, targets, scale / cols, dout);
@@ -59,9 +69,9 @@ export class Loss {
     }
   }
 
-  private dense(k: Kernels, rows: number, cols: number, out: number, targets: number, probs: number, losses: number, dout: number, scale: number): number {
-    const L = k.softmax_xent_forward_f32(rows, cols, out, targets, probs, losses);
-    if (dout) k.softmax_xent_backward_f32(rows, cols, probs, targets, scale, dout);
+  private dense(k: Kernels, a: LossArgs, dout: number, scale: number): number {
+    const L = k.softmax_xent_forward_f32(a.rows, a.cols, a.out, a.targets, a.probs, a.losses);
+    if (dout) k.softmax_xent_backward_f32(a.rows, a.cols, a.probs, a.targets, scale, dout);
     return L;
   }
 

@@ -11,7 +11,11 @@
 // activation buffers its forward. Single-process fit only (with workers, slice 0 holds a partial sum).
 import { RedeError } from '../engine/errors';
 import { numelOf } from '../layers/layer';
-import type { Model } from '../model/model';
+import type { Network } from '../model/network';
+import type { Trainer } from './trainer';
+
+/** A network with what compile() made of it (the facade Model is one). */
+type Model = Network & { trainer: Trainer | null };
 import type { Callback, Logs, TrainContext } from './callbacks';
 
 export interface LayerGradients {
@@ -110,14 +114,12 @@ export function probeGradients(m: Model, x: Float32Array, labels: Int32Array): M
   if (labels.length !== b) throw new RedeError(`probeGradients: ${labels.length} labels for ${b} examples`);
   const classes = numelOf(m.outputShape);
   for (let i = 0; i < b; i++) if (!(labels[i] >= 0 && labels[i] < classes)) throw new RedeError(`probeGradients: label ${i} is ${labels[i]}, expected an integer in [0, ${classes})`);
-  m.ensureCapacity(b);
+  t.program.ensureCapacity(b);
   const state = m.stateFloats ? m.e.read(m.state, m.stateFloats) : null;
-  m.e.write(m.inputAct, x);
-  m.e.i32.set(labels, m.labels >> 2);
-  const s = m.step(b, true, t.step, false, 0, t.seed), h = t.head();
-  m.forwardStep(s);
-  const loss = t.loss.run(m.e, b, classes, h.out, m.labels, m.targets, m.probs, m.losses, h.dout);
-  m.backwardStep(s, false, h.from);
+  const slots = t.program.slots(b);
+  slots.x.set(x);
+  slots.labels!.set(labels);
+  const loss = t.program.gradients(b, { step: t.step, seed: t.seed }).lossSum / b; // the step program, without its update
   if (state) m.e.write(m.state, state);
   return { step: t.step, epoch: t.epoch, loss, grads: gradientNorms(m), activations: activationStats(m, b) };
 }

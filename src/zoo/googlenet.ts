@@ -24,12 +24,15 @@
 // `batchnorm` alone (paper's 5×5 convs, BN replacing LRN) is the batch-norm variant of the paper's network.
 //
 // Auxiliary classifiers (section 5, `aux: true`): on 4a and 4d, 5×5/3 average pool → 1×1 conv 128 → fc 1024
-// ReLU → dropout 0.7 → fc classes (torchvision pools adaptively to 4×4: the same at 224). rede's models have
-// one output, so with aux heads the output is the concatenation [main logits | aux1 logits | aux2 logits]
-// ([3·classes]). Training that needs a per-head softmax loss (weighted 1, 0.3, 0.3), which rede's losses do not
-// do yet: aux heads are for counting, shapes and inference (read the first `classes` outputs), not training.
+// ReLU → dropout 0.7 → fc classes (torchvision pools adaptively to 4×4: the same at 224). With aux heads the
+// model has three outputs, ['fc', 'aux1.fc2', 'aux2.fc2'], trained as in the paper with a softmax loss per
+// head weighted 1, 0.3, 0.3: compile({ loss: 'sparse_categorical_crossentropy', lossWeights: [1, 0.3, 0.3] })
+// (GOOGLENET_AUX_WEIGHTS). predict and the metrics read the first output.
 import type { LayerConfig, ModelConfig } from '../model/config';
 import { RedeError } from '../engine/errors';
+
+/** The paper's loss weights (section 5): the main classifier 1, each auxiliary one 0.3. */
+export const GOOGLENET_AUX_WEIGHTS = [1, 0.3, 0.3];
 
 export interface GoogLeNetOptions {
   /** 'paper' (default) or 'torchvision'; see the header. */
@@ -38,7 +41,7 @@ export interface GoogLeNetOptions {
   batchnorm?: boolean;
   /** Kernel of the "5×5" branch. Default: 5 for 'paper', 3 for 'torchvision' (its quirk). */
   branchKernel?: 3 | 5;
-  /** Auxiliary classifiers on 4a and 4d (not trainable yet; see the header). Default false. */
+  /** Auxiliary classifiers on 4a and 4d, as two more outputs (see the header). Default false. */
   aux?: boolean;
 }
 
@@ -141,7 +144,6 @@ export function googlenet(inputShape: readonly number[] = [224, 224, 3], classes
     { type: 'dropout', name: 'dropout', rate: tv ? 0.2 : 0.4 },
     { type: 'dense', name: 'fc', units: classes },
   );
-  if (o.aux) layers.push({ type: 'concat', name: 'logits_with_aux', inputs: ['fc', ...aux] });
   const suffix = tv ? '_torchvision' : batchnorm ? '_bn' : '';
-  return { name: `googlenet${suffix}${o.aux ? '_aux' : ''}`, input: [...inputShape], layers };
+  return { name: `googlenet${suffix}${o.aux ? '_aux' : ''}`, input: [...inputShape], layers, ...(o.aux ? { outputs: ['fc', ...aux] } : {}) };
 }

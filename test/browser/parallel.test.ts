@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { buildForTest, launch, openPage, serve, waitFor, type Browser } from './browser';
 import { mnistDigits } from '../../src/data/mnist';
 import { subset } from '../../src/data/dataset';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import { lenet5 } from '../../src/zoo/lenet5';
 
 const STEPS = 20, BATCH = 32, LR = 0.02;

@@ -13,7 +13,7 @@ import { optimizerSpec, augmentFor } from '../../src/cli/commands/train';
 import { encodeIdx } from '../../src/data/idx';
 import { mnistDigits } from '../../src/data/mnist';
 import type { Dataset } from '../../src/data/dataset';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import { softmaxRows } from '../../src/cli/commands/predict';
 
 let dir = '';

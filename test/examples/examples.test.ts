@@ -33,3 +33,17 @@ test('examples/fashion-bn-augment.ts fails with the install hint when the datase
   assert.notEqual(r.status, 0);
   assert.match(r.err, /Fashion-MNIST not found.*apt-get install dataset-fashion-mnist/);
 });
+
+for (const workers of [1, 2]) {
+  test(`examples/chained-autoencoder.ts (QUICK) with ${workers} worker${workers > 1 ? 's' : ''}: the reconstruction error falls; a frozen decoder stays bitwise`, () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/chained-autoencoder.ts', '--workers', String(workers)], {
+      encoding: 'utf8', env: { ...process.env, QUICK: '1' }, timeout: 180_000,
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const m = /150 steps of 64 with (\d) workers? in [\d.]+ s: mse (\d\.\d+) → (\d\.\d+)/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    assert.equal(Number(m[1]), workers);
+    assert.ok(Number(m[3]) < 0.6 * Number(m[2]), `mse ${m[2]} → ${m[3]}`);
+    assert.match(r.stdout, /frozen decoder unchanged bitwise: true; encoder moved: true/);
+  });
+}

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import type { ModelConfig } from '../../src/model/config';
 import { GradientMonitor, activationStats, firstLastRatio, gradientNorms, probeGradients } from '../../src/train/monitor';
 

@@ -2,7 +2,7 @@
 // models whose memory goes back to the arena afterwards, and finite differences through the public
 // forward()/backward() of a whole model (the kernel-level gradcheck driven over the model's regions).
 import { Engine } from '../../src/engine/engine';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import type { ModelConfig } from '../../src/model/config';
 import { numelOf } from '../../src/layers/layer';
 import { testEngines } from './engines';

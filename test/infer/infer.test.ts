@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import type { ModelConfig } from '../../src/model/config';
 import { BatchNorm } from '../../src/layers/norm';
 import { numelOf } from '../../src/layers/layer';

@@ -9,7 +9,7 @@ import { Rng } from '../helpers/rand';
 import { assertClose } from '../helpers/close';
 import { numelOf } from '../../src/layers/layer';
 import type { LayerConfig, ModelConfig } from '../../src/model/config';
-import type { Model } from '../../src/model/model';
+import type { Model } from '../../src/api/model';
 
 /** How the input is drawn: uniform in [-1, 1], or distinct values ≥ 0.04 apart (no max-pool ties, no ReLU kinks). */
 type Fill = 'uniform' | 'spaced';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine';
 import { RedeError } from '../../src/engine/errors';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import type { LayerConfig, ModelConfig } from '../../src/model/config';
 import type { OptimizerSpec } from '../../src/optim/optimizer';
 import { learningRate, type Schedule } from '../../src/optim/schedules';

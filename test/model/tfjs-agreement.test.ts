@@ -10,7 +10,7 @@ import { modelEngines, withModel } from '../helpers/model';
 import { Rng } from '../helpers/rand';
 import { assertClose } from '../helpers/close';
 import type { ModelConfig } from '../../src/model/config';
-import type { Model } from '../../src/model/model';
+import type { Model } from '../../src/api/model';
 import type { OptimizerSpec } from '../../src/optim/optimizer';
 
 const BATCH = 8;

@@ -3,10 +3,10 @@
 // Also the pure arithmetic of micro-shards and reduction chunks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import type { ModelConfig } from '../../src/model/config';
 import { canShareMemory } from '../../src/parallel/fallback';
-import { closeWorkers, resolveWorkers } from '../../src/parallel/fit';
+import { closeWorkers, resolveWorkers } from '../../src/parallel/groups';
 import { blockCount, blockRange, liveShards, shardRange, workerChunk, workerShards } from '../../src/parallel/shards';
 import { quadrantDataset } from './nets';
 

@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import type { ModelConfig } from '../../src/model/config';
-import { closeWorkers, groupFor } from '../../src/parallel/fit';
+import { closeWorkers, groupFor } from '../../src/parallel/groups';
+import { scheduleFault } from '../../src/parallel/faults';
 import type { WorkerGroup } from '../../src/parallel/group';
 import { lenet5 } from '../../src/zoo/lenet5';
 import { quadrantDataset } from './nets';
@@ -36,9 +37,9 @@ for (const fault of ['throw', 'exit', 'trap', 'terminate'] as const) {
     m.compile({ optimizer: { type: 'sgd', lr: 0.1 }, loss: 'sparse_categorical_crossentropy' });
     const before = m.e.read(m.params, m.paramFloats);
     // fit finds this group cached for the same settings and uses it.
-    const g: WorkerGroup = await groupFor(m.trainer!, { workers: 2, batchSize: B, deterministic: false });
+    const g: WorkerGroup = await groupFor(m.trainer!, m.trainer!.program, { workers: 2, batchSize: B, deterministic: false });
     let faultAt = 0;
-    if (fault === 'terminate') faultAt = -1; else g.injectFault(1, 2, fault);
+    if (fault === 'terminate') faultAt = -1; else scheduleFault(g, 1, 2, fault);
     const onBatchEnd = (step: number) => {
       if (step !== 2) return; // two steps done; step 2 is next
       faultAt = performance.now();

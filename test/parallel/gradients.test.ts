@@ -5,11 +5,13 @@
 // (Adam with gradient clipping, dropout, augmentation done in the workers).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Model } from '../../src/model/model';
+import { Model } from '../../src/api/model';
 import { numelOf } from '../../src/layers/layer';
 import { lenet5 } from '../../src/zoo/lenet5';
 import { WorkerGroup } from '../../src/parallel/group';
-import { closeWorkers, shareData } from '../../src/parallel/fit';
+import { closeWorkers } from '../../src/parallel/groups';
+import { shareData } from '../../src/parallel/group-step';
+import { ThreadStep } from '../../src/train/thread-step';
 import { shardRange } from '../../src/parallel/shards';
 import type { CompileOptions } from '../../src/train/trainer';
 import type { Dataset } from '../../src/data/dataset';
@@ -29,18 +31,18 @@ function referenceStep(m: Model, ds: Dataset, B: number, lr: number): { grad: Fl
   m.ensureCapacity(B);
   m.e.write(m.inputAct, ds.x.subarray(0, B * per));
   m.e.i32.set(ds.y.subarray(0, B), m.labels >> 2);
-  const loss = t.trainBatch(B, lr);
+  const { loss } = new ThreadStep(t.program, () => m.seed).runFilled(B, { step: 0, lrs: [lr] });
   return { grad: m.e.read(m.grads, m.paramFloats), weights: m.e.read(m.params, m.paramFloats), loss };
 }
 
 /** One group step on batch 0 of ds (no shuffle), then the group's gradient and weights. */
 async function groupStep(m: Model, ds: Dataset, B: number, lr: number, workers: number, deterministic = false) {
   const t = m.trainer!;
-  const g = await WorkerGroup.create(t, { workers, batchSize: B, deterministic });
+  const g = await WorkerGroup.create(t.program, { workers, batchSize: B, deterministic });
   try {
-    g.push(m, t);
-    await g.begin(shareData(t, ds, undefined), { batchSize: B, seed: m.seed, shuffle: false });
-    const r = await g.step(0, 0, B, 0, lr, 1);
+    g.push([m], [t.optState]);
+    await g.begin(shareData(t.program, ds, undefined), { batchSize: B, seed: m.seed, shuffle: false });
+    const r = await g.step({ epoch: 0, batch: 0, length: B, step: 0, lrs: [lr], ts: [1] });
     await g.end();
     return { grad: g.gradient(), weights: g.weights(), loss: r.loss };
   } finally {
@@ -79,10 +81,10 @@ function microShardReference(m: Model, ds: Dataset, B: number, S: number, seed: 
     if (r === 0) continue;
     m.e.write(m.inputAct, ds.x.subarray(from * per, to * per));
     m.e.i32.set(ds.y.subarray(from, to), m.labels >> 2);
-    const s = m.step(r, true, 0, j > 0, from, seed);
+    const s = m.step(r, { training: true, step: 0, accumulate: j > 0, exampleOffset: from, seed });
     m.forwardStep(s);
-    t.loss.run(m.e, r, cols, h.out, m.labels, m.targets, m.probs, m.losses, h.dout, 1 / B); // the batch mean's gradient
-    m.backwardStep(s, false, h.from);
+    t.loss.run(m.e, { rows: r, cols, out: h.out, labels: m.labels, targets: m.targets, probs: m.probs, losses: m.losses, dout: h.dout, scale: 1 / B }); // the batch mean's gradient
+    m.backwardStep(s, false, h.folded ? new Set([h.node]) : undefined);
   }
   return m.e.read(m.grads, m.paramFloats);
 }

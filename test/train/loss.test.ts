@@ -15,15 +15,15 @@ test('sparse cross-entropy with label smoothing equals the dense form on smoothe
   const targets = e.tensor([rows, cols]), probs = e.tensor([rows, cols]), losses = e.tensor([rows]);
   const d1 = e.tensor([rows, cols]), d2 = e.tensor([rows, cols]);
   const smoothed = new Loss({ type: 'sparse_categorical_crossentropy', labelSmoothing: eps });
-  const L1 = smoothed.run(e, rows, cols, logits.ptr, lab, targets.ptr, probs.ptr, losses.ptr, d1.ptr);
+  const L1 = smoothed.run(e, { rows, cols, out: logits.ptr, labels: lab, targets: targets.ptr, probs: probs.ptr, losses: losses.ptr, dout: d1.ptr });
   const hand = new Float32Array(rows * cols).fill(eps / cols);
   labels.forEach((y, r) => { hand[r * cols + y] += 1 - eps; });
   const t2 = e.tensor([rows, cols], hand);
-  const L2 = new Loss('categorical_crossentropy').run(e, rows, cols, logits.ptr, 0, t2.ptr, probs.ptr, losses.ptr, d2.ptr);
+  const L2 = new Loss('categorical_crossentropy').run(e, { rows, cols, out: logits.ptr, labels: 0, targets: t2.ptr, probs: probs.ptr, losses: losses.ptr, dout: d2.ptr });
   assert.ok(Math.abs(L1 - L2) <= 1e-6 * Math.abs(L2), `${L1} vs ${L2}`);
   assertClose(e.read(d1.ptr, rows * cols), e.read(d2.ptr, rows * cols), 'dlogits');
   // And it differs from the unsmoothed loss (the smoothing is applied, not ignored).
-  const L0 = new Loss('sparse_categorical_crossentropy').run(e, rows, cols, logits.ptr, lab, targets.ptr, probs.ptr, losses.ptr, 0);
+  const L0 = new Loss('sparse_categorical_crossentropy').run(e, { rows, cols, out: logits.ptr, labels: lab, targets: targets.ptr, probs: probs.ptr, losses: losses.ptr, dout: 0 });
   assert.ok(Math.abs(L0 - L1) > 1e-3, `${L0} vs ${L1}`);
 });
 
@@ -34,8 +34,8 @@ test('the gradient scale is the caller\'s: 1/rows by default, any other on reque
   const scratch = e.tensor([rows, cols]), probs = e.tensor([rows, cols]), losses = e.tensor([rows]);
   const dMean = e.tensor([rows, cols]), dBatch = e.tensor([rows, cols]);
   const loss = new Loss('sparse_categorical_crossentropy');
-  loss.run(e, rows, cols, logits.ptr, lab, scratch.ptr, probs.ptr, losses.ptr, dMean.ptr);
-  loss.run(e, rows, cols, logits.ptr, lab, scratch.ptr, probs.ptr, losses.ptr, dBatch.ptr, 1 / 16);
+  loss.run(e, { rows, cols, out: logits.ptr, labels: lab, targets: scratch.ptr, probs: probs.ptr, losses: losses.ptr, dout: dMean.ptr });
+  loss.run(e, { rows, cols, out: logits.ptr, labels: lab, targets: scratch.ptr, probs: probs.ptr, losses: losses.ptr, dout: dBatch.ptr, scale: 1 / 16 });
   const a = e.read(dMean.ptr, rows * cols), b = e.read(dBatch.ptr, rows * cols);
   assertClose(b, Array.from(a, (v) => v * (rows / 16)), 'scaled gradient');
 });

@@ -53,7 +53,7 @@ const SHAPES: [ModelConfig, Record<string, number[]>][] = [
   }],
   [googlenet(IMAGENET, 1000, { variant: 'torchvision', aux: true }), {
     'inception3a.branch3.1.conv': [28, 28, 32], maxpool4: [7, 7, 832], inception5b: [7, 7, 1024],
-    'aux1.pool': [4, 4, 512], 'aux1.flatten': [2048], 'aux2.pool': [4, 4, 528], 'aux2.fc2': [1000], logits_with_aux: [3000],
+    'aux1.pool': [4, 4, 512], 'aux1.flatten': [2048], 'aux2.pool': [4, 4, 528], 'aux1.fc2': [1000], 'aux2.fc2': [1000], fc: [1000],
   }],
   [resnet(18), { conv1: [112, 112, 64], maxpool: [56, 56, 64], 'layer1.1.relu': [56, 56, 64], 'layer2.0.downsample.1': [28, 28, 128], 'layer3.1.relu': [14, 14, 256], 'layer4.1.relu': [7, 7, 512], avgpool: [512], fc: [1000] }],
   [resnet(34), { 'layer1.2.relu': [56, 56, 64], 'layer3.5.relu': [14, 14, 256], 'layer4.2.relu': [7, 7, 512], fc: [1000] }],

@@ -1,6 +1,6 @@
 // rede eval: a saved model's loss and accuracy on a dataset's test split (or its training split).
 import { RedeError } from '../../engine/errors';
-import { Model } from '../../model/model';
+import { Model } from '../../api/model';
 import { count, firstN, type Io, loadData, num, parse } from '../common';
 
 export const usage = `usage: rede eval --model FILE.rede [options]

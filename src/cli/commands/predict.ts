@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { RedeError } from '../../engine/errors';
 import { isGzip, parseIdx } from '../../data/idx';
 import { gunzipSync } from 'node:zlib';
-import { Model } from '../../model/model';
+import { Model } from '../../api/model';
 import { type Io, parse } from '../common';
 import { borderMean, decodePng, imageToInput, isPng } from '../png';
 

@@ -2,7 +2,7 @@
 // report held-out accuracy on the test split, and save it.
 import { RedeError } from '../../engine/errors';
 import type { AugmentOptions } from '../../data/augment';
-import { Model } from '../../model/model';
+import { Model } from '../../api/model';
 import type { OptimizerSpec } from '../../optim/optimizer';
 import type { Schedule } from '../../optim/schedules';
 import type { Callback } from '../../train/callbacks';
@@ -120,7 +120,7 @@ export async function train(argv: string[], io: Io): Promise<void> {
   try {
     history = await model.fit(trainSet, {
       epochs, batchSize, seed, augment, validationSplit: split, validationData: validation, workers, deterministic: v.deterministic,
-      callbacks: [progressCallback(model, progress, epochs, batchSize, nTrain)],
+      callbacks: [progressCallback(progress, epochs)],
     });
   } finally {
     progress.clear();
@@ -143,20 +143,18 @@ export async function train(argv: string[], io: Io): Promise<void> {
 }
 
 /**
- * Drives the display: per batch the running mean loss and accuracy of this epoch (the batch's outputs are
- * still in the arena when onBatchEnd runs, so accuracy costs one argmax over them), per epoch fit's logs.
+ * Drives the display: per batch fit's running numbers for the epoch (mean loss, accuracy, examples, speed —
+ * computed from the step results, so the same with workers as on one thread), per epoch fit's logs.
  */
-function progressCallback(model: Model, progress: Progress, epochs: number, batchSize: number, nTrain: number): Callback {
-  let t0 = 0, batch = 0, seen = 0, lossSum = 0, correct = 0, epoch = 0;
+export function progressCallback(progress: Progress, epochs: number): Callback {
+  let batch = 0, epoch = 0;
   return {
-    onEpochBegin(e) { epoch = e; t0 = performance.now(); batch = 0; seen = 0; lossSum = 0; correct = 0; },
+    onEpochBegin(e) { epoch = e; batch = 0; },
     onBatchEnd(_step, logs, ctx) {
-      const b = Math.min(batchSize, nTrain - batch * batchSize);
-      batch++; seen += b; lossSum += logs.loss * b;
-      correct += model.trainer!.countCorrect(b, 1);
+      batch++;
       progress.batch({
-        epoch: epoch + 1, epochs, batch, batches: ctx.batchesPerEpoch, examples: seen,
-        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - t0) / 1000,
+        epoch: epoch + 1, epochs, batch, batches: ctx.batchesPerEpoch, examples: logs.examples,
+        loss: logs.mean_loss, accuracy: logs.accuracy, seconds: logs.examples / logs.examples_per_s,
       });
     },
     onEpochEnd(e, logs) { progress.line(epochLine(e + 1, epochs, logs)); },

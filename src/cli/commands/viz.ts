@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { RedeError } from '../../engine/errors';
 import { writeFileAtomic } from '../../io/atomic';
 import { numelOf } from '../../layers/layer';
-import { Model } from '../../model/model';
+import { Model } from '../../api/model';
 import { encodeGreyPng } from '../../viz/png';
 import { featureMapImage, filterImage } from '../../viz/maps';
 import { type Io, parse } from '../common';

@@ -3,9 +3,12 @@
 // builds the model from the config, then checks each tensor's shape against it before copying.
 import { RedeError, shapeStr } from '../engine/errors';
 import { decodeRedeFile, encodeRedeFile, loadRedeFile, saveRedeFile, type RedeFile, type DecodedRedeFile } from '../io/file';
-import type { ModelConfig } from './config';
-import type { Model, ModelOptions } from './model';
-import type { CompileOptions } from '../train/trainer';
+import type { ModelConfig } from '../model/config';
+import type { Network, NetworkOptions } from '../model/network';
+import type { CompileOptions, Trainer } from '../train/trainer';
+
+/** What a .rede file round-trips: a network and, when compiled, its training state (the facade Model). */
+export interface Persistable extends Network { trainer: (Trainer & { options: CompileOptions }) | null; compile(o: CompileOptions): unknown }
 
 interface Header {
   format: 'rede-model';
@@ -16,7 +19,7 @@ interface Header {
   training?: { epoch: number; step: number };
 }
 
-export function modelToFile(m: Model): RedeFile {
+export function modelToFile(m: Persistable): RedeFile {
   const tensors: Record<string, Float32Array> = {};
   const shapes: Record<string, number[]> = {};
   for (const en of m.entries) {
@@ -46,15 +49,15 @@ export function modelToFile(m: Model): RedeFile {
   return { header: header as unknown as RedeFile['header'], tensors, shapes };
 }
 
-export async function saveModel(m: Model, path: string): Promise<void> {
+export async function saveModel(m: Persistable, path: string): Promise<void> {
   await saveRedeFile(path, modelToFile(m));
 }
 
-export function encodeModel(m: Model): Uint8Array { return encodeRedeFile(modelToFile(m)); }
+export function encodeModel(m: Persistable): Uint8Array { return encodeRedeFile(modelToFile(m)); }
 
-type Create = (config: ModelConfig, opts: ModelOptions) => Promise<Model>;
+type Create<M extends Persistable> = (config: ModelConfig, opts: NetworkOptions) => Promise<M>;
 
-export async function modelFromFile(f: DecodedRedeFile, name: string, create: Create, opts: ModelOptions): Promise<Model> {
+export async function modelFromFile<M extends Persistable>(f: DecodedRedeFile, name: string, create: Create<M>, opts: NetworkOptions): Promise<M> {
   const h = f.header as unknown as Header;
   if (!h || h.format !== 'rede-model' || typeof h.config !== 'object') throw new RedeError(`${name}: not a rede model file (header.format is ${JSON.stringify(h?.format)})`);
   const m = await create(h.config, { ...opts, seed: h.seed ?? 0 });
@@ -81,10 +84,10 @@ export async function modelFromFile(f: DecodedRedeFile, name: string, create: Cr
   return m;
 }
 
-export async function loadModel(path: string, create: Create, opts: ModelOptions): Promise<Model> {
+export async function loadModel<M extends Persistable>(path: string, create: Create<M>, opts: NetworkOptions): Promise<M> {
   return modelFromFile(await loadRedeFile(path), path, create, opts);
 }
 
-export function decodeModel(bytes: Uint8Array, create: Create, opts: ModelOptions): Promise<Model> {
+export function decodeModel<M extends Persistable>(bytes: Uint8Array, create: Create<M>, opts: NetworkOptions): Promise<M> {
   return modelFromFile(decodeRedeFile(bytes), 'model bytes', create, opts);
 }

@@ -1,6 +1,8 @@
-// A model: a graph of layers over planned memory. Parameters, gradients and state are laid out once when
-// the model is made (one flat trainable buffer, so optimizers and the all-reduce are single kernel calls);
-// activations and scratch once per batch capacity. Nothing is allocated in a step; nothing is disposed.
+// A network: a graph of layers over planned memory, and its forward and backward — the floor below training.
+// Parameters, gradients and state are laid out once when the network is made (one flat trainable buffer, so
+// optimizers and the all-reduce are single kernel calls); activations and scratch once per batch capacity.
+// Nothing is allocated in a step; nothing is disposed. Compile / fit / evaluate / predict / save are the
+// facade's (src/api/model.ts); the step and the loop are src/train's; replicas for workers are src/parallel's.
 import { Engine } from '../engine/engine';
 import { RedeError, shapeStr } from '../engine/errors';
 import { MemoryPlan, alignUp, type Part, PARTS } from '../engine/plan';
@@ -10,11 +12,6 @@ import { buildGraph, type Edge, type Graph } from './graph';
 import { Dropout } from '../layers/dropout';
 import { hash4 } from '../data/rng';
 import { initParam } from './init';
-import { Trainer, predict, type CompileOptions, type FitOptions, type History } from '../train/trainer';
-import type { Dataset } from '../data/dataset';
-import type { Labels } from '../train/source';
-import type { Logs } from '../train/callbacks';
-import { saveModel, loadModel, decodeModel, encodeModel } from './persist';
 import { summaryText } from './summary';
 
 export interface ParamEntry {
@@ -27,31 +24,31 @@ export interface ParamEntry {
   regularize: boolean;
 }
 
-export interface ModelOptions {
+export interface NetworkOptions {
   engine?: Engine;
   /** Fixes initialization (and, in fit, shuffling, dropout and augmentation). Default 0. */
   seed?: number;
-  /** Gradient slices (one per worker / micro-shard group). Default 1. */
-  gradSlices?: number;
-  /**
-   * A replica: shares `shareWith`'s parameters, state and gradient buffer (bound to gradient slice `slice`),
-   * and plans only its own activations. Data-parallel workers are replicas of one model.
-   */
-  shareWith?: Model;
-  slice?: number;
-  /**
-   * Attach: lay out the same addresses as the model that was made with the same calls on this memory, but
-   * write nothing (no initialization, no zeroing). A worker replays the main thread's plan this way.
-   */
-  attach?: boolean;
 }
+
+/** Where a network's parameters, state and gradient slices live (byte addresses in its engine's memory). */
+export interface ParamRegions { params: number; state: number; grads: number; gradSlices: number }
+
+/**
+ * Where a new network's parameters go, given their sizes: `fresh` regions are initialized (weights from the
+ * seed, state to its initial values); otherwise the network only binds to them and writes nothing — how
+ * src/parallel lays out replicas and replays the main thread's plan in a worker.
+ */
+export type Placement = (sizes: { paramFloats: number; stateFloats: number }) => ParamRegions & { fresh: boolean; parts?: Record<Part, number> };
+
+/** What a Step records besides the batch: see Step in src/layers/layer.ts. */
+export interface StepOptions { training?: boolean; step?: number; accumulate?: boolean; exampleOffset?: number; seed?: number }
 
 const FLOAT_ALIGN = 16; // 64 bytes
 
 /** The private dx buffer of one edge of a tensor read more than once. */
 const fanKey = (src: number, c: Edge): string => `fan:${src}:${c.node}:${c.slot}`;
 
-export class Model {
+export class Network {
   readonly graph: Graph;
   readonly layers: Layer[];
   readonly entries: ParamEntry[] = [];
@@ -83,14 +80,12 @@ export class Model {
   private inputFanIn: number[] = [];
   private activationsTop = -1;
 
-  /** Writes nothing to memory on its own (see ModelOptions.attach). */
-  readonly attached: boolean;
+  /** Whether this network initialized its parameters (false: it binds to regions another wrote). */
+  readonly fresh: boolean;
 
-  private constructor(readonly config: ModelConfig, readonly e: Engine, readonly seed: number, gradSlices: number, o: ModelOptions = {}) {
+  protected constructor(readonly config: ModelConfig, readonly e: Engine, readonly seed: number, place: Placement) {
     this.graph = buildGraph(config);
     this.layers = this.graph.nodes.map((n) => n.layer);
-    this.gradSlices = o.shareWith ? o.shareWith.gradSlices : gradSlices;
-    this.attached = o.attach ?? false;
     let off = 0, stateOff = 0;
     for (const layer of this.layers) {
       for (const p of layer.params) {
@@ -104,40 +99,48 @@ export class Model {
     this.stateFloats = stateOff;
     // Each dropout layer draws its own masks: its position is folded into the seed.
     this.layers.forEach((L, i) => { if (L instanceof Dropout) L.layerSeed = hash4(0xd40, i) | 0; });
-    if (o.shareWith) {
-      const src = o.shareWith;
-      if (src.paramFloats !== off || src.stateFloats !== stateOff) throw new RedeError('model: a replica must have the same config as the model it shares with');
-      this.params = src.params; this.state = src.state; this.grads = src.grads;
-      this.bindGrads(o.slice ?? 0);
-      this.layers.forEach((L, i) => { L.s = { ...src.layers[i].s }; });
-      for (const en of this.entries) en.layer.p[en.name] = this.params + en.offset * 4;
-      return;
-    }
-    const plan = new MemoryPlan();
-    plan.f32('params', this.paramFloats, 'parameters');
-    plan.f32('state', this.stateFloats, 'parameters');
-    plan.f32('grads', this.paramFloats * gradSlices, 'gradients');
-    const l = e.allocate(plan, `model parameters (${this.paramFloats} floats)`);
-    this.params = l.ptr.params; this.state = l.ptr.state; this.grads = l.ptr.grads;
-    this.memoryParts.parameters = l.partBytes.parameters;
-    this.memoryParts.gradients = l.partBytes.gradients;
+    const r = place({ paramFloats: off, stateFloats: stateOff });
+    this.params = r.params; this.state = r.state; this.grads = r.grads; this.gradSlices = r.gradSlices;
+    this.fresh = r.fresh;
+    if (r.parts) { this.memoryParts.parameters = r.parts.parameters; this.memoryParts.gradients = r.parts.gradients; }
     this.bindGrads(0);
     stateOff = 0;
     for (const layer of this.layers) {
       for (const s of layer.state) {
-        layer.s[s.name] = this.state + stateOff * 4;
-        if (!this.attached) e.f32.fill(s.init, (layer.s[s.name] >> 2), (layer.s[s.name] >> 2) + s.floats);
+        layer.bindState(s.name, this.state + stateOff * 4);
+        if (this.fresh) e.f32.fill(s.init, (layer.s[s.name] >> 2), (layer.s[s.name] >> 2) + s.floats);
         stateOff += alignUp(s.floats, FLOAT_ALIGN);
       }
     }
-    for (const en of this.entries) en.layer.p[en.name] = this.params + en.offset * 4;
-    if (!this.attached) this.initialize(seed);
+    for (const en of this.entries) en.layer.bindParam(en.name, this.params + en.offset * 4);
+    if (this.fresh) this.initialize(seed);
   }
 
-  static async create(config: ModelConfig, opts: ModelOptions = {}): Promise<Model> {
-    const e = opts.engine ?? opts.shareWith?.e ?? (await Engine.create());
-    if (opts.shareWith && opts.engine && opts.engine !== opts.shareWith.e) throw new RedeError('model: a replica must use the engine of the model it shares with');
-    return new Model(config, opts.shareWith?.e ?? e, opts.seed ?? opts.shareWith?.seed ?? 0, opts.gradSlices ?? 1, opts);
+  /** A network with its own, freshly initialized parameters and `gradSlices` gradient slices in `e`. */
+  static allocate(config: ModelConfig, e: Engine, seed: number, gradSlices = 1): Network {
+    return new Network(config, e, seed, Network.allocator(e, gradSlices));
+  }
+
+  /** The placement that plans parameters | state | gradient slices in one allocation (see Network.allocate). */
+  protected static allocator(e: Engine, gradSlices: number, fresh = true): Placement {
+    return ({ paramFloats, stateFloats }) => {
+      const plan = new MemoryPlan();
+      plan.f32('params', paramFloats, 'parameters');
+      plan.f32('state', stateFloats, 'parameters');
+      plan.f32('grads', paramFloats * gradSlices, 'gradients');
+      const l = e.allocate(plan, `model parameters (${paramFloats} floats)`);
+      return { params: l.ptr.params, state: l.ptr.state, grads: l.ptr.grads, gradSlices, fresh, parts: l.partBytes };
+    };
+  }
+
+  /** A network on regions laid out elsewhere (a replica of another): binds, writes nothing. */
+  static on(config: ModelConfig, e: Engine, seed: number, regions: ParamRegions): Network {
+    return new Network(config, e, seed, () => ({ ...regions, fresh: false }));
+  }
+
+  /** A network whose regions `place` decides once it knows their sizes (src/parallel replays a plan this way). */
+  static placed(config: ModelConfig, e: Engine, seed: number, place: Placement): Network {
+    return new Network(config, e, seed, place);
   }
 
   /** Seeded initialization of every parameter: same seed, same weights, whatever the engine. */
@@ -152,11 +155,13 @@ export class Model {
   /** Points every layer's gradient addresses at slice `slice` of the gradient buffer. */
   bindGrads(slice: number): void {
     const base = this.grads + slice * this.paramFloats * 4;
-    for (const en of this.entries) en.layer.g[en.name] = base + en.offset * 4;
+    for (const en of this.entries) en.layer.bindGrad(en.name, base + en.offset * 4);
   }
 
   get inputShape(): Shape { return this.graph.input; }
   get outputShape(): Shape { return this.layers[this.graph.output].outShape; }
+  /** Every output node (the first is `output`): several when the config names `outputs` (auxiliary heads). */
+  get outputs(): readonly number[] { return this.graph.outputs; }
   get outputAct(): number { return this.act[this.graph.output]; }
   get outputGrad(): number { return this.dact[this.graph.output]; }
   /** Trainable parameter count (without alignment padding). */
@@ -187,7 +192,7 @@ export class Model {
     if (this.graph.inputConsumers.length > 1) this.graph.inputConsumers.forEach((c) => p.f32(fanKey(-1, c), nIn, 'activations'));
     p.bytes('scratch', scratch, 'scratch');
     // The loss's regions: labels (i32) or targets, softmax probabilities, per-example losses.
-    const outN = numelOf(this.outputShape) * capacity;
+    const outN = Math.max(...this.graph.outputs.map((o) => numelOf(this.layers[o].outShape))) * capacity; // heads share them
     p.bytes('labels', 4 * capacity, 'activations');
     p.f32('targets', outN, 'activations');
     p.f32('probs', outN, 'activations');
@@ -198,14 +203,13 @@ export class Model {
     this.activationsTop = this.e.mark();
     this.memoryParts.activations = l.partBytes.activations;
     this.memoryParts.scratch = l.partBytes.scratch;
-    this.capacity = capacity;
     this.inputAct = l.ptr.input; this.inputGrad = l.ptr.dinput; this.scratch = l.ptr.scratch;
     this.labels = l.ptr.labels; this.targets = l.ptr.targets; this.probs = l.ptr.probs; this.losses = l.ptr.losses;
     this.act = this.graph.nodes.map((_, i) => l.ptr[`act:${i}`]);
     this.dact = this.graph.nodes.map((_, i) => l.ptr[`dact:${i}`]);
     this.fanIn.clear();
     this.graph.nodes.forEach((node, i) => {
-      for (const b of node.layer.buffers(capacity)) node.layer.buf[b.name] = l.ptr[`buf:${i}:${b.name}`];
+      for (const b of node.layer.buffers(capacity)) node.layer.bindBuffer(b.name, l.ptr[`buf:${i}:${b.name}`]);
       if (node.consumers.length > 1) this.fanIn.set(i, node.consumers.map((c) => l.ptr[fanKey(i, c)]));
     });
     this.inputFanIn = this.graph.inputConsumers.length > 1 ? this.graph.inputConsumers.map((c) => l.ptr[fanKey(-1, c)]) : [];
@@ -214,7 +218,8 @@ export class Model {
       if (consumers.length > 1) return l.ptr[fanKey(src, { node: i, slot })];
       return src < 0 ? this.inputGrad : this.dact[src];
     }));
-    for (const L of this.layers) L.bind(this.e, capacity);
+    for (const L of this.layers) { L.checkBound(); L.bind(this.e, capacity); }
+    this.capacity = capacity;
     return l.ptr;
   }
   private actBase = -1;
@@ -234,13 +239,15 @@ export class Model {
   }
 
   /**
-   * Backward from `dact[output]` (already written, e.g. by the loss). Parameter gradients go to the bound
+   * Backward from the outputs' `dact` (already written, e.g. by the loss). Parameter gradients go to the bound
    * gradient slice (overwritten unless s.accumulate). With `inputGrad`, dL/dinput lands at `inputGrad`.
+   * `skip`: nodes whose backward the caller did itself (a softmax folded into its cross-entropy).
    */
-  backwardStep(s: Step, inputGrad = false, from = this.graph.nodes.length - 1): void {
+  backwardStep(s: Step, inputGrad = false, skip?: ReadonlySet<number>): void {
     const { nodes } = this.graph;
     const n = s.batch;
-    for (let i = from; i >= 0; i--) {
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      if (skip?.has(i)) continue;
       const node = nodes[i];
       const fan = this.fanIn.get(i);
       if (fan) this.sumInto(this.dact[i], fan, numelOf(node.layer.outShape) * n);
@@ -259,9 +266,12 @@ export class Model {
     for (let j = 2; j < srcs.length; j++) k.add_acc_f32(srcs[j], dst, n);
   }
 
-  /** A Step for `batch` examples on this model's scratch. */
-  step(batch: number, training: boolean, stepNo = 0, accumulate = false, exampleOffset = 0, seed = this.seed): Step {
-    return { e: this.e, k: this.e.k, batch, training, seed, step: stepNo, exampleOffset, scratch: this.scratch, accumulate };
+  /** A Step for `batch` examples on this network's scratch (inference unless o.training). */
+  step(batch: number, o: StepOptions = {}): Step {
+    return {
+      e: this.e, k: this.e.k, batch, training: o.training ?? false, seed: o.seed ?? this.seed, step: o.step ?? 0,
+      exampleOffset: o.exampleOffset ?? 0, scratch: this.scratch, accumulate: o.accumulate ?? false,
+    };
   }
 
   /** Checks a user batch: its length must be a whole number of examples of the input shape. */
@@ -284,7 +294,7 @@ export class Model {
     this.e.write(this.inputAct, x);
     this.lastBatch = b;
     this.lastTraining = opts.training ?? false;
-    this.forwardStep(this.step(b, this.lastTraining, opts.step ?? 0));
+    this.forwardStep(this.step(b, { training: this.lastTraining, step: opts.step }));
     return this.e.read(this.outputAct, b * numelOf(this.outputShape));
   }
   private lastBatch = 0;
@@ -302,7 +312,7 @@ export class Model {
     if (dy.length !== n) throw new RedeError(`model: backward() got ${dy.length} values, expected ${n} = batch ${b} × ${shapeStr(this.outputShape)}`);
     this.e.write(this.outputGrad, dy);
     // The backward of the forward that ran: inference-mode dropout and batch norm differentiate as such.
-    this.backwardStep(this.step(b, this.lastTraining, opts.step ?? 0, opts.accumulate ?? false), true);
+    this.backwardStep(this.step(b, { training: this.lastTraining, step: opts.step, accumulate: opts.accumulate }), true);
     return this.e.read(this.inputGrad, b * numelOf(this.graph.input));
   }
 
@@ -329,32 +339,7 @@ export class Model {
     return en;
   }
 
-  // ---- Keras-shaped API -------------------------------------------------------------------------
-  trainer: (Trainer & { options: CompileOptions }) | null = null;
-
-  /** Chooses optimizer, loss and metrics; allocates (zeroed) optimizer state. */
-  compile(o: CompileOptions): this {
-    this.trainer = Object.assign(new Trainer(this, o), { options: o });
-    return this;
-  }
-  private compiled(what: string): Trainer {
-    if (!this.trainer) throw new RedeError(`model: ${what}() needs compile({optimizer, loss}) first`);
-    return this.trainer;
-  }
-  fit(x: Dataset | Float32Array, y?: Labels | FitOptions, o: FitOptions = {}): Promise<History> {
-    if (!(y instanceof Int32Array || y instanceof Float32Array) && y !== undefined) return this.compiled('fit').fit(x, undefined, y);
-    return this.compiled('fit').fit(x, y, o);
-  }
-  evaluate(x: Dataset | Float32Array, y?: Labels, o: { batchSize?: number } = {}): Logs {
-    return this.compiled('evaluate').evaluate(x, y, o.batchSize);
-  }
-  /** Outputs for every example of x: [n, ...outputShape]. */
-  predict(x: Float32Array, o: { batchSize?: number } = {}): Float32Array { return predict(this, x, o.batchSize); }
   summary(): string { return summaryText(this); }
-  save(path: string): Promise<void> { return saveModel(this, path); }
-  toBytes(): Uint8Array { return encodeModel(this); }
-  static load(path: string, opts: ModelOptions = {}): Promise<Model> { return loadModel(path, Model.create, opts); }
-  static fromBytes(bytes: Uint8Array, opts: ModelOptions = {}): Promise<Model> { return decodeModel(bytes, Model.create, opts); }
 
   /** Bytes of the planned arena by part. */
   memory(): Record<Part | 'total', number> {
