@@ -385,8 +385,8 @@ class Builder {
   }
   private putConvDesc(geo: ConvGeom): number { return this.putDesc(CONV_DESC_BYTES, (at) => writeConvDesc(this.e, at, geo)); }
 
-  /** bias, residual, ReLU over `n` floats of y (rows × cols), in that order. */
-  private static epilogue(y: number, rows: number, cols: number, bias: number, res: number, relu: boolean): Call[] {
+  /** bias, residual, ReLU over y (rows × cols), in that order; bias / res 0: none. */
+  private static epilogue({ y, rows, cols, bias, res, relu }: { y: number; rows: number; cols: number; bias: number; res: number; relu: boolean }): Call[] {
     const c: Call[] = [];
     if (bias) c.push(['bias_add_f32', [rows, cols, y, bias, y]]);
     if (res) c.push(['add_f32', [y, res, y, rows * cols]]);
@@ -406,19 +406,19 @@ class Builder {
         if (!Builder.gemmPath(geo)) {
           const w = this.putF32(op.w), d = this.putConvDesc(geo);
           main.push(['conv2d_forward_f32', [d, x, w, bias, y, op.relu && !res ? 1 : 0, this.mainScratch]]);
-          if (res) main.push(...Builder.epilogue(y, 1, geo.oh * geo.ow * cout, 0, res, op.relu));
+          if (res) main.push(...Builder.epilogue({ y, rows: 1, cols: geo.oh * geo.ow * cout, bias: 0, res, relu: op.relu }));
           break;
         }
         const packed = this.putPacked(op.w, K, cout), pw = Builder.pointwise(geo), band = this.bandRows(geo);
         const cols = this.splitColumns(geo.oh, cout);
-        /** Calls for output rows [r0, r1) and GEMM columns [j0, j1) of thread t. */
-        const bandCalls = (t: number, r0: number, r1: number, j0: number, j1: number, withEpilogue: boolean, d: number): Call[] => {
+        /** Calls for output rows [r0, r1) and GEMM columns [j0, j1) of thread t, with band descriptor d. */
+        const bandCalls = (t: number, [r0, r1, d]: readonly [number, number, number], [j0, j1]: readonly [number, number], withEpilogue: boolean): Call[] => {
           const rows = (r1 - r0) * geo.ow, c: Call[] = [];
           let a = x + r0 * geo.ow * geo.cin * 4, lda = geo.cin;
           if (!pw) { c.push(['im2col_f32', [d, this.bandX(geo, x, r0), this.colAt[t]]]); a = this.colAt[t]; lda = K; }
           const yb = y + r0 * geo.ow * cout * 4;
           c.push(['gemm_f32_packed_b', [0, rows, j1 - j0, K, a, lda, packed + j0 * K * 4, yb + j0 * 4, cout, 0, this.gemmAt[t]]]);
-          if (withEpilogue) c.push(...Builder.epilogue(yb, rows, cout, bias, res ? res + r0 * geo.ow * cout * 4 : 0, op.relu));
+          if (withEpilogue) c.push(...Builder.epilogue({ y: yb, rows, cols: cout, bias, res: res ? res + r0 * geo.ow * cout * 4 : 0, relu: op.relu }));
           return c;
         };
         const bands = (r0: number, r1: number): [number, number, number][] => {
@@ -432,15 +432,15 @@ class Builder {
         if (!cols) {
           for (let t = 0; t < T; t++) {
             const [r0, r1] = Builder.share(geo.oh, t, T);
-            for (const [b0, b1, d] of bands(r0, r1)) threads[t].push(...bandCalls(t, b0, b1, 0, cout, true, d));
+            for (const b of bands(r0, r1)) threads[t].push(...bandCalls(t, b, [0, cout], true));
           }
         } else {
           const all = bands(0, geo.oh), panels = Math.ceil(cout / GEMM_NR);
           for (let t = 0; t < T; t++) {
             const [q0, q1] = Builder.share(panels, t, T);
-            for (const [b0, b1, d] of all) threads[t].push(...bandCalls(t, b0, b1, q0 * GEMM_NR, Math.min(cout, q1 * GEMM_NR), false, d));
+            for (const b of all) threads[t].push(...bandCalls(t, b, [q0 * GEMM_NR, Math.min(cout, q1 * GEMM_NR)], false));
           }
-          after.push(...Builder.epilogue(y, geo.oh * geo.ow, cout, bias, res, op.relu));
+          after.push(...Builder.epilogue({ y, rows: geo.oh * geo.ow, cols: cout, bias, res, relu: op.relu }));
         }
         break;
       }
@@ -451,7 +451,7 @@ class Builder {
           const [q0, q1] = Builder.share(panels, t, parts), j0 = q0 * GEMM_NR, j1 = Math.min(op.n, q1 * GEMM_NR);
           if (j1 > j0) threads[t].push(['gemm_f32_packed_b', [0, 1, j1 - j0, op.k, x, op.k, packed + j0 * op.k * 4, y + j0 * 4, op.n, 0, this.gemmAt[t]]]);
         }
-        after.push(...Builder.epilogue(y, 1, op.n, bias, res, op.relu));
+        after.push(...Builder.epilogue({ y, rows: 1, cols: op.n, bias, res, relu: op.relu }));
         break;
       }
       case 'maxpool': case 'avgpool': {
