@@ -16,8 +16,9 @@
 //
 // Geometry travels as a pointer to an i32 descriptor rather than as arguments: every kernel here needs the
 // same 17 numbers, and 17 positional arguments in several signatures (tfjs's mistake) invite a swapped
-// stride and padding that no type checker sees. The order is fixed here, once, and written by exactly one
-// TypeScript function (writeConvDesc in src/ops/conv.ts); a layer writes its descriptor once at plan time.
+// stride and padding that no type checker sees. The order is fixed once, in scripts/abi.mjs, from which the
+// build generates the slot indices read here (assembly/abi.ts) and the one TypeScript writer
+// (writeConvDesc in src/engine/generated/abi.ts); a layer writes its descriptor once at plan time.
 //   desc[0..16] = n, h, w, cin, oh, ow, cout, kh, kw, strideH, strideW, padTop, padLeft, dilationH,
 //                 dilationW, groups, tileRows
 // padBottom/padRight are implied by oh/ow. tileRows is the number of output pixels handled per GEMM call
@@ -26,9 +27,11 @@
 // The full col matrix can be huge (3×3, batch 8, 56×56×64: 58 MB), so the GEMM paths work over tiles of
 // tileRows output pixels with a bounded scratch: [gemm scratch | col tile (tileRows × K f32)].
 import { gemm_f32, gemm_scratch_bytes } from './gemm';
+import {
+  descI32, CONV_N, CONV_H, CONV_W, CONV_CIN, CONV_OH, CONV_OW, CONV_COUT, CONV_KH, CONV_KW, CONV_STRIDE_H, CONV_STRIDE_W,
+  CONV_PAD_TOP, CONV_PAD_LEFT, CONV_DILATION_H, CONV_DILATION_W, CONV_GROUPS, CONV_TILE_ROWS,
+} from './abi';
 
-const D_N = 0, D_H = 1, D_W = 2, D_CIN = 3, D_OH = 4, D_OW = 5, D_COUT = 6, D_KH = 7, D_KW = 8;
-const D_SH = 9, D_SW = 10, D_PT = 11, D_PL = 12, D_DH = 13, D_DW = 14, D_G = 15, D_TILE = 16;
 
 /**
  * Default col tile: 2 MiB (910 rows at K = 576). Each tile GEMM repacks w_g, so bigger tiles amortize that;
@@ -39,11 +42,6 @@ const COL_TILE_BYTES: i32 = 2 << 20;
 /** ...and never fewer rows than this (large K), so each GEMM stays big enough to run at full speed. */
 const MIN_TILE_ROWS: i32 = 128;
 const ALIGN: usize = 64;
-
-// @ts-ignore: decorator
-@inline function field(desc: usize, i: i32): i32 {
-  return load<i32>(desc + (<usize>i << 2));
-}
 
 /** Byte address of f32 element `index` from `base`. */
 // @ts-ignore: decorator
@@ -58,36 +56,36 @@ const ALIGN: usize = 64;
 }
 
 function isDepthwise(desc: usize): bool {
-  const g = field(desc, D_G);
-  return g > 1 && g == field(desc, D_CIN);
+  const g = descI32(desc, CONV_GROUPS);
+  return g > 1 && g == descI32(desc, CONV_CIN);
 }
 
 /** 1×1, stride 1, no padding: x [P, cin] is already the col matrix (each group a column block of it). */
 function isPointwise(desc: usize): bool {
-  return field(desc, D_KH) == 1 && field(desc, D_KW) == 1 && field(desc, D_SH) == 1 && field(desc, D_SW) == 1 &&
-    field(desc, D_PT) == 0 && field(desc, D_PL) == 0 &&
-    field(desc, D_OH) == field(desc, D_H) && field(desc, D_OW) == field(desc, D_W);
+  return descI32(desc, CONV_KH) == 1 && descI32(desc, CONV_KW) == 1 && descI32(desc, CONV_STRIDE_H) == 1 && descI32(desc, CONV_STRIDE_W) == 1 &&
+    descI32(desc, CONV_PAD_TOP) == 0 && descI32(desc, CONV_PAD_LEFT) == 0 &&
+    descI32(desc, CONV_OH) == descI32(desc, CONV_H) && descI32(desc, CONV_OW) == descI32(desc, CONV_W);
 }
 
 function pixels(desc: usize): i32 {
-  return field(desc, D_N) * field(desc, D_OH) * field(desc, D_OW);
+  return descI32(desc, CONV_N) * descI32(desc, CONV_OH) * descI32(desc, CONV_OW);
 }
 
 /** K: columns of one group's col matrix. */
 function colWidth(desc: usize): i32 {
-  return field(desc, D_KH) * field(desc, D_KW) * (field(desc, D_CIN) / field(desc, D_G));
+  return descI32(desc, CONV_KH) * descI32(desc, CONV_KW) * (descI32(desc, CONV_CIN) / descI32(desc, CONV_GROUPS));
 }
 
 /** Output pixels per tile: desc's tileRows, or enough rows to fill COL_TILE_BYTES (at least MIN_TILE_ROWS). */
 function tileRows(desc: usize): i32 {
-  let t = field(desc, D_TILE);
+  let t = descI32(desc, CONV_TILE_ROWS);
   if (t <= 0) t = max(MIN_TILE_ROWS, COL_TILE_BYTES / (colWidth(desc) << 2));
   return min(t, pixels(desc));
 }
 
 /** Bytes at the start of scratch reserved for gemm_f32: the most any of the three tile GEMMs asks for. */
 function gemmScratchBytes(desc: usize): usize {
-  const t = tileRows(desc), k = colWidth(desc), coutG = field(desc, D_COUT) / field(desc, D_G);
+  const t = tileRows(desc), k = colWidth(desc), coutG = descI32(desc, CONV_COUT) / descI32(desc, CONV_GROUPS);
   const fwd = gemm_scratch_bytes(t, coutG, k); // y tile = col tile · w_g
   const bwdData = gemm_scratch_bytes(t, k, coutG); // dcol tile = dy tile · w_gᵀ
   const bwdFilter = gemm_scratch_bytes(k, coutG, t); // dw_g += col tileᵀ · dy tile
@@ -187,14 +185,14 @@ function zeroF32(dst: usize, n: i32): void {
 // group and no horizontal dilation those taps are one contiguous run of (kxHi − kxLo)·cin floats in x.
 
 function im2colRows(desc: usize, x: usize, col: usize, p0: i32, rows: i32, g: i32): void {
-  const h = field(desc, D_H), w = field(desc, D_W), cin = field(desc, D_CIN), oh = field(desc, D_OH), ow = field(desc, D_OW);
-  const kh = field(desc, D_KH), kw = field(desc, D_KW), sh = field(desc, D_SH), sw = field(desc, D_SW);
-  const pt = field(desc, D_PT), pl = field(desc, D_PL), dh = field(desc, D_DH), dw = field(desc, D_DW);
-  const cinG = cin / field(desc, D_G), k = kh * kw * cinG, tapRun = kw * cinG;
+  const h = descI32(desc, CONV_H), w = descI32(desc, CONV_W), cin = descI32(desc, CONV_CIN), oh = descI32(desc, CONV_OH), ow = descI32(desc, CONV_OW);
+  const kh = descI32(desc, CONV_KH), kw = descI32(desc, CONV_KW), sh = descI32(desc, CONV_STRIDE_H), sw = descI32(desc, CONV_STRIDE_W);
+  const pt = descI32(desc, CONV_PAD_TOP), pl = descI32(desc, CONV_PAD_LEFT), dh = descI32(desc, CONV_DILATION_H), dw = descI32(desc, CONV_DILATION_W);
+  const cinG = cin / descI32(desc, CONV_GROUPS), k = kh * kw * cinG, tapRun = kw * cinG;
   const contiguous = cinG == cin && dw == 1;
   // Short runs (small cin) are copied as whole vectors: the spill lands on floats written later in this
   // loop (the rest of this col row, or the next row), so not on the last row; reads stay inside x.
-  const xEnd = at(x, <usize>field(desc, D_N) * h * w * cin);
+  const xEnd = at(x, <usize>descI32(desc, CONV_N) * h * w * cin);
   let ox = p0 % ow, oy = (p0 / ow) % oh, b = p0 / (ow * oh);
   let dst = col;
   for (let r = 0; r < rows; r++) {
@@ -248,10 +246,10 @@ function im2colRows(desc: usize, x: usize, col: usize, p0: i32, rows: i32, g: i3
 
 /** dx += scatter of col rows [p0, p0 + rows) of group g (the adjoint of im2colRows; padding taps dropped). */
 function col2imRows(desc: usize, col: usize, dx: usize, p0: i32, rows: i32, g: i32): void {
-  const h = field(desc, D_H), w = field(desc, D_W), cin = field(desc, D_CIN), oh = field(desc, D_OH), ow = field(desc, D_OW);
-  const kh = field(desc, D_KH), kw = field(desc, D_KW), sh = field(desc, D_SH), sw = field(desc, D_SW);
-  const pt = field(desc, D_PT), pl = field(desc, D_PL), dh = field(desc, D_DH), dw = field(desc, D_DW);
-  const cinG = cin / field(desc, D_G), k = kh * kw * cinG, tapRun = kw * cinG;
+  const h = descI32(desc, CONV_H), w = descI32(desc, CONV_W), cin = descI32(desc, CONV_CIN), oh = descI32(desc, CONV_OH), ow = descI32(desc, CONV_OW);
+  const kh = descI32(desc, CONV_KH), kw = descI32(desc, CONV_KW), sh = descI32(desc, CONV_STRIDE_H), sw = descI32(desc, CONV_STRIDE_W);
+  const pt = descI32(desc, CONV_PAD_TOP), pl = descI32(desc, CONV_PAD_LEFT), dh = descI32(desc, CONV_DILATION_H), dw = descI32(desc, CONV_DILATION_W);
+  const cinG = cin / descI32(desc, CONV_GROUPS), k = kh * kw * cinG, tapRun = kw * cinG;
   const contiguous = cinG == cin && dw == 1;
   let ox = p0 % ow, oy = (p0 / ow) % oh, b = p0 / (ow * oh);
   let src = col;
@@ -277,15 +275,15 @@ function col2imRows(desc: usize, col: usize, dx: usize, p0: i32, rows: i32, g: i
 
 /** col [G, P, K] = im2col(x [n, h, w, cin]): the whole matrix (the conv kernels below tile it instead). */
 export function im2col_f32(desc: usize, x: usize, col: usize): void {
-  const groups = field(desc, D_G), p = pixels(desc), k = colWidth(desc);
+  const groups = descI32(desc, CONV_GROUPS), p = pixels(desc), k = colWidth(desc);
   for (let g = 0; g < groups; g++) im2colRows(desc, x, at(col, <usize>g * p * k), 0, p, g);
 }
 
 /** dx [n, h, w, cin] = col2im(col [G, P, K]): each col entry added back to the x element it was copied from;
  *  dx is overwritten. */
 export function col2im_f32(desc: usize, col: usize, dx: usize): void {
-  const groups = field(desc, D_G), p = pixels(desc), k = colWidth(desc);
-  zeroF32(dx, field(desc, D_N) * field(desc, D_H) * field(desc, D_W) * field(desc, D_CIN));
+  const groups = descI32(desc, CONV_GROUPS), p = pixels(desc), k = colWidth(desc);
+  zeroF32(dx, descI32(desc, CONV_N) * descI32(desc, CONV_H) * descI32(desc, CONV_W) * descI32(desc, CONV_CIN));
   for (let g = 0; g < groups; g++) col2imRows(desc, at(col, <usize>g * p * k), dx, 0, p, g);
 }
 
@@ -321,7 +319,7 @@ function biasActRows(y: usize, rows: i32, cout: i32, bias: usize, act: i32): voi
  */
 export function conv2d_forward_f32(desc: usize, x: usize, w: usize, bias: usize, y: usize, act: i32, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseForward(desc, x, w, bias, y, act); return; }
-  const cin = field(desc, D_CIN), cout = field(desc, D_COUT), groups = field(desc, D_G);
+  const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);
   const col = scratch + gemmScratchBytes(desc);
@@ -339,11 +337,11 @@ export function conv2d_forward_f32(desc: usize, x: usize, w: usize, bias: usize,
 /** dx [n, h, w, cin] = ∂(Σ y·dy)/∂x for dy [n, oh, ow, cout], w [kh, kw, cinG, cout]; dx is overwritten. */
 export function conv2d_backward_data_f32(desc: usize, dy: usize, w: usize, dx: usize, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseBackwardData(desc, dy, w, dx); return; }
-  const cin = field(desc, D_CIN), cout = field(desc, D_COUT), groups = field(desc, D_G);
+  const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);
   const dcol = scratch + gemmScratchBytes(desc);
-  if (!pointwise) zeroF32(dx, field(desc, D_N) * field(desc, D_H) * field(desc, D_W) * cin);
+  if (!pointwise) zeroF32(dx, descI32(desc, CONV_N) * descI32(desc, CONV_H) * descI32(desc, CONV_W) * cin);
   for (let p0 = 0; p0 < p; p0 += t) {
     const rows = min(t, p - p0);
     for (let g = 0; g < groups; g++) {
@@ -365,7 +363,7 @@ export function conv2d_backward_data_f32(desc: usize, dy: usize, w: usize, dx: u
  */
 export function conv2d_backward_filter_f32(desc: usize, x: usize, dy: usize, dw: usize, accumulate: i32, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseBackwardFilter(desc, x, dy, dw, accumulate); return; }
-  const cin = field(desc, D_CIN), cout = field(desc, D_COUT), groups = field(desc, D_G);
+  const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);
   const col = scratch + gemmScratchBytes(desc);
@@ -394,10 +392,10 @@ export function conv2d_backward_filter_f32(desc: usize, x: usize, dy: usize, dw:
 }
 
 function depthwiseForward(desc: usize, x: usize, w: usize, bias: usize, y: usize, act: i32): void {
-  const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
-  const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
-  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
-  const dh = field(desc, D_DH), dw = field(desc, D_DW), mult = cout / cin;
+  const n = descI32(desc, CONV_N), h = descI32(desc, CONV_H), wd = descI32(desc, CONV_W), cin = descI32(desc, CONV_CIN);
+  const oh = descI32(desc, CONV_OH), ow = descI32(desc, CONV_OW), cout = descI32(desc, CONV_COUT), kh = descI32(desc, CONV_KH), kw = descI32(desc, CONV_KW);
+  const sh = descI32(desc, CONV_STRIDE_H), sw = descI32(desc, CONV_STRIDE_W), pt = descI32(desc, CONV_PAD_TOP), pl = descI32(desc, CONV_PAD_LEFT);
+  const dh = descI32(desc, CONV_DILATION_H), dw = descI32(desc, CONV_DILATION_W), mult = cout / cin;
   const xTapStep = <usize>dw * cin << 2, wTapStep = <usize>cout << 2;
   const zero = f32x4.splat(0);
   let yRow = y;
@@ -470,10 +468,10 @@ function depthwiseForward(desc: usize, x: usize, w: usize, bias: usize, y: usize
  * and accIsPixel says which of them accumulates. SIMD over channels in blocks of 16, then 4, then 1.
  */
 function depthwiseMaddTaps(desc: usize, dy: usize, pix: usize, taps: usize, accIsPixel: bool): void {
-  const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
-  const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
-  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
-  const dh = field(desc, D_DH), dw = field(desc, D_DW);
+  const n = descI32(desc, CONV_N), h = descI32(desc, CONV_H), wd = descI32(desc, CONV_W), cin = descI32(desc, CONV_CIN);
+  const oh = descI32(desc, CONV_OH), ow = descI32(desc, CONV_OW), cout = descI32(desc, CONV_COUT), kh = descI32(desc, CONV_KH), kw = descI32(desc, CONV_KW);
+  const sh = descI32(desc, CONV_STRIDE_H), sw = descI32(desc, CONV_STRIDE_W), pt = descI32(desc, CONV_PAD_TOP), pl = descI32(desc, CONV_PAD_LEFT);
+  const dh = descI32(desc, CONV_DILATION_H), dw = descI32(desc, CONV_DILATION_W);
   const pixStep = <usize>dw * cin << 2, tapStep = <usize>cout << 2;
   const accStep = accIsPixel ? pixStep : tapStep, srcStep = accIsPixel ? tapStep : pixStep;
   let dyRow = dy;
@@ -521,13 +519,13 @@ function depthwiseMaddTaps(desc: usize, dy: usize, pix: usize, taps: usize, accI
 
 /** dx[in, c] = Σ over output pixels o and in-image taps reading `in` of Σ_q dy[o, c·mult + q]·w[tap, c·mult + q]. */
 function depthwiseBackwardData(desc: usize, dy: usize, w: usize, dx: usize): void {
-  const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
+  const n = descI32(desc, CONV_N), h = descI32(desc, CONV_H), wd = descI32(desc, CONV_W), cin = descI32(desc, CONV_CIN);
   zeroF32(dx, n * h * wd * cin);
-  const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
+  const oh = descI32(desc, CONV_OH), ow = descI32(desc, CONV_OW), cout = descI32(desc, CONV_COUT), kh = descI32(desc, CONV_KH), kw = descI32(desc, CONV_KW);
   const mult = cout / cin;
   if (mult == 1) { depthwiseMaddTaps(desc, dy, dx, w, true); return; }
-  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
-  const dh = field(desc, D_DH), dw = field(desc, D_DW);
+  const sh = descI32(desc, CONV_STRIDE_H), sw = descI32(desc, CONV_STRIDE_W), pt = descI32(desc, CONV_PAD_TOP), pl = descI32(desc, CONV_PAD_LEFT);
+  const dh = descI32(desc, CONV_DILATION_H), dw = descI32(desc, CONV_DILATION_W);
   let dyRow = dy;
   for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
     const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
@@ -549,13 +547,13 @@ function depthwiseBackwardData(desc: usize, dy: usize, w: usize, dx: usize): voi
 
 /** dw[tap, c·mult + q] (+)= Σ over output pixels o with that tap in the image of x[in, c]·dy[o, c·mult + q]. */
 function depthwiseBackwardFilter(desc: usize, x: usize, dy: usize, dw: usize, accumulate: i32): void {
-  const n = field(desc, D_N), h = field(desc, D_H), wd = field(desc, D_W), cin = field(desc, D_CIN);
-  const oh = field(desc, D_OH), ow = field(desc, D_OW), cout = field(desc, D_COUT), kh = field(desc, D_KH), kw = field(desc, D_KW);
+  const n = descI32(desc, CONV_N), h = descI32(desc, CONV_H), wd = descI32(desc, CONV_W), cin = descI32(desc, CONV_CIN);
+  const oh = descI32(desc, CONV_OH), ow = descI32(desc, CONV_OW), cout = descI32(desc, CONV_COUT), kh = descI32(desc, CONV_KH), kw = descI32(desc, CONV_KW);
   if (!accumulate) zeroF32(dw, kh * kw * cout);
   const mult = cout / cin;
   if (mult == 1) { depthwiseMaddTaps(desc, dy, x, dw, false); return; }
-  const sh = field(desc, D_SH), sw = field(desc, D_SW), pt = field(desc, D_PT), pl = field(desc, D_PL);
-  const dh = field(desc, D_DH), ddw = field(desc, D_DW);
+  const sh = descI32(desc, CONV_STRIDE_H), sw = descI32(desc, CONV_STRIDE_W), pt = descI32(desc, CONV_PAD_TOP), pl = descI32(desc, CONV_PAD_LEFT);
+  const dh = descI32(desc, CONV_DILATION_H), ddw = descI32(desc, CONV_DILATION_W);
   let dyRow = dy;
   for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
     const iy0 = oy * sh - pt, ix0 = ox * sw - pl;

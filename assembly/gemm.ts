@@ -11,12 +11,14 @@
 // may split C's rows across threads (offset a and c): every row slice is a valid call.
 // Prepacked weights: gemm_pack_b packs all of op(B) once (ceil(n/NR) panels of k×NR floats), and
 // gemm_f32_packed_b runs the same blocks over it without packing B again.
-import { gemm_5x8_kernel } from './gemm_kernels';
+import { gemm_micro_kernel } from './gemm_kernels';
+import { GEMM_MR, GEMM_NR } from './abi';
 
 /** Micro-tile: MR rows × NR columns of C (5×8 measured fastest; see the generator). NR is also the
- *  packed-B panel width, so it is part of gemm_pack_b's format. */
-const MR: i32 = 5;
-const NR: i32 = 8;
+ *  packed-B panel width, so it is part of gemm_pack_b's format: both come from the ABI (scripts/abi.mjs),
+ *  which TypeScript reads as well (src/engine/generated/abi.ts). */
+const MR: i32 = GEMM_MR;
+const NR: i32 = GEMM_NR;
 /** Cache-block ceilings; each dimension is split into near-equal blocks no larger than these. */
 const KC: i32 = 256;
 const MC: i32 = 100;
@@ -170,9 +172,9 @@ function macro_kernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, panelByte
     for (let i0 = 0; i0 < mc; i0 += MR) {
       const mr = min(MR, mc - i0);
       if (mr == MR && nr == NR) {
-        gemm_5x8_kernel(kc, a, pb, cij, ldcBytes, accumulate);
+        gemm_micro_kernel(kc, a, pb, cij, ldcBytes, accumulate);
       } else {
-        gemm_5x8_kernel(kc, a, pb, tile, NR << 2, 0);
+        gemm_micro_kernel(kc, a, pb, tile, NR << 2, 0);
         add_tile(tile, mr, nr, cij, ldcBytes, accumulate);
       }
       a += aPanelBytes;

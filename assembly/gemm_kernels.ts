@@ -53,3 +53,9 @@ export function gemm_5x8_kernel(kc: i32, a: usize, b: usize, c: usize, ldc: usiz
     v128.store(c, c4_0); v128.store(c, c4_1, 16);
   }
 }
+
+/** The tile of the ABI (GEMM_MR × GEMM_NR in scripts/abi.mjs): the one assembly/gemm.ts runs. */
+// @ts-ignore: decorator
+@inline export function gemm_micro_kernel(kc: i32, a: usize, b: usize, c: usize, ldc: usize, accumulate: i32): void {
+  gemm_5x8_kernel(kc, a, b, c, ldc, accumulate);
+}

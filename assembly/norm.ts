@@ -1,6 +1,17 @@
 // Normalization: batch norm and local response normalization (LRN), forward and backward side by side.
 // Activations are NHWC viewed as rows × channels: x, y, dy, dx: [rows, c] with rows = n·h·w (dense: rows = n),
 // channel fastest. Per-channel vectors gamma, beta, mean, invstd, running_mean, running_var, dgamma, dbeta: [c].
+//
+// Sizes and coefficients travel in a descriptor of 4-byte slots, as for convolution (assembly/conv.ts), and the
+// call carries only tensor pointers (plus the per-call accumulate flag): batch norm's 13 positional arguments
+// put two f32 coefficients among eleven pointers and sizes, where a swap type-checks. Slot orders:
+// scripts/abi.mjs, generated into assembly/abi.ts and src/engine/generated/abi.ts (writeBatchnormDesc,
+// writeLrnDesc); a layer writes its descriptors at plan time. Each kernel loads its fields once, at the top.
+//   batchnorm desc = rows, c (i32), eps, momentum (f32)        lrn desc = rows, c, radius (i32), bias, alpha, beta (f32)
+import {
+  descI32, descF32, BATCHNORM_ROWS, BATCHNORM_C, BATCHNORM_EPS, BATCHNORM_MOMENTUM,
+  LRN_ROWS, LRN_C, LRN_RADIUS, LRN_BIAS, LRN_ALPHA, LRN_BETA,
+} from './abi';
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -50,8 +61,10 @@ function zeroF64(p: usize, n: i32): void {
  *   running_var  = (1 - momentum)·running_var  + momentum·var·rows/(rows - 1)   (unbiased; rows = 1: var)
  * (Keras' momentum is 1 - PyTorch's; momentum = 0 leaves the running statistics as they are.) y may be x.
  */
-export function batchnorm_train_forward_f32(x: usize, y: usize, rows: i32, c: i32, gamma: usize, beta: usize,
-  eps: f32, momentum: f32, mean: usize, invstd: usize, running_mean: usize, running_var: usize, scratch: usize): void {
+export function batchnorm_train_forward_f32(desc: usize, x: usize, y: usize, gamma: usize, beta: usize,
+  mean: usize, invstd: usize, running_mean: usize, running_var: usize, scratch: usize): void {
+  const rows = descI32(desc, BATCHNORM_ROWS), c = descI32(desc, BATCHNORM_C), eps = descF32(desc, BATCHNORM_EPS);
+  const momentum = descF32(desc, BATCHNORM_MOMENTUM);
   const rowBytes = <usize>c << 2;
   const c4 = c & ~3;
   // pass 1: Σ x per channel
@@ -110,8 +123,9 @@ function normalizeRows(x: usize, y: usize, rows: i32, c: i32, mean: usize, scale
 }
 
 /** Inference forward: y = gamma·(x - running_mean)/sqrt(running_var + eps) + beta. y may be x. */
-export function batchnorm_infer_forward_f32(x: usize, y: usize, rows: i32, c: i32, gamma: usize, beta: usize,
-  eps: f32, running_mean: usize, running_var: usize, scratch: usize): void {
+export function batchnorm_infer_forward_f32(desc: usize, x: usize, y: usize, gamma: usize, beta: usize,
+  running_mean: usize, running_var: usize, scratch: usize): void {
+  const rows = descI32(desc, BATCHNORM_ROWS), c = descI32(desc, BATCHNORM_C), eps = descF32(desc, BATCHNORM_EPS);
   for (let ch = 0; ch < c; ch++) {
     const o = <usize>ch << 2;
     const is = 1.0 / Math.sqrt(<f64>load<f32>(running_var + o) + <f64>eps);
@@ -126,8 +140,9 @@ export function batchnorm_infer_forward_f32(x: usize, y: usize, rows: i32, c: i3
  *   dx = gamma·invstd·(dy - dbeta/N - x̂·dgamma/N)   (this batch's dgamma/dbeta; the running stats' update
  *                                                     has no gradient). dx may be dy.
  */
-export function batchnorm_backward_f32(x: usize, dy: usize, dx: usize, rows: i32, c: i32, gamma: usize,
+export function batchnorm_backward_f32(desc: usize, x: usize, dy: usize, dx: usize, gamma: usize,
   mean: usize, invstd: usize, dgamma: usize, dbeta: usize, accumulate: i32, scratch: usize): void {
+  const rows = descI32(desc, BATCHNORM_ROWS), c = descI32(desc, BATCHNORM_C);
   const rowBytes = <usize>c << 2;
   const c4 = c & ~3;
   zeroF64(scratch, 2 * c);
@@ -243,7 +258,9 @@ export function lrn_scratch_bytes(c: i32): i32 {
 }
 
 /** y = x·(bias + alpha·Σ_window x²)^(-beta), window = channels i-radius..i+radius; x, y: [rows, c]; y must not overlap x. */
-export function lrn_forward_f32(x: usize, y: usize, rows: i32, c: i32, radius: i32, bias: f32, alpha: f32, beta: f32): void {
+export function lrn_forward_f32(desc: usize, x: usize, y: usize): void {
+  const rows = descI32(desc, LRN_ROWS), c = descI32(desc, LRN_C), radius = descI32(desc, LRN_RADIUS);
+  const bias = descF32(desc, LRN_BIAS), alpha = descF32(desc, LRN_ALPHA), beta = descF32(desc, LRN_BETA);
   const rowBytes = <usize>c << 2;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rowBytes, yr = y + <usize>r * rowBytes;
@@ -266,8 +283,9 @@ export function lrn_forward_f32(x: usize, y: usize, rows: i32, c: i32, radius: i
  *   dx[j] = dy[j]·s[j]^(-beta) - 2·alpha·beta·x[j]·Σ_{i=j-radius}^{j+radius} t[i]
  * x, dy, dx: [rows, c]; dx may be dy. scratch: lrn_scratch_bytes(c), 8-byte aligned (t, one row, f64).
  */
-export function lrn_backward_f32(x: usize, dy: usize, dx: usize, rows: i32, c: i32, radius: i32,
-  bias: f32, alpha: f32, beta: f32, scratch: usize): void {
+export function lrn_backward_f32(desc: usize, x: usize, dy: usize, dx: usize, scratch: usize): void {
+  const rows = descI32(desc, LRN_ROWS), c = descI32(desc, LRN_C), radius = descI32(desc, LRN_RADIUS);
+  const bias = descF32(desc, LRN_BIAS), alpha = descF32(desc, LRN_ALPHA), beta = descF32(desc, LRN_BETA);
   const rowBytes = <usize>c << 2;
   const k = 2.0 * <f64>alpha * <f64>beta;
   for (let r = 0; r < rows; r++) {

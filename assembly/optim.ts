@@ -2,6 +2,31 @@
 // optimizer's state slots, all [n] f32. PyTorch's formulations (torch.optim), stated at each kernel.
 // Regularisation folds into the gradient before the update, per range (the caller splits a range where
 // the per-layer coefficients change):  ĝ = g + l2·p + l1·sign(p)   (sign(0) = 0, as Keras' L1).
+//
+// A call is (hyper: the step block, tensor pointers, n, l1, l2). The step block holds the hyper-parameters that are the
+// same for every range of one optimizer step (lr, betas, eps, bias corrections, weight decay), written once
+// per step, as a descriptor of 4-byte slots like conv's (assembly/conv.ts): adam's 14 positional arguments
+// put nine f32 coefficients in a row, where any swap type-checks. n, l1 and l2 stay arguments because they
+// change from range to range (parameter tensor, and worker chunk in parallel training). Slot orders:
+// scripts/abi.mjs (`sgd`, `rmsprop`, `adam`), generated into assembly/abi.ts and src/engine/generated/abi.ts.
+//   sgd = lr, momentum (f32), nesterov (i32)    rmsprop = lr, alpha, eps, momentum    adam = lr, β1, β2, eps, bc1, bc2, wd
+// Where the Optimizer writes its step block: optim_step_block() below (see there).
+import {
+  descI32, descF32, OPTIM_STEP_BYTES, SGD_LR, SGD_MOMENTUM, SGD_NESTEROV, RMSPROP_LR, RMSPROP_ALPHA, RMSPROP_EPS,
+  RMSPROP_MOMENTUM, ADAM_LR, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAM_BC1, ADAM_BC2, ADAM_WD,
+} from './abi';
+
+const STEP_BLOCK: usize = memory.data(OPTIM_STEP_BYTES, 16);
+
+/**
+ * Address of OPTIM_STEP_BYTES of static memory (below heap_base, one per memory) where src/optim/optimizer.ts
+ * writes the step block: the Optimizer is handed only the kernels, not the arena, so its block cannot be
+ * planned there. In parallel training every worker writes the same bytes into it (same lr, same step t)
+ * before its own range's call, and no worker starts step t + 1 before every worker is done with step t.
+ */
+export function optim_step_block(): usize {
+  return STEP_BLOCK;
+}
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -34,7 +59,8 @@
  *   v = μ·v + ĝ;  p -= lr·(ĝ + μ·v) with Nesterov, p -= lr·v without.
  * momentum = 0: p -= lr·ĝ and v is not touched (may be 0).
  */
-export function sgd_f32(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, nesterov: i32, l1: f32, l2: f32): void {
+export function sgd_f32(hyper: usize, p: usize, g: usize, v: usize, n: i32, l1: f32, l2: f32): void {
+  const lr = descF32(hyper, SGD_LR), momentum = descF32(hyper, SGD_MOMENTUM), nesterov = descI32(hyper, SGD_NESTEROV);
   const lrv = f32x4.splat(-lr), mu = f32x4.splat(momentum), l1v = f32x4.splat(l1), l2v = f32x4.splat(l2);
   let i = 0;
   if (momentum == 0) {
@@ -75,8 +101,9 @@ export function sgd_f32(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum:
  *   momentum > 0: buf = μ·buf + u; p -= lr·buf.   momentum = 0: p -= lr·u and buf is not touched (may be 0).
  * (tf.train.rmsprop puts eps inside the sqrt and lr inside the momentum buffer: see the tests.)
  */
-export function rmsprop_f32(p: usize, g: usize, sq: usize, buf: usize, n: i32,
-  lr: f32, alpha: f32, eps: f32, momentum: f32, l1: f32, l2: f32): void {
+export function rmsprop_f32(hyper: usize, p: usize, g: usize, sq: usize, buf: usize, n: i32, l1: f32, l2: f32): void {
+  const lr = descF32(hyper, RMSPROP_LR), alpha = descF32(hyper, RMSPROP_ALPHA), eps = descF32(hyper, RMSPROP_EPS);
+  const momentum = descF32(hyper, RMSPROP_MOMENTUM);
   const lrv = f32x4.splat(-lr), av = f32x4.splat(alpha), bv = f32x4.splat(<f32>1 - alpha);
   const ev = f32x4.splat(eps), mu = f32x4.splat(momentum), l1v = f32x4.splat(l1), l2v = f32x4.splat(l2);
   const useMomentum = momentum != 0;
@@ -117,8 +144,9 @@ export function rmsprop_f32(p: usize, g: usize, sq: usize, buf: usize, n: i32,
  *   p -= lr · (m / bc1) / (sqrt(v / bc2) + eps)
  * Coupled L2 (torch Adam's weight_decay) is l2 in ĝ.
  */
-export function adam_f32(p: usize, g: usize, m: usize, v: usize, n: i32,
-  lr: f32, beta1: f32, beta2: f32, eps: f32, bc1: f32, bc2: f32, wd: f32, l1: f32, l2: f32): void {
+export function adam_f32(hyper: usize, p: usize, g: usize, m: usize, v: usize, n: i32, l1: f32, l2: f32): void {
+  const lr = descF32(hyper, ADAM_LR), beta1 = descF32(hyper, ADAM_BETA1), beta2 = descF32(hyper, ADAM_BETA2);
+  const eps = descF32(hyper, ADAM_EPS), bc1 = descF32(hyper, ADAM_BC1), bc2 = descF32(hyper, ADAM_BC2), wd = descF32(hyper, ADAM_WD);
   const decay: f32 = <f32>1 - lr * wd;
   const stepScale: f32 = -lr / bc1, inv2: f32 = <f32>1 / bc2;
   const dv = f32x4.splat(decay), sv = f32x4.splat(stepScale), i2 = f32x4.splat(inv2);

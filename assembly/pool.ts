@@ -6,6 +6,17 @@
 // every window holds at least one real cell. Padding never takes part: max pooling ignores it (a padded cell never
 // wins) and average pooling divides by the number of real cells in the window, as TensorFlow does for 'same'.
 // The kernels clip every window to the input, so they never read or write outside x, y, dx, dy.
+//
+// The geometry travels as a pointer to an i32 descriptor, as for convolution (assembly/conv.ts): the same 12
+// numbers feed every kernel here, and as 12 positional arguments beside 3 pointers they invited a swapped
+// stride and padding that no type checker sees. Slot order: scripts/abi.mjs (`pool`), generated into
+// assembly/abi.ts and src/engine/generated/abi.ts (writePoolDesc); a layer writes its descriptor at plan time.
+//   desc[0..11] = n, h, w, c, kh, kw, strideH, strideW, padTop, padLeft, oh, ow
+// Each kernel loads the fields into locals once, at the top.
+import {
+  descI32, POOL_N, POOL_H, POOL_W, POOL_C, POOL_KH, POOL_KW, POOL_STRIDE_H, POOL_STRIDE_W, POOL_PAD_TOP, POOL_PAD_LEFT,
+  POOL_OH, POOL_OW,
+} from './abi';
 
 @inline function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
@@ -20,10 +31,10 @@
 // order (as TensorFlow.js); NaN never wins a comparison.
 
 /** y = max over each window, argmax = its flat index in x. An empty window (never, from the checked wrapper) gives y = 0, argmax = −1. */
-export function maxpool2d_forward_f32(
-  n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32,
-  oh: i32, ow: i32, x: usize, y: usize, argmax: usize,
-): void {
+export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: usize): void {
+  const n = descI32(desc, POOL_N), h = descI32(desc, POOL_H), w = descI32(desc, POOL_W), c = descI32(desc, POOL_C);
+  const kh = descI32(desc, POOL_KH), kw = descI32(desc, POOL_KW), sh = descI32(desc, POOL_STRIDE_H), sw = descI32(desc, POOL_STRIDE_W);
+  const padTop = descI32(desc, POOL_PAD_TOP), padLeft = descI32(desc, POOL_PAD_LEFT), oh = descI32(desc, POOL_OH), ow = descI32(desc, POOL_OW);
   const lane = i32x4(0, 1, 2, 3);
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -75,7 +86,9 @@ export function maxpool2d_forward_f32(
  * xCount = n·h·w·c, yCount = n·oh·ow·c. Indices outside [0, xCount) are skipped, so a corrupt argmax cannot
  * write outside dx.
  */
-export function maxpool2d_backward_f32(xCount: i32, yCount: i32, argmax: usize, dy: usize, dx: usize, accumulate: i32): void {
+export function maxpool2d_backward_f32(desc: usize, argmax: usize, dy: usize, dx: usize, accumulate: i32): void {
+  const n = descI32(desc, POOL_N), c = descI32(desc, POOL_C);
+  const xCount = n * descI32(desc, POOL_H) * descI32(desc, POOL_W) * c, yCount = n * descI32(desc, POOL_OH) * descI32(desc, POOL_OW) * c;
   if (!accumulate) memory.fill(dx, 0, <usize>xCount << 2);
   for (let o = 0; o < yCount; o++) {
     const i = load<i32>(at(argmax, o));
@@ -87,10 +100,10 @@ export function maxpool2d_backward_f32(xCount: i32, yCount: i32, argmax: usize, 
 // Average pooling: y = (Σ over the window's real cells) / (number of real cells).
 
 /** y[b, oy, ox, :] = mean of x over the real cells of the window. */
-export function avgpool2d_forward_f32(
-  n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32,
-  oh: i32, ow: i32, x: usize, y: usize,
-): void {
+export function avgpool2d_forward_f32(desc: usize, x: usize, y: usize): void {
+  const n = descI32(desc, POOL_N), h = descI32(desc, POOL_H), w = descI32(desc, POOL_W), c = descI32(desc, POOL_C);
+  const kh = descI32(desc, POOL_KH), kw = descI32(desc, POOL_KW), sh = descI32(desc, POOL_STRIDE_H), sw = descI32(desc, POOL_STRIDE_W);
+  const padTop = descI32(desc, POOL_PAD_TOP), padLeft = descI32(desc, POOL_PAD_LEFT), oh = descI32(desc, POOL_OH), ow = descI32(desc, POOL_OW);
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
       const iy0 = max_i32(oy * sh - padTop, 0), iy1 = min_i32(oy * sh - padTop + kh, h);
@@ -120,10 +133,10 @@ export function avgpool2d_forward_f32(
 }
 
 /** dx = (accumulate ? dx : 0) + each window's dy / count, spread over the window's real cells. */
-export function avgpool2d_backward_f32(
-  n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32,
-  oh: i32, ow: i32, dy: usize, dx: usize, accumulate: i32,
-): void {
+export function avgpool2d_backward_f32(desc: usize, dy: usize, dx: usize, accumulate: i32): void {
+  const n = descI32(desc, POOL_N), h = descI32(desc, POOL_H), w = descI32(desc, POOL_W), c = descI32(desc, POOL_C);
+  const kh = descI32(desc, POOL_KH), kw = descI32(desc, POOL_KW), sh = descI32(desc, POOL_STRIDE_H), sw = descI32(desc, POOL_STRIDE_W);
+  const padTop = descI32(desc, POOL_PAD_TOP), padLeft = descI32(desc, POOL_PAD_LEFT), oh = descI32(desc, POOL_OH), ow = descI32(desc, POOL_OW);
   if (!accumulate) memory.fill(dx, 0, <usize>n * h * w * c << 2);
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {

@@ -11,14 +11,19 @@
 //      maps) the packed weight panels — GEMM columns — are split instead, each thread running the band's
 //      im2col itself. Dense layers split their columns the same way.
 //
-// Memory: [weights (packed) | pool: activations + per-op, per-thread scratch (col band, GEMM A-pack) | descriptors].
+// Memory: [weights (packed) | pool: activations + per-op, per-thread scratch (col band, GEMM A-pack) | descriptors
+// (conv bands, pool, batch norm, LRN)].
 // Threads: T − 1 helper workers instantiate the same module on the same shared memory and receive their
 // call lists once; per op the main thread publishes the op index in a control word, runs its own share and
 // waits (Atomics.wait: Node's main thread may block; in a browser, run InferenceModel inside a worker).
 import { Engine, type EngineVariant } from '../engine/engine';
 import { RedeError, shapeStr } from '../engine/errors';
 import { MemoryPlan, alignUp } from '../engine/plan';
-import { writeConvDesc, CONV_DESC_INTS, type ConvGeom } from '../ops/conv';
+import type { ConvGeom } from '../ops/conv';
+import {
+  GEMM_NR, CONV_DESC_BYTES, POOL_DESC_BYTES, BATCHNORM_DESC_BYTES, LRN_DESC_BYTES,
+  writeConvDesc, writePoolDesc, writeBatchnormDesc, writeLrnDesc,
+} from '../engine/generated/abi';
 import { numelOf, type Shape } from '../layers/layer';
 import type { Network as Model } from '../model/network';
 import type { Kernels } from '../engine/generated/kernels';
@@ -55,7 +60,7 @@ export interface InferenceMemory {
   weights: number;
   /** The planned pool: activations (reused after their last reader) and each op's scratch while it runs. */
   activations: number;
-  /** Band descriptors and the thread control words. */
+  /** Kernel descriptors (conv bands, pooling, batch norm, LRN) and the thread control words. */
   scratch: number;
   /** Everything the arena holds for this model. */
   total: number;
@@ -253,8 +258,8 @@ class Builder {
    * im2col band (`col`; thread 0's slot also serves serial ops: max pool's unused argmax, batch norm...)
    * and a GEMM packing buffer (`gemm`). The activation planner places each op's scratch in the pool.
    */
-  private measure(): { weightFloats: number; descs: number; scratch: OpScratch[] } {
-    let weightFloats = 0, descs = 0;
+  private measure(): { weightFloats: number; descBytes: number; scratch: OpScratch[] } {
+    let weightFloats = 0, descBytes = 0;
     const k = this.k, T = this.T;
     const panels = (kk: number, n: number) => k.gemm_packed_b_bytes(kk, n) / 4;
     const scratch = this.g.ops.map((op): OpScratch => {
@@ -267,10 +272,10 @@ class Builder {
           s.threads = T;
           if (!Builder.pointwise(geo)) s.col = rows * geo.ow * K * 4;
           s.gemm = k.gemm_f32_packed_b_scratch_bytes(rows * geo.ow, geo.cout, K);
-          descs += Math.ceil(geo.oh / rows) + T; // bands, + rounding at thread boundaries
+          descBytes += (Math.ceil(geo.oh / rows) + T) * CONV_DESC_BYTES; // bands, + rounding at thread boundaries
         } else {
           weightFloats += alignUp(op.w.length, 16);
-          descs += 1;
+          descBytes += CONV_DESC_BYTES;
           s.main = this.convScratch(geo);
         }
         if (op.b) weightFloats += alignUp(op.b.length, 16);
@@ -280,16 +285,19 @@ class Builder {
         s.gemm = k.gemm_f32_packed_b_scratch_bytes(1, op.n, op.k);
       } else if (op.kind === 'batchnorm') {
         weightFloats += 4 * alignUp(op.c, 16);
+        descBytes += BATCHNORM_DESC_BYTES;
         s.main = k.batchnorm_scratch_bytes(op.c);
-      } else if (op.kind === 'maxpool') {
-        s.main = 4 * this.g.values[op.y].floats; // argmax (unused at inference)
+      } else if (op.kind === 'maxpool' || op.kind === 'avgpool') {
+        descBytes += POOL_DESC_BYTES;
+        if (op.kind === 'maxpool') s.main = 4 * this.g.values[op.y].floats; // argmax (unused at inference)
       } else if (op.kind === 'lrn') {
+        descBytes += LRN_DESC_BYTES;
         s.main = k.lrn_scratch_bytes(op.c);
       }
       this.colBand = Math.max(this.colBand, s.col);
       return s;
     });
-    return { weightFloats, descs, scratch };
+    return { weightFloats, descBytes, scratch };
   }
 
   /** Byte offsets of thread t's col and gemm slots inside an op's scratch block, and the block's size. */
@@ -304,25 +312,25 @@ class Builder {
   }
 
   private convScratch(geo: ConvGeom): number {
-    const m = this.e.mark(), d = this.e.reserve(CONV_DESC_INTS * 4, 'conv descriptor');
-    writeConvDesc(this.e.i32, d, geo);
+    const m = this.e.mark(), d = this.e.reserve(CONV_DESC_BYTES, 'conv descriptor');
+    writeConvDesc(this.e, d, geo);
     const bytes = this.k.conv2d_scratch_bytes(d);
     this.e.release(m);
     return bytes;
   }
 
   compile(): OpCalls[] {
-    const { weightFloats, descs, scratch } = this.measure();
+    const { weightFloats, descBytes, scratch } = this.measure();
     const slots = scratch.map(Builder.slots);
     this.act = planActivations(this.g, slots.map((s) => s.bytes));
     const p = new MemoryPlan();
     p.f32('weights', weightFloats, 'parameters');
     p.bytes('pool', this.act.bytes, 'activations');
-    p.bytes('descs', descs * CONV_DESC_INTS * 4, 'scratch');
+    p.bytes('descs', descBytes, 'scratch');
     p.bytes('ctl', CTL_WORDS * 4, 'scratch');
     const l = this.e.allocate(p, 'inference model');
     this.weightsAt = l.ptr.weights; this.pool = l.ptr.pool; this.descAt = l.ptr.descs; this.ctl = l.ptr.ctl;
-    this.layout = { weights: l.partBytes.parameters, scratch: l.partBytes.scratch, descs: descs * CONV_DESC_INTS * 4 };
+    this.layout = { weights: l.partBytes.parameters, scratch: l.partBytes.scratch, descs: descBytes };
     this.e.f32.fill(0, l.ptr.pool >> 2, (l.ptr.pool + this.act.bytes) >> 2);
     return this.g.ops.map((op, i) => {
       const at = this.pool + this.act.tempOffset[i];
@@ -356,7 +364,7 @@ class Builder {
    */
   private putPacked(w: Float32Array, kk: number, n: number): number {
     const at = this.weightsAt, m = this.e.mark();
-    const width = Math.min(n, Math.max(8, Math.floor(this.packStage / (kk * 4) / 8) * 8));
+    const width = Math.min(n, Math.max(GEMM_NR, Math.floor(this.packStage / (kk * 4) / GEMM_NR) * GEMM_NR));
     const stage = this.e.reserve(kk * width * 4, 'weight staging');
     for (let j0 = 0; j0 < n; j0 += width) {
       const cols = Math.min(width, n - j0), f = this.e.f32, base = stage >> 2;
@@ -368,15 +376,17 @@ class Builder {
     this.weightsAt += alignUp(this.k.gemm_packed_b_bytes(kk, n) / 4, 16) * 4;
     return at;
   }
-  private putDesc(geo: ConvGeom): number {
+  /** Takes `bytes` of the descriptor region, lets `write` fill them at their address, returns it. */
+  private putDesc(bytes: number, write: (at: number) => void): number {
     const at = this.descAt;
-    writeConvDesc(this.e.i32, at, geo);
-    this.descAt += CONV_DESC_INTS * 4;
+    write(at);
+    this.descAt += bytes;
     return at;
   }
+  private putConvDesc(geo: ConvGeom): number { return this.putDesc(CONV_DESC_BYTES, (at) => writeConvDesc(this.e, at, geo)); }
 
-  /** bias, residual, ReLU over `n` floats of y (rows × cols), in that order. */
-  private static epilogue(y: number, rows: number, cols: number, bias: number, res: number, relu: boolean): Call[] {
+  /** bias, residual, ReLU over y (rows × cols), in that order; bias / res 0: none. */
+  private static epilogue({ y, rows, cols, bias, res, relu }: { y: number; rows: number; cols: number; bias: number; res: number; relu: boolean }): Call[] {
     const c: Call[] = [];
     if (bias) c.push(['bias_add_f32', [rows, cols, y, bias, y]]);
     if (res) c.push(['add_f32', [y, res, y, rows * cols]]);
@@ -394,65 +404,67 @@ class Builder {
         const bias = op.b ? this.putF32(op.b) : 0, res = op.res >= 0 ? V(op.res) : 0;
         const x = V(op.x), y = V(op.y);
         if (!Builder.gemmPath(geo)) {
-          const w = this.putF32(op.w), d = this.putDesc(geo);
+          const w = this.putF32(op.w), d = this.putConvDesc(geo);
           main.push(['conv2d_forward_f32', [d, x, w, bias, y, op.relu && !res ? 1 : 0, this.mainScratch]]);
-          if (res) main.push(...Builder.epilogue(y, 1, geo.oh * geo.ow * cout, 0, res, op.relu));
+          if (res) main.push(...Builder.epilogue({ y, rows: 1, cols: geo.oh * geo.ow * cout, bias: 0, res, relu: op.relu }));
           break;
         }
         const packed = this.putPacked(op.w, K, cout), pw = Builder.pointwise(geo), band = this.bandRows(geo);
         const cols = this.splitColumns(geo.oh, cout);
-        /** Calls for output rows [r0, r1) and GEMM columns [j0, j1) of thread t. */
-        const bandCalls = (t: number, r0: number, r1: number, j0: number, j1: number, withEpilogue: boolean, d: number): Call[] => {
+        /** Calls for output rows [r0, r1) and GEMM columns [j0, j1) of thread t, with band descriptor d. */
+        const bandCalls = (t: number, [r0, r1, d]: readonly [number, number, number], [j0, j1]: readonly [number, number], withEpilogue: boolean): Call[] => {
           const rows = (r1 - r0) * geo.ow, c: Call[] = [];
           let a = x + r0 * geo.ow * geo.cin * 4, lda = geo.cin;
           if (!pw) { c.push(['im2col_f32', [d, this.bandX(geo, x, r0), this.colAt[t]]]); a = this.colAt[t]; lda = K; }
           const yb = y + r0 * geo.ow * cout * 4;
           c.push(['gemm_f32_packed_b', [0, rows, j1 - j0, K, a, lda, packed + j0 * K * 4, yb + j0 * 4, cout, 0, this.gemmAt[t]]]);
-          if (withEpilogue) c.push(...Builder.epilogue(yb, rows, cout, bias, res ? res + r0 * geo.ow * cout * 4 : 0, op.relu));
+          if (withEpilogue) c.push(...Builder.epilogue({ y: yb, rows, cols: cout, bias, res: res ? res + r0 * geo.ow * cout * 4 : 0, relu: op.relu }));
           return c;
         };
         const bands = (r0: number, r1: number): [number, number, number][] => {
           const out: [number, number, number][] = [];
           for (let r = r0; r < r1; r += band) {
             const e = Math.min(r1, r + band);
-            out.push([r, e, pw ? 0 : this.putDesc(this.bandGeom(geo, r, e))]);
+            out.push([r, e, pw ? 0 : this.putConvDesc(this.bandGeom(geo, r, e))]);
           }
           return out;
         };
         if (!cols) {
           for (let t = 0; t < T; t++) {
             const [r0, r1] = Builder.share(geo.oh, t, T);
-            for (const [b0, b1, d] of bands(r0, r1)) threads[t].push(...bandCalls(t, b0, b1, 0, cout, true, d));
+            for (const b of bands(r0, r1)) threads[t].push(...bandCalls(t, b, [0, cout], true));
           }
         } else {
-          const all = bands(0, geo.oh), panels = Math.ceil(cout / 8);
+          const all = bands(0, geo.oh), panels = Math.ceil(cout / GEMM_NR);
           for (let t = 0; t < T; t++) {
             const [q0, q1] = Builder.share(panels, t, T);
-            for (const [b0, b1, d] of all) threads[t].push(...bandCalls(t, b0, b1, q0 * 8, Math.min(cout, q1 * 8), false, d));
+            for (const b of all) threads[t].push(...bandCalls(t, b, [q0 * GEMM_NR, Math.min(cout, q1 * GEMM_NR)], false));
           }
-          after.push(...Builder.epilogue(y, geo.oh * geo.ow, cout, bias, res, op.relu));
+          after.push(...Builder.epilogue({ y, rows: geo.oh * geo.ow, cols: cout, bias, res, relu: op.relu }));
         }
         break;
       }
       case 'dense': {
         const packed = this.putPacked(op.w, op.k, op.n), bias = op.b ? this.putF32(op.b) : 0, res = op.res >= 0 ? V(op.res) : 0;
-        const x = V(op.x), y = V(op.y), parts = this.splitColumns(1, op.n) ? T : 1, panels = Math.ceil(op.n / 8);
+        const x = V(op.x), y = V(op.y), parts = this.splitColumns(1, op.n) ? T : 1, panels = Math.ceil(op.n / GEMM_NR);
         for (let t = 0; t < parts; t++) {
-          const [q0, q1] = Builder.share(panels, t, parts), j0 = q0 * 8, j1 = Math.min(op.n, q1 * 8);
+          const [q0, q1] = Builder.share(panels, t, parts), j0 = q0 * GEMM_NR, j1 = Math.min(op.n, q1 * GEMM_NR);
           if (j1 > j0) threads[t].push(['gemm_f32_packed_b', [0, 1, j1 - j0, op.k, x, op.k, packed + j0 * op.k * 4, y + j0 * 4, op.n, 0, this.gemmAt[t]]]);
         }
-        after.push(...Builder.epilogue(y, 1, op.n, bias, res, op.relu));
+        after.push(...Builder.epilogue({ y, rows: 1, cols: op.n, bias, res, relu: op.relu }));
         break;
       }
       case 'maxpool': case 'avgpool': {
-        const g = op.geo, args = [1, g.h, g.w, g.cin, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.oh, g.ow, V(op.x), V(op.y)];
-        main.push(op.kind === 'maxpool' ? ['maxpool2d_forward_f32', [...args, this.mainScratch]] : ['avgpool2d_forward_f32', args]);
+        const g = op.geo, d = this.putDesc(POOL_DESC_BYTES, (at) => writePoolDesc(this.e, at, { n: 1, h: g.h, w: g.w, c: g.cin,
+          kh: g.kh, kw: g.kw, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, oh: g.oh, ow: g.ow }));
+        main.push(op.kind === 'maxpool' ? ['maxpool2d_forward_f32', [d, V(op.x), V(op.y), this.mainScratch]] : ['avgpool2d_forward_f32', [d, V(op.x), V(op.y)]]);
         break;
       }
       case 'gap': main.push(['global_avgpool_forward_f32', [1, op.hw, op.c, V(op.x), V(op.y)]]); break;
       case 'batchnorm': {
         const gm = this.putF32(op.gamma), bt = this.putF32(op.beta), mu = this.putF32(op.mean), vr = this.putF32(op.variance);
-        main.push(['batchnorm_infer_forward_f32', [V(op.x), V(op.y), op.rows, op.c, gm, bt, op.epsilon, mu, vr, this.mainScratch]]);
+        const d = this.putDesc(BATCHNORM_DESC_BYTES, (at) => writeBatchnormDesc(this.e, at, { rows: op.rows, c: op.c, eps: op.epsilon, momentum: 0 }));
+        main.push(['batchnorm_infer_forward_f32', [d, V(op.x), V(op.y), gm, bt, mu, vr, this.mainScratch]]);
         if (op.relu) main.push(['relu_forward_f32', [op.rows * op.c, V(op.y), V(op.y)]]);
         break;
       }
@@ -467,7 +479,11 @@ class Builder {
         break;
       }
       case 'softmax': main.push(['softmax_forward_f32', [op.rows, op.classes, V(op.x), V(op.y)]]); break;
-      case 'lrn': main.push(['lrn_forward_f32', [V(op.x), V(op.y), op.rows, op.c, op.radius, op.bias, op.alpha, op.beta]]); break;
+      case 'lrn': {
+        const d = this.putDesc(LRN_DESC_BYTES, (at) => writeLrnDesc(this.e, at, { rows: op.rows, c: op.c, radius: op.radius, bias: op.bias, alpha: op.alpha, beta: op.beta }));
+        main.push(['lrn_forward_f32', [d, V(op.x), V(op.y)]]);
+        break;
+      }
       case 'add': {
         const n = this.g.values[op.y].floats, y = V(op.y);
         main.push(['add_f32', [V(op.xs[0]), V(op.xs[1]), y, n]]);

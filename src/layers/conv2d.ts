@@ -4,7 +4,7 @@
 import type { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
 import { fans } from '../init';
-import { convGeom, writeConvDesc, CONV_DESC_INTS, type ConvGeom, type ConvGeomOptions, type ConvPadding } from '../ops/conv';
+import { convGeom, writeConvDesc, CONV_DESC_BYTES, type ConvGeom, type ConvGeomOptions, type ConvPadding } from '../ops/conv';
 import { Layer, expectInputs, handles, type BufferDecl, type Handles, type Init, type Shape, type Step } from './layer';
 
 export interface Conv2DConfig {
@@ -55,11 +55,11 @@ export class Conv2D extends Layer {
   private geom(batch: number): ConvGeom { return { ...this.geo, n: batch }; }
 
   override flops(): number { const g = this.geo; return 2 * g.oh * g.ow * g.cout * g.kh * g.kw * (g.cin / g.groups); }
-  override buffers(): BufferDecl[] { return [{ name: 'desc', bytes: CONV_DESC_INTS * 4 }]; }
+  override buffers(): BufferDecl[] { return [{ name: 'desc', bytes: CONV_DESC_BYTES }]; }
   /** The kernel owns the tiling, so it tells the scratch size from a descriptor in memory. */
   override scratchBytes(e: Engine, batch: number): number {
-    const mark = e.mark(), d = e.reserve(CONV_DESC_INTS * 4, 'conv descriptor');
-    writeConvDesc(e.i32, d, this.geom(batch));
+    const mark = e.mark(), d = e.reserve(CONV_DESC_BYTES, 'conv descriptor');
+    writeConvDesc(e, d, this.geom(batch));
     const bytes = e.k.conv2d_scratch_bytes(d);
     e.release(mark);
     return bytes;
@@ -68,7 +68,7 @@ export class Conv2D extends Layer {
 
   /** Rewrites the descriptor only when the batch changes. */
   private desc(s: Step): number {
-    if (s.batch !== this.descBatch) { writeConvDesc(s.e.i32, this.buf.desc, this.geom(s.batch)); this.descBatch = s.batch; }
+    if (s.batch !== this.descBatch) { writeConvDesc(s.e, this.buf.desc, this.geom(s.batch)); this.descBatch = s.batch; }
     return this.buf.desc;
   }
 

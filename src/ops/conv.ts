@@ -1,10 +1,11 @@
 // Checked conv kernel calls over tensors. convGeom resolves and validates a convolution's geometry once;
-// writeConvDesc is the one place that writes the kernels' i32 descriptor (layout: assembly/conv.ts).
+// writeConvDesc (generated from scripts/abi.mjs) is the one place that writes the kernels' i32 descriptor.
 // Shapes: x, dx [n, h, w, cin]; y, dy [n, oh, ow, cout]; w, dw [kh, kw, cin/groups, cout]; bias [cout];
 // col [groups, n·oh·ow, kh·kw·cin/groups] ([n·oh·ow, kh·kw·cin] also accepted when groups = 1).
 import type { Engine } from '../engine/engine';
 import { RedeError, checkInt, shapeStr } from '../engine/errors';
 import { numel, type Tensor } from '../engine/tensor';
+import { CONV_DESC_BYTES, writeConvDesc } from '../engine/generated/abi';
 
 export type ConvPadding = 'same' | 'valid' | number | readonly [top: number, bottom: number, left: number, right: number];
 export type ConvAct = 'none' | 'relu' | 0 | 1;
@@ -108,14 +109,9 @@ function checkGeom(where: string, g: ConvGeom): void {
   }
 }
 
-/** i32 count of the kernels' descriptor. */
-export const CONV_DESC_INTS = 17;
-
-/** Writes the kernels' descriptor for g at byte address ptr (the order documented in assembly/conv.ts). */
-export function writeConvDesc(i32: Int32Array, ptr: number, g: ConvGeom): void {
-  i32.set([g.n, g.h, g.w, g.cin, g.oh, g.ow, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft,
-    g.dilationH, g.dilationW, g.groups, g.tileRows], ptr >> 2);
-}
+/** The kernels' descriptor: its bytes, and its one writer (a ConvGeom is a ConvDesc), both generated from
+ *  scripts/abi.mjs. writeConvDesc(e, ptr, geom) takes the engine's views. */
+export { CONV_DESC_BYTES, writeConvDesc } from '../engine/generated/abi';
 
 export const xShape = (g: ConvGeom): number[] => [g.n, g.h, g.w, g.cin];
 export const yShape = (g: ConvGeom): number[] => [g.n, g.oh, g.ow, g.cout];
@@ -150,8 +146,8 @@ function checkTensors(e: Engine, where: string, ins: [string, Tensor, number[], 
 function withDesc(e: Engine, where: string, g: ConvGeom, call: (desc: number, scratch: number) => void, scratch = true): void {
   const mark = e.mark();
   try {
-    const desc = e.reserve(CONV_DESC_INTS * 4, `${where} descriptor`);
-    writeConvDesc(e.i32, desc, g);
+    const desc = e.reserve(CONV_DESC_BYTES, `${where} descriptor`);
+    writeConvDesc(e, desc, g);
     const bytes = scratch ? e.k.conv2d_scratch_bytes(desc) : 0;
     call(desc, e.reserve(bytes, `${where} scratch`));
   } finally {

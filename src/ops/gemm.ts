@@ -3,7 +3,7 @@
 import type { Engine } from '../engine/engine';
 import { RedeError, shapeStr } from '../engine/errors';
 import type { Tensor } from '../engine/tensor';
-import { GEMM_NR } from '../ref/gemm';
+import { GEMM_NR } from '../engine/generated/abi';
 
 export interface GemmOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
 

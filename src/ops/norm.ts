@@ -4,6 +4,7 @@
 import type { Engine } from '../engine/engine';
 import { RedeError, checkInt, shapeStr } from '../engine/errors';
 import { numel, type Tensor } from '../engine/tensor';
+import { BATCHNORM_DESC_BYTES, LRN_DESC_BYTES, writeBatchnormDesc, writeLrnDesc, type BatchnormDesc, type LrnDesc } from '../engine/generated/abi';
 
 /** rows × c of an activation tensor, checked: positive integer dims, c = the last one. */
 function rowsByChannels(where: string, name: string, t: Tensor): [number, number] {
@@ -44,6 +45,29 @@ function checkFinite(where: string, name: string, v: number, lo: number, hi = In
   }
 }
 
+/** Reserves the descriptor (and scratch bytes), writes it, runs call, releases both. */
+function withBn(e: Engine, where: string, d: BatchnormDesc, call: (desc: number, scratch: number) => void): void {
+  const m = e.mark();
+  try {
+    const desc = e.reserve(BATCHNORM_DESC_BYTES, `${where} descriptor`);
+    writeBatchnormDesc(e, desc, d);
+    call(desc, e.reserve(e.k.batchnorm_scratch_bytes(d.c), `${where} scratch`));
+  } finally {
+    e.release(m);
+  }
+}
+
+function withLrn(e: Engine, where: string, d: LrnDesc, scratchBytes: number, call: (desc: number, scratch: number) => void): void {
+  const m = e.mark();
+  try {
+    const desc = e.reserve(LRN_DESC_BYTES, `${where} descriptor`);
+    writeLrnDesc(e, desc, d);
+    call(desc, e.reserve(scratchBytes, `${where} scratch`));
+  } finally {
+    e.release(m);
+  }
+}
+
 export interface BatchNormParams { gamma: Tensor; beta: Tensor }
 export interface BatchNormRunning { runningMean: Tensor; runningVar: Tensor }
 export interface BatchNormSaved { mean: Tensor; invstd: Tensor }
@@ -69,11 +93,8 @@ export function batchNormTrainForward(e: Engine, x: Tensor, y: Tensor, p: BatchN
   e.checkRegion(where, 'y', y.ptr, rows * c * 4);
   aliasOrDisjoint(where, 'y', y, 'x', x, rows * c * 4, true);
   channelVectors(e, where, c, { gamma: p.gamma, beta: p.beta, mean: p.mean, invstd: p.invstd, runningMean: p.runningMean, runningVar: p.runningVar });
-  const m = e.mark();
-  const scratch = e.reserve(e.k.batchnorm_scratch_bytes(c), `${where} scratch`);
-  e.k.batchnorm_train_forward_f32(x.ptr, y.ptr, rows, c, p.gamma.ptr, p.beta.ptr, eps, momentum,
-    p.mean.ptr, p.invstd.ptr, p.runningMean.ptr, p.runningVar.ptr, scratch);
-  e.release(m);
+  withBn(e, where, { rows, c, eps, momentum }, (desc, scratch) => e.k.batchnorm_train_forward_f32(desc, x.ptr, y.ptr,
+    p.gamma.ptr, p.beta.ptr, p.mean.ptr, p.invstd.ptr, p.runningMean.ptr, p.runningVar.ptr, scratch));
 }
 
 /** Inference forward: y = gamma·(x - runningMean)/sqrt(runningVar + eps) + beta. y may be x. */
@@ -87,10 +108,8 @@ export function batchNormInferForward(e: Engine, x: Tensor, y: Tensor, p: BatchN
   e.checkRegion(where, 'y', y.ptr, rows * c * 4);
   aliasOrDisjoint(where, 'y', y, 'x', x, rows * c * 4, true);
   channelVectors(e, where, c, { gamma: p.gamma, beta: p.beta, runningMean: p.runningMean, runningVar: p.runningVar });
-  const m = e.mark();
-  const scratch = e.reserve(e.k.batchnorm_scratch_bytes(c), `${where} scratch`);
-  e.k.batchnorm_infer_forward_f32(x.ptr, y.ptr, rows, c, p.gamma.ptr, p.beta.ptr, eps, p.runningMean.ptr, p.runningVar.ptr, scratch);
-  e.release(m);
+  withBn(e, where, { rows, c, eps, momentum: 0 }, (desc, scratch) => e.k.batchnorm_infer_forward_f32(desc, x.ptr, y.ptr,
+    p.gamma.ptr, p.beta.ptr, p.runningMean.ptr, p.runningVar.ptr, scratch));
 }
 
 /**
@@ -107,49 +126,45 @@ export function batchNormBackward(e: Engine, x: Tensor, dy: Tensor, dx: Tensor,
   aliasOrDisjoint(where, 'dx', dx, 'dy', dy, rows * c * 4, true);
   aliasOrDisjoint(where, 'dx', dx, 'x', x, rows * c * 4, false);
   channelVectors(e, where, c, { gamma: p.gamma, mean: p.mean, invstd: p.invstd, dgamma: p.dgamma, dbeta: p.dbeta });
-  const m = e.mark();
-  const scratch = e.reserve(e.k.batchnorm_scratch_bytes(c), `${where} scratch`);
-  e.k.batchnorm_backward_f32(x.ptr, dy.ptr, dx.ptr, rows, c, p.gamma.ptr, p.mean.ptr, p.invstd.ptr,
-    p.dgamma.ptr, p.dbeta.ptr, o.accumulate ? 1 : 0, scratch);
-  e.release(m);
+  // eps and momentum play no part in the backward (it reads the saved invstd)
+  withBn(e, where, { rows, c, eps: 0, momentum: 0 }, (desc, scratch) => e.k.batchnorm_backward_f32(desc, x.ptr, dy.ptr, dx.ptr,
+    p.gamma.ptr, p.mean.ptr, p.invstd.ptr, p.dgamma.ptr, p.dbeta.ptr, o.accumulate ? 1 : 0, scratch));
 }
 
 /** TensorFlow's LRN parameters (tf.nn.local_response_normalization; defaults are TF's). */
 export interface LrnOptions { depthRadius?: number; bias?: number; alpha?: number; beta?: number }
 
-function lrnArgs(where: string, o: LrnOptions): [number, number, number, number] {
+/** The kernels' descriptor for rows × c, options checked. */
+function lrnDesc(where: string, rows: number, c: number, o: LrnOptions): LrnDesc {
   const radius = o.depthRadius ?? 5, bias = o.bias ?? 1, alpha = o.alpha ?? 1, beta = o.beta ?? 0.5;
   checkInt(where, 'depthRadius', radius, 0);
   checkFinite(where, 'bias', bias, 0, Infinity, true);
   checkFinite(where, 'alpha', alpha, 0);
   checkFinite(where, 'beta', beta, 0);
-  return [radius, bias, alpha, beta];
+  return { rows, c, radius, bias, alpha, beta };
 }
 
 /** y = x·(bias + alpha·Σ_{|j-i|≤depthRadius} x_j²)^(-beta) across channels. y must not overlap x. */
 export function lrnForward(e: Engine, x: Tensor, y: Tensor, o: LrnOptions = {}): void {
   const where = 'lrn_forward';
   const [rows, c] = rowsByChannels(where, 'x', x);
-  const [radius, bias, alpha, beta] = lrnArgs(where, o);
+  const d = lrnDesc(where, rows, c, o);
   sameShape(where, 'y', y, x, 'x');
   e.checkRegion(where, 'x', x.ptr, rows * c * 4);
   e.checkRegion(where, 'y', y.ptr, rows * c * 4);
   aliasOrDisjoint(where, 'y', y, 'x', x, rows * c * 4, false);
-  e.k.lrn_forward_f32(x.ptr, y.ptr, rows, c, radius, bias, alpha, beta);
+  withLrn(e, where, d, 0, (desc) => e.k.lrn_forward_f32(desc, x.ptr, y.ptr));
 }
 
 /** dx of the LRN forward at x (recomputes its denominators). dx may be dy, not x. */
 export function lrnBackward(e: Engine, x: Tensor, dy: Tensor, dx: Tensor, o: LrnOptions = {}): void {
   const where = 'lrn_backward';
   const [rows, c] = rowsByChannels(where, 'x', x);
-  const [radius, bias, alpha, beta] = lrnArgs(where, o);
+  const d = lrnDesc(where, rows, c, o);
   sameShape(where, 'dy', dy, x, 'x');
   sameShape(where, 'dx', dx, x, 'x');
   for (const [name, t] of [['x', x], ['dy', dy], ['dx', dx]] as const) e.checkRegion(where, name, t.ptr, rows * c * 4);
   aliasOrDisjoint(where, 'dx', dx, 'dy', dy, rows * c * 4, true);
   aliasOrDisjoint(where, 'dx', dx, 'x', x, rows * c * 4, false);
-  const m = e.mark();
-  const scratch = e.reserve(e.k.lrn_scratch_bytes(c), `${where} scratch`);
-  e.k.lrn_backward_f32(x.ptr, dy.ptr, dx.ptr, rows, c, radius, bias, alpha, beta, scratch);
-  e.release(m);
+  withLrn(e, where, d, e.k.lrn_scratch_bytes(c), (desc, scratch) => e.k.lrn_backward_f32(desc, x.ptr, dy.ptr, dx.ptr, scratch));
 }

@@ -1,9 +1,23 @@
 // Checked optimizer updates over tensors: one flat range of parameters p, its gradient g (read only) and the
 // optimizer's state, all the same size (any shapes). PyTorch's formulations; see assembly/optim.ts.
-// Regularisation (per range): ĝ = g + l2·p + l1·sign(p).
+// Regularisation (per range): ĝ = g + l2·p + l1·sign(p). Each call writes its step block (the kernels' hyper-
+// parameter descriptor) into a transient reservation; src/optim/optimizer.ts writes its own once per step.
 import type { Engine } from '../engine/engine';
 import { RedeError, checkInt, shapeStr } from '../engine/errors';
 import { numel, type Tensor } from '../engine/tensor';
+import { ADAM_DESC_BYTES, RMSPROP_DESC_BYTES, SGD_DESC_BYTES, writeAdamDesc, writeRmspropDesc, writeSgdDesc } from '../engine/generated/abi';
+
+/** Reserves `bytes` for a step block, lets `write` fill it, runs call on it, releases it. */
+function withStep(e: Engine, where: string, bytes: number, write: (at: number) => void, call: (hyper: number) => void): void {
+  const m = e.mark();
+  try {
+    const at = e.reserve(bytes, `${where} step block`);
+    write(at);
+    call(at);
+  } finally {
+    e.release(m);
+  }
+}
 
 export interface Regularization { l1?: number; l2?: number }
 
@@ -46,7 +60,9 @@ export function sgd(e: Engine, p: Tensor, g: Tensor, v: Tensor | null, o: SgdOpt
   if (momentum !== 0 && !v) throw new RedeError(`${where}: momentum ${momentum} needs a velocity tensor v of p's size ${shapeStr(p.shape)}`);
   const n = checkRange(e, where, v ? { p, g, v } : { p, g });
   const [l1, l2] = reg(where, o);
-  e.k.sgd_f32(p.ptr, g.ptr, v ? v.ptr : 0, n, num(where, 'lr', o.lr, 0), momentum, o.nesterov ? 1 : 0, l1, l2);
+  const lr = num(where, 'lr', o.lr, 0);
+  withStep(e, where, SGD_DESC_BYTES, (at) => writeSgdDesc(e, at, { lr, momentum, nesterov: o.nesterov ? 1 : 0 }),
+    (hyper) => e.k.sgd_f32(hyper, p.ptr, g.ptr, v ? v.ptr : 0, n, l1, l2));
 }
 
 export interface RmspropOptions extends Regularization { lr: number; alpha?: number; eps?: number; momentum?: number }
@@ -58,8 +74,9 @@ export function rmsprop(e: Engine, p: Tensor, g: Tensor, sq: Tensor, buf: Tensor
   if (momentum !== 0 && !buf) throw new RedeError(`${where}: momentum ${momentum} needs a momentum buffer buf of p's size ${shapeStr(p.shape)}`);
   const n = checkRange(e, where, buf ? { p, g, sq, buf } : { p, g, sq });
   const [l1, l2] = reg(where, o);
-  e.k.rmsprop_f32(p.ptr, g.ptr, sq.ptr, buf ? buf.ptr : 0, n, num(where, 'lr', o.lr, 0), num(where, 'alpha', o.alpha ?? 0.99, 0, 1),
-    num(where, 'eps', o.eps ?? 1e-8, 0), momentum, l1, l2);
+  const d = { lr: num(where, 'lr', o.lr, 0), alpha: num(where, 'alpha', o.alpha ?? 0.99, 0, 1), eps: num(where, 'eps', o.eps ?? 1e-8, 0), momentum };
+  withStep(e, where, RMSPROP_DESC_BYTES, (at) => writeRmspropDesc(e, at, d),
+    (hyper) => e.k.rmsprop_f32(hyper, p.ptr, g.ptr, sq.ptr, buf ? buf.ptr : 0, n, l1, l2));
 }
 
 export interface AdamOptions extends Regularization {
@@ -79,8 +96,9 @@ export function adam(e: Engine, p: Tensor, g: Tensor, m: Tensor, v: Tensor, o: A
   const [l1, l2] = reg(where, o);
   const bc1 = 1 - beta1 ** o.step, bc2 = 1 - beta2 ** o.step;
   if (!(Math.fround(bc1) > 0 && Math.fround(bc2) > 0)) throw new RedeError(`${where}: bias corrections 1 - β^t underflow f32 for beta1 ${beta1}, beta2 ${beta2}, step ${o.step}`);
-  e.k.adam_f32(p.ptr, g.ptr, m.ptr, v.ptr, n, num(where, 'lr', o.lr, 0), beta1, beta2, num(where, 'eps', o.eps ?? 1e-8, 0),
-    bc1, bc2, num(where, 'weightDecay', o.weightDecay ?? 0, 0), l1, l2);
+  const d = { lr: num(where, 'lr', o.lr, 0), beta1, beta2, eps: num(where, 'eps', o.eps ?? 1e-8, 0), bc1, bc2,
+    wd: num(where, 'weightDecay', o.weightDecay ?? 0, 0) };
+  withStep(e, where, ADAM_DESC_BYTES, (at) => writeAdamDesc(e, at, d), (hyper) => e.k.adam_f32(hyper, p.ptr, g.ptr, m.ptr, v.ptr, n, l1, l2));
 }
 
 /** AdamW: Adam with decoupled weight decay (PyTorch's default 0.01). */

@@ -7,6 +7,7 @@
 import type { Engine } from '../engine/engine';
 import { RedeError, checkInt, shapeStr } from '../engine/errors';
 import { numel, type Tensor } from '../engine/tensor';
+import { POOL_DESC_BYTES, writePoolDesc, type PoolDesc } from '../engine/generated/abi';
 
 export type PoolPadding = 'valid' | 'same' | readonly [top: number, bottom: number, left: number, right: number];
 
@@ -85,6 +86,22 @@ export function pool2dGeom(where: string, xShape: readonly number[], o: Pool2dOp
 }
 
 const outShape = (g: Pool2dGeom): number[] => [g.n, g.oh, g.ow, g.c];
+
+/** The kernels' descriptor fields of a geometry (slot order: scripts/abi.mjs). */
+export const poolDesc = (g: Pool2dGeom): PoolDesc => ({ n: g.n, h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw,
+  strideH: g.sh, strideW: g.sw, padTop: g.padTop, padLeft: g.padLeft, oh: g.oh, ow: g.ow });
+
+/** Writes g's descriptor into a transient reservation, runs call on it, releases it. */
+function withDesc(e: Engine, where: string, g: Pool2dGeom, call: (desc: number) => void): void {
+  const mark = e.mark();
+  try {
+    const desc = e.reserve(POOL_DESC_BYTES, `${where} descriptor`);
+    writePoolDesc(e, desc, poolDesc(g));
+    call(desc);
+  } finally {
+    e.release(mark);
+  }
+}
 const geomStr = (g: Pool2dGeom): string =>
   `window ${g.kh}×${g.kw}, strides ${g.sh}×${g.sw}, pads [${g.padTop}, ${g.padBottom}, ${g.padLeft}, ${g.padRight}]`;
 
@@ -100,7 +117,7 @@ export function maxPool2dForward(e: Engine, x: Tensor, y: Tensor, argmax: Tensor
   checkDisjoint(where, 'x', x.ptr, xb, 'y', y.ptr, yb);
   checkDisjoint(where, 'x', x.ptr, xb, 'argmax', argmax.ptr, yb);
   checkDisjoint(where, 'y', y.ptr, yb, 'argmax', argmax.ptr, yb);
-  e.k.maxpool2d_forward_f32(g.n, g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, x.ptr, y.ptr, argmax.ptr);
+  withDesc(e, where, g, (desc) => e.k.maxpool2d_forward_f32(desc, x.ptr, y.ptr, argmax.ptr));
   return g;
 }
 
@@ -115,7 +132,7 @@ export function maxPool2dBackward(e: Engine, dy: Tensor, argmax: Tensor, dx: Ten
   e.checkRegion(where, 'dy', dy.ptr, yb); e.checkRegion(where, 'argmax', argmax.ptr, yb); e.checkRegion(where, 'dx', dx.ptr, xb);
   checkDisjoint(where, 'dx', dx.ptr, xb, 'dy', dy.ptr, yb);
   checkDisjoint(where, 'dx', dx.ptr, xb, 'argmax', argmax.ptr, yb);
-  e.k.maxpool2d_backward_f32(xb / 4, yb / 4, argmax.ptr, dy.ptr, dx.ptr, o.accumulate ? 1 : 0);
+  withDesc(e, where, g, (desc) => e.k.maxpool2d_backward_f32(desc, argmax.ptr, dy.ptr, dx.ptr, o.accumulate ? 1 : 0));
 }
 
 /** y = mean of each window's real (unpadded) cells. */
@@ -127,7 +144,7 @@ export function avgPool2dForward(e: Engine, x: Tensor, y: Tensor, o: Pool2dOptio
   const xb = numel(x.shape) * 4, yb = numel(y.shape) * 4;
   e.checkRegion(where, 'x', x.ptr, xb); e.checkRegion(where, 'y', y.ptr, yb);
   checkDisjoint(where, 'x', x.ptr, xb, 'y', y.ptr, yb);
-  e.k.avgpool2d_forward_f32(g.n, g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, x.ptr, y.ptr);
+  withDesc(e, where, g, (desc) => e.k.avgpool2d_forward_f32(desc, x.ptr, y.ptr));
   return g;
 }
 
@@ -140,7 +157,7 @@ export function avgPool2dBackward(e: Engine, dy: Tensor, dx: Tensor, o: Pool2dOp
   const xb = numel(dx.shape) * 4, yb = numel(dy.shape) * 4;
   e.checkRegion(where, 'dy', dy.ptr, yb); e.checkRegion(where, 'dx', dx.ptr, xb);
   checkDisjoint(where, 'dx', dx.ptr, xb, 'dy', dy.ptr, yb);
-  e.k.avgpool2d_backward_f32(g.n, g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, dy.ptr, dx.ptr, o.accumulate ? 1 : 0);
+  withDesc(e, where, g, (desc) => e.k.avgpool2d_backward_f32(desc, dy.ptr, dx.ptr, o.accumulate ? 1 : 0));
 }
 
 /** y [n, c] = mean of x [n, h, w, c] over h and w. */

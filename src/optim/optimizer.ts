@@ -1,9 +1,11 @@
 // Optimizers over the model's flat parameter buffer. State (velocity, moments) is laid out like the
 // parameters, slot after slot, so entry i's state sits at the same offset in each slot. One kernel call per
-// parameter tensor, because L1/L2 coefficients are per layer.
+// parameter tensor, because L1/L2 coefficients are per layer; the step's hyper-parameters (lr, betas, eps,
+// bias corrections, weight decay) are written once per step into the kernels' step block (see writeStep).
 import { RedeError } from '../engine/errors';
 import { checkNumber, checkOptions } from '../engine/options';
 import type { Kernels } from '../engine/generated/kernels';
+import { OPTIM_STEP_BYTES, writeAdamDesc, writeRmspropDesc, writeSgdDesc } from '../engine/generated/abi';
 import type { ParamEntry } from '../model/network';
 
 export type OptimizerConfig =
@@ -81,28 +83,45 @@ export class Optimizer {
    */
   applyRange(k: Kernels, entries: readonly ParamEntry[], params: number, grads: number, state: number, paramFloats: number, lr: number,
     t: number, from: number, to: number): void {
-    const c = this.cfg, slot = paramFloats * 4;
-    const bc1 = c.type === 'adam' || c.type === 'adamw' ? 1 - (c.beta1 ?? 0.9) ** t : 1;
-    const bc2 = c.type === 'adam' || c.type === 'adamw' ? 1 - (c.beta2 ?? 0.999) ** t : 1;
+    const slot = paramFloats * 4, hyper = this.writeStep(k, lr, t);
     for (const en of entries) {
       const lo = Math.max(en.offset, from), hi = Math.min(en.offset + en.n, to);
       if (lo >= hi) continue;
       const off = lo * 4, n = hi - lo, p = params + off, g = grads + off, s0 = state + off;
       const l1 = en.regularize ? en.layer.l1 : 0, l2 = en.regularize ? en.layer.l2 : 0;
-      switch (c.type) {
-        case 'sgd':
-          k.sgd_f32(p, g, s0, n, lr, c.momentum ?? 0, c.nesterov ? 1 : 0, l1, l2);
-          break;
-        case 'rmsprop':
-          k.rmsprop_f32(p, g, s0, s0 + slot, n, lr, c.alpha ?? 0.99, c.eps ?? 1e-8, c.momentum ?? 0, l1, l2);
-          break;
-        case 'adam':
-        case 'adamw':
-          k.adam_f32(p, g, s0, s0 + slot, n, lr, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.eps ?? 1e-8, bc1, bc2,
-            c.type === 'adamw' ? (c.weightDecay ?? 0.01) : 0, l1, l2);
-          break;
+      switch (this.cfg.type) {
+        case 'sgd': k.sgd_f32(hyper, p, g, s0, n, l1, l2); break;
+        case 'rmsprop': k.rmsprop_f32(hyper, p, g, s0, s0 + slot, n, l1, l2); break;
+        case 'adam': case 'adamw': k.adam_f32(hyper, p, g, s0, s0 + slot, n, l1, l2); break;
       }
     }
+  }
+
+  /**
+   * Writes step t's hyper-parameters into the kernels' step block and returns its address. The block is static
+   * memory of the kernels module (optim_step_block, assembly/optim.ts): this class is handed the kernels, not
+   * the arena, so it cannot plan one there. Every range of the step, and every worker's, reads the same values.
+   */
+  private writeStep(k: Kernels, lr: number, t: number): number {
+    const c = this.cfg, at = k.optim_step_block(), b = k.memory.buffer;
+    const m = { i32: new Int32Array(b, at, OPTIM_STEP_BYTES / 4), f32: new Float32Array(b, at, OPTIM_STEP_BYTES / 4) };
+    // The views start at the block: the writers address slot i of "ptr 0".
+    switch (c.type) {
+      case 'sgd':
+        writeSgdDesc(m, 0, { lr, momentum: c.momentum ?? 0, nesterov: c.nesterov ? 1 : 0 });
+        break;
+      case 'rmsprop':
+        writeRmspropDesc(m, 0, { lr, alpha: c.alpha ?? 0.99, eps: c.eps ?? 1e-8, momentum: c.momentum ?? 0 });
+        break;
+      case 'adam':
+      case 'adamw': {
+        const beta1 = c.beta1 ?? 0.9, beta2 = c.beta2 ?? 0.999;
+        writeAdamDesc(m, 0, { lr, beta1, beta2, eps: c.eps ?? 1e-8, bc1: 1 - beta1 ** t, bc2: 1 - beta2 ** t,
+          wd: c.type === 'adamw' ? (c.weightDecay ?? 0.01) : 0 });
+        break;
+      }
+    }
+    return at;
   }
 
   /** Scales gradients so that their global L2 norm is at most clipNorm; returns the norm before clipping. */

@@ -1,8 +1,9 @@
 // Reference conv kernels, same signatures as assembly/conv.ts: the definitions written out directly (no im2col,
-// no tiles), f64 sums. The descriptor layout is documented in assembly/conv.ts; shapes:
+// no tiles), f64 sums. The descriptor is read with the generated reader (scripts/abi.mjs); shapes:
 //   x, dx [n, h, w, cin]   y, dy [n, oh, ow, cout]   w, dw [kh, kw, cin/groups, cout]   bias [cout]
 //   col [groups, n·oh·ow, kh·kw·cin/groups]
 import type { Heap } from './heap';
+import { readConvDesc } from '../engine/generated/abi';
 
 interface Desc {
   n: number; h: number; w: number; cin: number; oh: number; ow: number; cout: number; kh: number; kw: number;
@@ -10,10 +11,10 @@ interface Desc {
   cinG: number; coutG: number;
 }
 
-function readDesc(i32: Int32Array, desc: number): Desc {
-  const d = i32.subarray(desc >> 2, (desc >> 2) + 16);
-  const [n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl, dh, dw, groups] = d;
-  return { n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl, dh, dw, groups, cinG: cin / groups, coutG: cout / groups };
+function readDesc(h: Heap, desc: number): Desc {
+  const d = readConvDesc(h, desc);
+  return { n: d.n, h: d.h, w: d.w, cin: d.cin, oh: d.oh, ow: d.ow, cout: d.cout, kh: d.kh, kw: d.kw, sh: d.strideH, sw: d.strideW,
+    pt: d.padTop, pl: d.padLeft, dh: d.dilationH, dw: d.dilationW, groups: d.groups, cinG: d.cin / d.groups, coutG: d.cout / d.groups };
 }
 
 /**
@@ -45,20 +46,20 @@ export const convRef = (h: Heap) => ({
   },
 
   im2col_f32(desc: number, x: number, col: number): void {
-    const f = h.f32, d = readDesc(h.i32, desc);
+    const f = h.f32, d = readDesc(h, desc);
     f.fill(0, col >> 2, (col >> 2) + d.groups * d.n * d.oh * d.ow * d.kh * d.kw * d.cinG);
     forEachTap(d, (_p, xi, _wi, ci) => { f[(col >> 2) + ci] = f[(x >> 2) + xi]; });
   },
 
   col2im_f32(desc: number, col: number, dx: number): void {
-    const f = h.f32, d = readDesc(h.i32, desc);
+    const f = h.f32, d = readDesc(h, desc);
     const acc = new Float64Array(d.n * d.h * d.w * d.cin);
     forEachTap(d, (_p, xi, _wi, ci) => { acc[xi] += f[(col >> 2) + ci]; });
     f.set(acc, dx >> 2);
   },
 
   conv2d_forward_f32(desc: number, x: number, w: number, bias: number, y: number, act: number, _scratch: number): void {
-    const f = h.f32, d = readDesc(h.i32, desc);
+    const f = h.f32, d = readDesc(h, desc);
     const acc = new Float64Array(d.n * d.oh * d.ow * d.cout);
     forEachTap(d, (p, xi, wi, _ci, g) => {
       const xv = f[(x >> 2) + xi];
@@ -72,7 +73,7 @@ export const convRef = (h: Heap) => ({
   },
 
   conv2d_backward_data_f32(desc: number, dy: number, w: number, dx: number, _scratch: number): void {
-    const f = h.f32, d = readDesc(h.i32, desc);
+    const f = h.f32, d = readDesc(h, desc);
     const acc = new Float64Array(d.n * d.h * d.w * d.cin);
     forEachTap(d, (p, xi, wi, _ci, g) => {
       let s = 0;
@@ -83,7 +84,7 @@ export const convRef = (h: Heap) => ({
   },
 
   conv2d_backward_filter_f32(desc: number, x: number, dy: number, dw: number, accumulate: number, _scratch: number): void {
-    const f = h.f32, d = readDesc(h.i32, desc);
+    const f = h.f32, d = readDesc(h, desc);
     const acc = new Float64Array(d.kh * d.kw * d.cinG * d.cout);
     forEachTap(d, (p, xi, wi, _ci, g) => {
       const xv = f[(x >> 2) + xi];

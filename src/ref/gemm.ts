@@ -2,9 +2,7 @@
 // The packed-B format is shared with the wasm kernels (the test compares the packed bytes):
 // ceil(n/NR) panels of k×NR floats, packed[q·k·NR + p·NR + j] = op(B)[p, q·NR + j], zero past column n.
 import type { Heap } from './heap';
-
-/** Packed-B panel width; must equal NR in assembly/gemm.ts. */
-export const GEMM_NR = 8;
+import { GEMM_NR } from '../engine/generated/abi';
 
 export const gemmRef = (h: Heap) => {
   /** op(B)[p, j] where op(B) = B (k×n, stride ldb) or Bᵀ (B stored n×k). */

@@ -2,6 +2,7 @@
 // `satisfies Kernels` keeps every reference signature identical to the wasm export it mirrors.
 import type { Kernels } from '../engine/generated/kernels';
 import { Heap } from './heap';
+import { OPTIM_STEP_BYTES } from '../engine/generated/abi';
 import { gemmRef } from './gemm';
 import { convRef } from './conv';
 import { poolRef } from './pool';
@@ -13,13 +14,18 @@ import { optimRef } from './optim';
 import { reduceRef } from './reduce';
 import { tensorRef } from './tensor';
 
-/** Where the arena starts when the reference kernels run alone (they have no static data). */
+/** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
+/** Their one static block, below the arena: the optimizer's step block (assembly/optim.ts optim_step_block). */
+const REF_STEP_BLOCK = REF_HEAP_BASE - 64;
+if (OPTIM_STEP_BYTES > 64) throw new Error(`ref: the optimizer step block (${OPTIM_STEP_BYTES} bytes) outgrew its 64 bytes below the arena`);
 
 export function refKernels(memory: WebAssembly.Memory): Kernels {
   const h = new Heap(memory);
   return {
+    memory,
     heap_base: () => REF_HEAP_BASE,
+    optim_step_block: () => REF_STEP_BLOCK,
     ...gemmRef(h),
     ...convRef(h),
     ...poolRef(h),

@@ -1,6 +1,7 @@
 // Reference norm kernels, same signatures as assembly/norm.ts: batch norm (rows × channels, PyTorch's
 // running-statistics convention) and TensorFlow's LRN, written straight from the formulas in f64.
 import type { Heap } from './heap';
+import { readBatchnormDesc, readLrnDesc, type LrnDesc } from '../engine/generated/abi';
 
 export const normRef = (h: Heap) => {
   /** Per-channel Σ_rows fn(r, ch) in f64. */
@@ -10,7 +11,7 @@ export const normRef = (h: Heap) => {
     return s;
   };
   /** s[i] = bias + alpha·Σ_{|j-i|≤radius} x[row, j]² for one row. */
-  const lrnDenominators = (f: Float32Array, X: number, c: number, radius: number, bias: number, alpha: number): Float64Array => {
+  const lrnDenominators = (f: Float32Array, X: number, { c, radius, bias, alpha }: LrnDesc): Float64Array => {
     const s = new Float64Array(c);
     for (let i = 0; i < c; i++) {
       let w = 0;
@@ -23,8 +24,9 @@ export const normRef = (h: Heap) => {
     batchnorm_scratch_bytes(c: number): number {
       return 28 * c;
     },
-    batchnorm_train_forward_f32(x: number, y: number, rows: number, c: number, gamma: number, beta: number,
-      eps: number, momentum: number, mean: number, invstd: number, running_mean: number, running_var: number, _scratch: number): void {
+    batchnorm_train_forward_f32(desc: number, x: number, y: number, gamma: number, beta: number,
+      mean: number, invstd: number, running_mean: number, running_var: number, _scratch: number): void {
+      const { rows, c, eps, momentum } = readBatchnormDesc(h, desc);
       const f = h.f32, X = x >> 2, Y = y >> 2;
       const mu = channelSums(rows, c, (r, ch) => f[X + r * c + ch]).map((s) => s / rows);
       const variance = channelSums(rows, c, (r, ch) => (f[X + r * c + ch] - mu[ch]) ** 2).map((s) => s / rows);
@@ -40,8 +42,9 @@ export const normRef = (h: Heap) => {
         }
       }
     },
-    batchnorm_infer_forward_f32(x: number, y: number, rows: number, c: number, gamma: number, beta: number,
-      eps: number, running_mean: number, running_var: number, _scratch: number): void {
+    batchnorm_infer_forward_f32(desc: number, x: number, y: number, gamma: number, beta: number,
+      running_mean: number, running_var: number, _scratch: number): void {
+      const { rows, c, eps } = readBatchnormDesc(h, desc);
       const f = h.f32, X = x >> 2, Y = y >> 2;
       for (let ch = 0; ch < c; ch++) {
         const mu = f[(running_mean >> 2) + ch], is = 1 / Math.sqrt(f[(running_var >> 2) + ch] + eps);
@@ -50,8 +53,9 @@ export const normRef = (h: Heap) => {
         }
       }
     },
-    batchnorm_backward_f32(x: number, dy: number, dx: number, rows: number, c: number, gamma: number,
+    batchnorm_backward_f32(desc: number, x: number, dy: number, dx: number, gamma: number,
       mean: number, invstd: number, dgamma: number, dbeta: number, accumulate: number, _scratch: number): void {
+      const { rows, c } = readBatchnormDesc(h, desc);
       const f = h.f32, X = x >> 2, DY = dy >> 2, DX = dx >> 2;
       const mu = (ch: number) => f[(mean >> 2) + ch], is = (ch: number) => f[(invstd >> 2) + ch];
       const xhat = (r: number, ch: number) => (f[X + r * c + ch] - mu(ch)) * is(ch);
@@ -71,20 +75,21 @@ export const normRef = (h: Heap) => {
     lrn_scratch_bytes(c: number): number {
       return 8 * c;
     },
-    lrn_forward_f32(x: number, y: number, rows: number, c: number, radius: number, bias: number, alpha: number, beta: number): void {
+    lrn_forward_f32(desc: number, x: number, y: number): void {
+      const d = readLrnDesc(h, desc), { rows, c, beta } = d;
       const f = h.f32;
       for (let r = 0; r < rows; r++) {
         const X = (x >> 2) + r * c, Y = (y >> 2) + r * c;
-        const s = lrnDenominators(f, X, c, radius, bias, alpha);
+        const s = lrnDenominators(f, X, d);
         for (let i = 0; i < c; i++) f[Y + i] = f[X + i] * Math.pow(s[i], -beta);
       }
     },
-    lrn_backward_f32(x: number, dy: number, dx: number, rows: number, c: number, radius: number,
-      bias: number, alpha: number, beta: number, _scratch: number): void {
+    lrn_backward_f32(desc: number, x: number, dy: number, dx: number, _scratch: number): void {
+      const d = readLrnDesc(h, desc), { rows, c, radius, alpha, beta } = d;
       const f = h.f32;
       for (let r = 0; r < rows; r++) {
         const X = (x >> 2) + r * c, DY = (dy >> 2) + r * c, DX = (dx >> 2) + r * c;
-        const s = lrnDenominators(f, X, c, radius, bias, alpha);
+        const s = lrnDenominators(f, X, d);
         // ∂y[i]/∂x[j] = [i=j]·s[i]^-β - 2αβ·x[i]·x[j]·s[i]^(-β-1) for |i - j| ≤ radius
         const t = new Float64Array(c);
         for (let i = 0; i < c; i++) t[i] = f[DY + i] * f[X + i] * Math.pow(s[i], -beta - 1);

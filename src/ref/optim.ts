@@ -1,11 +1,13 @@
 // Reference optimizer updates, same signatures as assembly/optim.ts (PyTorch's formulations), in f64.
 import type { Heap } from './heap';
+import { readSgdDesc, readRmspropDesc, readAdamDesc } from '../engine/generated/abi';
 
 /** ĝ = g + l2·p + l1·sign(p), sign(0) = 0. */
 const regularized = (g: number, p: number, l1: number, l2: number): number => g + l2 * p + l1 * Math.sign(p);
 
 export const optimRef = (h: Heap) => ({
-  sgd_f32(p: number, g: number, v: number, n: number, lr: number, momentum: number, nesterov: number, l1: number, l2: number): void {
+  sgd_f32(hyper: number, p: number, g: number, v: number, n: number, l1: number, l2: number): void {
+    const { lr, momentum, nesterov } = readSgdDesc(h, hyper);
     const f = h.f32, P = p >> 2, G = g >> 2, V = v >> 2;
     for (let i = 0; i < n; i++) {
       const gi = regularized(f[G + i], f[P + i], l1, l2);
@@ -15,8 +17,8 @@ export const optimRef = (h: Heap) => ({
       f[P + i] -= lr * (nesterov ? gi + momentum * vi : vi);
     }
   },
-  rmsprop_f32(p: number, g: number, sq: number, buf: number, n: number,
-    lr: number, alpha: number, eps: number, momentum: number, l1: number, l2: number): void {
+  rmsprop_f32(hyper: number, p: number, g: number, sq: number, buf: number, n: number, l1: number, l2: number): void {
+    const { lr, alpha, eps, momentum } = readRmspropDesc(h, hyper);
     const f = h.f32, P = p >> 2, G = g >> 2, Q = sq >> 2, B = buf >> 2;
     for (let i = 0; i < n; i++) {
       const gi = regularized(f[G + i], f[P + i], l1, l2);
@@ -27,8 +29,8 @@ export const optimRef = (h: Heap) => ({
       f[P + i] -= lr * u;
     }
   },
-  adam_f32(p: number, g: number, m: number, v: number, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number, wd: number, l1: number, l2: number): void {
+  adam_f32(hyper: number, p: number, g: number, m: number, v: number, n: number, l1: number, l2: number): void {
+    const { lr, beta1, beta2, eps, bc1, bc2, wd } = readAdamDesc(h, hyper);
     const f = h.f32, P = p >> 2, G = g >> 2, M = m >> 2, V = v >> 2;
     for (let i = 0; i < n; i++) {
       const p0 = f[P + i];

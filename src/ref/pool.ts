@@ -1,16 +1,22 @@
 // Reference pool kernels, same signatures as assembly/pool.ts (NHWC; see there for the geometry and argmax).
 import type { Heap } from './heap';
+import { readPoolDesc, type PoolDesc } from '../engine/generated/abi';
 
-/** The real cells of output row/column `o`'s window: [lo, hi) clipped to [0, size). */
-const span = (o: number, stride: number, pad: number, k: number, size: number): [number, number] =>
-  [Math.max(o * stride - pad, 0), Math.min(o * stride - pad + k, size)];
+/** One axis of a pooling geometry: window k, stride, leading pad, input size. */
+interface Axis { k: number; stride: number; pad: number; size: number }
+const rowsOf = (d: PoolDesc): Axis => ({ k: d.kh, stride: d.strideH, pad: d.padTop, size: d.h });
+const colsOf = (d: PoolDesc): Axis => ({ k: d.kw, stride: d.strideW, pad: d.padLeft, size: d.w });
+
+/** The real cells of output row/column `o`'s window along axis a: [lo, hi) clipped to [0, size). */
+const span = (o: number, a: Axis): [number, number] =>
+  [Math.max(o * a.stride - a.pad, 0), Math.min(o * a.stride - a.pad + a.k, a.size)];
 
 export const poolRef = (h: Heap) => ({
-  maxpool2d_forward_f32(n: number, hh: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, oh: number, ow: number, x: number, y: number, argmax: number): void {
+  maxpool2d_forward_f32(desc: number, x: number, y: number, argmax: number): void {
+    const d = readPoolDesc(h, desc), { n, h: hh, w, c, oh, ow } = d, R = rowsOf(d), C = colsOf(d);
     const f = h.f32, iv = h.i32, X = x >> 2, Y = y >> 2, A = argmax >> 2;
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
-      const [y0, y1] = span(oy, sh, padTop, kh, hh), [x0, x1] = span(ox, sw, padLeft, kw, w);
+      const [y0, y1] = span(oy, R), [x0, x1] = span(ox, C);
       for (let ch = 0; ch < c; ch++) {
         const o = ((b * oh + oy) * ow + ox) * c + ch;
         let best = -1, m = 0;
@@ -24,7 +30,8 @@ export const poolRef = (h: Heap) => ({
     }
   },
 
-  maxpool2d_backward_f32(xCount: number, yCount: number, argmax: number, dy: number, dx: number, accumulate: number): void {
+  maxpool2d_backward_f32(desc: number, argmax: number, dy: number, dx: number, accumulate: number): void {
+    const d = readPoolDesc(h, desc), xCount = d.n * d.h * d.w * d.c, yCount = d.n * d.oh * d.ow * d.c;
     const f = h.f32, iv = h.i32, A = argmax >> 2, DY = dy >> 2, DX = dx >> 2;
     if (!accumulate) f.fill(0, DX, DX + xCount);
     for (let o = 0; o < yCount; o++) {
@@ -33,11 +40,11 @@ export const poolRef = (h: Heap) => ({
     }
   },
 
-  avgpool2d_forward_f32(n: number, hh: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, oh: number, ow: number, x: number, y: number): void {
+  avgpool2d_forward_f32(desc: number, x: number, y: number): void {
+    const d = readPoolDesc(h, desc), { n, h: hh, w, c, oh, ow } = d, R = rowsOf(d), C = colsOf(d);
     const f = h.f32, X = x >> 2, Y = y >> 2;
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
-      const [y0, y1] = span(oy, sh, padTop, kh, hh), [x0, x1] = span(ox, sw, padLeft, kw, w);
+      const [y0, y1] = span(oy, R), [x0, x1] = span(ox, C);
       const count = Math.max(y1 - y0, 0) * Math.max(x1 - x0, 0);
       for (let ch = 0; ch < c; ch++) {
         let s = 0;
@@ -47,12 +54,12 @@ export const poolRef = (h: Heap) => ({
     }
   },
 
-  avgpool2d_backward_f32(n: number, hh: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, oh: number, ow: number, dy: number, dx: number, accumulate: number): void {
+  avgpool2d_backward_f32(desc: number, dy: number, dx: number, accumulate: number): void {
+    const d = readPoolDesc(h, desc), { n, h: hh, w, c, oh, ow } = d, R = rowsOf(d), C = colsOf(d);
     const f = h.f32, DY = dy >> 2, DX = dx >> 2;
     if (!accumulate) f.fill(0, DX, DX + n * hh * w * c);
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
-      const [y0, y1] = span(oy, sh, padTop, kh, hh), [x0, x1] = span(ox, sw, padLeft, kw, w);
+      const [y0, y1] = span(oy, R), [x0, x1] = span(ox, C);
       const count = Math.max(y1 - y0, 0) * Math.max(x1 - x0, 0);
       if (count === 0) continue;
       for (let ch = 0; ch < c; ch++) {

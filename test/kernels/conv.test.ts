@@ -6,7 +6,7 @@ import type { Engine } from '../../src/engine/engine';
 import { numel, type Tensor } from '../../src/engine/tensor';
 import type { Kernels } from '../../src/engine/generated/kernels';
 import {
-  convGeom, writeConvDesc, CONV_DESC_INTS, xShape, yShape, wShape, colShape,
+  convGeom, writeConvDesc, CONV_DESC_BYTES, xShape, yShape, wShape, colShape,
   conv2dForward, conv2dBackwardData, conv2dBackwardFilter, im2col, col2im,
   type ConvGeom, type ConvGeomOptions, type ConvPadding,
 } from '../../src/ops/conv';
@@ -35,8 +35,8 @@ function assertGuard(e: Engine, t: Tensor, what: string): void {
 }
 
 function refDesc(e: Engine, g: ConvGeom): number {
-  const d = e.reserve(CONV_DESC_INTS * 4, 'desc');
-  writeConvDesc(e.i32, d, g);
+  const d = e.reserve(CONV_DESC_BYTES, 'desc');
+  writeConvDesc(e, d, g);
   return d;
 }
 

@@ -10,6 +10,7 @@ import { tfjs } from '../helpers/tfjs';
 import { batchNormTrainForward, batchNormInferForward, batchNormBackward, lrnForward, lrnBackward } from '../../src/ops/norm';
 import type { Engine } from '../../src/engine/engine';
 import type { Kernels } from '../../src/engine/generated/kernels';
+import { BATCHNORM_DESC_BYTES, LRN_DESC_BYTES, writeBatchnormDesc, writeLrnDesc } from '../../src/engine/generated/abi';
 
 const CHANNELS = [1, 3, 4, 5, 17, 64];
 const ROWS = [1, 2, 7, 100];
@@ -25,11 +26,23 @@ function bnBuffers(e: Engine, rng: Rng, rows: number, c: number) {
 }
 type BN = ReturnType<typeof bnBuffers>;
 
-function bnTrain(k: Kernels, b: BN, rows: number, c: number, scratch: number, eps = 1e-3, momentum = 0.1): void {
-  k.batchnorm_train_forward_f32(b.x.ptr, b.y.ptr, rows, c, b.gamma.ptr, b.beta.ptr, eps, momentum, b.mean.ptr, b.invstd.ptr, b.runningMean.ptr, b.runningVar.ptr, scratch);
+/** A batch norm descriptor in the arena (until the caller's release). */
+function bnDesc(e: Engine, rows: number, c: number, eps = 1e-3, momentum = 0.1): number {
+  const d = e.reserve(BATCHNORM_DESC_BYTES, 'batchnorm descriptor');
+  writeBatchnormDesc(e, d, { rows, c, eps, momentum });
+  return d;
 }
-function bnBackward(k: Kernels, b: BN, rows: number, c: number, acc: number, scratch: number): void {
-  k.batchnorm_backward_f32(b.x.ptr, b.dy.ptr, b.dx.ptr, rows, c, b.gamma.ptr, b.mean.ptr, b.invstd.ptr, b.dgamma.ptr, b.dbeta.ptr, acc, scratch);
+function lrnDesc(e: Engine, rows: number, c: number, radius: number, bias: number, alpha: number, beta: number): number {
+  const d = e.reserve(LRN_DESC_BYTES, 'lrn descriptor');
+  writeLrnDesc(e, d, { rows, c, radius, bias, alpha, beta });
+  return d;
+}
+
+function bnTrain(k: Kernels, b: BN, desc: number, scratch: number): void {
+  k.batchnorm_train_forward_f32(desc, b.x.ptr, b.y.ptr, b.gamma.ptr, b.beta.ptr, b.mean.ptr, b.invstd.ptr, b.runningMean.ptr, b.runningVar.ptr, scratch);
+}
+function bnBackward(k: Kernels, b: BN, desc: number, acc: number, scratch: number): void {
+  k.batchnorm_backward_f32(desc, b.x.ptr, b.dy.ptr, b.dx.ptr, b.gamma.ptr, b.mean.ptr, b.invstd.ptr, b.dgamma.ptr, b.dbeta.ptr, acc, scratch);
 }
 
 test('batch norm train/infer forward and backward match the reference', async () => {
@@ -39,17 +52,17 @@ test('batch norm train/infer forward and backward match the reference', async ()
         const mark = e.mark();
         const seed = c * 1000 + rows;
         const w = bnBuffers(e, new Rng(seed), rows, c), r = bnBuffers(e, new Rng(seed), rows, c);
-        const scratch = e.reserve(e.k.batchnorm_scratch_bytes(c));
+        const scratch = e.reserve(e.k.batchnorm_scratch_bytes(c)), desc = bnDesc(e, rows, c);
         const acc = rows & 1;
-        bnTrain(e.k, w, rows, c, scratch); bnTrain(ref, r, rows, c, 0);
-        bnBackward(e.k, w, rows, c, acc, scratch); bnBackward(ref, r, rows, c, acc, 0);
+        bnTrain(e.k, w, desc, scratch); bnTrain(ref, r, desc, 0);
+        bnBackward(e.k, w, desc, acc, scratch); bnBackward(ref, r, desc, acc, 0);
         const what = `${name} batchnorm rows=${rows} c=${c}`;
         for (const key of ['y', 'dx'] as const) assertClose(e.read(w[key].ptr, rows * c), e.read(r[key].ptr, rows * c), `${what} ${key}`, { rtol: 1e-4, atol: 1e-4 });
         for (const key of ['mean', 'invstd', 'runningMean', 'runningVar', 'dgamma', 'dbeta'] as const) {
           assertClose(e.read(w[key].ptr, c), e.read(r[key].ptr, c), `${what} ${key} (accumulate ${acc})`, { rtol: 1e-4, atol: 1e-4 });
         }
-        e.k.batchnorm_infer_forward_f32(w.x.ptr, w.y.ptr, rows, c, w.gamma.ptr, w.beta.ptr, 1e-3, w.runningMean.ptr, w.runningVar.ptr, scratch);
-        ref.batchnorm_infer_forward_f32(r.x.ptr, r.y.ptr, rows, c, r.gamma.ptr, r.beta.ptr, 1e-3, r.runningMean.ptr, r.runningVar.ptr, 0);
+        e.k.batchnorm_infer_forward_f32(desc, w.x.ptr, w.y.ptr, w.gamma.ptr, w.beta.ptr, w.runningMean.ptr, w.runningVar.ptr, scratch);
+        ref.batchnorm_infer_forward_f32(desc, r.x.ptr, r.y.ptr, r.gamma.ptr, r.beta.ptr, r.runningMean.ptr, r.runningVar.ptr, 0);
         assertClose(e.read(w.y.ptr, rows * c), e.read(r.y.ptr, rows * c), `${what} inference y`, { rtol: 1e-4, atol: 1e-4 });
         e.release(mark);
       }
@@ -86,12 +99,12 @@ test('batch norm backward passes finite differences (dx, dgamma, dbeta) through 
       const mark = e.mark();
       const b = bnBuffers(e, new Rng(rows + c), rows, c);
       e.write(b.x.ptr, new Rng(3).array(rows * c, -1, 1));
-      const scratch = e.reserve(e.k.batchnorm_scratch_bytes(c));
+      const scratch = e.reserve(e.k.batchnorm_scratch_bytes(c)), desc = bnDesc(e, rows, c, 1e-3, 0);
       gradcheck({
         e, y: { ptr: b.y.ptr, n: rows * c }, dy: b.dy.ptr,
         inputs: [{ name: 'x', ptr: b.x.ptr, n: rows * c, grad: b.dx.ptr }, { name: 'gamma', ptr: b.gamma.ptr, n: c, grad: b.dgamma.ptr }, { name: 'beta', ptr: b.beta.ptr, n: c, grad: b.dbeta.ptr }],
-        forward: () => bnTrain(e.k, b, rows, c, scratch, 1e-3, 0),
-        backward: () => bnBackward(e.k, b, rows, c, 0, scratch),
+        forward: () => bnTrain(e.k, b, desc, scratch),
+        backward: () => bnBackward(e.k, b, desc, 0, scratch),
         eps: 1e-2, rtol: 3e-2, atol: 3e-3,
       });
       e.release(mark);
@@ -110,11 +123,12 @@ test('LRN forward and backward match the reference', async () => {
           const n = rows * c, mark = e.mark();
           const x = e.tensor([n], rng.array(n, -2, 2)), dy = e.tensor([n], rng.array(n));
           const y = e.tensor([n]), yr = e.tensor([n]), dx = e.tensor([n]), dxr = e.tensor([n]);
-          const scratch = e.reserve(e.k.lrn_scratch_bytes(c));
-          e.k.lrn_forward_f32(x.ptr, y.ptr, rows, c, radius, bias, alpha, beta);
-          ref.lrn_forward_f32(x.ptr, yr.ptr, rows, c, radius, Math.fround(bias), Math.fround(alpha), Math.fround(beta));
-          e.k.lrn_backward_f32(x.ptr, dy.ptr, dx.ptr, rows, c, radius, bias, alpha, beta, scratch);
-          ref.lrn_backward_f32(x.ptr, dy.ptr, dxr.ptr, rows, c, radius, Math.fround(bias), Math.fround(alpha), Math.fround(beta), 0);
+          const scratch = e.reserve(e.k.lrn_scratch_bytes(c)), desc = lrnDesc(e, rows, c, radius, bias, alpha, beta);
+          // both sides read the f32 coefficients from the descriptor
+          e.k.lrn_forward_f32(desc, x.ptr, y.ptr);
+          ref.lrn_forward_f32(desc, x.ptr, yr.ptr);
+          e.k.lrn_backward_f32(desc, x.ptr, dy.ptr, dx.ptr, scratch);
+          ref.lrn_backward_f32(desc, x.ptr, dy.ptr, dxr.ptr, 0);
           const what = `${name} lrn rows=${rows} c=${c} radius=${radius} beta=${beta}`;
           assertClose(e.read(y.ptr, n), e.read(yr.ptr, n), `${what} y`, { rtol: 1e-6, atol: 1e-7 });
           assertClose(e.read(dx.ptr, n), e.read(dxr.ptr, n), `${what} dx`, { rtol: 1e-5, atol: 1e-6 });
@@ -130,11 +144,11 @@ test('LRN backward passes finite differences through the wasm kernels', async ()
     for (const [radius, bias, alpha, beta] of LRN_CASES) {
       const rows = 3, c = 7, n = rows * c, mark = e.mark();
       const x = e.tensor([n], new Rng(radius + 20).array(n, -2, 2)), y = e.tensor([n]), dy = e.tensor([n]), dx = e.tensor([n]);
-      const scratch = e.reserve(e.k.lrn_scratch_bytes(c));
+      const scratch = e.reserve(e.k.lrn_scratch_bytes(c)), desc = lrnDesc(e, rows, c, radius, bias, alpha, beta);
       gradcheck({
         e, y: { ptr: y.ptr, n }, dy: dy.ptr, inputs: [{ name: `x (radius ${radius}, beta ${beta})`, ptr: x.ptr, n, grad: dx.ptr }],
-        forward: () => e.k.lrn_forward_f32(x.ptr, y.ptr, rows, c, radius, bias, alpha, beta),
-        backward: () => e.k.lrn_backward_f32(x.ptr, dy.ptr, dx.ptr, rows, c, radius, bias, alpha, beta, scratch),
+        forward: () => e.k.lrn_forward_f32(desc, x.ptr, y.ptr),
+        backward: () => e.k.lrn_backward_f32(desc, x.ptr, dy.ptr, dx.ptr, scratch),
       });
       e.release(mark);
     }

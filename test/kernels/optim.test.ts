@@ -11,6 +11,10 @@ import { tfjs } from '../helpers/tfjs';
 import { sgd, rmsprop, adam, adamw } from '../../src/ops/optim';
 import type { Engine } from '../../src/engine/engine';
 import type { Tensor } from '../../src/engine/tensor';
+import {
+  ADAM_DESC_BYTES, RMSPROP_DESC_BYTES, SGD_DESC_BYTES, writeAdamDesc, writeRmspropDesc, writeSgdDesc,
+  type AdamDesc, type RmspropDesc, type SgdDesc,
+} from '../../src/engine/generated/abi';
 
 const LENGTHS = [1, 2, 3, 4, 5, 7, 8, 17, 100, 1001];
 const STEPS = 4;
@@ -21,16 +25,20 @@ type Update = (e: Engine, k: 'wasm' | 'ref', p: Tensor, g: Tensor, s1: Tensor, s
 function updates(ref: ReturnType<typeof import('../../src/ref/index').refKernels>): Record<string, Update> {
   const K = (e: Engine, k: 'wasm' | 'ref') => (k === 'wasm' ? e.k : ref);
   return {
-    'sgd': (e, k, p, g, _a, _b, _t) => K(e, k).sgd_f32(p.ptr, g.ptr, 0, numelOf(p), 0.1, 0, 0, 0, 0),
-    'sgd momentum l2': (e, k, p, g, v) => K(e, k).sgd_f32(p.ptr, g.ptr, v.ptr, numelOf(p), 0.05, 0.9, 0, 0, 1e-2),
-    'sgd nesterov l1': (e, k, p, g, v) => K(e, k).sgd_f32(p.ptr, g.ptr, v.ptr, numelOf(p), 0.05, 0.8, 1, 1e-2, 0),
-    'rmsprop': (e, k, p, g, sq) => K(e, k).rmsprop_f32(p.ptr, g.ptr, sq.ptr, 0, numelOf(p), 0.01, 0.99, 1e-8, 0, 0, 0),
-    'rmsprop momentum l1 l2': (e, k, p, g, sq, buf) => K(e, k).rmsprop_f32(p.ptr, g.ptr, sq.ptr, buf.ptr, numelOf(p), 0.01, 0.9, 1e-6, 0.9, 1e-3, 1e-2),
-    'adam': (e, k, p, g, m, v, t) => K(e, k).adam_f32(p.ptr, g.ptr, m.ptr, v.ptr, numelOf(p), 1e-2, 0.9, 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t, 0, 0, 0),
-    'adamw l1': (e, k, p, g, m, v, t) => K(e, k).adam_f32(p.ptr, g.ptr, m.ptr, v.ptr, numelOf(p), 1e-2, 0.8, 0.99, 1e-7, 1 - 0.8 ** t, 1 - 0.99 ** t, 0.1, 1e-3, 0),
+    'sgd': (e, k, p, g, _a, _b, _t) => K(e, k).sgd_f32(sgdStep(e, { lr: 0.1, momentum: 0, nesterov: 0 }), p.ptr, g.ptr, 0, numelOf(p), 0, 0),
+    'sgd momentum l2': (e, k, p, g, v) => K(e, k).sgd_f32(sgdStep(e, { lr: 0.05, momentum: 0.9, nesterov: 0 }), p.ptr, g.ptr, v.ptr, numelOf(p), 0, 1e-2),
+    'sgd nesterov l1': (e, k, p, g, v) => K(e, k).sgd_f32(sgdStep(e, { lr: 0.05, momentum: 0.8, nesterov: 1 }), p.ptr, g.ptr, v.ptr, numelOf(p), 1e-2, 0),
+    'rmsprop': (e, k, p, g, sq) => K(e, k).rmsprop_f32(rmspropStep(e, { lr: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0 }), p.ptr, g.ptr, sq.ptr, 0, numelOf(p), 0, 0),
+    'rmsprop momentum l1 l2': (e, k, p, g, sq, buf) => K(e, k).rmsprop_f32(rmspropStep(e, { lr: 0.01, alpha: 0.9, eps: 1e-6, momentum: 0.9 }), p.ptr, g.ptr, sq.ptr, buf.ptr, numelOf(p), 1e-3, 1e-2),
+    'adam': (e, k, p, g, m, v, t) => K(e, k).adam_f32(adamStep(e, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, bc1: 1 - 0.9 ** t, bc2: 1 - 0.999 ** t, wd: 0 }), p.ptr, g.ptr, m.ptr, v.ptr, numelOf(p), 0, 0),
+    'adamw l1': (e, k, p, g, m, v, t) => K(e, k).adam_f32(adamStep(e, { lr: 1e-2, beta1: 0.8, beta2: 0.99, eps: 1e-7, bc1: 1 - 0.8 ** t, bc2: 1 - 0.99 ** t, wd: 0.1 }), p.ptr, g.ptr, m.ptr, v.ptr, numelOf(p), 1e-3, 0),
   };
 }
 const numelOf = (t: Tensor) => t.shape[0];
+/** A step block (the kernels' hyper-parameter descriptor) in the arena, until the caller's release. */
+const sgdStep = (e: Engine, d: SgdDesc): number => { const at = e.reserve(SGD_DESC_BYTES, 'sgd step'); writeSgdDesc(e, at, d); return at; };
+const rmspropStep = (e: Engine, d: RmspropDesc): number => { const at = e.reserve(RMSPROP_DESC_BYTES, 'rmsprop step'); writeRmspropDesc(e, at, d); return at; };
+const adamStep = (e: Engine, d: AdamDesc): number => { const at = e.reserve(ADAM_DESC_BYTES, 'adam step'); writeAdamDesc(e, at, d); return at; };
 
 test('optimizer kernels match the reference over lengths and steps', async () => {
   const rng = new Rng(5);

@@ -12,6 +12,7 @@ import type { Tensor as TfTensor, Tensor4D } from '@tensorflow/tfjs';
 import { RedeError } from '../../src/engine/errors';
 import { numel } from '../../src/engine/tensor';
 import * as ops from '../../src/ops/pool';
+import { POOL_DESC_BYTES, writePoolDesc } from '../../src/engine/generated/abi';
 
 const CHANNELS = [1, 3, 4, 5, 8, 17, 64];
 
@@ -36,22 +37,23 @@ test('max and average pooling match the reference over channels, windows, stride
       const xs = rng.next() < 0.5 ? rng.array(xn) : rng.array(xn).map((v) => Math.round(v * 3) / 3);
       const x = e.tensor([xn], xs), dy = e.tensor([yn], rng.array(yn));
       const y = e.tensor([yn]), yr = e.tensor([yn]), am = e.tensor([yn]), amr = e.tensor([yn]);
-      const args = [n, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow] as const;
-      e.k.maxpool2d_forward_f32(...args, x.ptr, y.ptr, am.ptr);
-      ref.maxpool2d_forward_f32(...args, x.ptr, yr.ptr, amr.ptr);
+      const desc = e.reserve(POOL_DESC_BYTES, 'pool descriptor');
+      writePoolDesc(e, desc, ops.poolDesc(g));
+      e.k.maxpool2d_forward_f32(desc, x.ptr, y.ptr, am.ptr);
+      ref.maxpool2d_forward_f32(desc, x.ptr, yr.ptr, amr.ptr);
       assertClose(e.read(y.ptr, yn), e.read(yr.ptr, yn), `max fwd ${what}`, { rtol: 0, atol: 0 });
       assert.deepEqual(e.i32.slice(am.ptr >> 2, (am.ptr >> 2) + yn), e.i32.slice(amr.ptr >> 2, (amr.ptr >> 2) + yn), `argmax ${what}`);
       for (const acc of [0, 1]) {
         const d0 = rng.array(xn), dx = e.tensor([xn], d0), dxr = e.tensor([xn], d0);
-        e.k.maxpool2d_backward_f32(xn, yn, am.ptr, dy.ptr, dx.ptr, acc);
-        ref.maxpool2d_backward_f32(xn, yn, amr.ptr, dy.ptr, dxr.ptr, acc);
+        e.k.maxpool2d_backward_f32(desc, am.ptr, dy.ptr, dx.ptr, acc);
+        ref.maxpool2d_backward_f32(desc, amr.ptr, dy.ptr, dxr.ptr, acc);
         assertClose(e.read(dx.ptr, xn), e.read(dxr.ptr, xn), `max bwd acc=${acc} ${what}`, { rtol: 1e-6, atol: 1e-6 });
-        e.k.avgpool2d_backward_f32(...args, dy.ptr, dx.ptr, acc);
-        ref.avgpool2d_backward_f32(...args, dy.ptr, dxr.ptr, acc);
+        e.k.avgpool2d_backward_f32(desc, dy.ptr, dx.ptr, acc);
+        ref.avgpool2d_backward_f32(desc, dy.ptr, dxr.ptr, acc);
         assertClose(e.read(dx.ptr, xn), e.read(dxr.ptr, xn), `avg bwd acc=${acc} ${what}`, { rtol: 1e-5, atol: 1e-6 });
       }
-      e.k.avgpool2d_forward_f32(...args, x.ptr, y.ptr);
-      ref.avgpool2d_forward_f32(...args, x.ptr, yr.ptr);
+      e.k.avgpool2d_forward_f32(desc, x.ptr, y.ptr);
+      ref.avgpool2d_forward_f32(desc, x.ptr, yr.ptr);
       assertClose(e.read(y.ptr, yn), e.read(yr.ptr, yn), `avg fwd ${what}`, { rtol: 1e-5, atol: 1e-6 });
       e.release(mark);
     }
@@ -187,7 +189,10 @@ test('a corrupt argmax cannot make the max-pool backward write outside dx', asyn
     const guard = e.tensor([8], new Float32Array(8).fill(7)), dx = e.tensor([4]), after = e.tensor([8], new Float32Array(8).fill(7));
     const am = e.tensor([4]), dy = e.tensor([4], [1, 2, 3, 4]);
     e.i32.set([-1, 4, 1 << 30, 2], am.ptr >> 2);
-    e.k.maxpool2d_backward_f32(4, 4, am.ptr, dy.ptr, dx.ptr, 0);
+    // a 1×4 image, 1×1 windows: xCount = yCount = 4
+    const desc = e.reserve(POOL_DESC_BYTES, 'pool descriptor');
+    writePoolDesc(e, desc, { n: 1, h: 1, w: 4, c: 1, kh: 1, kw: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, oh: 1, ow: 4 });
+    e.k.maxpool2d_backward_f32(desc, am.ptr, dy.ptr, dx.ptr, 0);
     assert.deepEqual([...e.read(dx.ptr, 4)], [0, 0, 4, 0], name);
     assert.ok(e.read(guard.ptr, 8).every((v) => v === 7) && e.read(after.ptr, 8).every((v) => v === 7), `${name}: wrote outside dx`);
     e.release(mark);

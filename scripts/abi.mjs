@@ -1,0 +1,55 @@
+// The kernels' ABI, defined once: every constant and descriptor slot order that both AssemblyScript and
+// TypeScript must agree on. scripts/gen-abi.mjs writes it out as assembly/abi.ts (constants, slot indices)
+// and src/engine/generated/abi.ts (the same constants, and one typed writer and reader per descriptor).
+//
+// A descriptor is a block of 4-byte slots in wasm memory, each an i32 or an f32, that a kernel family reads
+// once at the top of a call: a geometry (conv, pool) written once at plan time, or a parameter block (norm,
+// optimizer step) written when its values change. Why a descriptor instead of positional arguments: see the
+// header of assembly/conv.ts.
+
+/** GEMM micro-tile and packed-B panel width (the measurements behind 5×8: scripts/gen-gemm-kernels.mjs). */
+export const constants = {
+  GEMM_MR: { value: 5, doc: 'Micro-tile rows: op(A) is packed into MR-high k-panels.' },
+  GEMM_NR: { value: 8, doc: 'Micro-tile columns and packed-B panel width: gemm_pack_b writes ceil(n/NR) panels of k×NR floats.' },
+};
+
+/** Descriptors: name → doc and slots [field, 'i32' | 'f32'] in memory order. */
+export const descriptors = {
+  conv: {
+    doc: 'Convolution geometry (assembly/conv.ts); padBottom/padRight are implied by oh/ow; tileRows 0: the kernel chooses.',
+    slots: [['n', 'i32'], ['h', 'i32'], ['w', 'i32'], ['cin', 'i32'], ['oh', 'i32'], ['ow', 'i32'], ['cout', 'i32'],
+      ['kh', 'i32'], ['kw', 'i32'], ['strideH', 'i32'], ['strideW', 'i32'], ['padTop', 'i32'], ['padLeft', 'i32'],
+      ['dilationH', 'i32'], ['dilationW', 'i32'], ['groups', 'i32'], ['tileRows', 'i32']],
+  },
+  pool: {
+    doc: '2-D pooling geometry (assembly/pool.ts): x [n, h, w, c] → y [n, oh, ow, c]; padBottom/padRight are implied by oh/ow.',
+    slots: [['n', 'i32'], ['h', 'i32'], ['w', 'i32'], ['c', 'i32'], ['kh', 'i32'], ['kw', 'i32'], ['strideH', 'i32'],
+      ['strideW', 'i32'], ['padTop', 'i32'], ['padLeft', 'i32'], ['oh', 'i32'], ['ow', 'i32']],
+  },
+  batchnorm: {
+    doc: 'Batch norm over rows × c (assembly/norm.ts); momentum is PyTorch\'s (unused by the inference forward and the backward).',
+    slots: [['rows', 'i32'], ['c', 'i32'], ['eps', 'f32'], ['momentum', 'f32']],
+  },
+  lrn: {
+    doc: 'TensorFlow\'s LRN over rows × c (assembly/norm.ts): window channels i − radius … i + radius.',
+    slots: [['rows', 'i32'], ['c', 'i32'], ['radius', 'i32'], ['bias', 'f32'], ['alpha', 'f32'], ['beta', 'f32']],
+  },
+  sgd: {
+    doc: 'SGD step hyper-parameters (assembly/optim.ts); the same for every parameter range of one step.',
+    slots: [['lr', 'f32'], ['momentum', 'f32'], ['nesterov', 'i32']],
+  },
+  rmsprop: {
+    doc: 'RMSprop step hyper-parameters (assembly/optim.ts); the same for every parameter range of one step.',
+    slots: [['lr', 'f32'], ['alpha', 'f32'], ['eps', 'f32'], ['momentum', 'f32']],
+  },
+  adam: {
+    doc: 'Adam/AdamW step hyper-parameters (assembly/optim.ts): bc1 = 1 − β1^t, bc2 = 1 − β2^t (computed in f64 by the caller), wd = AdamW\'s decoupled weight decay (0: Adam).',
+    slots: [['lr', 'f32'], ['beta1', 'f32'], ['beta2', 'f32'], ['eps', 'f32'], ['bc1', 'f32'], ['bc2', 'f32'], ['wd', 'f32']],
+  },
+};
+
+/** The optimizer's per-step block (assembly/optim.ts optim_step_block) holds any one of the three. */
+constants.OPTIM_STEP_BYTES = {
+  value: 4 * Math.max(...['sgd', 'rmsprop', 'adam'].map((d) => descriptors[d].slots.length)),
+  doc: 'Bytes of the static per-step hyper-parameter block the Optimizer writes (the largest optimizer descriptor).',
+};
