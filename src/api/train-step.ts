@@ -10,6 +10,7 @@
 // pushes the networks' weights into the group first and pulls them back after, so two sessions that share a
 // network (a GAN's discriminator step and generator step) see each other's updates.
 import { RedeError } from '../engine/errors';
+import { checkOptions } from '../engine/options';
 import { MemoryPlan } from '../engine/plan';
 import { numelOf } from '../layers/layer';
 import type { Network } from '../model/network';
@@ -50,8 +51,8 @@ export interface TrainStepSession {
   close(): Promise<void>;
 }
 
-export async function trainStep(o: TrainStepOptions): Promise<TrainStepSession> {
-  for (const k of Object.keys(o)) if (!KEYS.includes(k)) throw new RedeError(`trainStep: unknown option '${k}' (known: ${KEYS.join(', ')})`);
+export async function trainStep(options: TrainStepOptions): Promise<TrainStepSession> {
+  const o = checkOptions<TrainStepOptions>('trainStep', options, KEYS, { batch_size: 'batchSize', loss_weights: 'lossWeights' });
   if (!Array.isArray(o.nets) || o.nets.length === 0) throw new RedeError('trainStep: nets must be a non-empty list of networks');
   const B = o.batchSize;
   if (!Number.isInteger(B) || B < 1) throw new RedeError(`trainStep: batchSize must be a positive integer, got ${B}`);

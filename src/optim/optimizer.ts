@@ -68,6 +68,14 @@ export class Optimizer {
   get lr(): number { return this.cfg.lr!; }
 
   /**
+   * Where this optimizer writes its step block (0: the kernels' static one). Data-parallel training gives each
+   * network's optimizer a block of its own in the shared memory: the workers of a chain update its networks one
+   * after another, and a fast worker writing the next network's rates into a shared block would change them
+   * under a slow one still applying the previous network's.
+   */
+  stepBlock = 0;
+
+  /**
    * One update of every parameter with learning rate `lr`, from gradients at `grads` (same layout as
    * `params`), state at `state` (slots × paramFloats).
    */
@@ -103,7 +111,7 @@ export class Optimizer {
    * the arena, so it cannot plan one there. Every range of the step, and every worker's, reads the same values.
    */
   private writeStep(k: Kernels, lr: number, t: number): number {
-    const c = this.cfg, at = k.optim_step_block(), b = k.memory.buffer;
+    const c = this.cfg, at = this.stepBlock || k.optim_step_block(), b = k.memory.buffer;
     const m = { i32: new Int32Array(b, at, OPTIM_STEP_BYTES / 4), f32: new Float32Array(b, at, OPTIM_STEP_BYTES / 4) };
     // The views start at the block: the writers address slot i of "ptr 0".
     switch (c.type) {

@@ -19,6 +19,7 @@ import type { LossSpec } from '../train/loss';
 import { Objective } from '../train/objective';
 import { StepProgram } from '../train/program';
 import { controlBytes, type ControlSizes } from './control';
+import { OPTIM_STEP_BYTES } from '../engine/generated/abi';
 
 /** A step program as plain JSON: what a worker needs to rebuild it. */
 export interface ChainSpec {
@@ -68,7 +69,9 @@ export function layoutShared(e: Engine, spec: GroupSpec): SharedLayout {
   const opts = spec.chain.nets.map((n, i) => {
     if (!n.optimizer) return null;
     const optimizer = new Optimizer(n.optimizer), floats = Math.max(1, optimizer.slots) * bases[i].paramFloats;
-    return { optimizer, state: e.reserve(floats * 4, `optimizer state of network ${i} (${optimizer.slots} × ${bases[i].paramFloats} floats)`) };
+    const state = e.reserve(floats * 4, `optimizer state of network ${i} (${optimizer.slots} × ${bases[i].paramFloats} floats)`);
+    optimizer.stepBlock = e.reserve(OPTIM_STEP_BYTES, `optimizer step block of network ${i}`);
+    return { optimizer, state };
   });
   const control = e.reserve(controlBytes(controlSizes(spec)), 'parallel control block');
   return { bases, opts, control };
