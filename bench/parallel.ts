@@ -40,7 +40,7 @@ async function singleThread(config: ModelConfig, ds: ReturnType<typeof randomDat
   const step = (i: number) => {
     const b = i % nb;
     m.e.write(m.inputAct, ds.x.subarray(b * B * per, (b + 1) * B * per));
-    m.e.i32.set(ds.y.subarray(b * B, (b + 1) * B), m.labels >> 2);
+    m.e.i32.set(ds.y.subarray(b * B, (b + 1) * B), m.labels >>> 2);
     ts.runFilled(B, { step: i, lrs: [0.01] });
   };
   const s = stepsFor(net, B), rates: number[] = [];

@@ -36,7 +36,7 @@ async function rede(variant: 'simd' | 'relaxed-simd'): Promise<Model> {
   const t = m.trainer!, ts = new ThreadStep(t.program, () => 1);
   const step = (i: number) => {
     e.write(m.inputAct, xs[i % POOL]);
-    e.i32.set(ys[i % POOL], m.labels >> 2);
+    e.i32.set(ys[i % POOL], m.labels >>> 2);
     ts.runFilled(B, { step: i, lrs: [0.01] });
   };
   const warm = args.quick ? 20 : 60, samples = args.quick ? 3 : 7, per = args.quick ? 20 : 50;
@@ -114,7 +114,7 @@ const steps = stepsArg ? Number(stepsArg.split('=')[1]) : args.quick ? 1000 : 10
   const m = models[1], e = m.e, ts = new ThreadStep(m.trainer!.program, () => 1);
   const rss: number[] = [];
   for (let i = 0; i < steps; i++) {
-    e.write(m.inputAct, xs[i % POOL]); e.i32.set(ys[i % POOL], m.labels >> 2); ts.runFilled(B, { step: i, lrs: [0.01] });
+    e.write(m.inputAct, xs[i % POOL]); e.i32.set(ys[i % POOL], m.labels >>> 2); ts.runFilled(B, { step: i, lrs: [0.01] });
     if (i % 500 === 0 || i === steps - 1) rss.push(process.memoryUsage().rss);
   }
   row({ case: `lenet5_b64_${steps}_steps`, peer: 'rede', variant: 'relaxed-simd', metric: 'rss_first', value: rss[1] ?? rss[0], unit: 'B' });

@@ -66,7 +66,7 @@ export function layerRows(container: HTMLElement, m: Model): LayerView[] {
 export function renderActivations(views: LayerView[], m: Model, input: Float32Array): void {
   const f = m.e.f32;
   views.forEach((v, i) => {
-    const base = i === 0 ? -1 : m.act[i - 1] >> 2;
+    const base = i === 0 ? -1 : m.act[i - 1] >>> 2;
     const n = v.shape.reduce((a, b) => a * b, 1);
     const value = (k: number) => (base < 0 ? input[k] : f[base + k]);
     let lo = 0, hi = 1e-12;

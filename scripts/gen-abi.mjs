@@ -58,11 +58,11 @@ export function typescriptText() {
       `export const ${P}_DESC_BYTES = ${d.slots.length * 4};`,
       `/** Writes the ${name} descriptor at byte address ptr (4-aligned). */`,
       `export function write${T}(m: DescMemory, ptr: number, d: ${T}): void {`,
-      `  const ${views.map((v) => `${v} = m.${v}`).join(', ')}, at = ptr >> 2;`);
+      `  const ${views.map((v) => `${v} = m.${v}`).join(', ')}, at = ptr >>> 2;`);
     d.slots.forEach(([field, type], i) => L.push(`  ${type}[at + ${i}] = d.${field};`));
     L.push('}', `/** Reads back the ${name} descriptor at ptr. */`,
       `export function read${T}(m: DescMemory, ptr: number): ${T} {`,
-      `  const ${views.map((v) => `${v} = m.${v}`).join(', ')}, at = ptr >> 2;`,
+      `  const ${views.map((v) => `${v} = m.${v}`).join(', ')}, at = ptr >>> 2;`,
       `  return { ${d.slots.map(([field, type], i) => `${field}: ${type}[at + ${i}]`).join(', ')} };`, '}');
   }
   return L.join('\n') + '\n';

@@ -136,13 +136,13 @@ export class Engine {
     const n = numel(shape);
     if (data && data.length !== n) throw new RedeError(`rede engine: tensor of shape [${shape.join(', ')}] needs ${n} values, got ${data.length}`);
     const ptr = this.reserve(n * 4, `tensor [${shape.join(', ')}]`);
-    if (data) this.f32.set(data, ptr >> 2);
+    if (data) this.f32.set(data, ptr >>> 2);
     return { shape: [...shape], ptr };
   }
 
   /** A copy of `n` floats at `ptr`. */
-  read(ptr: number, n: number): Float32Array { return this.f32.slice(ptr >> 2, (ptr >> 2) + n); }
-  write(ptr: number, data: ArrayLike<number>): void { this.f32.set(data, ptr >> 2); }
+  read(ptr: number, n: number): Float32Array { return this.f32.slice(ptr >>> 2, (ptr >>> 2) + n); }
+  write(ptr: number, data: ArrayLike<number>): void { this.f32.set(data, ptr >>> 2); }
 
   /** Throws unless [ptr, ptr + bytes) lies inside the arena and is 4-byte aligned. */
   checkRegion(where: string, name: string, ptr: number, bytes: number): void {

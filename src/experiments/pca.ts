@@ -47,7 +47,7 @@ export function covariance(e: Engine, x: Float32Array, n: number, d: number): { 
   const mark = e.mark();
   try {
     const xc = e.reserve(n * d * 4, 'pca centred data'), c = e.reserve(d * d * 4, 'pca covariance');
-    const f = e.f32, at = xc >> 2;
+    const f = e.f32, at = xc >>> 2;
     for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) f[at + r * d + j] = x[r * d + j] - mean[j];
     const scratch = e.reserve(e.k.gemm_scratch_bytes(d, d, n), 'pca gemm scratch');
     // C = Xcᵀ·Xc: a is Xc read transposed ([d, n] view of [n, d], lda = d).
@@ -88,10 +88,10 @@ export function topEigen(e: Engine, a: Float32Array, d: number, k: number, o: Pc
     const scratch = e.reserve(e.k.gemm_scratch_bytes(d, p, d), 'eigen gemm scratch');
     e.write(A, a);
     const times = (vs: Float64Array[]): Float64Array[] => {
-      const f = e.f32, v = V >> 2;
+      const f = e.f32, v = V >>> 2;
       for (let i = 0; i < d; i++) for (let j = 0; j < p; j++) f[v + i * p + j] = vs[j][i];
       e.k.gemm_f32(0, 0, d, p, d, A, d, V, p, W, p, 0, scratch); // W [d, p] = A·V
-      const g = e.f32, w = W >> 2;
+      const g = e.f32, w = W >>> 2;
       return Array.from({ length: p }, (_, j) => { const c = new Float64Array(d); for (let i = 0; i < d; i++) c[i] = g[w + i * p + j]; return c; });
     };
     // Every `check` iterations: Rayleigh–Ritz on the current basis, and stop once every kept Ritz pair
@@ -188,7 +188,7 @@ export function projectPca(e: Engine, pca: Pca, x: Float32Array, n: number, k = 
   try {
     const xc = e.reserve(n * d * 4, 'pca input'), v = e.reserve(d * k * 4, 'pca components'), z = e.reserve(n * k * 4, 'pca output');
     const f = e.f32;
-    for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) f[(xc >> 2) + r * d + j] = x[r * d + j] - pca.mean[j];
+    for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) f[(xc >>> 2) + r * d + j] = x[r * d + j] - pca.mean[j];
     // Components are stored [k, d]: the GEMM reads them transposed (transB) to multiply by Vₖᵀ [d, k].
     e.write(v, pca.components.subarray(0, k * d));
     const scratch = e.reserve(e.k.gemm_scratch_bytes(n, k, d), 'pca gemm scratch');

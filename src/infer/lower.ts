@@ -60,7 +60,7 @@ export interface WeightSource {
 
 /** A trained model's weights, read from its engine's memory. */
 export function modelWeights(model: Model): WeightSource {
-  const read = (addr: number, n: number): Float32Array => model.e.f32.slice(addr >> 2, (addr >> 2) + n);
+  const read = (addr: number, n: number): Float32Array => model.e.f32.slice(addr >>> 2, (addr >>> 2) + n);
   return { param: (L, name, n) => read(L.p[name], n), state: (L, name, n) => read(L.s[name], n) };
 }
 

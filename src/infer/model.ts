@@ -162,9 +162,9 @@ export class InferenceModel {
     }
     const n = x.length / per, out = new Float32Array(n * outPer);
     for (let i = 0; i < n; i++) {
-      this.e.f32.set(x.subarray(i * per, (i + 1) * per), this.input >> 2);
+      this.e.f32.set(x.subarray(i * per, (i + 1) * per), this.input >>> 2);
       this.run();
-      out.set(this.e.f32.subarray(this.output >> 2, (this.output >> 2) + outPer), i * outPer);
+      out.set(this.e.f32.subarray(this.output >>> 2, (this.output >>> 2) + outPer), i * outPer);
     }
     return out;
   }
@@ -331,7 +331,7 @@ class Builder {
     const l = this.e.allocate(p, 'inference model');
     this.weightsAt = l.ptr.weights; this.pool = l.ptr.pool; this.descAt = l.ptr.descs; this.ctl = l.ptr.ctl;
     this.layout = { weights: l.partBytes.parameters, scratch: l.partBytes.scratch, descs: descBytes };
-    this.e.f32.fill(0, l.ptr.pool >> 2, (l.ptr.pool + this.act.bytes) >> 2);
+    this.e.f32.fill(0, l.ptr.pool >>> 2, (l.ptr.pool + this.act.bytes) >>> 2);
     return this.g.ops.map((op, i) => {
       const at = this.pool + this.act.tempOffset[i];
       this.colAt = slots[i].col.map((c) => at + c);
@@ -353,7 +353,7 @@ class Builder {
   // ---- constants ---------------------------------------------------------------------------------------
   private putF32(data: Float32Array): number {
     const at = this.weightsAt;
-    this.e.f32.set(data, at >> 2);
+    this.e.f32.set(data, at >>> 2);
     this.weightsAt += alignUp(data.length, 16) * 4;
     return at;
   }
@@ -367,7 +367,7 @@ class Builder {
     const width = Math.min(n, Math.max(GEMM_NR, Math.floor(this.packStage / (kk * 4) / GEMM_NR) * GEMM_NR));
     const stage = this.e.reserve(kk * width * 4, 'weight staging');
     for (let j0 = 0; j0 < n; j0 += width) {
-      const cols = Math.min(width, n - j0), f = this.e.f32, base = stage >> 2;
+      const cols = Math.min(width, n - j0), f = this.e.f32, base = stage >>> 2;
       if (cols === n) f.set(w, base);
       else for (let p = 0; p < kk; p++) for (let j = 0, src = p * n + j0, dst = base + p * cols; j < cols; j++) f[dst + j] = w[src + j];
       this.k.gemm_pack_b(0, kk, cols, stage, cols, at + j0 * kk * 4);

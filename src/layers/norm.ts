@@ -67,16 +67,16 @@ export class BatchNorm extends Layer {
    */
   private backwardInference(s: Step, x: number, dy: number, dx: number): void {
     const f = s.e.f32, c = this.c, rows = this.rows(s.batch);
-    const g = this.p.gamma >> 2, mu = this.s.running_mean >> 2, v = this.s.running_var >> 2;
-    const dg = this.g.gamma >> 2, db = this.g.beta >> 2;
+    const g = this.p.gamma >>> 2, mu = this.s.running_mean >>> 2, v = this.s.running_var >>> 2;
+    const dg = this.g.gamma >>> 2, db = this.g.beta >>> 2;
     for (let ch = 0; ch < c; ch++) {
       const r = 1 / Math.sqrt(f[v + ch] + this.epsilon), scale = f[g + ch] * r;
       let sg = 0, sb = 0;
       for (let i = 0; i < rows; i++) {
-        const at = i * c + ch, d = f[(dy >> 2) + at];
-        sg += d * (f[(x >> 2) + at] - f[mu + ch]) * r;
+        const at = i * c + ch, d = f[(dy >>> 2) + at];
+        sg += d * (f[(x >>> 2) + at] - f[mu + ch]) * r;
         sb += d;
-        if (dx) f[(dx >> 2) + at] = d * scale;
+        if (dx) f[(dx >>> 2) + at] = d * scale;
       }
       f[dg + ch] = s.accumulate ? f[dg + ch] + sg : sg;
       f[db + ch] = s.accumulate ? f[db + ch] + sb : sb;

@@ -120,7 +120,7 @@ export class Network {
     for (const layer of this.layers) {
       for (const s of layer.state) {
         layer.bindState(s.name, this.state + stateOff * 4);
-        if (this.fresh) e.f32.fill(s.init, (layer.s[s.name] >> 2), (layer.s[s.name] >> 2) + s.floats);
+        if (this.fresh) e.f32.fill(s.init, (layer.s[s.name] >>> 2), (layer.s[s.name] >>> 2) + s.floats);
         stateOff += alignUp(s.floats, FLOAT_ALIGN);
       }
     }
@@ -160,7 +160,7 @@ export class Network {
     const f = this.e.f32;
     this.entries.forEach((en, i) => {
       const decl = en.layer.params.find((p) => p.name === en.name)!;
-      initParam(f.subarray((this.params >> 2) + en.offset, (this.params >> 2) + en.offset + en.n), decl, seed, i);
+      initParam(f.subarray((this.params >>> 2) + en.offset, (this.params >>> 2) + en.offset + en.n), decl, seed, i);
     });
   }
 

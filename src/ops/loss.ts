@@ -49,7 +49,7 @@ function checkScale(where: string, scale: number): void {
 
 /** Every label an integer class index in [0, classes): RedeError naming the first bad row otherwise. */
 function checkLabels(e: Engine, where: string, labels: Tensor, rows: number, classes: number): void {
-  const iv = e.i32, at = labels.ptr >> 2;
+  const iv = e.i32, at = labels.ptr >>> 2;
   for (let r = 0; r < rows; r++) {
     const label = iv[at + r];
     if (label < 0 || label >= classes) {

@@ -1,4 +1,4 @@
-// Test-only fault injection, kept out of the public API: a test asks worker w to commit a fault at global
+// Test-only hooks, kept out of the public API. Fault injection: a test asks worker w to commit a fault at global
 // step s through three words of the control block; the worker checks them at the start of each step.
 import type { Engine } from '../engine/engine';
 import { FAULT_KIND, FAULT_STEP, FAULT_WORKER, type Control } from './control';
@@ -23,3 +23,6 @@ export function injectFault(c: Control, e: Engine, index: number, stepNo: number
   if (kind === 'trap') e.k.fill_f32(0xfffffff0, 64, 0); // out of bounds: a wasm trap
   if (kind === 'hang') for (;;) { /* a worker stuck in a loop: only the watchdog ends it */ }
 }
+
+/** Tests: bytes a new worker group reserves before its layout, so that every group address lies above 2 GiB. */
+export const groupHooks = { arenaOffset: 0 };

@@ -11,6 +11,7 @@ import { RedeError } from '../engine/errors';
 import type { Network } from '../model/network';
 import type { StepProgram } from '../train/program';
 import { BATCH, BLEN, CMD_STEP, CMD_STOP, Control, DONE_SEQ, EPOCH, SKIPPED, STEP, controlBytes } from './control';
+import { groupHooks } from './faults';
 import { chainSpec, controlSizes, layoutCheck, layoutReplica, layoutShared, type GroupSpec, type LayoutCheck, type SharedLayout } from './layout';
 import { blockCount, liveShards, shardCapacity } from './shards';
 import type { DataSpec, FitMessage, FromWorker, InitMessage } from './worker';
@@ -100,6 +101,7 @@ export class WorkerGroup {
     const maxBytes = o.maxBytes ?? model.e.maxBytes;
     const e = await Engine.create({ shared: true, maxBytes });
     if (!e.module) throw new RedeError('parallel: this runtime has no wasm SIMD, so there is no shared-memory build to run workers on');
+    if (groupHooks.arenaOffset) e.reserve(groupHooks.arenaOffset, 'test hook: addresses above 2 GiB');
     const need = await dryRun(e, spec);
     if (need.total > e.maxBytes) {
       throw new RedeError(`parallel: ${W} workers need ${need.total} bytes of wasm memory (${need.shared} for parameters, ` +
@@ -296,5 +298,6 @@ async function dryRun(e: Engine, spec: GroupSpec): Promise<{ shared: number; rep
   const afterShared = dry.mark();
   layoutReplica(shared, spec);
   const replica = dry.mark() - afterShared;
-  return { shared: afterShared - start, replica, total: afterShared + spec.workers * replica };
+  // The layout goes where e's arena is now (its heap base, unless a test hook reserved a gap first).
+  return { shared: afterShared - start, replica, total: e.mark() + (afterShared - start) + spec.workers * replica };
 }

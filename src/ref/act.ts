@@ -3,13 +3,13 @@ import type { Heap } from './heap';
 
 /** y[i] = fn(x[i]) over n elements (y may be x). */
 function map1(h: Heap, n: number, x: number, y: number, fn: (v: number) => number): void {
-  const f = h.f32, X = x >> 2, Y = y >> 2;
+  const f = h.f32, X = x >>> 2, Y = y >>> 2;
   for (let i = 0; i < n; i++) f[Y + i] = fn(f[X + i]);
 }
 
 /** out[i] = fn(a[i], b[i]) over n elements (out may be a or b). */
 function map2(h: Heap, n: number, a: number, b: number, out: number, fn: (u: number, v: number) => number): void {
-  const f = h.f32, A = a >> 2, B = b >> 2, O = out >> 2;
+  const f = h.f32, A = a >>> 2, B = b >>> 2, O = out >>> 2;
   for (let i = 0; i < n; i++) f[O + i] = fn(f[A + i], f[B + i]);
 }
 
@@ -17,11 +17,11 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
 export const actRef = (h: Heap) => ({
   bias_add_f32(rows: number, cols: number, x: number, b: number, y: number): void {
-    const f = h.f32, X = x >> 2, B = b >> 2, Y = y >> 2;
+    const f = h.f32, X = x >>> 2, B = b >>> 2, Y = y >>> 2;
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) f[Y + r * cols + c] = f[X + r * cols + c] + f[B + c];
   },
   bias_grad_f32(rows: number, cols: number, dy: number, db: number, accumulate: number): void {
-    const f = h.f32, G = dy >> 2, D = db >> 2;
+    const f = h.f32, G = dy >>> 2, D = db >>> 2;
     for (let c = 0; c < cols; c++) {
       let s = accumulate ? f[D + c] : 0;
       for (let r = 0; r < rows; r++) s += f[G + r * cols + c];

@@ -47,28 +47,28 @@ export const convRef = (h: Heap) => ({
 
   im2col_f32(desc: number, x: number, col: number): void {
     const f = h.f32, d = readDesc(h, desc);
-    f.fill(0, col >> 2, (col >> 2) + d.groups * d.n * d.oh * d.ow * d.kh * d.kw * d.cinG);
-    forEachTap(d, (_p, xi, _wi, ci) => { f[(col >> 2) + ci] = f[(x >> 2) + xi]; });
+    f.fill(0, col >>> 2, (col >>> 2) + d.groups * d.n * d.oh * d.ow * d.kh * d.kw * d.cinG);
+    forEachTap(d, (_p, xi, _wi, ci) => { f[(col >>> 2) + ci] = f[(x >>> 2) + xi]; });
   },
 
   col2im_f32(desc: number, col: number, dx: number): void {
     const f = h.f32, d = readDesc(h, desc);
     const acc = new Float64Array(d.n * d.h * d.w * d.cin);
-    forEachTap(d, (_p, xi, _wi, ci) => { acc[xi] += f[(col >> 2) + ci]; });
-    f.set(acc, dx >> 2);
+    forEachTap(d, (_p, xi, _wi, ci) => { acc[xi] += f[(col >>> 2) + ci]; });
+    f.set(acc, dx >>> 2);
   },
 
   conv2d_forward_f32(desc: number, x: number, w: number, bias: number, y: number, act: number, _scratch: number): void {
     const f = h.f32, d = readDesc(h, desc);
     const acc = new Float64Array(d.n * d.oh * d.ow * d.cout);
     forEachTap(d, (p, xi, wi, _ci, g) => {
-      const xv = f[(x >> 2) + xi];
-      for (let o = 0; o < d.coutG; o++) acc[p * d.cout + g * d.coutG + o] += xv * f[(w >> 2) + wi + o];
+      const xv = f[(x >>> 2) + xi];
+      for (let o = 0; o < d.coutG; o++) acc[p * d.cout + g * d.coutG + o] += xv * f[(w >>> 2) + wi + o];
     });
     for (let i = 0; i < acc.length; i++) {
-      let v = acc[i] + (bias ? f[(bias >> 2) + (i % d.cout)] : 0);
+      let v = acc[i] + (bias ? f[(bias >>> 2) + (i % d.cout)] : 0);
       if (act === 1) v = Math.max(v, 0);
-      f[(y >> 2) + i] = v;
+      f[(y >>> 2) + i] = v;
     }
   },
 
@@ -77,19 +77,19 @@ export const convRef = (h: Heap) => ({
     const acc = new Float64Array(d.n * d.h * d.w * d.cin);
     forEachTap(d, (p, xi, wi, _ci, g) => {
       let s = 0;
-      for (let o = 0; o < d.coutG; o++) s += f[(dy >> 2) + p * d.cout + g * d.coutG + o] * f[(w >> 2) + wi + o];
+      for (let o = 0; o < d.coutG; o++) s += f[(dy >>> 2) + p * d.cout + g * d.coutG + o] * f[(w >>> 2) + wi + o];
       acc[xi] += s;
     });
-    f.set(acc, dx >> 2);
+    f.set(acc, dx >>> 2);
   },
 
   conv2d_backward_filter_f32(desc: number, x: number, dy: number, dw: number, accumulate: number, _scratch: number): void {
     const f = h.f32, d = readDesc(h, desc);
     const acc = new Float64Array(d.kh * d.kw * d.cinG * d.cout);
     forEachTap(d, (p, xi, wi, _ci, g) => {
-      const xv = f[(x >> 2) + xi];
-      for (let o = 0; o < d.coutG; o++) acc[wi + o] += xv * f[(dy >> 2) + p * d.cout + g * d.coutG + o];
+      const xv = f[(x >>> 2) + xi];
+      for (let o = 0; o < d.coutG; o++) acc[wi + o] += xv * f[(dy >>> 2) + p * d.cout + g * d.coutG + o];
     });
-    for (let i = 0; i < acc.length; i++) f[(dw >> 2) + i] = (accumulate ? f[(dw >> 2) + i] : 0) + acc[i];
+    for (let i = 0; i < acc.length; i++) f[(dw >>> 2) + i] = (accumulate ? f[(dw >>> 2) + i] : 0) + acc[i];
   },
 });

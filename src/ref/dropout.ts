@@ -18,7 +18,7 @@ export function dropoutHash(seed: number, step: number, index: number): number {
 
 export const dropoutRef = (h: Heap) => {
   const apply = (src: number, dst: number, n: number, p: number, seed: number, step: number, firstIndex: number): void => {
-    const f = h.f32, S = src >> 2, D = dst >> 2;
+    const f = h.f32, S = src >>> 2, D = dst >>> 2;
     const pf = Math.fround(p); // the wasm export receives p as f32
     const t = Math.min(Math.floor(pf * 4294967296), 4294967295);
     const scale = Math.fround(1 / Math.fround(1 - pf));

@@ -17,7 +17,7 @@ export const gemmRef = (h: Heap) => {
     },
     gemm_f32(transA: number, transB: number, m: number, n: number, k: number,
       a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number, _scratch: number): void {
-      const f = h.f32, A = a >> 2, B = b >> 2, C = c >> 2;
+      const f = h.f32, A = a >>> 2, B = b >>> 2, C = c >>> 2;
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           let s = 0; // f64 accumulation: the reference is the more exact side
@@ -31,7 +31,7 @@ export const gemmRef = (h: Heap) => {
       return Math.ceil(n / GEMM_NR) * GEMM_NR * k * 4;
     },
     gemm_pack_b(transB: number, k: number, n: number, b: number, ldb: number, packed: number): void {
-      const f = h.f32, B = b >> 2, P = packed >> 2;
+      const f = h.f32, B = b >>> 2, P = packed >>> 2;
       for (let q = 0; q * GEMM_NR < n; q++) {
         for (let p = 0; p < k; p++) {
           for (let jj = 0; jj < GEMM_NR; jj++) {
@@ -43,7 +43,7 @@ export const gemmRef = (h: Heap) => {
     },
     gemm_f32_packed_b(transA: number, m: number, n: number, k: number, a: number, lda: number, packed: number,
       c: number, ldc: number, accumulate: number, _scratch: number): void {
-      const f = h.f32, A = a >> 2, P = packed >> 2, C = c >> 2;
+      const f = h.f32, A = a >>> 2, P = packed >>> 2, C = c >>> 2;
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           const q = Math.floor(j / GEMM_NR), jj = j % GEMM_NR;

@@ -12,7 +12,7 @@ export class Heap {
       this._i32 = new Int32Array(b);
     }
   }
-  /** f32 view; index with `ptr >> 2`. Take it once per kernel call. */
+  /** f32 view; index with `ptr >>> 2`. Take it once per kernel call. */
   get f32(): Float32Array { this.refresh(); return this._f32; }
   get i32(): Int32Array { this.refresh(); return this._i32; }
 }

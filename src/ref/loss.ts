@@ -14,7 +14,7 @@ function softmaxRow(f: Float32Array, X: number, P: number, classes: number): num
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 function map2(h: Heap, n: number, a: number, b: number, out: number, fn: (u: number, v: number) => number): void {
-  const f = h.f32, A = a >> 2, B = b >> 2, O = out >> 2;
+  const f = h.f32, A = a >>> 2, B = b >>> 2, O = out >>> 2;
   for (let i = 0; i < n; i++) f[O + i] = fn(f[A + i], f[B + i]);
 }
 
@@ -22,12 +22,12 @@ function map2(h: Heap, n: number, a: number, b: number, out: number, fn: (u: num
 export const lossRef = (h: Heap) => ({
   softmax_forward_f32(rows: number, classes: number, x: number, y: number): void {
     const f = h.f32;
-    for (let r = 0; r < rows; r++) softmaxRow(f, (x >> 2) + r * classes, (y >> 2) + r * classes, classes);
+    for (let r = 0; r < rows; r++) softmaxRow(f, (x >>> 2) + r * classes, (y >>> 2) + r * classes, classes);
   },
   softmax_backward_f32(rows: number, classes: number, y: number, dy: number, dx: number): void {
     const f = h.f32;
     for (let r = 0; r < rows; r++) {
-      const Y = (y >> 2) + r * classes, G = (dy >> 2) + r * classes, D = (dx >> 2) + r * classes;
+      const Y = (y >>> 2) + r * classes, G = (dy >>> 2) + r * classes, D = (dx >>> 2) + r * classes;
       let dot = 0;
       for (let j = 0; j < classes; j++) dot += f[Y + j] * f[G + j];
       for (let j = 0; j < classes; j++) f[D + j] = f[Y + j] * (f[G + j] - dot);
@@ -38,10 +38,10 @@ export const lossRef = (h: Heap) => ({
     const f = h.f32, iv = h.i32;
     let total = 0;
     for (let r = 0; r < rows; r++) {
-      const X = (logits >> 2) + r * classes, label = iv[(labels >> 2) + r];
+      const X = (logits >>> 2) + r * classes, label = iv[(labels >>> 2) + r];
       const xl = label >= 0 && label < classes ? f[X + label] : NaN;
-      const loss = softmaxRow(f, X, (probs >> 2) + r * classes, classes) - xl;
-      f[(losses >> 2) + r] = loss;
+      const loss = softmaxRow(f, X, (probs >>> 2) + r * classes, classes) - xl;
+      f[(losses >>> 2) + r] = loss;
       total += loss;
     }
     return Math.fround(total / rows);
@@ -49,7 +49,7 @@ export const lossRef = (h: Heap) => ({
   softmax_xent_sparse_backward_f32(rows: number, classes: number, probs: number, labels: number, scale: number, dlogits: number): void {
     const f = h.f32, iv = h.i32, s = Math.fround(scale);
     for (let r = 0; r < rows; r++) {
-      const P = (probs >> 2) + r * classes, D = (dlogits >> 2) + r * classes, label = iv[(labels >> 2) + r];
+      const P = (probs >>> 2) + r * classes, D = (dlogits >>> 2) + r * classes, label = iv[(labels >>> 2) + r];
       for (let j = 0; j < classes; j++) f[D + j] = s * (f[P + j] - (j === label ? 1 : 0));
     }
   },
@@ -58,12 +58,12 @@ export const lossRef = (h: Heap) => ({
     const f = h.f32;
     let total = 0;
     for (let r = 0; r < rows; r++) {
-      const X = (logits >> 2) + r * classes, T = (targets >> 2) + r * classes;
+      const X = (logits >>> 2) + r * classes, T = (targets >>> 2) + r * classes;
       const x = f.slice(X, X + classes);
-      const lse = softmaxRow(f, X, (probs >> 2) + r * classes, classes);
+      const lse = softmaxRow(f, X, (probs >>> 2) + r * classes, classes);
       let loss = 0;
       for (let j = 0; j < classes; j++) loss -= f[T + j] * (x[j] - lse); // −Σ t·ln p, ln p = x − lse
-      f[(losses >> 2) + r] = loss;
+      f[(losses >>> 2) + r] = loss;
       total += loss;
     }
     return Math.fround(total / rows);
@@ -71,7 +71,7 @@ export const lossRef = (h: Heap) => ({
   softmax_xent_backward_f32(rows: number, classes: number, probs: number, targets: number, scale: number, dlogits: number): void {
     const f = h.f32, s = Math.fround(scale);
     for (let r = 0; r < rows; r++) {
-      const P = (probs >> 2) + r * classes, T = (targets >> 2) + r * classes, D = (dlogits >> 2) + r * classes;
+      const P = (probs >>> 2) + r * classes, T = (targets >>> 2) + r * classes, D = (dlogits >>> 2) + r * classes;
       let tsum = 0;
       for (let j = 0; j < classes; j++) tsum += f[T + j];
       for (let j = 0; j < classes; j++) f[D + j] = s * (tsum * f[P + j] - f[T + j]);
@@ -79,7 +79,7 @@ export const lossRef = (h: Heap) => ({
   },
 
   bce_logits_forward_f32(n: number, x: number, t: number, losses: number): number {
-    const f = h.f32, X = x >> 2, T = t >> 2, L = losses >> 2;
+    const f = h.f32, X = x >>> 2, T = t >>> 2, L = losses >>> 2;
     let total = 0;
     for (let i = 0; i < n; i++) {
       const v = f[X + i];
@@ -98,7 +98,7 @@ export const lossRef = (h: Heap) => ({
   },
 
   mse_forward_f32(n: number, y: number, t: number, losses: number): number {
-    const f = h.f32, Y = y >> 2, T = t >> 2, L = losses >> 2;
+    const f = h.f32, Y = y >>> 2, T = t >>> 2, L = losses >>> 2;
     let total = 0;
     for (let i = 0; i < n; i++) {
       const d = f[Y + i] - f[T + i];

@@ -8,7 +8,7 @@ const regularized = (g: number, p: number, l1: number, l2: number): number => g 
 export const optimRef = (h: Heap) => ({
   sgd_f32(hyper: number, p: number, g: number, v: number, n: number, l1: number, l2: number): void {
     const { lr, momentum, nesterov } = readSgdDesc(h, hyper);
-    const f = h.f32, P = p >> 2, G = g >> 2, V = v >> 2;
+    const f = h.f32, P = p >>> 2, G = g >>> 2, V = v >>> 2;
     for (let i = 0; i < n; i++) {
       const gi = regularized(f[G + i], f[P + i], l1, l2);
       if (momentum === 0) { f[P + i] -= lr * gi; continue; }
@@ -19,7 +19,7 @@ export const optimRef = (h: Heap) => ({
   },
   rmsprop_f32(hyper: number, p: number, g: number, sq: number, buf: number, n: number, l1: number, l2: number): void {
     const { lr, alpha, eps, momentum } = readRmspropDesc(h, hyper);
-    const f = h.f32, P = p >> 2, G = g >> 2, Q = sq >> 2, B = buf >> 2;
+    const f = h.f32, P = p >>> 2, G = g >>> 2, Q = sq >>> 2, B = buf >>> 2;
     for (let i = 0; i < n; i++) {
       const gi = regularized(f[G + i], f[P + i], l1, l2);
       const s = alpha * f[Q + i] + (1 - alpha) * gi * gi;
@@ -31,7 +31,7 @@ export const optimRef = (h: Heap) => ({
   },
   adam_f32(hyper: number, p: number, g: number, m: number, v: number, n: number, l1: number, l2: number): void {
     const { lr, beta1, beta2, eps, bc1, bc2, wd } = readAdamDesc(h, hyper);
-    const f = h.f32, P = p >> 2, G = g >> 2, M = m >> 2, V = v >> 2;
+    const f = h.f32, P = p >>> 2, G = g >>> 2, M = m >>> 2, V = v >>> 2;
     for (let i = 0; i < n; i++) {
       const p0 = f[P + i];
       const gi = regularized(f[G + i], p0, l1, l2);

@@ -14,7 +14,7 @@ const span = (o: number, a: Axis): [number, number] =>
 export const poolRef = (h: Heap) => ({
   maxpool2d_forward_f32(desc: number, x: number, y: number, argmax: number): void {
     const d = readPoolDesc(h, desc), { n, h: hh, w, c, oh, ow } = d, R = rowsOf(d), C = colsOf(d);
-    const f = h.f32, iv = h.i32, X = x >> 2, Y = y >> 2, A = argmax >> 2;
+    const f = h.f32, iv = h.i32, X = x >>> 2, Y = y >>> 2, A = argmax >>> 2;
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
       const [y0, y1] = span(oy, R), [x0, x1] = span(ox, C);
       for (let ch = 0; ch < c; ch++) {
@@ -32,7 +32,7 @@ export const poolRef = (h: Heap) => ({
 
   maxpool2d_backward_f32(desc: number, argmax: number, dy: number, dx: number, accumulate: number): void {
     const d = readPoolDesc(h, desc), xCount = d.n * d.h * d.w * d.c, yCount = d.n * d.oh * d.ow * d.c;
-    const f = h.f32, iv = h.i32, A = argmax >> 2, DY = dy >> 2, DX = dx >> 2;
+    const f = h.f32, iv = h.i32, A = argmax >>> 2, DY = dy >>> 2, DX = dx >>> 2;
     if (!accumulate) f.fill(0, DX, DX + xCount);
     for (let o = 0; o < yCount; o++) {
       const i = iv[A + o];
@@ -42,7 +42,7 @@ export const poolRef = (h: Heap) => ({
 
   avgpool2d_forward_f32(desc: number, x: number, y: number): void {
     const d = readPoolDesc(h, desc), { n, h: hh, w, c, oh, ow } = d, R = rowsOf(d), C = colsOf(d);
-    const f = h.f32, X = x >> 2, Y = y >> 2;
+    const f = h.f32, X = x >>> 2, Y = y >>> 2;
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
       const [y0, y1] = span(oy, R), [x0, x1] = span(ox, C);
       const count = Math.max(y1 - y0, 0) * Math.max(x1 - x0, 0);
@@ -56,7 +56,7 @@ export const poolRef = (h: Heap) => ({
 
   avgpool2d_backward_f32(desc: number, dy: number, dx: number, accumulate: number): void {
     const d = readPoolDesc(h, desc), { n, h: hh, w, c, oh, ow } = d, R = rowsOf(d), C = colsOf(d);
-    const f = h.f32, DY = dy >> 2, DX = dx >> 2;
+    const f = h.f32, DY = dy >>> 2, DX = dx >>> 2;
     if (!accumulate) f.fill(0, DX, DX + n * hh * w * c);
     for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
       const [y0, y1] = span(oy, R), [x0, x1] = span(ox, C);
@@ -70,7 +70,7 @@ export const poolRef = (h: Heap) => ({
   },
 
   global_avgpool_forward_f32(n: number, hw: number, c: number, x: number, y: number): void {
-    const f = h.f32, X = x >> 2, Y = y >> 2;
+    const f = h.f32, X = x >>> 2, Y = y >>> 2;
     for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) {
       let s = 0;
       for (let p = 0; p < hw; p++) s += f[X + (b * hw + p) * c + ch];
@@ -79,7 +79,7 @@ export const poolRef = (h: Heap) => ({
   },
 
   global_avgpool_backward_f32(n: number, hw: number, c: number, dy: number, dx: number, accumulate: number): void {
-    const f = h.f32, DY = dy >> 2, DX = dx >> 2;
+    const f = h.f32, DY = dy >>> 2, DX = dx >>> 2;
     for (let b = 0; b < n; b++) for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) {
       const i = DX + (b * hw + p) * c + ch, g = f[DY + b * c + ch] / hw;
       f[i] = accumulate ? f[i] + g : g;

@@ -79,9 +79,9 @@ export class Loss {
   private smooth(e: Engine, rows: number, cols: number, labels: number, targets: number): void {
     const t = e.f32, lab = e.i32, eps = this.labelSmoothing;
     for (let r = 0; r < rows; r++) {
-      const row = (targets >> 2) + r * cols;
+      const row = (targets >>> 2) + r * cols;
       t.fill(eps / cols, row, row + cols);
-      t[row + lab[(labels >> 2) + r]] += 1 - eps;
+      t[row + lab[(labels >>> 2) + r]] += 1 - eps;
     }
   }
 

@@ -83,7 +83,7 @@ export function activationStats(m: Model, rows: number): ActivationStats[] {
   }
   const f = m.e.f32;
   return m.layers.map((L, index) => {
-    const n = rows * numelOf(L.outShape), at = m.act[index] >> 2;
+    const n = rows * numelOf(L.outShape), at = m.act[index] >>> 2;
     let s = 0, ss = 0, zeros = 0;
     for (let i = at; i < at + n; i++) { const v = f[i]; s += v; ss += v * v; if (v === 0) zeros++; }
     const mean = s / n;

@@ -86,7 +86,7 @@ export function countTopK(net: Network, head: Head, rows: number, topk: number):
   const f = net.e.f32, lab = net.e.i32, cols = head.cols;
   let correct = 0;
   for (let r = 0; r < rows; r++) {
-    const row = (head.out >> 2) + r * cols, v = f[row + lab[(net.labels >> 2) + r]];
+    const row = (head.out >>> 2) + r * cols, v = f[row + lab[(net.labels >>> 2) + r]];
     let above = 0;
     for (let c = 0; c < cols; c++) if (f[row + c] > v) above++;
     if (above < topk) correct++;

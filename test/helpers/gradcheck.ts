@@ -32,7 +32,7 @@ export function gradcheck(c: GradCheck): void {
   const r = rng.array(c.y.n);
   const loss = (): number => {
     c.forward();
-    const f = e.f32, y0 = c.y.ptr >> 2;
+    const f = e.f32, y0 = c.y.ptr >>> 2;
     let s = 0;
     for (let i = 0; i < c.y.n; i++) s += f[y0 + i] * r[i];
     return s;
@@ -46,7 +46,7 @@ export function gradcheck(c: GradCheck): void {
     let skipped = 0;
     for (let s = 0; s < count; s++) {
       const i = count === inp.n ? s : rng.int(0, inp.n);
-      const xi = (inp.ptr >> 2) + i;
+      const xi = (inp.ptr >>> 2) + i;
       const x = e.f32[xi];
       e.f32[xi] = x + eps; const Lp = loss();
       e.f32[xi] = x - eps; const Lm = loss();

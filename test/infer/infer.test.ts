@@ -28,10 +28,10 @@ function randomizeBatchNorms(m: Model, rng: Rng): void {
     if (!(L instanceof BatchNorm)) continue;
     const f = m.e.f32, c = L.c;
     for (let i = 0; i < c; i++) {
-      f[(L.p.gamma >> 2) + i] = rng.uniform(0.5, 1.5);
-      f[(L.p.beta >> 2) + i] = rng.uniform(-0.3, 0.3);
-      f[(L.s.running_mean >> 2) + i] = rng.uniform(-0.2, 0.2);
-      f[(L.s.running_var >> 2) + i] = rng.uniform(0.5, 2);
+      f[(L.p.gamma >>> 2) + i] = rng.uniform(0.5, 1.5);
+      f[(L.p.beta >>> 2) + i] = rng.uniform(-0.3, 0.3);
+      f[(L.s.running_mean >>> 2) + i] = rng.uniform(-0.2, 0.2);
+      f[(L.s.running_var >>> 2) + i] = rng.uniform(0.5, 2);
     }
   }
 }

@@ -50,7 +50,7 @@ test('every descriptor slot index in assembly/abi.ts is the position the TypeScr
     for (const [, name, slot, type] of slots) {
       const field = fields.find((f) => f.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase() === name);
       assert.ok(field, `${P}_${name}: no such field in the TypeScript descriptor (${fields.join(', ')})`);
-      const got = type === 'i32' ? e.i32[(at >> 2) + Number(slot)] : e.f32[(at >> 2) + Number(slot)];
+      const got = type === 'i32' ? e.i32[(at >>> 2) + Number(slot)] : e.f32[(at >>> 2) + Number(slot)];
       assert.equal(got, values[field], `${P}_${name}: slot ${slot} (${type}) holds ${got}, the writer put ${field} = ${values[field]} elsewhere`);
     }
     assert.deepEqual(read(at), values, `${P}: reader`);

@@ -24,7 +24,7 @@ const GUARD = 16; // floats after every output that no kernel may touch
 function guarded(e: Engine, shape: number[], init?: Float32Array): Tensor {
   const n = numel(shape);
   const t = e.tensor([n + GUARD]);
-  e.f32.fill(SENTINEL, t.ptr >> 2, (t.ptr >> 2) + n + GUARD);
+  e.f32.fill(SENTINEL, t.ptr >>> 2, (t.ptr >>> 2) + n + GUARD);
   if (init) e.write(t.ptr, init);
   return { shape, ptr: t.ptr };
 }

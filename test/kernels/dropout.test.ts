@@ -12,7 +12,7 @@ import type { Engine } from '../../src/engine/engine';
 function maskOf(e: Engine, n: number, p: number, seed: number, step: number, firstIndex = 0): Float32Array {
   const mark = e.mark();
   const x = e.tensor([n]);
-  e.f32.fill(1, x.ptr >> 2, (x.ptr >> 2) + n);
+  e.f32.fill(1, x.ptr >>> 2, (x.ptr >>> 2) + n);
   dropoutForward(e, x, x, { p, seed, step, firstIndex });
   const m = e.read(x.ptr, n);
   e.release(mark);

@@ -36,10 +36,10 @@ function check({ name, e, ref }: TestEngine, rng: Rng, cs: Case, packedB: boolea
     const bytes = e.k.gemm_packed_b_bytes(k, n);
     assert.equal(bytes, ref.gemm_packed_b_bytes(k, n), `${what}: packed size`);
     const p = e.reserve(bytes), pr = e.reserve(bytes);
-    e.f32.fill(NaN, p >> 2, (p + bytes) >> 2); // every packed float must be written
+    e.f32.fill(NaN, p >>> 2, (p + bytes) >>> 2); // every packed float must be written
     e.k.gemm_pack_b(tB, k, n, b.ptr, ldb, p);
     ref.gemm_pack_b(tB, k, n, b.ptr, ldb, pr);
-    assert.deepEqual(e.read(p, bytes >> 2), e.read(pr, bytes >> 2), `${what}: packed bytes`);
+    assert.deepEqual(e.read(p, bytes >>> 2), e.read(pr, bytes >>> 2), `${what}: packed bytes`);
     const scratch = e.reserve(e.k.gemm_f32_packed_b_scratch_bytes(m, n, k));
     e.k.gemm_f32_packed_b(tA, m, n, k, a.ptr, lda, p, c.ptr, ldc, acc, scratch);
     ref.gemm_f32_packed_b(tA, m, n, k, a.ptr, lda, pr, cr.ptr, ldc, acc, 0);
@@ -58,7 +58,7 @@ test('gemm_f32 matches the reference: small sizes, all transposes, accumulate, s
   for (const te of await testEngines()) {
     for (let trial = 0; trial < 160; trial++) {
       const pick = () => SMALL[rng.int(0, SMALL.length)];
-      check(te, rng, { m: pick(), n: pick(), k: pick(), tA: trial & 1, tB: (trial >> 1) & 1, acc: (trial >> 2) & 1, pad: rng.int(0, 3) }, false);
+      check(te, rng, { m: pick(), n: pick(), k: pick(), tA: trial & 1, tB: (trial >> 1) & 1, acc: (trial >>> 2) & 1, pad: rng.int(0, 3) }, false);
     }
   }
 });
@@ -79,7 +79,7 @@ test('gemm_pack_b writes the reference bytes and gemm_f32_packed_b matches the r
   for (const te of await testEngines()) {
     for (let trial = 0; trial < 60; trial++) {
       const pick = () => SMALL[rng.int(0, SMALL.length)];
-      check(te, rng, { m: pick(), n: pick(), k: pick(), tA: trial & 1, tB: (trial >> 1) & 1, acc: (trial >> 2) & 1, pad: rng.int(0, 3) }, true);
+      check(te, rng, { m: pick(), n: pick(), k: pick(), tA: trial & 1, tB: (trial >> 1) & 1, acc: (trial >>> 2) & 1, pad: rng.int(0, 3) }, true);
     }
     for (const [m, n, k] of BLOCKS) check(te, rng, { m, n, k, tA: k & 1, tB: m & 1, acc: n & 1, pad: 1 }, true);
   }

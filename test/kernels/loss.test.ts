@@ -36,7 +36,7 @@ function softTargets(rng: Rng, rows: number, classes: number): Float32Array {
 
 const labelsTensor = (e: Engine, labels: number[]) => {
   const t = e.tensor([labels.length]);
-  e.i32.set(labels, t.ptr >> 2);
+  e.i32.set(labels, t.ptr >>> 2);
   return t;
 };
 
@@ -123,7 +123,7 @@ test('every loss backward agrees with finite differences of its mean loss (wasm 
   const mean = e.tensor([1]), dmean = e.tensor([1]), y = e.tensor([rows, classes]), dy = e.tensor([rows, classes]);
   // y = the mean loss (one float); the backward gets dL/dmean from the dy slot and passes it on as scale/count
   const meanOf = (fwd: () => number) => () => e.write(mean.ptr, [fwd()]);
-  const dL = () => e.f32[dmean.ptr >> 2];
+  const dL = () => e.f32[dmean.ptr >>> 2];
   const cases: [string, () => number, (s: number) => void, number][] = [
     ['sparse xent', () => ops.softmaxCrossEntropySparseForward(e, x, labels, p), (s) => ops.softmaxCrossEntropySparseBackward(e, p, labels, dx, s), rows],
     ['soft xent', () => ops.softmaxCrossEntropyForward(e, x, tgt, p), (s) => ops.softmaxCrossEntropyBackward(e, p, tgt, dx, s), rows],

@@ -42,7 +42,7 @@ test('max and average pooling match the reference over channels, windows, stride
       e.k.maxpool2d_forward_f32(desc, x.ptr, y.ptr, am.ptr);
       ref.maxpool2d_forward_f32(desc, x.ptr, yr.ptr, amr.ptr);
       assertClose(e.read(y.ptr, yn), e.read(yr.ptr, yn), `max fwd ${what}`, { rtol: 0, atol: 0 });
-      assert.deepEqual(e.i32.slice(am.ptr >> 2, (am.ptr >> 2) + yn), e.i32.slice(amr.ptr >> 2, (amr.ptr >> 2) + yn), `argmax ${what}`);
+      assert.deepEqual(e.i32.slice(am.ptr >>> 2, (am.ptr >>> 2) + yn), e.i32.slice(amr.ptr >>> 2, (amr.ptr >>> 2) + yn), `argmax ${what}`);
       for (const acc of [0, 1]) {
         const d0 = rng.array(xn), dx = e.tensor([xn], d0), dxr = e.tensor([xn], d0);
         e.k.maxpool2d_backward_f32(desc, am.ptr, dy.ptr, dx.ptr, acc);
@@ -188,7 +188,7 @@ test('a corrupt argmax cannot make the max-pool backward write outside dx', asyn
     const mark = e.mark();
     const guard = e.tensor([8], new Float32Array(8).fill(7)), dx = e.tensor([4]), after = e.tensor([8], new Float32Array(8).fill(7));
     const am = e.tensor([4]), dy = e.tensor([4], [1, 2, 3, 4]);
-    e.i32.set([-1, 4, 1 << 30, 2], am.ptr >> 2);
+    e.i32.set([-1, 4, 1 << 30, 2], am.ptr >>> 2);
     // a 1×4 image, 1×1 windows: xCount = yCount = 4
     const desc = e.reserve(POOL_DESC_BYTES, 'pool descriptor');
     writePoolDesc(e, desc, { n: 1, h: 1, w: 4, c: 1, kh: 1, kw: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, oh: 1, ow: 4 });

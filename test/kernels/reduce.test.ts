@@ -61,7 +61,7 @@ test('scale_inplace_f32, fill_f32 and sum_squares_f32 match the reference', asyn
     const n = 1 << 20;
     const x = e.tensor([n]);
     fillTensor(e, x, 1);
-    e.f32[(x.ptr >> 2) + 5] = 1e-3;
+    e.f32[(x.ptr >>> 2) + 5] = 1e-3;
     const s = sumSquares(e, x), expected = n - 1 + Math.fround(1e-3) ** 2;
     assert.ok(Math.abs(s - expected) < 1e-9, `${name} f64 sum of squares: ${s} vs ${expected}`);
     e.release(mark);

@@ -30,7 +30,7 @@ function referenceStep(m: Model, ds: Dataset, B: number, lr: number): { grad: Fl
   const t = m.trainer!, per = numelOf(m.inputShape);
   m.ensureCapacity(B);
   m.e.write(m.inputAct, ds.x.subarray(0, B * per));
-  m.e.i32.set(ds.y.subarray(0, B), m.labels >> 2);
+  m.e.i32.set(ds.y.subarray(0, B), m.labels >>> 2);
   const { loss } = new ThreadStep(t.program, () => m.seed).runFilled(B, { step: 0, lrs: [lr] });
   return { grad: m.e.read(m.grads, m.paramFloats), weights: m.e.read(m.params, m.paramFloats), loss };
 }
@@ -80,7 +80,7 @@ function microShardReference(m: Model, ds: Dataset, B: number, S: number, seed: 
     const { from, to } = shardRange(B, S, j), r = to - from;
     if (r === 0) continue;
     m.e.write(m.inputAct, ds.x.subarray(from * per, to * per));
-    m.e.i32.set(ds.y.subarray(from, to), m.labels >> 2);
+    m.e.i32.set(ds.y.subarray(from, to), m.labels >>> 2);
     const s = m.step(r, { training: true, step: 0, accumulate: j > 0, exampleOffset: from, seed });
     m.forwardStep(s);
     t.loss.run(m.e, { rows: r, cols, out: h.out, labels: m.labels, targets: m.targets, probs: m.probs, losses: m.losses, dout: h.dout, scale: 1 / B }); // the batch mean's gradient

@@ -11,7 +11,7 @@ test('sparse cross-entropy with label smoothing equals the dense form on smoothe
   const e = await Engine.create(), rng = new Rng(4), rows = 5, cols = 7, eps = 0.1;
   const logits = e.tensor([rows, cols], rng.array(rows * cols, -3, 3));
   const labels = Int32Array.from({ length: rows }, () => rng.int(0, cols));
-  const lab = e.reserve(4 * rows); e.i32.set(labels, lab >> 2);
+  const lab = e.reserve(4 * rows); e.i32.set(labels, lab >>> 2);
   const targets = e.tensor([rows, cols]), probs = e.tensor([rows, cols]), losses = e.tensor([rows]);
   const d1 = e.tensor([rows, cols]), d2 = e.tensor([rows, cols]);
   const smoothed = new Loss({ type: 'sparse_categorical_crossentropy', labelSmoothing: eps });
@@ -30,7 +30,7 @@ test('sparse cross-entropy with label smoothing equals the dense form on smoothe
 test('the gradient scale is the caller\'s: 1/rows by default, any other on request', async () => {
   const e = await Engine.create(), rng = new Rng(5), rows = 4, cols = 3;
   const logits = e.tensor([rows, cols], rng.array(rows * cols));
-  const lab = e.reserve(4 * rows); e.i32.set([0, 1, 2, 1], lab >> 2);
+  const lab = e.reserve(4 * rows); e.i32.set([0, 1, 2, 1], lab >>> 2);
   const scratch = e.tensor([rows, cols]), probs = e.tensor([rows, cols]), losses = e.tensor([rows]);
   const dMean = e.tensor([rows, cols]), dBatch = e.tensor([rows, cols]);
   const loss = new Loss('sparse_categorical_crossentropy');

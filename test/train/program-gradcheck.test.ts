@@ -25,7 +25,7 @@ function fdCheck(p: StepProgram, fill: () => void, what: string): void {
     const net: Network = l.net, grad = net.e.read(net.grads, net.paramFloats);
     for (const en of net.entries) {
       for (let s = 0; s < 6; s++) {
-        const i = en.offset + rng.int(0, en.n), at = (net.params >> 2) + i, x = net.e.f32[at];
+        const i = en.offset + rng.int(0, en.n), at = (net.params >>> 2) + i, x = net.e.f32[at];
         net.e.f32[at] = x + eps; const Lp = loss();
         net.e.f32[at] = x - eps; const Lm = loss();
         net.e.f32[at] = x;
