@@ -27,12 +27,14 @@ export async function writeFileAtomic(path: string, data: Uint8Array, opts: Atom
   const fs = await import('node:fs/promises');
   const { dirname, basename, join } = await import('node:path');
   const dir = dirname(path);
-  const started = Date.now();
-  const temp = join(dir, tempName(basename(path), process.pid, `${(tempCounter++).toString(36)}${started.toString(36)}`));
+  const temp = join(dir, tempName(basename(path), process.pid, `${(tempCounter++).toString(36)}${Date.now().toString(36)}`));
   inFlight.add(temp);
+  // When this write began, on the file system's own clock (coarser than Date.now(), so compare like with like).
+  let born = 0;
   try {
     const fh = await fs.open(temp, 'wx');
     try {
+      born = (await fh.stat()).mtimeMs;
       let written = 0;
       while (written < data.length) {
         const { bytesWritten } = await fh.write(data, written, data.length - written);
@@ -51,12 +53,12 @@ export async function writeFileAtomic(path: string, data: Uint8Array, opts: Atom
     inFlight.delete(temp);
   }
   await syncDirectory(dir);
-  await removeStaleTemps(path, started);
+  await removeStaleTemps(path, born);
 }
 
 /**
  * Removes the leftovers of earlier, killed writes to `path`: files named like rede's own temporary files
- * for this target, last modified before `before` (ms), whose writer is not running (a dead pid, or this
+ * for this target, last modified before `before` (an mtime, ms), whose writer is not running (a dead pid, or this
  * process with no such write in flight). Other files, and another live process's temp files, are left
  * alone. Best effort: a file that cannot be listed or removed is skipped. Returns the paths removed.
  */
