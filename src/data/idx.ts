@@ -1,6 +1,7 @@
 // IDX files (the MNIST format, http://yann.lecun.com/exdb/mnist/): 4 magic bytes 00 00 <dtype> <ndims>,
 // then ndims big-endian u32 dimensions, then the data, big-endian, row-major.
-// parseIdx/encodeIdx work on bytes anywhere; readIdxFile (Node only) reads a file and inflates gzip.
+// parseIdx/encodeIdx work on bytes anywhere; readIdxFile and gunzipIdx (Node only) read a file and inflate gzip,
+// never past the size the IDX header declares.
 import { RedeError } from '../engine/errors';
 import { type Dataset, fromBytes, validateDataset } from './dataset';
 

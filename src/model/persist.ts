@@ -81,16 +81,7 @@ function checkHeader(raw: unknown, name: string): Header {
 }
 
 /** Re-raises a RedeError with the file's name in front; anything else is a bug and keeps its stack. */
-function naming<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof RedeError) throw new RedeError(`${name}: ${e.message}`);
-    throw e;
-  }
-}
-
-async function namingAsync<T>(name: string, fn: () => Promise<T>): Promise<T> {
+async function naming<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -109,16 +100,16 @@ export async function modelFromFile(f: DecodedRedeFile, name: string, create: Cr
   };
   // The graph alone (shapes, no memory) says which tensors the model needs. All of them must be in the file
   // before the model is built, so the memory a file can demand is bounded by the file's own size.
-  const graph = naming(name, () => buildGraph(h.config));
+  const graph = await naming(name, () => buildGraph(h.config));
   for (const { layer: L } of graph.nodes) {
     for (const p of L.params) take(`param/${L.name}/${p.name}`, numelOf(p.shape), p.shape);
     for (const s of L.state) take(`state/${L.name}/${s.name}`, s.floats, [s.floats]);
   }
-  const m = await namingAsync(name, () => create(h.config, { ...opts, seed: h.seed ?? 0 }));
+  const m = await naming(name, () => create(h.config, { ...opts, seed: h.seed ?? 0 }));
   for (const en of m.entries) m.e.write(m.params + en.offset * 4, take(`param/${en.layer.name}/${en.name}`, en.n, en.shape));
   for (const L of m.layers) for (const s of L.state) m.e.write(L.s[s.name], take(`state/${L.name}/${s.name}`, s.floats, [s.floats]));
   if (h.compile) {
-    naming(name, () => m.compile(h.compile!));
+    await naming(name, () => m.compile(h.compile!));
     const t = m.trainer!;
     t.optimizer.t = h.optimizer?.t ?? 0;
     t.epoch = h.training?.epoch ?? 0;

@@ -77,14 +77,17 @@ test('kill -9 loop: 24 SIGKILLs of a saving child; the file is always the versio
       let out = '';
       const firstSave = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { out += d; if (out.includes('\n')) resolve(); }));
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-      await Promise.race([firstSave, exited]);
-      assert.ok(out.includes('\n'), `child ${kills} exited before its first save`);
-      // One save has returned: every temp file of an earlier, killed child is gone.
-      const stale = temps(await readdir(dir)).filter((n) => !n.startsWith(`.model.rede.tmp-${child.pid}-`));
-      assert.deepEqual(stale, [], `after child ${kills}'s first save`);
-      await new Promise((resolve) => setTimeout(resolve, rng.next() * 40));
-      child.kill('SIGKILL');
-      await exited;
+      try {
+        await Promise.race([firstSave, exited]);
+        assert.ok(out.includes('\n'), `child ${kills} exited before its first save`);
+        // One save has returned: every temp file of an earlier, killed child is gone.
+        const stale = temps(await readdir(dir)).filter((n) => !n.startsWith(`.model.rede.tmp-${child.pid}-`));
+        assert.deepEqual(stale, [], `after child ${kills}'s first save`);
+        await new Promise((resolve) => setTimeout(resolve, rng.next() * 40));
+      } finally {
+        child.kill('SIGKILL'); // also when an assertion failed: a saving child left running would hang the run
+        await exited;
+      }
       const saved = out.trim().split('\n').map(Number);
       const last = saved[saved.length - 1];
       const bytes = new Uint8Array(await readFile(path));
