@@ -4,6 +4,8 @@
 import { RedeError, shapeStr } from '../engine/errors';
 import { decodeRedeFile, encodeRedeFile, loadRedeFile, saveRedeFile, type RedeFile, type DecodedRedeFile } from '../io/file';
 import type { ModelConfig } from '../model/config';
+import { buildGraph } from '../model/graph';
+import { numelOf } from '../layers/layer';
 import type { Network, NetworkOptions } from '../model/network';
 import type { CompileOptions, Trainer } from '../train/trainer';
 
@@ -57,20 +59,60 @@ export function encodeModel(m: Persistable): Uint8Array { return encodeRedeFile(
 
 type Create<M extends Persistable> = (config: ModelConfig, opts: NetworkOptions) => Promise<M>;
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** The header's shape, checked field by field: a file is untrusted input. */
+function checkHeader(raw: unknown, name: string): Header {
+  const h = raw as Partial<Header> | null;
+  if (!isObject(h) || h.format !== 'rede-model') throw new RedeError(`${name}: not a rede model file (header.format is ${JSON.stringify(h?.format)}, expected "rede-model")`);
+  const fail = (field: string, want: string, got: unknown): never => {
+    throw new RedeError(`${name}: header field '${field}' must be ${want}, got ${JSON.stringify(got) ?? String(got)}`);
+  };
+  if (!isObject(h.config)) fail('config', 'a model config object', h.config);
+  if (h.seed !== undefined && !Number.isFinite(h.seed)) fail('seed', 'a finite number', h.seed);
+  // Only the outline of compile options here; their values are compile()'s to check.
+  const spec = (v: unknown) => typeof v === 'string' || isObject(v);
+  if (h.compile !== undefined && !(isObject(h.compile) && spec(h.compile.optimizer) && spec(h.compile.loss))) {
+    fail('compile', 'compile options: an object whose optimizer and loss are each a name or an object', h.compile);
+  }
+  if (h.optimizer !== undefined && !(isObject(h.optimizer) && (h.optimizer.t === undefined || isCount(h.optimizer.t)))) fail('optimizer', 'an object whose t is an integer >= 0', h.optimizer);
+  if (h.training !== undefined && !(isObject(h.training) && [h.training.epoch, h.training.step].every((v) => v === undefined || isCount(v)))) {
+    fail('training', 'an object whose epoch and step are integers >= 0', h.training);
+  }
+  return h as Header;
+}
+
+/** Re-raises a RedeError with the file's name in front; anything else is a bug and keeps its stack. */
+async function naming<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RedeError) throw new RedeError(`${name}: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function modelFromFile<M extends Persistable>(f: DecodedRedeFile, name: string, create: Create<M>, opts: NetworkOptions): Promise<M> {
-  const h = f.header as unknown as Header;
-  if (!h || h.format !== 'rede-model' || typeof h.config !== 'object') throw new RedeError(`${name}: not a rede model file (header.format is ${JSON.stringify(h?.format)})`);
-  const m = await create(h.config, { ...opts, seed: h.seed ?? 0 });
+  const h = checkHeader(f.header, name);
   const take = (tname: string, n: number, shape: readonly number[]): Float32Array => {
-    const t = f.tensors[tname];
+    const t = Object.hasOwn(f.tensors, tname) ? f.tensors[tname] : undefined;
     if (!t) throw new RedeError(`${name}: tensor '${tname}' is missing`);
     if (t.length !== n) throw new RedeError(`${name}: tensor '${tname}' has ${t.length} values, the model needs ${n} ${shapeStr(shape)}`);
     return t;
   };
+  // The graph alone (shapes, no memory) says which tensors the model needs. All of them must be in the file
+  // before the model is built, so the memory a file can demand is bounded by the file's own size.
+  const graph = await naming(name, () => buildGraph(h.config));
+  for (const { layer: L } of graph.nodes) {
+    for (const p of L.params) take(`param/${L.name}/${p.name}`, numelOf(p.shape), p.shape);
+    for (const s of L.state) take(`state/${L.name}/${s.name}`, s.floats, [s.floats]);
+  }
+  const m = await naming(name, () => create(h.config, { ...opts, seed: h.seed ?? 0 }));
   for (const en of m.entries) m.e.write(m.params + en.offset * 4, take(`param/${en.layer.name}/${en.name}`, en.n, en.shape));
   for (const L of m.layers) for (const s of L.state) m.e.write(L.s[s.name], take(`state/${L.name}/${s.name}`, s.floats, [s.floats]));
   if (h.compile) {
-    m.compile(h.compile);
+    await naming(name, () => m.compile(h.compile!));
     const t = m.trainer!;
     t.optimizer.t = h.optimizer?.t ?? 0;
     t.epoch = h.training?.epoch ?? 0;

@@ -8,7 +8,7 @@ import { mnistDigits } from '../data/mnist';
 import { fashionMnist } from '../data/fashion-mnist';
 import { findIdxPair, loadIdxDataset } from '../data/idx';
 import type { ModelConfig } from '../model/config';
-import { models } from '../zoo/index';
+import { models, zooModel } from '../zoo/index';
 import type { ProgressStream } from '../train/progress';
 
 /** Where a command writes: results to stdout, progress and notes to stderr. */
@@ -90,7 +90,7 @@ export function firstN(command: string, ds: Dataset, n: number | undefined): Dat
  * ModelConfig JSON file.
  */
 export function modelConfig(command: string, spec: string, input: readonly number[], classes: number): ModelConfig {
-  const zoo = models[spec];
+  const zoo = zooModel(spec);
   if (zoo) return zoo(input, classes);
   if (!existsSync(spec)) {
     throw new RedeError(`${command}: unknown model '${spec}' (expected one of ${Object.keys(models).join(', ')}, or a model config .json file)`);

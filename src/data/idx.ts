@@ -1,6 +1,7 @@
 // IDX files (the MNIST format, http://yann.lecun.com/exdb/mnist/): 4 magic bytes 00 00 <dtype> <ndims>,
 // then ndims big-endian u32 dimensions, then the data, big-endian, row-major.
-// parseIdx/encodeIdx work on bytes anywhere; readIdxFile (Node only) reads a file and inflates gzip.
+// parseIdx/encodeIdx work on bytes anywhere; readIdxFile and gunzipIdx (Node only) read a file and inflate gzip,
+// never past the size the IDX header declares.
 import { RedeError } from '../engine/errors';
 import { type Dataset, fromBytes, validateDataset } from './dataset';
 
@@ -30,8 +31,10 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Parse IDX bytes; `name` (a file name) starts every error message. */
-export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
+interface IdxHeader { dtype: IdxDtype; size: number; dims: number[]; headerBytes: number; count: number }
+
+/** The magic and dimensions (bytes may hold only a prefix of the file). */
+function parseIdxHeader(bytes: Uint8Array, name: string): IdxHeader {
   const fail = (msg: string): never => { throw new RedeError(`${name}: ${msg}`); };
   if (bytes.length < 4) fail(`truncated: expected at least 4 bytes (IDX magic), found ${bytes.length}`);
   if (bytes[0] !== 0 || bytes[1] !== 0 || !(bytes[2] in CODES) || bytes[3] === 0) {
@@ -52,13 +55,19 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
     dims.push(d);
     count *= d;
   }
+  return { dtype, size, dims, headerBytes, count };
+}
+
+/** Parse IDX bytes; `name` (a file name) starts every error message. */
+export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
+  const { dtype, size, dims, headerBytes, count } = parseIdxHeader(bytes, name);
   const expected = count * size;
   const found = bytes.length - headerBytes;
   if (found !== expected) {
     const what = found < expected ? 'truncated' : 'trailing bytes';
-    fail(`${what}: dims [${dims.join(', ')}] × ${size} byte(s) (${dtype}) = ${expected} data bytes expected, found ${found}`);
+    throw new RedeError(`${name}: ${what}: dims [${dims.join(', ')}] × ${size} byte(s) (${dtype}) = ${expected} data bytes expected, found ${found}`);
   }
-  return { dtype, dims, data: decodeData(view, headerBytes, count, dtype) };
+  return { dtype, dims, data: decodeData(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), headerBytes, count, dtype) };
 }
 
 function decodeData(view: DataView, at: number, n: number, dtype: IdxDtype): IdxData {
@@ -112,15 +121,48 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
   } catch (e) {
     throw new RedeError(`${path}: cannot read IDX file (${(e as Error).message})`);
   }
-  if (isGzip(bytes)) {
-    const { gunzipSync } = await import('node:zlib');
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw new RedeError(`${path}: gzip data is corrupt or truncated (${(e as Error).message})`);
-    }
-  }
+  if (isGzip(bytes)) bytes = await gunzipIdx(bytes, path);
   return parseIdx(bytes, path);
+}
+
+/** Deflate's best case is 1032:1 (a 258-byte match in 2 bits), so a gzip stream inflates to at most this. */
+const MAX_DEFLATE_RATIO = 1032;
+/** The longest IDX header: magic + 255 dimensions. */
+const MAX_IDX_HEADER = 4 + 4 * 255;
+
+/**
+ * Node only: inflate a gzipped IDX file, never past the size its own header declares. The header is read
+ * from a growing prefix of the stream first; then the stream is inflated with that size as the limit, so a
+ * small file whose header says 10 bytes cannot make rede inflate 600 MB of padding.
+ */
+export async function gunzipIdx(gz: Uint8Array, name = 'IDX data'): Promise<Uint8Array> {
+  const zlib = await import('node:zlib');
+  const { constants: { MAX_LENGTH } } = await import('node:buffer');
+  const fail = (msg: string): never => { throw new RedeError(`${name}: ${msg}`); };
+  const inflate = (input: Uint8Array, opts: import('node:zlib').ZlibOptions): Uint8Array => {
+    try {
+      return zlib.gunzipSync(input, opts);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        fail(`trailing bytes: the gzip data inflates to more than the ${opts.maxOutputLength} bytes its IDX header declares`);
+      }
+      return fail(`gzip data is corrupt or truncated (${(e as Error).message})`);
+    }
+  };
+  // The header: inflate prefixes of 64, 128, … bytes (sync-flushed, so a cut stream is no error) until the
+  // magic and every dimension are out. A prefix of n bytes inflates to at most 1032·n bytes.
+  let head: Uint8Array = new Uint8Array(0);
+  for (let n = 64; ; n *= 2) {
+    const prefix = gz.subarray(0, n);
+    head = prefix.length < gz.length ? inflate(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : inflate(gz, {});
+    if (head.length >= (head.length >= 4 ? 4 + 4 * head[3] : MAX_IDX_HEADER) || prefix.length === gz.length) break;
+  }
+  const { headerBytes, count, size } = parseIdxHeader(head, name);
+  const declared = headerBytes + count * size;
+  if (declared > MAX_DEFLATE_RATIO * gz.length + MAX_IDX_HEADER || declared > MAX_LENGTH) {
+    fail(`truncated: the IDX header declares ${declared} bytes, more than ${gz.length} bytes of gzip data can hold`);
+  }
+  return inflate(gz, { maxOutputLength: declared });
 }
 
 /** The images file and labels file of one split. */

@@ -1,6 +1,7 @@
 // A memory plan: named regions grouped into parts, sized before anything runs (llm.c style), then laid out
 // in one contiguous arena with a single memory.grow. Every region starts on a 64-byte boundary (a cache line,
 // and v128-aligned).
+import { RedeError } from './errors';
 
 export type Part = 'parameters' | 'gradients' | 'optimizer' | 'activations' | 'scratch';
 export const PARTS: readonly Part[] = ['parameters', 'gradients', 'optimizer', 'activations', 'scratch'];
@@ -20,8 +21,9 @@ export class MemoryPlan {
   }
 
   bytes(name: string, bytes: number, part: Part): string {
-    if (this.names.has(name)) throw new Error(`MemoryPlan: region '${name}' planned twice`);
-    if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`MemoryPlan: region '${name}' has invalid size ${bytes} bytes`);
+    if (this.names.has(name)) throw new RedeError(`MemoryPlan: region '${name}' is planned twice`);
+    // A size from an untrusted config can overflow (1e300 floats, NaN): refuse it before any layout sum.
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RedeError(`MemoryPlan: region '${name}' must be a whole number of bytes below 2^53, got ${bytes}`);
     this.names.add(name);
     this.regions.push({ name, part, bytes });
     return name;
@@ -39,6 +41,7 @@ export class MemoryPlan {
         if (r.part !== part) continue;
         offsets.set(r.name, at);
         at += alignUp(r.bytes);
+        if (!Number.isSafeInteger(at)) throw new RedeError(`MemoryPlan: the arena passes 2^53 bytes at region '${r.name}' (${r.bytes} bytes)`);
       }
       partBytes[part] = at - partStart[part];
     }

@@ -15,31 +15,73 @@ import { Reshape } from './shape';
 export const LAYER_TYPES = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'globalavgpool2d', 'batchnorm', 'lrn', 'dropout',
   'flatten', 'reshape', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', 'add', 'concat'] as const;
 
+/** How an option's value must look: a finite number, one >= 0, a boolean, a number or [h, w], a conv
+ *  padding, a list of positive integers, or one of some strings. Ranges are the layer's own check. */
+type Kind = 'number' | 'nonneg' | 'boolean' | 'pair' | 'padding' | 'shape' | readonly string[];
+
+const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'zeros', 'ones'] as const;
+const WEIGHTED = { useBias: 'boolean', activation: ['linear', 'relu'], init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
+const WINDOW = { pool: 'pair', stride: 'pair', padding: ['same', 'valid'] } as const;
+
 /** Every option each type takes (besides type, name, inputs): a misspelled option is an error, not a silent default. */
-const OPTIONS: Record<(typeof LAYER_TYPES)[number], readonly string[]> = {
-  conv2d: ['filters', 'kernel', 'stride', 'padding', 'dilation', 'groups', 'useBias', 'activation', 'init', 'l1', 'l2'],
-  dense: ['units', 'useBias', 'activation', 'init', 'l1', 'l2'],
-  maxpool2d: ['pool', 'stride', 'padding'],
-  avgpool2d: ['pool', 'stride', 'padding'],
-  globalavgpool2d: [],
-  batchnorm: ['momentum', 'epsilon'],
-  lrn: ['radius', 'bias', 'alpha', 'beta'],
-  dropout: ['rate'],
-  flatten: [],
-  reshape: ['shape'],
-  relu: [], sigmoid: [], tanh: [], softmax: [],
-  leaky_relu: ['alpha'], elu: ['alpha'],
-  add: [], concat: [],
+const OPTIONS: Record<(typeof LAYER_TYPES)[number], Readonly<Record<string, Kind>>> = {
+  conv2d: { filters: 'number', kernel: 'pair', stride: 'pair', padding: 'padding', dilation: 'pair', groups: 'number', ...WEIGHTED },
+  dense: { units: 'number', ...WEIGHTED },
+  maxpool2d: WINDOW,
+  avgpool2d: WINDOW,
+  globalavgpool2d: {},
+  batchnorm: { momentum: 'number', epsilon: 'number' },
+  lrn: { radius: 'number', bias: 'number', alpha: 'number', beta: 'number' },
+  dropout: { rate: 'number' },
+  flatten: {},
+  reshape: { shape: 'shape' },
+  relu: {}, sigmoid: {}, tanh: {}, softmax: {},
+  leaky_relu: { alpha: 'number' }, elu: { alpha: 'number' },
+  add: {}, concat: {},
 };
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function fits(v: unknown, kind: Kind): boolean {
+  if (typeof kind !== 'string') return typeof v === 'string' && kind.includes(v);
+  switch (kind) {
+    case 'number': return isNumber(v);
+    case 'nonneg': return isNumber(v) && v >= 0;
+    case 'boolean': return typeof v === 'boolean';
+    case 'pair': return isNumber(v) || (Array.isArray(v) && v.length === 2 && v.every(isNumber));
+    case 'padding': return v === 'same' || v === 'valid' || isNumber(v) || (Array.isArray(v) && v.length === 4 && v.every(isNumber));
+    case 'shape': return Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d > 0);
+  }
+}
+
+const WANT: Record<Exclude<Kind, readonly string[]>, string> = {
+  number: 'a finite number', nonneg: 'a finite number >= 0', boolean: 'true or false', pair: 'a number or [h, w]',
+  padding: "'same', 'valid', a number or [top, bottom, left, right]", shape: 'a list of positive integers',
+};
+
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
+
+/** The option list of a type; own keys only, so 'constructor' or '__proto__' is no type. */
+export function isLayerType(type: unknown): type is (typeof LAYER_TYPES)[number] {
+  return typeof type === 'string' && Object.hasOwn(OPTIONS, type);
+}
 
 export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
   const { inputs: _inputs, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
-  const allowed = OPTIONS[c.type as keyof typeof OPTIONS];
-  if (allowed) {
-    for (const key of Object.keys(c)) {
-      if (key !== 'type' && key !== 'name' && !allowed.includes(key)) {
-        throw new RedeError(`${c.type} '${c.name}': unknown option '${key}' (expected ${allowed.length ? allowed.join(', ') : 'none'})`);
-      }
+  if (!isLayerType(c.type)) {
+    throw new RedeError(`layer '${cfg.name}': unknown type ${show(c.type)} (expected one of ${LAYER_TYPES.join(', ')})`);
+  }
+  const allowed = OPTIONS[c.type];
+  for (const [key, v] of Object.entries(c)) {
+    if (key === 'type' || key === 'name') continue;
+    if (!Object.hasOwn(allowed, key)) {
+      const names = Object.keys(allowed);
+      throw new RedeError(`${c.type} '${c.name}': unknown option '${key}' (expected ${names.length ? names.join(', ') : 'none'})`);
+    }
+    const kind = allowed[key];
+    if (v !== undefined && !fits(v, kind)) {
+      const want = typeof kind === 'string' ? WANT[kind] : `one of ${kind.map((k) => `'${k}'`).join(', ')}`;
+      throw new RedeError(`${c.type} '${c.name}': ${key} must be ${want}, got ${show(v)}`);
     }
   }
   switch (c.type) {
@@ -57,7 +99,5 @@ export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readon
     case 'softmax': return new Softmax(c, inShapes);
     case 'add': return new Add(c, inShapes);
     case 'concat': return new Concat(c, inShapes);
-    default:
-      throw new RedeError(`layer '${cfg.name}': unknown type '${(cfg as { type: string }).type}' (expected one of ${LAYER_TYPES.join(', ')})`);
   }
 }

@@ -25,18 +25,31 @@ export interface Graph {
   output: number;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+
 export function buildGraph(config: ModelConfig): Graph {
+  if (!isObject(config)) throw new RedeError(`model: a config must be an object with 'input' and 'layers', got ${show(config)}`);
+  if (config.name !== undefined && typeof config.name !== 'string') throw new RedeError(`model: name must be a string, got ${show(config.name)}`);
   const where = `model${config.name ? ` '${config.name}'` : ''}`;
   if (!Array.isArray(config.input) || config.input.length === 0 || !config.input.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RedeError(`${where}: input must be a per-example shape of positive integers, e.g. [28, 28, 1], got ${JSON.stringify(config.input)}`);
+    throw new RedeError(`${where}: input must be a per-example shape of positive integers, e.g. [28, 28, 1], got ${show(config.input)}`);
   }
-  if (!Array.isArray(config.layers) || config.layers.length === 0) throw new RedeError(`${where}: layers must be a non-empty list`);
+  if (!Array.isArray(config.layers) || config.layers.length === 0) throw new RedeError(`${where}: layers must be a non-empty list, got ${show(config.layers)}`);
+  if (config.output !== undefined && typeof config.output !== 'string') throw new RedeError(`${where}: output must be a layer name, got ${show(config.output)}`);
   const index = new Map<string, number>([['input', -1]]);
   const nodes: Node[] = [];
   const inputConsumers: Edge[] = [];
   config.layers.forEach((cfg: LayerConfig, i) => {
-    const name = cfg.name ?? `${cfg.type}_${i}`;
+    if (!isObject(cfg)) throw new RedeError(`${where}: layer ${i} must be an object with a 'type', got ${show(cfg)}`);
+    if (cfg.name !== undefined && (typeof cfg.name !== 'string' || cfg.name === '')) {
+      throw new RedeError(`${where}: layer ${i}: name must be a non-empty string, got ${show(cfg.name)}`);
+    }
+    const name = cfg.name ?? `${typeof cfg.type === 'string' ? cfg.type : 'layer'}_${i}`;
     if (index.has(name)) throw new RedeError(`${where}: layer name '${name}' is used twice`);
+    if (cfg.inputs !== undefined && (!Array.isArray(cfg.inputs) || cfg.inputs.length === 0 || !cfg.inputs.every((n) => typeof n === 'string'))) {
+      throw new RedeError(`${where}: layer '${name}': inputs must be a non-empty list of layer names, got ${show(cfg.inputs)}`);
+    }
     const inputNames = cfg.inputs ?? [i === 0 ? 'input' : nodes[i - 1].layer.name];
     const inputs = inputNames.map((n) => {
       const at = index.get(n);

@@ -13,7 +13,8 @@ export { cifarResnet, resnet20, resnet32, resnet56, miniInception, vggSmall };
 
 export type ZooModel = (inputShape?: readonly number[], classes?: number) => ModelConfig;
 
-export const models: Record<string, ZooModel> = {
+/** Null-prototype: `models['__proto__']` or `models.toString` is no model (a name can come from a command line). */
+export const models: Record<string, ZooModel> = Object.assign(Object.create(null) as Record<string, ZooModel>, {
   lenet5,
   // The ImageNet lineage (default input [224, 224, 3], 1000 classes); docs/zoo.md lists counts and sources.
   alexnet,
@@ -31,4 +32,9 @@ export const models: Record<string, ZooModel> = {
   resnet56,
   mini_inception: miniInception,
   vgg_small: vggSmall,
-};
+});
+
+/** The zoo model of that name, or undefined: only the zoo's own names count. */
+export function zooModel(name: string): ZooModel | undefined {
+  return Object.hasOwn(models, name) ? models[name] : undefined;
+}
