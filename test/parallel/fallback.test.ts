@@ -4,20 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
-import type { ModelConfig } from '../../src/model/config';
 import { canShareMemory } from '../../src/parallel/fallback';
 import { closeWorkers, resolveWorkers } from '../../src/parallel/groups';
 import { blockCount, blockRange, liveShards, shardRange, workerChunk, workerShards } from '../../src/parallel/shards';
-import { quadrantDataset } from './nets';
+import { quadrantDataset, SMALL_NET } from './nets';
 
-const NET: ModelConfig = {
-  name: 'small', input: [8, 8, 1], layers: [
-    { type: 'conv2d', name: 'conv', filters: 4, kernel: 3, padding: 'same', activation: 'relu' },
-    { type: 'maxpool2d', name: 'pool', pool: 2 },
-    { type: 'flatten', name: 'flat' },
-    { type: 'dense', name: 'out', units: 4 },
-  ],
-};
+const NET = SMALL_NET;
 const ds = quadrantDataset(128, 8, 4);
 
 async function trained(workers: number): Promise<{ m: Model; loss: number[] }> {

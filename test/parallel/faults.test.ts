@@ -6,21 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine';
 import { Model } from '../../src/api/model';
-import type { ModelConfig } from '../../src/model/config';
 import { closeWorkers, groupFor } from '../../src/parallel/groups';
 import { scheduleFault } from '../../src/parallel/faults';
 import type { WorkerGroup } from '../../src/parallel/group';
 import { lenet5 } from '../../src/zoo/lenet5';
-import { quadrantDataset } from './nets';
+import { quadrantDataset, SMALL_NET } from './nets';
 
-const NET: ModelConfig = {
-  name: 'small', input: [8, 8, 1], layers: [
-    { type: 'conv2d', name: 'conv', filters: 4, kernel: 3, padding: 'same', activation: 'relu' },
-    { type: 'maxpool2d', name: 'pool', pool: 2 },
-    { type: 'flatten', name: 'flat' },
-    { type: 'dense', name: 'out', units: 4 },
-  ],
-};
+const NET = SMALL_NET;
 const B = 16, ds = quadrantDataset(96, 8, 3); // 6 steps per epoch
 
 type Fault = 'throw' | 'exit' | 'trap' | 'terminate';

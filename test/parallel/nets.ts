@@ -62,3 +62,13 @@ export function quadrantDataset(n: number, size: number, seed: number): Dataset 
   }
   return makeDataset(x, y, [size, size, 1], 4, { name: 'quadrants' });
 }
+
+/** A small conv net over 8×8×1 with 4 classes (quadrantDataset's): the parallel tests' workhorse. */
+export const SMALL_NET: ModelConfig = {
+  name: 'small', input: [8, 8, 1], layers: [
+    { type: 'conv2d', name: 'conv', filters: 4, kernel: 3, padding: 'same', activation: 'relu' },
+    { type: 'maxpool2d', name: 'pool', pool: 2 },
+    { type: 'flatten', name: 'flat' },
+    { type: 'dense', name: 'out', units: 4 },
+  ],
+};

@@ -5,21 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
-import type { ModelConfig } from '../../src/model/config';
 import { closeWorkers } from '../../src/parallel/groups';
 import { Progress, ProgressLogger } from '../../src/train/progress';
 import type { Logs } from '../../src/train/callbacks';
 import { assertClose } from '../helpers/close';
-import { quadrantDataset } from '../parallel/nets';
+import { quadrantDataset, SMALL_NET } from '../parallel/nets';
 
-const NET: ModelConfig = {
-  name: 'small', input: [8, 8, 1], layers: [
-    { type: 'conv2d', name: 'conv', filters: 4, kernel: 3, padding: 'same', activation: 'relu' },
-    { type: 'maxpool2d', name: 'pool', pool: 2 },
-    { type: 'flatten', name: 'flat' },
-    { type: 'dense', name: 'out', units: 4 },
-  ],
-};
+const NET = SMALL_NET;
 const ds = quadrantDataset(96, 8, 3);
 
 async function compiled(): Promise<Model> {
