@@ -1,0 +1,56 @@
+// The benchmarks run in the test command (not timed: only their output is checked). Each runs with --quick on
+// its smallest case and must print, as JSON lines, every row it promises, with the shared schema, a finite value
+// for rede's own rows, and for a peer either a finite value or null with a note saying why.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+interface Row { bench: string; case: string; peer: string; variant: string; threads: number; metric: string; value: number | null; unit: string; note?: string }
+
+function bench(file: string, ...args: string[]): Row[] {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${file}.ts`, '--json', '--quick', ...args], { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(r.status, 0, `bench/${file}.ts: ${r.stderr.slice(-2000)}`);
+  const rows = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Row);
+  assert.ok(rows.length > 0, `bench/${file}.ts printed no JSON rows:\n${r.stdout.slice(0, 2000)}`);
+  for (const row of rows) {
+    for (const key of ['bench', 'case', 'peer', 'variant', 'threads', 'metric', 'value', 'unit'] as const) assert.ok(key in row, `${file}: row without '${key}': ${JSON.stringify(row)}`);
+    if (row.peer === 'rede') assert.ok(typeof row.value === 'number' && Number.isFinite(row.value), `${file}: rede row not finite: ${JSON.stringify(row)}`);
+    else assert.ok((typeof row.value === 'number' && Number.isFinite(row.value)) || (row.value === null && !!row.note), `${file}: a peer row needs a number or a note: ${JSON.stringify(row)}`);
+  }
+  return rows;
+}
+
+const has = (rows: Row[], want: Partial<Row>, what: string) =>
+  assert.ok(rows.some((r) => Object.entries(want).every(([k, v]) => (r as unknown as Record<string, unknown>)[k] === v)), `missing row ${what}: ${JSON.stringify(want)}`);
+
+test('bench:kernels --quick (gemm_256): rede on both SIMD builds and tfjs-wasm, in GFLOP/s', () => {
+  const rows = bench('kernels', '--filter=gemm_256');
+  for (const variant of ['simd', 'relaxed-simd']) has(rows, { case: 'gemm_256', peer: 'rede', variant, metric: 'gflops' }, `rede ${variant}`);
+  assert.ok(rows.some((r) => r.case === 'gemm_256' && r.peer !== 'rede'), 'a peer row for the same case');
+});
+
+test('bench:train --quick: LeNet-5 on rede (both builds), PyTorch and convnetjs rows, the arena and RSS rows', () => {
+  const rows = bench('train', '--steps=200');
+  for (const variant of ['simd', 'relaxed-simd']) has(rows, { case: 'lenet5_b64', peer: 'rede', variant, metric: 'examples_per_s' }, `rede ${variant}`);
+  has(rows, { case: 'lenet5_b64', peer: 'pytorch' }, 'pytorch');
+  assert.ok(rows.some((r) => r.case === 'lenet5_b64' && r.peer.includes('convnetjs')), 'convnetjs');
+  has(rows, { case: 'lenet5_b64_arena', peer: 'rede', variant: 'total', metric: 'bytes' }, 'arena total');
+  assert.ok(rows.some((r) => r.metric === 'rss_last'), 'rss_last');
+});
+
+test('bench:parallel --quick (lenet, batch 64): one thread, 1 and 2 workers, efficiency and per-worker times', () => {
+  const rows = bench('parallel', '--filter=lenet5_b64');
+  has(rows, { variant: 'trainer', threads: 1, metric: 'examples_per_s' }, 'one thread');
+  for (const threads of [1, 2]) has(rows, { threads, metric: 'parallel_efficiency' }, `${threads} workers`);
+  has(rows, { variant: 'worker1', threads: 2, metric: 'compute_ms_per_step' }, 'worker 1 compute');
+});
+
+test('bench:infer --quick (resnet18): rede, tfjs-wasm and onnxruntime-web on 1 and 2 threads, and the arena rows', () => {
+  const rows = bench('infer', '--filter=resnet18');
+  for (const threads of [1, 2]) {
+    has(rows, { case: 'resnet18_224_b1', peer: 'rede', threads }, `rede ${threads} threads`);
+    has(rows, { case: 'resnet18_224_b1', peer: '@tensorflow/tfjs-backend-wasm', threads }, `tfjs-wasm ${threads}`);
+    has(rows, { case: 'resnet18_224_b1', peer: 'onnxruntime-web', threads }, `onnxruntime-web ${threads}`);
+  }
+  assert.ok(rows.some((r) => r.metric.startsWith('arena') || r.case.includes('arena')), 'arena rows');
+});
