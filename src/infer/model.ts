@@ -1,6 +1,6 @@
 // InferenceModel: a trained Model compiled for fast batch-1 prediction on its own engine.
 //   1. lower(): batch norm folded into the conv before it, ReLU and residual add fused into the conv's epilogue,
-//      flatten/reshape/dropout turned into aliases (src/infer/lower.ts).
+//      flatten/reshape/dropout turned into aliases, every other layer a layer op (src/infer/lower.ts).
 //   2. Weights are packed once (gemm_pack_b panels) for every im2col-GEMM conv and every dense layer.
 //   3. Activations are planned once for one example with buffers reused after their last reader, each op's
 //      scratch (im2col band, GEMM packing buffer) in the same pool while that op runs (plan.ts).
@@ -9,10 +9,11 @@
 //      rows), then bias / residual / ReLU on the band while it is in cache. With T threads a conv's output
 //      rows are split T ways (any row slice of a GEMM is a valid GEMM); where there are too few rows (7×7
 //      maps) the packed weight panels — GEMM columns — are split instead, each thread running the band's
-//      im2col itself. Dense layers split their columns the same way.
+//      im2col itself. Dense layers split their columns the same way. A layer op is the layer's own
+//      forwardCalls for one example (the description training runs), on the main thread.
 //
 // Memory: [weights (packed) | pool: activations + per-op, per-thread scratch (col band, GEMM A-pack) | descriptors
-// (conv bands, pool, batch norm, LRN)].
+// (conv bands; layer ops' own: pool, batch norm, LRN)].
 // Threads: T − 1 helper workers instantiate the same module on the same shared memory and receive their
 // call lists once; per op the main thread publishes the op index in a control word, runs its own share and
 // waits (Atomics.wait: Node's main thread may block; in a browser, run InferenceModel inside a worker).
@@ -251,7 +252,7 @@ class Builder {
   // ---- sizes, then layout -------------------------------------------------------------------------------
   /**
    * Weights and descriptors to reserve, and each op's scratch: per thread that runs a share of the op, an
-   * im2col band (`col`; thread 0's slot also serves serial ops: max pool's unused argmax, batch norm...)
+   * im2col band (`col`; thread 0's slot also serves a layer op: its non-descriptor buffers, then its scratch)
    * and a GEMM packing buffer (`gemm`). The activation planner places each op's scratch in the pool.
    */
   private measure(): { weightFloats: number; descBytes: number; scratch: OpScratch[] } {
