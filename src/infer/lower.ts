@@ -2,6 +2,8 @@
 //   conv → batchnorm:  w'[.., o] = w[.., o]·γ_o/σ_o,  b'_o = (b_o − μ_o)·γ_o/σ_o + β_o,  σ_o = √(var_o + ε)
 //   conv/dense → relu, conv → add(skip) [→ relu]:  the ReLU and the residual add become the op's epilogue
 //   flatten, reshape, dropout (identity at inference): aliases of their input, no copy.
+//   every other layer: its own forward (Layer.forwardCalls) on copies of its weights, so a new layer needs
+//   no change here; the kinds named below only label it (with the fields tools read: the tfjs mapping).
 // A node is fused into the op before it only when it is that op's sole reader and not the model's output,
 // so no intermediate the rest of the graph needs ever disappears. The fused op runs at the first node's
 // place in the (topological) order; its residual input is produced earlier by construction (see fuseAdd).
@@ -21,21 +23,32 @@ import { Add, Concat } from '../layers/merge';
 /** A value of the inference graph: per-example shape; id 0 is the model input. */
 export interface Value { id: number; shape: Shape; floats: number }
 
+/**
+ * A layer run as itself: its forwardCalls on the inference arena, with copies of its parameters and state
+ * by name, then a fused ReLU when `relu`. x is xs[0].
+ */
+export interface LayerOp {
+  name: string; xs: number[]; x: number; y: number; layer: Layer;
+  params: Record<string, Float32Array>; state: Record<string, Float32Array>; relu: boolean;
+}
+
 export type Op =
   /** y = act(conv(x; w) + b [+ res]); w HWIO [kh, kw, cin/groups, cout]. */
   | { kind: 'conv'; name: string; x: number; y: number; res: number; geo: ConvGeom; w: Float32Array; b: Float32Array | null; relu: boolean }
   /** y = act(x·w + b [+ res]); w [in, units]. */
   | { kind: 'dense'; name: string; x: number; y: number; res: number; k: number; n: number; w: Float32Array; b: Float32Array | null; relu: boolean }
-  | { kind: 'maxpool' | 'avgpool'; name: string; x: number; y: number; geo: ConvGeom }
-  | { kind: 'gap'; name: string; x: number; y: number; hw: number; c: number }
+  /** Any layer without a label below. */
+  | (LayerOp & { kind: 'layer' })
+  | (LayerOp & { kind: 'maxpool' | 'avgpool'; geo: ConvGeom })
+  | (LayerOp & { kind: 'gap'; hw: number; c: number })
   /** A batch norm with nothing to fold into: inference form over its running statistics [→ ReLU]. */
-  | { kind: 'batchnorm'; name: string; x: number; y: number; rows: number; c: number; gamma: Float32Array; beta: Float32Array;
-      mean: Float32Array; variance: Float32Array; epsilon: number; relu: boolean }
-  | { kind: 'act'; name: string; x: number; y: number; type: string; alpha: number; n: number }
-  | { kind: 'softmax'; name: string; x: number; y: number; rows: number; classes: number }
-  | { kind: 'lrn'; name: string; x: number; y: number; rows: number; c: number; radius: number; bias: number; alpha: number; beta: number }
-  | { kind: 'add'; name: string; xs: number[]; y: number; relu: boolean }
-  | { kind: 'concat'; name: string; xs: number[]; widths: number[]; y: number; rows: number };
+  | (LayerOp & { kind: 'batchnorm'; rows: number; c: number; gamma: Float32Array; beta: Float32Array;
+      mean: Float32Array; variance: Float32Array; epsilon: number })
+  | (LayerOp & { kind: 'act'; type: string; alpha: number; n: number })
+  | (LayerOp & { kind: 'softmax'; rows: number; classes: number })
+  | (LayerOp & { kind: 'lrn'; rows: number; c: number; radius: number; bias: number; alpha: number; beta: number })
+  | (LayerOp & { kind: 'add' })
+  | (LayerOp & { kind: 'concat'; widths: number[]; rows: number });
 
 export interface Lowered {
   values: Value[];
@@ -47,9 +60,8 @@ export interface Lowered {
 
 /** The inputs an op reads (residual included). */
 export function opInputs(op: Op): number[] {
-  if (op.kind === 'add' || op.kind === 'concat') return op.xs;
-  if ((op.kind === 'conv' || op.kind === 'dense') && op.res >= 0) return [op.x, op.res];
-  return [op.x];
+  if (op.kind !== 'conv' && op.kind !== 'dense') return op.xs;
+  return op.res >= 0 ? [op.x, op.res] : [op.x];
 }
 
 /** Where lowering reads a layer's parameters and state (copies: folding writes into them). */
@@ -135,41 +147,35 @@ export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
       return;
     }
     const outShape = L.outShape, n = numelOf(outShape), c = outShape[outShape.length - 1];
-    if (L instanceof MaxPool2D || L instanceof AvgPool2D) {
-      ops.push({ kind: L instanceof MaxPool2D ? 'maxpool' : 'avgpool', name: L.name, x, y: newValue(outShape), geo: L.geo });
-    } else if (L instanceof GlobalAvgPool2D) {
-      const [h, w, ch] = L.inShapes[0];
-      ops.push({ kind: 'gap', name: L.name, x, y: newValue(outShape), hw: h * w, c: ch });
-    } else if (L instanceof BatchNorm) {
-      const gamma = weights.param(L, 'gamma', c), beta = weights.param(L, 'beta', c);
-      const mean = weights.state(L, 'running_mean', c), variance = weights.state(L, 'running_var', c);
-      let relu = false, tail = i;
-      const reluAt = soleReader(i);
-      if (isType(reluAt, 'relu')) { relu = true; tail = reluAt; done.add(reluAt); folded.relu++; }
-      const y = newValue(outShape);
-      ops.push({ kind: 'batchnorm', name: L.name, x, y, rows: n / c, c, gamma, beta, mean, variance, epsilon: L.epsilon, relu });
-      valueOf.set(tail, y);
-      return;
-    } else if (L instanceof Activation) {
-      ops.push({ kind: 'act', name: L.name, x, y: newValue(outShape), type: L.type, alpha: L.alpha, n });
-    } else if (L instanceof Softmax) {
-      ops.push({ kind: 'softmax', name: L.name, x, y: newValue(outShape), rows: n / c, classes: c });
-    } else if (L instanceof LRN) {
-      ops.push({ kind: 'lrn', name: L.name, x, y: newValue(outShape), rows: n / c, c, radius: L.radius, bias: L.bias, alpha: L.alpha, beta: L.beta });
-    } else if (L instanceof Add) {
-      let relu = false, tail = i;
-      const reluAt = soleReader(i);
-      if (isType(reluAt, 'relu')) { relu = true; tail = reluAt; done.add(reluAt); folded.relu++; }
-      const y = newValue(outShape);
-      ops.push({ kind: 'add', name: L.name, xs: node.inputs.map(src), y, relu });
-      valueOf.set(tail, y);
-      return;
-    } else if (L instanceof Concat) {
-      ops.push({ kind: 'concat', name: L.name, xs: node.inputs.map(src), widths: L.inShapes.map((s) => s[s.length - 1]), y: newValue(outShape), rows: n / c });
-    } else {
-      throw new RedeError(`infer: layer '${L.name}' of type '${L.type}' has no inference lowering`);
-    }
-    valueOf.set(i, (ops[ops.length - 1] as { y: number }).y);
+    // A batch norm or an add takes the ReLU that alone reads it as its epilogue.
+    let relu = false, tail = i;
+    const reluAt = soleReader(i);
+    if ((L instanceof BatchNorm || L instanceof Add) && isType(reluAt, 'relu')) { relu = true; tail = reluAt; done.add(reluAt); folded.relu++; }
+    const xs = node.inputs.map(src);
+    const op: LayerOp = {
+      name: L.name, xs, x, y: newValue(outShape), layer: L, relu,
+      params: Object.fromEntries(L.params.map((d) => [d.name, weights.param(L, d.name, numelOf(d.shape))])),
+      state: Object.fromEntries(L.state.map((d) => [d.name, weights.state(L, d.name, d.floats)])),
+    };
+    ops.push(label(op, n, c));
+    valueOf.set(tail, op.y);
   });
   return { values, ops, output: src(output), folded };
+}
+
+/** The op's kind and the fields tools read, for the layers they know; any other layer is a 'layer' op. */
+function label(op: LayerOp, n: number, c: number): Op {
+  const L = op.layer;
+  if (L instanceof MaxPool2D || L instanceof AvgPool2D) return { ...op, kind: L instanceof MaxPool2D ? 'maxpool' : 'avgpool', geo: L.geo };
+  if (L instanceof GlobalAvgPool2D) { const [h, w, ch] = L.inShapes[0]; return { ...op, kind: 'gap', hw: h * w, c: ch }; }
+  if (L instanceof BatchNorm) {
+    return { ...op, kind: 'batchnorm', rows: n / c, c, gamma: op.params.gamma, beta: op.params.beta,
+      mean: op.state.running_mean, variance: op.state.running_var, epsilon: L.epsilon };
+  }
+  if (L instanceof Activation) return { ...op, kind: 'act', type: L.type, alpha: L.alpha, n };
+  if (L instanceof Softmax) return { ...op, kind: 'softmax', rows: n / c, classes: c };
+  if (L instanceof LRN) return { ...op, kind: 'lrn', rows: n / c, c, radius: L.radius, bias: L.bias, alpha: L.alpha, beta: L.beta };
+  if (L instanceof Add) return { ...op, kind: 'add' };
+  if (L instanceof Concat) return { ...op, kind: 'concat', widths: L.inShapes.map((sh) => sh[sh.length - 1]), rows: n / c };
+  return { ...op, kind: 'layer' };
 }

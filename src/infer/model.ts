@@ -1,6 +1,6 @@
 // InferenceModel: a trained Model compiled for fast batch-1 prediction on its own engine.
 //   1. lower(): batch norm folded into the conv before it, ReLU and residual add fused into the conv's epilogue,
-//      flatten/reshape/dropout turned into aliases (src/infer/lower.ts).
+//      flatten/reshape/dropout turned into aliases, every other layer a layer op (src/infer/lower.ts).
 //   2. Weights are packed once (gemm_pack_b panels) for every im2col-GEMM conv and every dense layer.
 //   3. Activations are planned once for one example with buffers reused after their last reader, each op's
 //      scratch (im2col band, GEMM packing buffer) in the same pool while that op runs (plan.ts).
@@ -9,10 +9,11 @@
 //      rows), then bias / residual / ReLU on the band while it is in cache. With T threads a conv's output
 //      rows are split T ways (any row slice of a GEMM is a valid GEMM); where there are too few rows (7×7
 //      maps) the packed weight panels — GEMM columns — are split instead, each thread running the band's
-//      im2col itself. Dense layers split their columns the same way.
+//      im2col itself. Dense layers split their columns the same way. A layer op is the layer's own
+//      forwardCalls for one example (the description training runs), on the main thread.
 //
 // Memory: [weights (packed) | pool: activations + per-op, per-thread scratch (col band, GEMM A-pack) | descriptors
-// (conv bands, pool, batch norm, LRN)].
+// (conv bands; layer ops' own: pool, batch norm, LRN)].
 // Threads: T − 1 helper workers instantiate the same module on the same shared memory and receive their
 // call lists once; per op the main thread publishes the op index in a control word, runs its own share and
 // waits (Atomics.wait: Node's main thread may block; in a browser, run InferenceModel inside a worker).
@@ -20,15 +21,12 @@ import { Engine, type EngineVariant } from '../engine/engine';
 import { RedeError, shapeStr } from '../engine/errors';
 import { MemoryPlan, alignUp } from '../engine/plan';
 import type { ConvGeom } from '../ops/conv';
-import {
-  GEMM_NR, CONV_DESC_BYTES, POOL_DESC_BYTES, BATCHNORM_DESC_BYTES, LRN_DESC_BYTES,
-  writeConvDesc, writePoolDesc, writeBatchnormDesc, writeLrnDesc,
-} from '../engine/generated/abi';
-import { numelOf, type Shape } from '../layers/layer';
+import { GEMM_NR, CONV_DESC_BYTES, writeConvDesc } from '../engine/generated/abi';
+import { numelOf, type Call, type Shape } from '../layers/layer';
 import type { Network as Model } from '../model/network';
 import type { Kernels } from '../engine/generated/kernels';
 import { spawnWorker, type WorkerLike } from '../parallel/worker-api';
-import { lower, type Lowered, type Op } from './lower';
+import { lower, type LayerOp, type Lowered, type Op } from './lower';
 import { planActivations, type ActivationPlan } from './plan';
 
 export interface InferenceOptions {
@@ -46,8 +44,7 @@ export interface InferenceOptions {
   packStageBytes?: number;
 }
 
-/** One kernel call: export name and its numeric arguments (serializable, so workers get the same list). */
-export type Call = [name: keyof Kernels, args: number[]];
+export type { Call };
 
 /** One op's scratch: how many threads run a share of it, and the bytes of each thread's slots. */
 interface OpScratch { threads: number; col: number; gemm: number; main: number }
@@ -255,7 +252,7 @@ class Builder {
   // ---- sizes, then layout -------------------------------------------------------------------------------
   /**
    * Weights and descriptors to reserve, and each op's scratch: per thread that runs a share of the op, an
-   * im2col band (`col`; thread 0's slot also serves serial ops: max pool's unused argmax, batch norm...)
+   * im2col band (`col`; thread 0's slot also serves a layer op: its non-descriptor buffers, then its scratch)
    * and a GEMM packing buffer (`gemm`). The activation planner places each op's scratch in the pool.
    */
   private measure(): { weightFloats: number; descBytes: number; scratch: OpScratch[] } {
@@ -283,16 +280,13 @@ class Builder {
         weightFloats += alignUp(panels(op.k, op.n), 16) + (op.b ? alignUp(op.n, 16) : 0);
         s.threads = this.splitColumns(1, op.n) ? T : 1;
         s.gemm = k.gemm_f32_packed_b_scratch_bytes(1, op.n, op.k);
-      } else if (op.kind === 'batchnorm') {
-        weightFloats += 4 * alignUp(op.c, 16);
-        descBytes += BATCHNORM_DESC_BYTES;
-        s.main = k.batchnorm_scratch_bytes(op.c);
-      } else if (op.kind === 'maxpool' || op.kind === 'avgpool') {
-        descBytes += POOL_DESC_BYTES;
-        if (op.kind === 'maxpool') s.main = 4 * this.g.values[op.y].floats; // argmax (unused at inference)
-      } else if (op.kind === 'lrn') {
-        descBytes += LRN_DESC_BYTES;
-        s.main = k.lrn_scratch_bytes(op.c);
+      } else {
+        // A layer op: its parameters and state as constants, its descriptors in the descriptor region, its
+        // other buffers (max pool's argmax, unused at inference) and its scratch in the op's pool block.
+        for (const a of [...Object.values(op.params), ...Object.values(op.state)]) weightFloats += alignUp(a.length, 16);
+        const bufs = op.layer.buffers(1);
+        for (const b of bufs) if (b.desc) descBytes += b.bytes;
+        s.main = bufs.reduce((t, b) => t + (b.desc ? 0 : alignUp(b.bytes)), 0) + op.layer.scratchBytes(this.e, 1);
       }
       this.colBand = Math.max(this.colBand, s.col);
       return s;
@@ -454,51 +448,29 @@ class Builder {
         after.push(...Builder.epilogue({ y, rows: 1, cols: op.n, bias, res, relu: op.relu }));
         break;
       }
-      case 'maxpool': case 'avgpool': {
-        const g = op.geo, d = this.putDesc(POOL_DESC_BYTES, (at) => writePoolDesc(this.e, at, { n: 1, h: g.h, w: g.w, c: g.cin,
-          kh: g.kh, kw: g.kw, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, oh: g.oh, ow: g.ow }));
-        main.push(op.kind === 'maxpool' ? ['maxpool2d_forward_f32', [d, V(op.x), V(op.y), this.mainScratch]] : ['avgpool2d_forward_f32', [d, V(op.x), V(op.y)]]);
-        break;
-      }
-      case 'gap': main.push(['global_avgpool_forward_f32', [1, op.hw, op.c, V(op.x), V(op.y)]]); break;
-      case 'batchnorm': {
-        const gm = this.putF32(op.gamma), bt = this.putF32(op.beta), mu = this.putF32(op.mean), vr = this.putF32(op.variance);
-        const d = this.putDesc(BATCHNORM_DESC_BYTES, (at) => writeBatchnormDesc(this.e, at, { rows: op.rows, c: op.c, eps: op.epsilon, momentum: 0 }));
-        main.push(['batchnorm_infer_forward_f32', [d, V(op.x), V(op.y), gm, bt, mu, vr, this.mainScratch]]);
-        if (op.relu) main.push(['relu_forward_f32', [op.rows * op.c, V(op.y), V(op.y)]]);
-        break;
-      }
-      case 'act': {
-        const x = V(op.x), y = V(op.y);
-        if (op.type === 'relu') main.push(['relu_forward_f32', [op.n, x, y]]);
-        else if (op.type === 'leaky_relu') main.push(['leaky_relu_forward_f32', [op.n, op.alpha, x, y]]);
-        else if (op.type === 'elu') main.push(['elu_forward_f32', [op.n, op.alpha, x, y]]);
-        else if (op.type === 'sigmoid') main.push(['sigmoid_forward_f32', [op.n, x, y]]);
-        else if (op.type === 'tanh') main.push(['tanh_forward_f32', [op.n, x, y]]);
-        else throw new RedeError(`infer: activation '${op.type}' of '${op.name}' has no kernel`);
-        break;
-      }
-      case 'softmax': main.push(['softmax_forward_f32', [op.rows, op.classes, V(op.x), V(op.y)]]); break;
-      case 'lrn': {
-        const d = this.putDesc(LRN_DESC_BYTES, (at) => writeLrnDesc(this.e, at, { rows: op.rows, c: op.c, radius: op.radius, bias: op.bias, alpha: op.alpha, beta: op.beta }));
-        main.push(['lrn_forward_f32', [d, V(op.x), V(op.y)]]);
-        break;
-      }
-      case 'add': {
-        const n = this.g.values[op.y].floats, y = V(op.y);
-        main.push(['add_f32', [V(op.xs[0]), V(op.xs[1]), y, n]]);
-        for (const v of op.xs.slice(2)) main.push(['add_acc_f32', [V(v), y, n]]);
-        if (op.relu) main.push(['relu_forward_f32', [n, y, y]]);
-        break;
-      }
-      case 'concat': {
-        const C = op.widths.reduce((a, b) => a + b, 0), y = V(op.y);
-        let off = 0;
-        op.xs.forEach((v, i) => { main.push(['copy_rows_f32', [op.rows, op.widths[i], V(v), op.widths[i], y + off * 4, C]]); off += op.widths[i]; });
-        break;
+      default: {
+        main.push(...this.layerCalls(op));
+        if (op.relu) main.push(['relu_forward_f32', [this.g.values[op.y].floats, V(op.y), V(op.y)]]);
       }
     }
     return { threads, after };
+  }
+
+  /**
+   * A layer op's own forward for one example (Layer.forwardCalls): its weights copied into the weights
+   * region, descriptors in the descriptor region (the layer writes them now), its other buffers and then its
+   * scratch carved from the op's scratch block, in measure()'s order.
+   */
+  private layerCalls(op: LayerOp): Call[] {
+    const place = (arrays: Record<string, Float32Array>) => Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, this.putF32(a)]));
+    const buf: Record<string, number> = {};
+    let at = this.mainScratch;
+    for (const b of op.layer.buffers(1)) {
+      if (b.desc) buf[b.name] = this.putDesc(b.bytes, () => {});
+      else { buf[b.name] = at; at += alignUp(b.bytes); }
+    }
+    return op.layer.forwardCalls({ e: this.e, batch: 1, training: false, seed: 0, step: 0, exampleOffset: 0,
+      x: op.xs.map((v) => this.valueAddr(v)), y: this.valueAddr(op.y), p: place(op.params), s: place(op.state), buf, scratch: at });
   }
 
   /**

@@ -1,7 +1,7 @@
 // Elementwise activations as layers: y = f(x) over every value; backward from x (ReLU, LeakyReLU) or from
 // y (sigmoid, tanh, ELU), whichever the kernel's formula needs. Softmax normalizes the last axis.
 import { RedeError } from '../engine/errors';
-import { Layer, expectInputs, numelOf, type Shape, type Step } from './layer';
+import { Layer, expectInputs, numelOf, type Call, type Shape, type Site, type Step } from './layer';
 
 export type ActivationType = 'relu' | 'leaky_relu' | 'elu' | 'sigmoid' | 'tanh';
 
@@ -14,14 +14,14 @@ export class Activation extends Layer {
     if (!Number.isFinite(this.alpha)) throw new RedeError(`${type} '${cfg.name}': alpha must be a finite number, got ${cfg.alpha}`);
   }
   override flops(): number { return numelOf(this.outShape); }
-  forward(s: Step, [x]: readonly number[], y: number): void {
-    const n = s.batch * numelOf(this.outShape), k = s.k;
+  forwardCalls({ batch, x: [x], y }: Site): Call[] {
+    const n = batch * numelOf(this.outShape);
     switch (this.type as ActivationType) {
-      case 'relu': k.relu_forward_f32(n, x, y); break;
-      case 'leaky_relu': k.leaky_relu_forward_f32(n, this.alpha, x, y); break;
-      case 'elu': k.elu_forward_f32(n, this.alpha, x, y); break;
-      case 'sigmoid': k.sigmoid_forward_f32(n, x, y); break;
-      case 'tanh': k.tanh_forward_f32(n, x, y); break;
+      case 'relu': return [['relu_forward_f32', [n, x, y]]];
+      case 'leaky_relu': return [['leaky_relu_forward_f32', [n, this.alpha, x, y]]];
+      case 'elu': return [['elu_forward_f32', [n, this.alpha, x, y]]];
+      case 'sigmoid': return [['sigmoid_forward_f32', [n, x, y]]];
+      case 'tanh': return [['tanh_forward_f32', [n, x, y]]];
     }
   }
   backward(s: Step, [x]: readonly number[], y: number, dy: number, [dx]: readonly number[]): void {
@@ -44,9 +44,8 @@ export class Softmax extends Layer {
     super('softmax', cfg.name, inShapes, inShapes[0]);
   }
   private get classes(): number { return this.outShape[this.outShape.length - 1]; }
-  forward(s: Step, [x]: readonly number[], y: number): void {
-    const rows = s.batch * numelOf(this.outShape) / this.classes;
-    s.k.softmax_forward_f32(rows, this.classes, x, y);
+  forwardCalls({ batch, x: [x], y }: Site): Call[] {
+    return [['softmax_forward_f32', [batch * numelOf(this.outShape) / this.classes, this.classes, x, y]]];
   }
   backward(s: Step, _x: readonly number[], y: number, dy: number, [dx]: readonly number[]): void {
     if (!dx) return;

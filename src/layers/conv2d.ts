@@ -5,7 +5,7 @@ import type { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
 import { fans } from '../init';
 import { convGeom, writeConvDesc, CONV_DESC_BYTES, type ConvGeom, type ConvGeomOptions, type ConvPadding } from '../ops/conv';
-import { Layer, expectInputs, handles, type BufferDecl, type Handles, type Init, type Shape, type Step } from './layer';
+import { Layer, expectInputs, handles, type BufferDecl, type Call, type Handles, type Init, type Shape, type Site, type Step } from './layer';
 
 export interface Conv2DConfig {
   name: string; filters: number; kernel: number | [number, number]; stride?: number | [number, number];
@@ -30,7 +30,6 @@ export class Conv2D extends Layer {
   readonly geo: ConvGeom;
   readonly useBias: boolean;
   readonly relu: boolean;
-  private descBatch = -1;
 
   constructor(readonly cfg: Conv2DConfig, inShapes: readonly Shape[]) {
     const where = `conv2d '${cfg.name}'`;
@@ -55,7 +54,7 @@ export class Conv2D extends Layer {
   private geom(batch: number): ConvGeom { return { ...this.geo, n: batch }; }
 
   override flops(): number { const g = this.geo; return 2 * g.oh * g.ow * g.cout * g.kh * g.kw * (g.cin / g.groups); }
-  override buffers(): BufferDecl[] { return [{ name: 'desc', bytes: CONV_DESC_BYTES }]; }
+  override buffers(): BufferDecl[] { return [{ name: 'desc', bytes: CONV_DESC_BYTES, desc: true }]; }
   /** The kernel owns the tiling, so it tells the scratch size from a descriptor in memory. */
   override scratchBytes(e: Engine, batch: number): number {
     const mark = e.mark(), d = e.reserve(CONV_DESC_BYTES, 'conv descriptor');
@@ -64,20 +63,18 @@ export class Conv2D extends Layer {
     e.release(mark);
     return bytes;
   }
-  override bind(): void { this.descBatch = -1; }
-
-  /** Rewrites the descriptor only when the batch changes. */
-  private desc(s: Step): number {
-    if (s.batch !== this.descBatch) { writeConvDesc(s.e, this.buf.desc, this.geom(s.batch)); this.descBatch = s.batch; }
-    return this.buf.desc;
+  /** The descriptor for `batch` examples at `at`, written once per engine, address and batch. */
+  private desc(e: Engine, at: number, batch: number): number {
+    return this.descriptor(e, at, batch, () => writeConvDesc(e, at, this.geom(batch)));
   }
 
-  forward(s: Step, [x]: readonly number[], y: number): void {
-    s.k.conv2d_forward_f32(this.desc(s), x, this.p.w, this.useBias ? this.p.b : 0, y, this.relu ? 1 : 0, s.scratch);
+  /** Direct conv (inference specializes convs: im2col + packed GEMM, src/infer/model.ts). */
+  forwardCalls({ e, batch, x: [x], y, p, buf, scratch }: Site<this>): Call[] {
+    return [['conv2d_forward_f32', [this.desc(e, buf.desc, batch), x, p.w, this.useBias ? p.b : 0, y, this.relu ? 1 : 0, scratch]]];
   }
 
   backward(s: Step, [x]: readonly number[], y: number, dy: number, [dx]: readonly number[]): void {
-    const { k } = s, g = this.geo, rows = s.batch * g.oh * g.ow, acc = s.accumulate ? 1 : 0, desc = this.desc(s);
+    const { k } = s, g = this.geo, rows = s.batch * g.oh * g.ow, acc = s.accumulate ? 1 : 0, desc = this.desc(s.e, this.buf.desc, s.batch);
     if (this.relu) k.relu_backward_f32(rows * g.cout, y, dy, dy); // y > 0 exactly where the pre-activation is
     if (this.useBias) k.bias_grad_f32(rows, g.cout, dy, this.g.b, acc);
     k.conv2d_backward_filter_f32(desc, x, dy, this.g.w, acc, s.scratch);

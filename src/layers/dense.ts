@@ -3,7 +3,7 @@
 import { RedeError } from '../engine/errors';
 import type { Engine } from '../engine/engine';
 import { fans } from '../init';
-import { Layer, expectInputs, handles, type Handles, type Init, type Shape, type Step } from './layer';
+import { Layer, expectInputs, handles, type Call, type Handles, type Init, type Shape, type Site, type Step } from './layer';
 
 export interface DenseConfig { name: string; units: number; useBias?: boolean; activation?: 'linear' | 'relu'; init?: Init; l1?: number; l2?: number }
 
@@ -42,11 +42,12 @@ export class Dense extends Layer {
     return Math.max(k.gemm_scratch_bytes(batch, U, I), k.gemm_scratch_bytes(I, U, batch), k.gemm_scratch_bytes(batch, I, U));
   }
 
-  forward(s: Step, [x]: readonly number[], y: number): void {
-    const { k } = s, b = s.batch, I = this.inFeatures, U = this.units;
-    k.gemm_f32(0, 0, b, U, I, x, I, this.p.w, U, y, U, 0, s.scratch);
-    if (this.useBias) k.bias_add_f32(b, U, y, this.p.b, y);
-    if (this.relu) k.relu_forward_f32(b * U, y, y);
+  /** GEMM, bias, ReLU (inference specializes dense layers: packed weights, src/infer/model.ts). */
+  forwardCalls({ batch: b, x: [x], y, p, scratch }: Site<this>): Call[] {
+    const I = this.inFeatures, U = this.units, c: Call[] = [['gemm_f32', [0, 0, b, U, I, x, I, p.w, U, y, U, 0, scratch]]];
+    if (this.useBias) c.push(['bias_add_f32', [b, U, y, p.b, y]]);
+    if (this.relu) c.push(['relu_forward_f32', [b * U, y, y]]);
+    return c;
   }
 
   backward(s: Step, [x]: readonly number[], y: number, dy: number, [dx]: readonly number[]): void {

@@ -2,7 +2,7 @@
 // counter hash of (seed, step, global element index), so it is the same whichever worker computes it, and
 // backward regenerates it instead of storing it.
 import { RedeError } from '../engine/errors';
-import { Layer, expectInputs, numelOf, type Shape, type Step } from './layer';
+import { Layer, expectInputs, numelOf, type Call, type Shape, type Site, type Step } from './layer';
 
 export class Dropout extends Layer {
   readonly rate: number;
@@ -15,10 +15,10 @@ export class Dropout extends Layer {
   }
   /** Layers draw different masks: the layer's position is folded into the seed. */
   layerSeed = 0;
-  forward(s: Step, [x]: readonly number[], y: number): void {
-    const per = numelOf(this.outShape), n = s.batch * per;
-    if (s.training && this.rate > 0) s.k.dropout_forward_f32(x, y, n, this.rate, (s.seed ^ this.layerSeed) | 0, s.step, s.exampleOffset * per);
-    else s.k.copy_rows_f32(1, n, x, 0, y, 0);
+  forwardCalls(s: Site): Call[] {
+    const per = numelOf(this.outShape), n = s.batch * per, [x] = s.x, y = s.y;
+    if (s.training && this.rate > 0) return [['dropout_forward_f32', [x, y, n, this.rate, (s.seed ^ this.layerSeed) | 0, s.step, s.exampleOffset * per]]];
+    return [['copy_rows_f32', [1, n, x, 0, y, 0]]];
   }
   backward(s: Step, _x: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
     if (!dx) return;

@@ -1,4 +1,5 @@
-// One function from a layer config to a layer: a plain switch (no registry), so a reader sees every type.
+// One function from a layer config to a layer: a plain switch, so a reader sees every built-in type. A layer
+// defined outside rede (a user's, a test's) joins through defineLayer: configs are the only way into a model.
 import { RedeError } from '../engine/errors';
 import type { LayerConfig } from '../model/config';
 import { Activation } from './activation';
@@ -17,7 +18,7 @@ export const LAYER_TYPES = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'global
 
 /** How an option's value must look: a finite number, one >= 0, a boolean, a number or [h, w], a conv
  *  padding, a list of positive integers, or one of some strings. Ranges are the layer's own check. */
-type Kind = 'number' | 'nonneg' | 'boolean' | 'pair' | 'padding' | 'shape' | readonly string[];
+export type Kind = 'number' | 'nonneg' | 'boolean' | 'pair' | 'padding' | 'shape' | readonly string[];
 
 const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'zeros', 'ones'] as const;
 const WEIGHTED = { useBias: 'boolean', activation: ['linear', 'relu'], init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
@@ -66,12 +67,27 @@ export function isLayerType(type: unknown): type is (typeof LAYER_TYPES)[number]
   return typeof type === 'string' && Object.hasOwn(OPTIONS, type);
 }
 
+/** A layer type from outside: its options (checked like a built-in's) and its constructor. */
+interface Defined { options: Readonly<Record<string, Kind>>; build: (cfg: { name: string } & Record<string, unknown>, inShapes: readonly Shape[]) => Layer }
+const DEFINED = new Map<string, Defined>();
+
+/**
+ * Makes `type` a layer type of model configs, built by `build`: the layer trains through its forwardCalls and
+ * backward, and runs in InferenceModel as its own forward (a 'layer' op). A built-in name cannot be taken.
+ */
+export function defineLayer(type: string, options: Defined['options'], build: Defined['build']): void {
+  if (isLayerType(type)) throw new RedeError(`defineLayer: '${type}' is a built-in layer type`);
+  if (!/^[a-z][a-z0-9_]*$/.test(type)) throw new RedeError(`defineLayer: a type must be lower-case letters, digits and _, got ${show(type)}`);
+  DEFINED.set(type, { options, build });
+}
+
 export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
   const { inputs: _inputs, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
-  if (!isLayerType(c.type)) {
-    throw new RedeError(`layer '${cfg.name}': unknown type ${show(c.type)} (expected one of ${LAYER_TYPES.join(', ')})`);
+  const defined = typeof c.type === 'string' ? DEFINED.get(c.type) : undefined;
+  if (!isLayerType(c.type) && !defined) {
+    throw new RedeError(`layer '${cfg.name}': unknown type ${show(c.type)} (expected one of ${[...LAYER_TYPES, ...DEFINED.keys()].join(', ')})`);
   }
-  const allowed = OPTIONS[c.type];
+  const allowed = defined ? defined.options : OPTIONS[c.type as (typeof LAYER_TYPES)[number]];
   for (const [key, v] of Object.entries(c)) {
     if (key === 'type' || key === 'name') continue;
     if (!Object.hasOwn(allowed, key)) {
@@ -84,6 +100,7 @@ export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readon
       throw new RedeError(`${c.type} '${c.name}': ${key} must be ${want}, got ${show(v)}`);
     }
   }
+  if (defined) return defined.build(c as { name: string } & Record<string, unknown>, inShapes);
   switch (c.type) {
     case 'conv2d': return new Conv2D(c as Conv2DConfig, inShapes);
     case 'dense': return new Dense(c as DenseConfig, inShapes);

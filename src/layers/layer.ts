@@ -1,5 +1,7 @@
 // The layer contract. A layer knows its per-example input and output shapes, declares its parameters and
-// the buffers it needs, and runs forward/backward as direct kernel calls on planned addresses (one hop).
+// the buffers it needs, describes its forward once as kernel calls on given addresses (forwardCalls: the
+// training step runs them, the inference compiler emits them on its own arena), and runs backward as direct
+// kernel calls on planned addresses.
 // Shapes here are per example (no batch dimension): [h, w, c] for images, [features] for vectors.
 import type { Engine } from '../engine/engine';
 import type { Kernels } from '../engine/generated/kernels';
@@ -23,8 +25,35 @@ export interface ParamDecl {
 /** Non-trainable saved state (batch norm running statistics). */
 export interface StateDecl { name: string; floats: number; init: 0 | 1 }
 
-/** A per-batch buffer a layer keeps between forward and backward (argmax, saved statistics...). */
-export interface BufferDecl { name: string; bytes: number }
+/**
+ * A per-batch buffer a layer keeps between forward and backward (argmax, saved statistics...). `desc`: a
+ * kernel descriptor the layer writes itself, so it must persist (inference keeps it in its descriptor
+ * region; other buffers are only op scratch there).
+ */
+export interface BufferDecl { name: string; bytes: number; desc?: true }
+
+/** One kernel call: export name and its numeric arguments (data: inference ships the same lists to workers). */
+export type Call = [name: keyof Kernels, args: number[]];
+
+/**
+ * Where one forward runs: the engine, the batch, the input and output addresses and the layer's handles
+ * there (the model's, or the inference arena's copies), and `scratch` bytes of scratchBytes(e, batch).
+ */
+export interface Site<L extends Layer = Layer> {
+  e: Engine;
+  batch: number;
+  training: boolean;
+  /** Dropout's mask (see Step). */
+  seed: number;
+  step: number;
+  exampleOffset: number;
+  x: readonly number[];
+  y: number;
+  p: L['p'];
+  s: L['s'];
+  buf: L['buf'];
+  scratch: number;
+}
 
 /** What a step needs beyond addresses: the batch actually present and the seeds for stochastic layers. */
 export interface Step {
@@ -68,6 +97,11 @@ const KIND: Record<HandleKind, { what: string; from: string }> = {
 };
 const NONE: Handles<string> = Object.freeze({});
 
+/** Runs calls on kernels k (the training path; inference binds its own). */
+export function runCalls(k: Kernels, calls: readonly Call[]): void {
+  for (const [name, args] of calls) (k[name] as (...a: number[]) => unknown)(...args);
+}
+
 export abstract class Layer {
   params: ParamDecl[] = [];
   state: StateDecl[] = [];
@@ -97,8 +131,20 @@ export abstract class Layer {
   scratchBytes(_e: Engine, _batch: number): number { return 0; }
   /** Multiply-adds ×2 per example, forward. */
   flops(): number { return 0; }
-  /** Called once addresses are known (pack weights, write descriptors). */
-  bind(_e: Engine, _capacity: number): void {}
+  /** Called once addresses are known: descriptors written before are stale (a subclass calls super.bind). */
+  bind(_e: Engine, _capacity: number): void { this.written = null; }
+
+  /** Where and for which batch the layer's descriptors were last written (forward runs every step). */
+  private written: { e: Engine; at: number; batch: number } | null = null;
+  /**
+   * Runs write() (which fills the descriptor at `at` for `batch`) unless this engine's `at` already holds
+   * it: a training step rewrites nothing, an inference compile (another engine) writes its own copy.
+   */
+  protected descriptor(e: Engine, at: number, batch: number, write: () => void): number {
+    const w = this.written;
+    if (!w || w.e !== e || w.at !== at || w.batch !== batch) { write(); this.written = { e, at, batch }; }
+    return at;
+  }
 
   bindParam(name: string, addr: number): void { this.bindHandle(this.p, 'p', name, addr); }
   bindGrad(name: string, addr: number): void { this.bindHandle(this.g, 'g', name, addr); }
@@ -126,8 +172,18 @@ export abstract class Layer {
 
   private get where(): string { return `${this.type} '${this.name}'`; }
 
-  /** y = f(x): x[i] are the input activations' addresses, y the output's. */
-  abstract forward(s: Step, x: readonly number[], y: number): void;
+  /**
+   * The forward, y = f(x), as kernel calls on the site's addresses; it writes the layer's descriptors at
+   * site.buf first (see descriptor()). The one description of the forward: training runs it (forward) and
+   * the inference compiler emits it for every layer it does not specialize (src/infer/lower.ts).
+   */
+  abstract forwardCalls(site: Site<this>): Call[];
+
+  /** y = f(x) in a step: x[i] are the input activations' addresses, y the output's. */
+  forward(s: Step, x: readonly number[], y: number): void {
+    runCalls(s.k, this.forwardCalls({ e: s.e, batch: s.batch, training: s.training, seed: s.seed, step: s.step,
+      exampleOffset: s.exampleOffset, x, y, p: this.p, s: this.s, buf: this.buf, scratch: s.scratch }));
+  }
   /**
    * Given dy, writes (overwrites) dx[i] for each input whose address is non-zero, and writes or (with
    * s.accumulate) adds parameter gradients. May overwrite dy (it is this layer's own buffer).

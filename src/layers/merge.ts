@@ -1,7 +1,7 @@
 // Layers with several inputs. Add (ResNet's skip connection): y = Σ xᵢ, dxᵢ = dy.
 // Concat (Inception) along the last axis: each input's channels go to a slice of every output row.
 import { RedeError, shapeStr } from '../engine/errors';
-import { Layer, numelOf, type Shape, type Step } from './layer';
+import { Layer, numelOf, type Call, type Shape, type Site, type Step } from './layer';
 
 export class Add extends Layer {
   constructor(readonly cfg: { name: string }, inShapes: readonly Shape[]) {
@@ -13,10 +13,9 @@ export class Add extends Layer {
     super('add', cfg.name, inShapes, inShapes[0]);
   }
   override flops(): number { return (this.inShapes.length - 1) * numelOf(this.outShape); }
-  forward(s: Step, x: readonly number[], y: number): void {
-    const n = s.batch * numelOf(this.outShape);
-    s.k.add_f32(x[0], x[1], y, n);
-    for (let i = 2; i < x.length; i++) s.k.add_acc_f32(x[i], y, n);
+  forwardCalls({ batch, x, y }: Site): Call[] {
+    const n = batch * numelOf(this.outShape);
+    return [['add_f32', [x[0], x[1], y, n]], ...x.slice(2).map((xi): Call => ['add_acc_f32', [xi, y, n]])];
   }
   backward(s: Step, _x: readonly number[], _y: number, dy: number, dx: readonly number[]): void {
     const n = s.batch * numelOf(this.outShape);
@@ -38,13 +37,13 @@ export class Concat extends Layer {
     super('concat', cfg.name, inShapes, [...lead, inShapes.reduce((c, s) => c + s[s.length - 1], 0)]);
   }
   private rows(batch: number): number { return batch * numelOf(this.outShape) / this.outShape[this.outShape.length - 1]; }
-  forward(s: Step, x: readonly number[], y: number): void {
-    const rows = this.rows(s.batch), C = this.outShape[this.outShape.length - 1];
+  forwardCalls({ batch, x, y }: Site): Call[] {
+    const rows = this.rows(batch), C = this.outShape[this.outShape.length - 1];
     let off = 0;
-    this.inShapes.forEach((sh, i) => {
-      const c = sh[sh.length - 1];
-      s.k.copy_rows_f32(rows, c, x[i], c, y + off * 4, C);
+    return this.inShapes.map((sh, i): Call => {
+      const c = sh[sh.length - 1], at = y + off * 4;
       off += c;
+      return ['copy_rows_f32', [rows, c, x[i], c, at, C]];
     });
   }
   backward(s: Step, _x: readonly number[], _y: number, dy: number, dx: readonly number[]): void {

@@ -6,7 +6,7 @@
 import type { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
 import { BATCHNORM_DESC_BYTES, LRN_DESC_BYTES, writeBatchnormDesc, writeLrnDesc } from '../engine/generated/abi';
-import { Layer, expectInputs, handles, numelOf, type BufferDecl, type Shape, type Step } from './layer';
+import { Layer, expectInputs, handles, numelOf, type BufferDecl, type Call, type Shape, type Site, type Step } from './layer';
 
 export class BatchNorm extends Layer {
   override readonly p = handles('gamma', 'beta');
@@ -16,7 +16,6 @@ export class BatchNorm extends Layer {
   readonly c: number;
   readonly momentum: number;
   readonly epsilon: number;
-  private descBatch = -1;
   constructor(readonly cfg: { name: string; momentum?: number; epsilon?: number }, inShapes: readonly Shape[]) {
     const where = `batchnorm '${cfg.name}'`;
     expectInputs(where, inShapes, 1);
@@ -34,30 +33,24 @@ export class BatchNorm extends Layer {
   private rows(batch: number): number { return batch * numelOf(this.outShape) / this.c; }
   override flops(): number { return 4 * numelOf(this.outShape); }
   override buffers(): BufferDecl[] {
-    return [{ name: 'desc', bytes: BATCHNORM_DESC_BYTES }, { name: 'mean', bytes: 4 * this.c }, { name: 'invstd', bytes: 4 * this.c }];
+    return [{ name: 'desc', bytes: BATCHNORM_DESC_BYTES, desc: true }, { name: 'mean', bytes: 4 * this.c }, { name: 'invstd', bytes: 4 * this.c }];
   }
   override scratchBytes(e: Engine): number { return e.k.batchnorm_scratch_bytes(this.c); }
-  override bind(): void { this.descBatch = -1; }
-  /** The kernels' descriptor (rows of s.batch examples, c, eps, momentum), rewritten only when the batch changes. */
-  private desc(s: Step): number {
-    if (s.batch !== this.descBatch) {
-      writeBatchnormDesc(s.e, this.buf.desc, { rows: this.rows(s.batch), c: this.c, eps: this.epsilon, momentum: this.momentum });
-      this.descBatch = s.batch;
-    }
-    return this.buf.desc;
+  /** The kernels' descriptor (rows of `batch` examples, c, eps, momentum) at `at`. */
+  private desc(e: Engine, at: number, batch: number): number {
+    return this.descriptor(e, at, batch, () => writeBatchnormDesc(e, at, { rows: this.rows(batch), c: this.c, eps: this.epsilon, momentum: this.momentum }));
   }
-  forward(s: Step, [x]: readonly number[], y: number): void {
-    if (s.training) {
-      s.k.batchnorm_train_forward_f32(this.desc(s), x, y, this.p.gamma, this.p.beta, this.buf.mean, this.buf.invstd,
-        this.s.running_mean, this.s.running_var, s.scratch);
-    } else {
-      s.k.batchnorm_infer_forward_f32(this.desc(s), x, y, this.p.gamma, this.p.beta, this.s.running_mean, this.s.running_var, s.scratch);
+  forwardCalls({ e, batch, training, x: [x], y, p, s, buf, scratch }: Site<this>): Call[] {
+    const d = this.desc(e, buf.desc, batch);
+    if (training) {
+      return [['batchnorm_train_forward_f32', [d, x, y, p.gamma, p.beta, buf.mean, buf.invstd, s.running_mean, s.running_var, scratch]]];
     }
+    return [['batchnorm_infer_forward_f32', [d, x, y, p.gamma, p.beta, s.running_mean, s.running_var, scratch]]];
   }
   backward(s: Step, [x]: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
     if (!s.training) return this.backwardInference(s, x, dy, dx);
     // The kernel always writes dx; without a consumer for it, dy (ours to overwrite) takes it.
-    s.k.batchnorm_backward_f32(this.desc(s), x, dy, dx || dy, this.p.gamma, this.buf.mean, this.buf.invstd,
+    s.k.batchnorm_backward_f32(this.desc(s.e, this.buf.desc, s.batch), x, dy, dx || dy, this.p.gamma, this.buf.mean, this.buf.invstd,
       this.g.gamma, this.g.beta, s.accumulate ? 1 : 0, s.scratch);
   }
   /**
@@ -89,7 +82,6 @@ export class BatchNorm extends Layer {
 export class LRN extends Layer {
   override readonly buf = handles('desc');
   readonly radius: number; readonly bias: number; readonly alpha: number; readonly beta: number;
-  private descBatch = -1;
   constructor(readonly cfg: { name: string; radius?: number; bias?: number; alpha?: number; beta?: number }, inShapes: readonly Shape[]) {
     const where = `lrn '${cfg.name}'`;
     expectInputs(where, inShapes, 1);
@@ -100,24 +92,19 @@ export class LRN extends Layer {
   }
   private get c(): number { return this.outShape[this.outShape.length - 1]; }
   override flops(): number { return (2 * this.radius + 3) * numelOf(this.outShape); }
-  override buffers(): BufferDecl[] { return [{ name: 'desc', bytes: LRN_DESC_BYTES }]; }
+  override buffers(): BufferDecl[] { return [{ name: 'desc', bytes: LRN_DESC_BYTES, desc: true }]; }
   override scratchBytes(e: Engine): number { return e.k.lrn_scratch_bytes(this.c); }
-  override bind(): void { this.descBatch = -1; }
-  /** The kernels' descriptor (rows of s.batch examples, c, radius, bias, alpha, beta), rewritten only when the batch changes. */
-  private desc(s: Step): number {
-    if (s.batch !== this.descBatch) {
-      writeLrnDesc(s.e, this.buf.desc, { rows: s.batch * numelOf(this.outShape) / this.c, c: this.c, radius: this.radius,
-        bias: this.bias, alpha: this.alpha, beta: this.beta });
-      this.descBatch = s.batch;
-    }
-    return this.buf.desc;
+  /** The kernels' descriptor (rows of `batch` examples, c, radius, bias, alpha, beta) at `at`. */
+  private desc(e: Engine, at: number, batch: number): number {
+    return this.descriptor(e, at, batch, () => writeLrnDesc(e, at, { rows: batch * numelOf(this.outShape) / this.c, c: this.c,
+      radius: this.radius, bias: this.bias, alpha: this.alpha, beta: this.beta }));
   }
-  forward(s: Step, [x]: readonly number[], y: number): void {
-    s.k.lrn_forward_f32(this.desc(s), x, y);
+  forwardCalls({ e, batch, x: [x], y, buf }: Site<this>): Call[] {
+    return [['lrn_forward_f32', [this.desc(e, buf.desc, batch), x, y]]];
   }
   backward(s: Step, [x]: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
     if (!dx) return;
-    s.k.lrn_backward_f32(this.desc(s), x, dy, dx, s.scratch);
+    s.k.lrn_backward_f32(this.desc(s.e, this.buf.desc, s.batch), x, dy, dx, s.scratch);
   }
   config(): Record<string, unknown> { return { type: 'lrn', ...this.cfg }; }
 }

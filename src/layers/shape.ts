@@ -1,6 +1,6 @@
 // Flatten and Reshape change the shape, not the values: forward and backward are plain copies.
 import { RedeError, shapeStr } from '../engine/errors';
-import { Layer, expectInputs, numelOf, type Shape, type Step } from './layer';
+import { Layer, expectInputs, numelOf, type Call, type Shape, type Site, type Step } from './layer';
 
 export class Reshape extends Layer {
   constructor(type: 'flatten' | 'reshape', readonly cfg: { name: string; shape?: number[] }, inShapes: readonly Shape[]) {
@@ -13,8 +13,8 @@ export class Reshape extends Layer {
     }
     super(type, cfg.name, inShapes, out);
   }
-  forward(s: Step, [x]: readonly number[], y: number): void {
-    s.k.copy_rows_f32(1, s.batch * numelOf(this.outShape), x, 0, y, 0);
+  forwardCalls({ batch, x: [x], y }: Site): Call[] {
+    return [['copy_rows_f32', [1, batch * numelOf(this.outShape), x, 0, y, 0]]];
   }
   backward(s: Step, _x: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
     if (dx) s.k.copy_rows_f32(1, s.batch * numelOf(this.outShape), dy, 0, dx, 0);
