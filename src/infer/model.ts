@@ -28,6 +28,8 @@ import type { Kernels } from '../engine/generated/kernels';
 import { spawnWorker, type WorkerLike } from '../parallel/worker-api';
 import { lower, type LayerOp, type Lowered, type Op } from './lower';
 import { planActivations, type ActivationPlan } from './plan';
+import { inferHooks } from './hooks';
+import { checkOptions } from '../engine/options';
 
 export interface InferenceOptions {
   /** Threads for predict (the main thread + workers − 1 helpers). Default 1. */
@@ -38,8 +40,6 @@ export interface InferenceOptions {
   workerUrl?: URL;
   /** How long predict waits for a helper's share of one op before it gives up (default 30 s). */
   helperTimeoutMs?: number;
-  /** Fault injection for tests: each helper stalls this long right after it reports ready. */
-  helperStallAfterReadyMs?: number;
   /** Largest staging buffer for packing weights, bytes (default 4 MiB; tests use tiny ones). */
   packStageBytes?: number;
 }
@@ -101,7 +101,9 @@ export class InferenceModel {
   }
 
   /** Compiles an already lowered graph (lowerGraph with any WeightSource: no Model needed). */
-  static async fromLowered(g: Lowered, o: InferenceOptions & { variant?: EngineVariant | 'auto'; maxBytes?: number } = {}): Promise<InferenceModel> {
+  static async fromLowered(g: Lowered, options: InferenceOptions & { variant?: EngineVariant | 'auto'; maxBytes?: number } = {}): Promise<InferenceModel> {
+    const o = checkOptions<InferenceOptions & { variant?: EngineVariant | 'auto'; maxBytes?: number }>('infer', options,
+      ['workers', 'bandBytes', 'workerUrl', 'helperTimeoutMs', 'packStageBytes', 'variant', 'maxBytes']);
     const T = o.workers ?? 1;
     if (!Number.isInteger(T) || T < 1 || T > 64) throw new RedeError(`infer: workers must be an integer in [1, 64], got ${o.workers}`);
     if (T > 1 && o.variant === 'ref') throw new RedeError('infer: workers > 1 needs a wasm engine, not the reference kernels');
@@ -125,7 +127,7 @@ export class InferenceModel {
             w.onError((err) => rej(new RedeError(`infer: helper ${t} failed: ${err.message}`)));
             w.onExit((code) => rej(new RedeError(`infer: helper ${t} exited with code ${code} before it was ready`)));
           });
-          w.post({ module: e.module, memory: e.memory, ctl: b.ctl, calls: compiled.map((c) => c.threads[t]), stallMs: o.helperStallAfterReadyMs ?? 0 });
+          w.post({ module: e.module, memory: e.memory, ctl: b.ctl, calls: compiled.map((c) => c.threads[t]), stallMs: inferHooks.helperStallAfterReadyMs });
           await ready;
           w.unref();
         }
@@ -157,6 +159,7 @@ export class InferenceModel {
     if (x.length === 0 || x.length % per !== 0) {
       throw new RedeError(`infer: input has ${x.length} values, not a whole number of examples of shape ${shapeStr(this.inputShape)} (${per} values each)`);
     }
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RedeError(`infer: input value ${i} (example ${Math.floor(i / per)}) is ${x[i]}`);
     const n = x.length / per, out = new Float32Array(n * outPer);
     for (let i = 0; i < n; i++) {
       this.e.f32.set(x.subarray(i * per, (i + 1) * per), this.input >>> 2);

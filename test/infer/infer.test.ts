@@ -10,6 +10,7 @@ import { Model } from '../../src/api/model';
 import type { ModelConfig } from '../../src/model/config';
 import { BatchNorm } from '../../src/layers/norm';
 import { numelOf } from '../../src/layers/layer';
+import { inferHooks } from '../../src/infer/hooks';
 import { InferenceModel } from '../../src/infer/model';
 import { lower, lowerGraph, opInputs } from '../../src/infer/lower';
 import { buildGraph } from '../../src/model/graph';
@@ -182,11 +183,23 @@ test('infer: a helper that stalls right after reporting ready still runs the fir
   // The main thread may post op 0 while a helper has said 'ready' but not yet waited: on a loaded machine
   // this happened, and a helper that took its baseline late never saw op 0.
   const m = await Model.create(resnet20([16, 16, 3]), { seed: 1 });
-  const inf = await InferenceModel.from(m, { workers: 2, helperStallAfterReadyMs: 300, helperTimeoutMs: 5000 });
+  inferHooks.helperStallAfterReadyMs = 300;
+  const inf = await InferenceModel.from(m, { workers: 2, helperTimeoutMs: 5000 }).finally(() => { inferHooks.helperStallAfterReadyMs = 0; });
   const x = new Float32Array(16 * 16 * 3).fill(0.25);
   const a = inf.predict(x), b = m.predict(x);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-4 * (1 + Math.abs(b[i])), `output ${i}: ${a[i]} vs ${b[i]}`);
   await inf.close();
+});
+
+test('infer: a NaN or infinite input is refused like Model.predict refuses it; options are checked', async () => {
+  const m = await Model.create(resnet20([16, 16, 3]), { seed: 1 });
+  const inf = await InferenceModel.from(m);
+  const x = new Float32Array(2 * 16 * 16 * 3).fill(0.25);
+  x[16 * 16 * 3 + 5] = NaN;
+  assert.throws(() => inf.predict(x), /infer: input value 773 \(example 1\) is NaN/);
+  assert.throws(() => m.predict(x), /x value 773 \(example 1\) is NaN/);
+  await inf.close();
+  await assert.rejects(InferenceModel.from(m, { worker: 2 } as never), /infer: unknown option 'worker' \(did you mean 'workers'\?\)/);
 });
 
 test('infer: bad input is an error naming the shapes', async () => {
