@@ -244,25 +244,23 @@ export class WorkerGroup {
    * Copies each network's parameters, BN state and optimizer state (at `optStates[l]` in its own memory) into
    * the group; the networks are those of the program the group was made for (same configs, same layout).
    */
-  push(nets: readonly Network[], optStates: readonly number[]): void {
-    const f = this.e.f32;
-    nets.forEach((n, l) => {
-      const b = this.shared.bases[l], src = n.e.f32, opt = this.shared.opts[l];
-      f.set(src.subarray(n.params >>> 2, (n.params >>> 2) + n.paramFloats), b.params >>> 2);
-      f.set(src.subarray(n.state >>> 2, (n.state >>> 2) + n.stateFloats), b.state >>> 2);
-      if (opt) f.set(src.subarray(optStates[l] >>> 2, (optStates[l] >>> 2) + opt.optimizer.slots * n.paramFloats), opt.state >>> 2);
-    });
-  }
+  push(nets: readonly Network[], optStates: readonly number[]): void { this.transfer(nets, optStates, true); }
 
   /** The group's parameters, BN state, optimizer state and last summed gradient (slice 0), back into the networks. */
-  pull(nets: readonly Network[], optStates: readonly number[]): void {
-    const f = this.e.f32;
+  pull(nets: readonly Network[], optStates: readonly number[]): void { this.transfer(nets, optStates, false); }
+
+  private transfer(nets: readonly Network[], optStates: readonly number[], intoGroup: boolean): void {
     nets.forEach((n, l) => {
-      const b = this.shared.bases[l], dst = n.e.f32, opt = this.shared.opts[l];
-      dst.set(f.subarray(b.params >>> 2, (b.params >>> 2) + n.paramFloats), n.params >>> 2);
-      dst.set(f.subarray(b.state >>> 2, (b.state >>> 2) + n.stateFloats), n.state >>> 2);
-      dst.set(f.subarray(b.grads >>> 2, (b.grads >>> 2) + n.paramFloats), n.grads >>> 2);
-      if (opt) dst.set(f.subarray(opt.state >>> 2, (opt.state >>> 2) + opt.optimizer.slots * n.paramFloats), optStates[l] >>> 2);
+      const b = this.shared.bases[l], opt = this.shared.opts[l];
+      const [from, to] = intoGroup ? [n.e.f32, this.e.f32] : [this.e.f32, n.e.f32];
+      const move = (netAt: number, groupAt: number, floats: number) => {
+        const [src, dst] = intoGroup ? [netAt, groupAt] : [groupAt, netAt];
+        to.set(from.subarray(src >>> 2, (src >>> 2) + floats), dst >>> 2);
+      };
+      move(n.params, b.params, n.paramFloats);
+      move(n.state, b.state, n.stateFloats);
+      if (!intoGroup) move(n.grads, b.grads, n.paramFloats); // the last step's summed gradient: getGrad after fit
+      if (opt) move(optStates[l], opt.state, opt.optimizer.slots * n.paramFloats);
     });
   }
 
