@@ -136,9 +136,6 @@ export class Trainer {
   /** Where the first head reads its outputs (at the current plan). */
   head(): Head { return this.program.heads()[0]; }
 
-  /** Examples among the first `b` in the arena whose label is in the first head's top-k outputs. */
-  countCorrect(b: number, topk: number): number { return countTopK(this.net, this.head(), b, topk); }
-
   /** Loss and metrics over x, forward only (inference mode), in batches. */
   evaluate(x: Dataset | Float32Array, y: Labels | undefined, batchSize = 64): Logs {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RedeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
