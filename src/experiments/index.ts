@@ -2,6 +2,7 @@
 // trains, measures, checks the lecture's claim on its own numbers, and writes a markdown report, SVG plots
 // and the raw numbers as JSON. `rede experiment NAME [--quick] [--out dir]` calls runExperiment.
 import { RedeError } from '../engine/errors';
+import { autoencoderVsPca } from './autoencoder';
 import { featureExtraction } from './feature-extraction';
 import { overfitting } from './overfitting';
 import type { ExperimentOptions, ExperimentResult } from './report';
@@ -11,12 +12,14 @@ export type { Check, ExperimentOptions, ExperimentResult } from './report';
 export { featureExtraction, handFeatures, standardizeColumns, HAND_FEATURES, HAND_FEATURE_GROUPS } from './feature-extraction';
 export { vanishingGradient, deepNet, VARIANTS } from './vanishing-gradient';
 export { overfitting, overfitCnn, REGULARIZATIONS } from './overfitting';
+export { autoencoderVsPca, encoderConfig, decoderConfig } from './autoencoder';
 export { fitPca, projectPca, covariance, topEigen, jacobiEigen, type Pca } from './pca';
 
 export const EXPERIMENTS: Record<string, { run: (o: ExperimentOptions) => Promise<ExperimentResult>; what: string }> = {
   'feature-extraction': { run: featureExtraction, what: 'raw pixels vs PCA vs hand-made features vs a CNN learning its own (2.6.1)' },
   'vanishing-gradient': { run: vanishingGradient, what: 'gradient norm per layer in deep sigmoid/tanh/ReLU nets, with BN and residuals (2.6.2)' },
   overfitting: { run: overfitting, what: 'none vs L2 vs dropout vs augmentation vs all, on 1,000 images (2.6.3)' },
+  'autoencoder-vs-pca': { run: autoencoderVsPca, what: 'reconstruction error of a deep autoencoder vs PCA at code sizes 2, 10, 30 (2.6.3)' },
 };
 
 /** Runs experiment `name`: returns its main table (markdown), the files written and the claim checks. */
