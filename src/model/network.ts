@@ -205,12 +205,13 @@ export class Network {
     });
     if (this.graph.inputConsumers.length > 1) this.graph.inputConsumers.forEach((c) => p.f32(fanKey(-1, c), nIn, 'activations'));
     p.bytes('scratch', scratch, 'scratch');
-    // The loss's regions: labels (i32) or targets, softmax probabilities, per-example losses.
+    // The loss's regions: labels (i32) or targets, softmax probabilities, and the losses the kernels leave —
+    // one per example for cross-entropy, one per output value for the elementwise losses (BCE, MSE).
     const outN = Math.max(...this.graph.outputs.map((o) => numelOf(this.layers[o].outShape))) * capacity; // heads share them
     p.bytes('labels', 4 * capacity, 'activations');
     p.f32('targets', outN, 'activations');
     p.f32('probs', outN, 'activations');
-    p.f32('losses', capacity, 'activations');
+    p.f32('losses', outN, 'activations');
     extra?.(p);
     this.actBase = this.e.mark();
     const l = this.e.allocate(p, `activations for batch ${capacity}`);

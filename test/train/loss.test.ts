@@ -39,3 +39,21 @@ test('the gradient scale is the caller\'s: 1/rows by default, any other on reque
   const a = e.read(dMean.ptr, rows * cols), b = e.read(dBatch.ptr, rows * cols);
   assertClose(b, Array.from(a, (v) => v * (rows / 16)), 'scaled gradient');
 });
+
+// Regression: the per-value losses of BCE and MSE (batch × outputs of them) once went into a region sized for one
+// per example, overwriting whatever followed the network's activations — or trapping at the end of memory.
+for (const loss of ['binary_crossentropy', 'mse'] as const) {
+  test(`${loss} on a wide output (16 → 784, batch 40) writes nothing past the network's regions`, async () => {
+    const { Model } = await import('../../src/api/model');
+    const rng = new Rng(5), B = 40;
+    const m = await Model.create({ name: 'wide', input: [784], layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 784 }] }, { seed: 1 });
+    m.compile({ optimizer: 'adam', loss });
+    m.ensureCapacity(B);
+    const canary = m.e.reserve(4 * B * 784, 'canary after the activations'), at = canary >>> 2;
+    for (let i = 0; i < B * 784; i++) m.e.f32[at + i] = i;
+    const x = rng.array(B * 784, 0, 1);
+    const h = await m.fit(x, x, { epochs: 2, batchSize: B, verbose: 0 });
+    assert.ok(h.history.loss.every(Number.isFinite));
+    for (let i = 0; i < B * 784; i++) if (m.e.f32[at + i] !== i) assert.fail(`canary value ${i} overwritten`);
+  });
+}
