@@ -223,7 +223,7 @@ function charts(): void {
 function pictures(): void {
   const c1 = model.entries.find((en) => en.layer.type === 'conv2d' && en.name === 'w')!;
   const [kh, kw, cin, cout] = c1.shape;
-  renderFilters(ui.filters, model.getWeights(c1.layer.name, 'w'), kh, kw, cin, cout);
+  renderFilters(ui.filters, model.getWeight(`${c1.layer.name}/kernel`), kh, kw, cin, cout);
   const x = example(heldOut, chosen);
   model.forward(x);
   renderActivations(views, model, x);

@@ -7,6 +7,7 @@ export { refKernels } from './ref/index';
 export * as ops from './ops/index';
 export { Model, type ModelOptions } from './api/model';
 export { Network, type NetworkOptions } from './model/network';
+export type { WeightTensor, WeightTensorLike, WeightsLike, WeightLayout, GetWeightsOptions, SetWeightsOptions } from './model/weights';
 export type { ModelConfig, LayerConfig } from './model/config';
 export { buildGraph } from './model/graph';
 export type { CompileOptions, FitOptions, History } from './train/trainer';

@@ -15,6 +15,8 @@ import { ThreadStep } from '../train/thread-step';
 import { FIT_ALIASES, FIT_OPTIONS, Trainer, predict, splitOff, type CompileOptions, type FitOptions, type History } from '../train/trainer';
 import { checkOptions } from '../engine/options';
 import { decodeModel, encodeModel, loadModel, saveModel } from './persist';
+import { batchGradients } from '../train/gradients';
+import { checkLayout, readWeights, type WeightLayout, type WeightTensor } from '../model/weights';
 
 export type ModelOptions = NetworkOptions;
 
@@ -91,6 +93,20 @@ export class Model extends Network {
   /** Outputs for every example of x: [n, ...outputShape]. */
   predict(x: Float32Array, o: { batchSize?: number } = {}): Float32Array {
     return predict(this, x, checkOptions<{ batchSize?: number }>('predict', o, ['batchSize'], { batch_size: 'batchSize' }).batchSize);
+  }
+  /**
+   * The loss of (x, y) and every parameter's gradient, by documented name, with no optimizer step: one training-
+   * mode forward, loss and backward (what fit's step computes before its update; L1/L2 penalties are the
+   * optimizer's, so not included). Weights, batch-norm running statistics, optimizer state and step counters
+   * are bitwise unchanged. Needs compile() for the loss. `layout: 'pytorch'` exports the gradients in
+   * PyTorch's shapes, as getWeights does.
+   */
+  gradients(x: Float32Array, y: Labels, o: { layout?: WeightLayout } = {}): { loss: number; grads: Map<string, WeightTensor> } {
+    const t = this.compiled('gradients');
+    const layout = checkLayout('gradients', 'layout', checkOptions<{ layout?: WeightLayout }>('gradients', o, ['layout']).layout);
+    const loss = batchGradients(t, x, y, 'gradients');
+    if (!Number.isFinite(loss)) throw new RedeError(`gradients: the loss is ${loss} for this batch, so there are no gradients (look at the inputs and the weights)`);
+    return { loss, grads: readWeights(this, layout, true) };
   }
   save(path: string): Promise<void> { return saveModel(this, path); }
   toBytes(): Uint8Array { return encodeModel(this); }

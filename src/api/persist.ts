@@ -1,12 +1,15 @@
-// Model ⇄ .rede file (docs/file-format.md): the config, every parameter and state tensor by name, and —
-// when compiled — the optimizer config, its step count and state slots, plus training progress. Loading
-// builds the model from the config, then checks each tensor's shape against it before copying.
+// Model ⇄ .rede file (docs/file-format.md): the config, every parameter and state tensor by its documented
+// name (`conv1/kernel`, `bn/moving_mean`: src/model/weights.ts), and — when compiled — the optimizer config,
+// its step count and state slots (`optimizer/<slot>/conv1/kernel`), plus training progress. Loading builds the
+// model from the config, then checks each tensor's shape against it before copying. Files written before
+// the documented names (`param/conv1/w`, `state/bn/running_mean`, `optimizer/0/conv1/w`) still load.
 import { RedeError, shapeStr } from '../engine/errors';
 import { decodeRedeFile, encodeRedeFile, loadRedeFile, saveRedeFile, type RedeFile, type DecodedRedeFile } from '../io/file';
 import type { ModelConfig } from '../model/config';
 import { buildGraph } from '../model/graph';
 import { numelOf } from '../layers/layer';
 import type { Network, NetworkOptions } from '../model/network';
+import { weightName, weightSlots } from '../model/weights';
 import type { CompileOptions, Trainer } from '../train/trainer';
 
 /** What a .rede file round-trips: a network and, when compiled, its training state (the facade Model). */
@@ -24,15 +27,9 @@ interface Header {
 export function modelToFile(m: Persistable): RedeFile {
   const tensors: Record<string, Float32Array> = {};
   const shapes: Record<string, number[]> = {};
-  for (const en of m.entries) {
-    const name = `param/${en.layer.name}/${en.name}`;
-    tensors[name] = m.e.read(m.params + en.offset * 4, en.n);
-    shapes[name] = [...en.shape];
-  }
-  for (const L of m.layers) for (const s of L.state) {
-    const name = `state/${L.name}/${s.name}`;
-    tensors[name] = m.e.read(L.s[s.name], s.floats);
-    shapes[name] = [s.floats];
+  for (const w of weightSlots(m)) { // rede's layout: HWIO conv kernels, [in, out] dense kernels
+    tensors[w.name] = m.e.read(w.at, w.n);
+    shapes[w.name] = [...w.shape];
   }
   const header: Header = { format: 'rede-model', config: m.config, seed: m.seed };
   const t = m.trainer;
@@ -42,7 +39,7 @@ export function modelToFile(m: Persistable): RedeFile {
     header.training = { epoch: t.epoch, step: t.step };
     for (let slot = 0; slot < t.optimizer.slots; slot++) {
       for (const en of m.entries) {
-        const name = `optimizer/${slot}/${en.layer.name}/${en.name}`;
+        const name = `optimizer/${slot}/${en.key}`;
         tensors[name] = m.e.read(t.optState + (slot * m.paramFloats + en.offset) * 4, en.n);
         shapes[name] = [...en.shape];
       }
@@ -95,22 +92,26 @@ async function naming<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
 
 export async function modelFromFile<M extends Persistable>(f: DecodedRedeFile, name: string, create: Create<M>, opts: NetworkOptions): Promise<M> {
   const h = checkHeader(f.header, name);
-  const take = (tname: string, n: number, shape: readonly number[]): Float32Array => {
-    const t = Object.hasOwn(f.tensors, tname) ? f.tensors[tname] : undefined;
-    if (!t) throw new RedeError(`${name}: tensor '${tname}' is missing`);
-    if (t.length !== n) throw new RedeError(`${name}: tensor '${tname}' has ${t.length} values, the model needs ${n} ${shapeStr(shape)}`);
+  // A tensor by its documented name, or by the name files had before it (`legacy`).
+  const take = (tname: string, legacy: string, n: number, shape: readonly number[]): Float32Array => {
+    const key = [tname, legacy].find((k) => Object.hasOwn(f.tensors, k));
+    if (key === undefined) throw new RedeError(`${name}: tensor '${tname}' is missing`);
+    const t = f.tensors[key];
+    if (t.length !== n) throw new RedeError(`${name}: tensor '${key}' has ${t.length} values, the model needs ${n} ${shapeStr(shape)}`);
     return t;
   };
+  const param = (layer: string, p: string, n: number, shape: readonly number[]) => take(weightName(layer, p), `param/${layer}/${p}`, n, shape);
+  const state = (layer: string, s: string, n: number) => take(weightName(layer, s), `state/${layer}/${s}`, n, [n]);
   // The graph alone (shapes, no memory) says which tensors the model needs. All of them must be in the file
   // before the model is built, so the memory a file can demand is bounded by the file's own size.
   const graph = await naming(name, () => buildGraph(h.config));
   for (const { layer: L } of graph.nodes) {
-    for (const p of L.params) take(`param/${L.name}/${p.name}`, numelOf(p.shape), p.shape);
-    for (const s of L.state) take(`state/${L.name}/${s.name}`, s.floats, [s.floats]);
+    for (const p of L.params) param(L.name, p.name, numelOf(p.shape), p.shape);
+    for (const s of L.state) state(L.name, s.name, s.floats);
   }
   const m = await naming(name, () => create(h.config, { ...opts, seed: h.seed ?? 0 }));
-  for (const en of m.entries) m.e.write(m.params + en.offset * 4, take(`param/${en.layer.name}/${en.name}`, en.n, en.shape));
-  for (const L of m.layers) for (const s of L.state) m.e.write(L.s[s.name], take(`state/${L.name}/${s.name}`, s.floats, [s.floats]));
+  for (const en of m.entries) m.e.write(m.params + en.offset * 4, param(en.layer.name, en.name, en.n, en.shape));
+  for (const L of m.layers) for (const s of L.state) m.e.write(L.s[s.name], state(L.name, s.name, s.floats));
   if (h.compile) {
     await naming(name, () => m.compile(h.compile!));
     const t = m.trainer!;
@@ -119,7 +120,8 @@ export async function modelFromFile<M extends Persistable>(f: DecodedRedeFile, n
     t.step = h.training?.step ?? 0;
     for (let slot = 0; slot < t.optimizer.slots; slot++) {
       for (const en of m.entries) {
-        m.e.write(t.optState + (slot * m.paramFloats + en.offset) * 4, take(`optimizer/${slot}/${en.layer.name}/${en.name}`, en.n, en.shape));
+        const tensor = take(`optimizer/${slot}/${en.key}`, `optimizer/${slot}/${en.layer.name}/${en.name}`, en.n, en.shape);
+        m.e.write(t.optState + (slot * m.paramFloats + en.offset) * 4, tensor);
       }
     }
   }

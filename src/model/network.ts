@@ -13,10 +13,14 @@ import { Dropout } from '../layers/dropout';
 import { hash4 } from '../data/rng';
 import { initParam } from './init';
 import { summaryText } from './summary';
+import { getWeights, setWeights, weightName, weightSlot, type GetWeightsOptions, type SetWeightsOptions, type WeightTensor, type WeightsLike } from './weights';
 
 export interface ParamEntry {
   layer: Layer;
+  /** The layer's handle name ('w', 'b', 'gamma', …). */
   name: string;
+  /** The documented name, `<layer>/<kernel|bias|gamma|beta>` (src/model/weights.ts). */
+  key: string;
   shape: Shape;
   /** Offset in floats from the start of the flat parameter buffer (and of the gradient buffer). */
   offset: number;
@@ -102,7 +106,7 @@ export class Network {
     for (const layer of this.layers) {
       for (const p of layer.params) {
         const n = numelOf(p.shape);
-        this.entries.push({ layer, name: p.name, shape: p.shape, offset: off, n, regularize: p.regularize });
+        this.entries.push({ layer, name: p.name, key: weightName(layer.name, p.name), shape: p.shape, offset: off, n, regularize: p.regularize });
         off += alignUp(n, FLOAT_ALIGN);
       }
       for (const s of layer.state) stateOff += alignUp(s.floats, FLOAT_ALIGN);
@@ -334,24 +338,32 @@ export class Network {
   /** Zeroes gradient slice 0 (before accumulating backward() calls). */
   zeroGrads(): void { this.e.k.fill_f32(this.grads, this.paramFloats, 0); }
 
-  /** A parameter's values (copy) or gradient (copy), by layer and parameter name. */
-  getWeights(layerName: string, param: string): Float32Array {
-    const en = this.entry(layerName, param);
-    return this.e.read(this.params + en.offset * 4, en.n);
+  /**
+   * Every parameter and batch-norm statistic by its documented name (`conv1/kernel`, `bn/moving_mean`;
+   * src/model/weights.ts), as copies { shape, data } in rede's layout, or PyTorch's with { layout: 'pytorch' }.
+   */
+  getWeights(o?: GetWeightsOptions): Map<string, WeightTensor> { return getWeights(this, o); }
+  /**
+   * Writes weights given by name (a Map or an object, e.g. getWeights' result or a converted state_dict) in
+   * `fromLayout`. Every name and shape is checked first: on any error nothing is written.
+   */
+  setWeights(weights: WeightsLike, o?: SetWeightsOptions): void { setWeights(this, weights, o); }
+  /** One weight's values (a copy, rede's layout) by documented name. */
+  getWeight(name: string): Float32Array {
+    const s = weightSlot(this, 'getWeight', name);
+    return this.e.read(s.at, s.n);
   }
-  setWeights(layerName: string, param: string, values: ArrayLike<number>): void {
-    const en = this.entry(layerName, param);
-    if (values.length !== en.n) throw new RedeError(`model: ${layerName}.${param} has ${en.n} values ${shapeStr(en.shape)}, got ${values.length}`);
-    this.e.write(this.params + en.offset * 4, values);
+  setWeight(name: string, values: ArrayLike<number>): void {
+    const s = weightSlot(this, 'setWeight', name);
+    if (values.length !== s.n) throw new RedeError(`setWeight: '${name}' has ${s.n} values ${shapeStr(s.shape)}, got ${values.length}`);
+    this.e.write(s.at, values);
   }
-  getGrad(layerName: string, param: string, slice = 0): Float32Array {
-    const en = this.entry(layerName, param);
-    return this.e.read(this.grads + (slice * this.paramFloats + en.offset) * 4, en.n);
-  }
-  private entry(layerName: string, param: string): ParamEntry {
-    const en = this.entries.find((x) => x.layer.name === layerName && x.name === param);
-    if (!en) throw new RedeError(`model: no parameter '${param}' in layer '${layerName}' (have: ${this.entries.map((x) => `${x.layer.name}.${x.name}`).join(', ')})`);
-    return en;
+  /** One parameter's gradient (a copy) in gradient slice `slice`, by documented name. */
+  getGrad(name: string, slice = 0): Float32Array {
+    const s = weightSlot(this, 'getGrad', name);
+    if (s.kind !== 'param') throw new RedeError(`getGrad: '${name}' is batch-norm state, not a trainable parameter; it has no gradient`);
+    if (!(Number.isInteger(slice) && slice >= 0 && slice < this.gradSlices)) throw new RedeError(`getGrad: slice must be an integer in [0, ${this.gradSlices}), got ${slice}`);
+    return this.e.read(s.grad + slice * this.paramFloats * 4, s.n);
   }
 
   summary(): string { return summaryText(this); }

@@ -13,6 +13,7 @@ import { RedeError } from '../engine/errors';
 import { numelOf } from '../layers/layer';
 import type { Network } from '../model/network';
 import type { Trainer } from './trainer';
+import { batchGradients } from './gradients';
 
 /** A network with what compile() made of it (the facade Model is one). */
 type Model = Network & { trainer: Trainer | null };
@@ -110,18 +111,8 @@ export function probeGradients(m: Model, x: Float32Array, labels: Int32Array): M
   const t = m.trainer;
   if (!t) throw new RedeError('probeGradients: compile the model first (the loss is needed)');
   if (!t.loss.sparse) throw new RedeError(`probeGradients: needs integer labels (sparse_categorical_crossentropy), the model's loss is ${t.loss.type}`);
-  const b = m.batchOf(x);
-  if (labels.length !== b) throw new RedeError(`probeGradients: ${labels.length} labels for ${b} examples`);
-  const classes = numelOf(m.outputShape);
-  for (let i = 0; i < b; i++) if (!(labels[i] >= 0 && labels[i] < classes)) throw new RedeError(`probeGradients: label ${i} is ${labels[i]}, expected an integer in [0, ${classes})`);
-  t.program.ensureCapacity(b);
-  const state = m.stateFloats ? m.e.read(m.state, m.stateFloats) : null;
-  const slots = t.program.slots(b);
-  slots.x.set(x);
-  slots.labels!.set(labels);
-  const loss = t.program.gradients(b, { step: t.step, seed: t.seed }).lossSum / b; // the step program, without its update
-  if (state) m.e.write(m.state, state);
-  return { step: t.step, epoch: t.epoch, loss, grads: gradientNorms(m), activations: activationStats(m, b) };
+  const loss = batchGradients(t, x, labels, 'probeGradients'); // the step program, without its update
+  return { step: t.step, epoch: t.epoch, loss, grads: gradientNorms(m), activations: activationStats(m, x.length / numelOf(m.inputShape)) };
 }
 
 export class GradientMonitor implements Callback {

@@ -23,11 +23,11 @@ try {
   const train = data.subset(digits.train, 0, ${STEPS * BATCH});
   const m = await Model.create(zoo.lenet5(), { seed: 1 });
   m.compile({ optimizer: { type: 'sgd', lr: ${LR}, momentum: 0.9 }, loss: 'sparse_categorical_crossentropy' });
-  const before = m.getWeights('c1', 'w');
+  const before = m.getWeight('c1/kernel');
   const losses = [];
   await m.fit(train, { epochs: 1, batchSize: ${BATCH}, workers: 2, seed: 1, callbacks: [{ onBatchEnd: (step, logs) => { losses.push(logs.loss); } }] });
   const g = workerGroupOf(m.trainer);
-  const after = m.getWeights('c1', 'w');
+  const after = m.getWeight('c1/kernel');
   window.result = {
     losses, isolated: crossOriginIsolated, canShare: canShareMemory(), variant: m.e.variant,
     groupWorkers: g ? g.spec.workers : 0,

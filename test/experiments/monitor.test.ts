@@ -40,9 +40,9 @@ test('probeGradients: per-layer norms of the true gradients; weights and BN runn
   assert.ok(rec.loss > 0 && Number.isFinite(rec.loss));
   assert.deepEqual(rec.grads.map((g) => g.layer), ['d1', 'bn', 'd2', 'out']);
   const d2 = rec.grads.find((g) => g.layer === 'd2')!;
-  assert.ok(Math.abs(d2.weightGradNorm - norm(m.getGrad('d2', 'w'))) < 1e-6 * (1 + d2.weightGradNorm));
-  assert.ok(Math.abs(d2.gradNorm - Math.hypot(norm(m.getGrad('d2', 'w')), norm(m.getGrad('d2', 'b')))) < 1e-6 * (1 + d2.gradNorm));
-  assert.ok(Math.abs(d2.weightNorm - norm(m.getWeights('d2', 'w'))) < 1e-6 * d2.weightNorm);
+  assert.ok(Math.abs(d2.weightGradNorm - norm(m.getGrad('d2/kernel'))) < 1e-6 * (1 + d2.weightGradNorm));
+  assert.ok(Math.abs(d2.gradNorm - Math.hypot(norm(m.getGrad('d2/kernel')), norm(m.getGrad('d2/bias')))) < 1e-6 * (1 + d2.gradNorm));
+  assert.ok(Math.abs(d2.weightNorm - norm(m.getWeight('d2/kernel'))) < 1e-6 * d2.weightNorm);
   const bn = rec.grads.find((g) => g.layer === 'bn')!;
   assert.ok(Number.isNaN(bn.weightGradNorm) && bn.gradNorm > 0, 'batch norm: no weights, but gamma/beta gradients');
   assert.equal(firstLastRatio(rec.grads), rec.grads[0].weightGradNorm / rec.grads[3].weightGradNorm);

@@ -10,8 +10,8 @@ const IN = 512, OUT = 1024;
 export function versionFile(v: number): RedeFile {
   return {
     header: { format: 'rede-model', config: { input: [IN], layers: [{ type: 'dense', name: 'fc', units: OUT }] }, seed: 0, version: v },
-    tensors: { 'param/fc/w': new Float32Array(IN * OUT).fill(v), 'param/fc/b': new Float32Array(OUT).fill(v) },
-    shapes: { 'param/fc/w': [IN, OUT] },
+    tensors: { 'fc/kernel': new Float32Array(IN * OUT).fill(v), 'fc/bias': new Float32Array(OUT).fill(v) },
+    shapes: { 'fc/kernel': [IN, OUT] },
   };
 }
 

@@ -38,7 +38,7 @@ function inputFor(c: Case, seed: number): Float32Array {
 /** Random (non-zero) parameters: biases and BN's beta would otherwise start at zero, gamma at one. */
 function randomizeParams(m: Model, seed: number): void {
   const rng = new Rng(seed);
-  for (const en of m.entries) m.setWeights(en.layer.name, en.name, rng.array(en.n, en.name === 'gamma' ? 0.5 : -0.8, en.name === 'gamma' ? 1.5 : 0.8));
+  for (const en of m.entries) m.setWeight(en.key, rng.array(en.n, en.name === 'gamma' ? 0.5 : -0.8, en.name === 'gamma' ? 1.5 : 0.8));
 }
 
 async function check(c: Case): Promise<void> {
@@ -140,13 +140,13 @@ test('backward({accumulate: true}) adds parameter gradients; dInput is written, 
       const rng = new Rng(3), x = rng.array(2 * 32), dy = rng.array(4);
       m.forward(x);
       const dx1 = m.backward(dy);
-      const g1 = ['c', 'd'].flatMap((l) => ['w', 'b'].map((p) => m.getGrad(l, p)));
+      const g1 = ['c', 'd'].flatMap((l) => ['kernel', 'bias'].map((p) => m.getGrad(`${l}/${p}`)));
       const dx2 = m.backward(dy, { accumulate: true });
-      const g2 = ['c', 'd'].flatMap((l) => ['w', 'b'].map((p) => m.getGrad(l, p)));
+      const g2 = ['c', 'd'].flatMap((l) => ['kernel', 'bias'].map((p) => m.getGrad(`${l}/${p}`)));
       assertClose(dx2, dx1, `${name} dInput after an accumulating backward`, { rtol: 0, atol: 0 });
       g2.forEach((g, i) => assertClose(g, g1[i].map((v) => 2 * v), `${name} accumulated gradient ${i}`, { rtol: 1e-6, atol: 1e-7 }));
       m.zeroGrads();
-      assert.ok(m.getGrad('d', 'w').every((v) => v === 0), `${name}: zeroGrads leaves gradient slice 0 at zero`);
+      assert.ok(m.getGrad('d/kernel').every((v) => v === 0), `${name}: zeroGrads leaves gradient slice 0 at zero`);
     });
   }
 });
@@ -168,7 +168,7 @@ test('[src bug] backward() after an inference forward() differentiates the infer
   for (const { name, e } of await modelEngines()) {
     await withModel(e, { input: [3], layers: [{ type: 'batchnorm' }] }, (m) => {
       const gamma = [2, 0.5, 1];
-      m.setWeights('batchnorm_0', 'gamma', gamma);
+      m.setWeight('batchnorm_0/gamma', gamma);
       const x = new Rng(1).array(12), dy = new Rng(2).array(12);
       m.forward(x); // inference with running statistics mean 0, var 1: y = gamma·x/sqrt(1 + eps) + beta
       const expected = dy.map((v, i) => v * gamma[i % 3] / Math.sqrt(1 + 1e-5));

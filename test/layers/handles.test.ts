@@ -134,6 +134,6 @@ test('without a bias, conv2d and dense declare only w: such a model plans and tr
     m.forward(x, { training: true });
     const dx = m.backward(new Float32Array(2 * 2).fill(1));
     assert.ok(dx.some((v) => v !== 0) && dx.every(Number.isFinite));
-    assert.ok(m.getGrad('fc', 'w').some((v) => v !== 0));
+    assert.ok(m.getGrad('fc/kernel').some((v) => v !== 0));
   });
 });

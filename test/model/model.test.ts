@@ -55,7 +55,7 @@ function data(n: number, seed: number, per = 36, classes = 4): { x: Float32Array
 const allWeights = (m: Model): Float32Array => {
   const out = new Float32Array(m.paramCount);
   let at = 0;
-  for (const en of m.entries) { out.set(m.getWeights(en.layer.name, en.name), at); at += en.n; }
+  for (const en of m.entries) { out.set(m.getWeight(en.key), at); at += en.n; }
   return out;
 };
 const allState = (m: Model): number[] => m.layers.flatMap((L) => L.state.flatMap((st) => [...m.e.read(L.s[st.name], st.floats)]));

@@ -112,8 +112,8 @@ function xent(logits: Float32Array, labels: Int32Array): { loss: number; dlogits
 function setup(m: Model, seed: number): { x: Float32Array; labels: Int32Array } {
   const rng = new Rng(seed);
   for (const en of m.entries) {
-    if (en.name === 'b' || en.name === 'beta') m.setWeights(en.layer.name, en.name, rng.array(en.n, -0.1, 0.1));
-    if (en.name === 'gamma') m.setWeights(en.layer.name, en.name, rng.array(en.n, 0.5, 1.5));
+    if (en.name === 'b' || en.name === 'beta') m.setWeight(en.key, rng.array(en.n, -0.1, 0.1));
+    if (en.name === 'gamma') m.setWeight(en.key, rng.array(en.n, 0.5, 1.5));
   }
   const per = m.inputShape.reduce((a, b) => a * b, 1);
   const x = rng.array(BATCH * per, 0, 1);
@@ -123,7 +123,7 @@ function setup(m: Model, seed: number): { x: Float32Array; labels: Int32Array } 
 
 function tfParams(tf: typeof TF, m: Model): Params {
   const p: Params = {};
-  for (const en of m.entries) p[`${en.layer.name}.${en.name}`] = tf.tensor(m.getWeights(en.layer.name, en.name), [...en.shape]);
+  for (const en of m.entries) p[`${en.layer.name}.${en.name}`] = tf.tensor(m.getWeight(en.key), [...en.shape]);
   return p;
 }
 
@@ -156,7 +156,7 @@ async function lossAndGradsAgree(config: ModelConfig, net: Net, training: boolea
       assertClose([loss], [expected.loss], `${what}: loss`, { rtol: 1e-5, atol: 0 });
       for (const en of m.entries) {
         const k = `${en.layer.name}.${en.name}`;
-        assertGradClose(m.getGrad(en.layer.name, en.name), expected.grads[k], `${what}: d${k}`);
+        assertGradClose(m.getGrad(en.key), expected.grads[k], `${what}: d${k}`);
       }
     });
   }
@@ -194,7 +194,7 @@ async function stepsAgree(spec: OptimizerSpec, tfOpt: (tf: typeof TF) => TF.Opti
   for (const { name, e } of await modelEngines()) {
     await withModel(e, LENET, async (m) => {
       const { x, labels } = setup(m, 13);
-      const before = Object.fromEntries(m.entries.map((en) => [`${en.layer.name}.${en.name}`, m.getWeights(en.layer.name, en.name)]));
+      const before = Object.fromEntries(m.entries.map((en) => [`${en.layer.name}.${en.name}`, m.getWeight(en.key)]));
       if (!expected) {
         const vars = Object.fromEntries(m.entries.map((en) => {
           const k = `${en.layer.name}.${en.name}`;
@@ -209,8 +209,7 @@ async function stepsAgree(spec: OptimizerSpec, tfOpt: (tf: typeof TF) => TF.Opti
       m.compile({ optimizer: spec, loss: 'sparse_categorical_crossentropy' });
       await m.fit(x, labels, { epochs: STEPS, batchSize: BATCH, shuffle: false });
       for (const [k, after] of Object.entries(expected)) {
-        const [layer, param] = k.split('.');
-        const ours = m.getWeights(layer, param).map((w, i) => w - before[k][i]);
+        const ours = m.getWeight(m.entries.find((en) => `${en.layer.name}.${en.name}` === k)!.key).map((w, i) => w - before[k][i]);
         const theirs = after.map((w, i) => w - before[k][i]);
         const scale = theirs.reduce((s, d) => Math.max(s, Math.abs(d)), 0);
         assert.ok(scale > 0, `${what}: ${k} did not move in tfjs`);

@@ -62,7 +62,7 @@ test('getGrad after a worker fit is the last step\'s summed gradient, as after a
     const m = await compiled();
     await m.fit(ds, undefined, { workers, epochs: 1, batchSize: one, shuffle: false });
     await closeWorkers(m.trainer!);
-    grads.push(Float32Array.from([...m.getGrad('conv', 'w'), ...m.getGrad('out', 'w'), ...m.getGrad('out', 'b')]));
+    grads.push(Float32Array.from([...m.getGrad('conv/kernel'), ...m.getGrad('out/kernel'), ...m.getGrad('out/bias')]));
   }
   assert.ok(grads[0].some((v) => v !== 0), 'the one-thread gradient is not zero');
   assertClose(grads[1], grads[0], 'gradient after a 2-worker fit vs one thread', { rtol: 2e-4, atol: 2e-6 });

@@ -36,9 +36,9 @@ test('L1 and L2 per layer: the step differs by −lr·(l2·w + l1·sign(w)) on t
   const step = async (config: ModelConfig) => {
     const m = await Model.create(config, { seed: 5 });
     m.compile({ optimizer: { type: 'sgd', lr }, loss: 'sparse_categorical_crossentropy' });
-    const w0 = { hw: m.getWeights('h', 'w'), hb: m.getWeights('h', 'b'), ow: m.getWeights('out', 'w') };
+    const w0 = { hw: m.getWeight('h/kernel'), hb: m.getWeight('h/bias'), ow: m.getWeight('out/kernel') };
     await m.fit(x, y, { batchSize: B, epochs: 1, shuffle: false });
-    return { w0, hw: m.getWeights('h', 'w'), hb: m.getWeights('h', 'b'), ow: m.getWeights('out', 'w') };
+    return { w0, hw: m.getWeight('h/kernel'), hb: m.getWeight('h/bias'), ow: m.getWeight('out/kernel') };
   };
   const plain = await step(net()), reg = await step(net({ l1, l2 }));
   const expected = Float32Array.from(plain.w0.hw, (w, i) => plain.hw[i] - lr * (l2 * w + l1 * Math.sign(w)));
@@ -52,9 +52,9 @@ for (const workers of [1, 2]) {
   test(`onNonFinite 'skip' with ${workers} worker${workers > 1 ? 's' : ''}: non-finite batches are skipped (weights kept bitwise), counted, and an all-skipped epoch logs loss NaN`, async () => {
     const m = await Model.create(net(), { seed: 3 });
     m.compile({ optimizer: { type: 'sgd', lr: 0.1 }, loss: 'sparse_categorical_crossentropy' });
-    const w = m.getWeights('out', 'b');
+    const w = m.getWeight('out/bias');
     w[0] = Infinity; // every logit row has +∞ − … : the loss is not finite for any batch
-    m.setWeights('out', 'b', w);
+    m.setWeight('out/bias', w);
     const before = m.e.read(m.params, m.paramFloats);
     const h = await m.fit(x, y, { batchSize: 4, epochs: 2, shuffle: false, workers, onNonFinite: 'skip' });
     await closeWorkers(m.trainer!);

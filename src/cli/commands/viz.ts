@@ -36,7 +36,7 @@ export async function viz(argv: string[], io: Io): Promise<void> {
   const firstConv = model.layers.find((L) => L.type === 'conv2d');
   if (firstConv) {
     const shape = firstConv.params.find((p) => p.name === 'w')!.shape;
-    await write(`filters-${firstConv.name}.png`, filterImage(model.getWeights(firstConv.name, 'w'), shape));
+    await write(`filters-${firstConv.name}.png`, filterImage(model.getWeight(`${firstConv.name}/kernel`), shape));
   }
   await write('0-input.png', featureMapImage(x, model.inputShape));
   for (const [i, L] of model.layers.entries()) {
