@@ -15,6 +15,7 @@ export { StepProgram, type Link } from './train/program';
 export type { StepExecutor, StepAt, StepResult, TrainData } from './train/step';
 export { trainStep, type TrainStepOptions, type TrainStepSession } from './api/train-step';
 export { EarlyStopping, ModelCheckpoint, type Callback, type Logs, type TrainContext } from './train/callbacks';
+export { CSVLogger, type CSVLoggerOptions } from './train/csv-logger';
 export { Progress, ProgressLogger } from './train/progress';
 export { GradientMonitor } from './train/monitor';
 export { Optimizer, type OptimizerSpec } from './optim/optimizer';

@@ -1,6 +1,7 @@
 // What the commands share: argument parsing over node:util parseArgs with errors as RedeErrors, number
 // checks, and turning --data / --model strings into datasets and model configs.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RedeError } from '../engine/errors';
 import { type Dataset, subset } from '../data/dataset';
@@ -19,13 +20,23 @@ export interface Io {
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** A negative number as an option's value ("--lr -0.1"), which parseArgs would read as an option. */
+const NEGATIVE = /^-(\d|\.\d|Infinity$)/;
+
 /**
  * parseArgs in strict mode; its TypeErrors (unknown option, missing value) become one-line RedeErrors
- * naming the command.
+ * naming the command. A string option followed by a negative number takes it as its value, so that
+ * `--epochs -1` reaches the number check (as `--epochs=-1` does) instead of being called ambiguous.
  */
 export function parse<O extends Options>(command: string, argv: string[], options: O, positionals = false) {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i], o = a.startsWith('--') && !a.includes('=') ? options[a.slice(2)] : undefined;
+    if (o?.type === 'string' && i + 1 < argv.length && NEGATIVE.test(argv[i + 1])) args.push(`${a}=${argv[++i]}`);
+    else args.push(a);
+  }
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: positionals });
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: positionals });
   } catch (e) {
     if (!(e instanceof TypeError)) throw e;
     // Keep parseArgs' first sentence ("Unknown option '--x'", "Option '--lr <value>' argument missing").
@@ -34,17 +45,65 @@ export function parse<O extends Options>(command: string, argv: string[], option
   }
 }
 
-/** A numeric option: finite, optionally an integer, at least `min`, below or at `max`. */
-export function num(command: string, flag: string, v: string | undefined, def: number, o: { int?: boolean; min?: number; max?: number; above?: number } = {}): number {
+export interface NumberRule { int?: boolean; min?: number; max?: number; above?: number }
+
+/** What a rule asks for, in words: "a positive integer", "a non-negative number", "a number in (0, 0.9]". */
+function wanted(o: NumberRule): string {
+  const kind = o.int ? 'integer' : 'number';
+  if (o.max === undefined) {
+    if (o.above === 0 || (o.int && o.min === 1)) return `a positive ${kind}`;
+    if (o.min === 0) return `a non-negative ${kind}`;
+    if (o.min !== undefined) return `${o.int ? 'an integer' : 'a number'} >= ${o.min}`;
+    if (o.above !== undefined) return `${o.int ? 'an integer' : 'a number'} > ${o.above}`;
+    return o.int ? 'an integer' : 'a number';
+  }
+  const lo = o.above !== undefined ? `(${o.above}` : o.min !== undefined ? `[${o.min}` : '';
+  return lo ? `${o.int ? 'an integer' : 'a number'} in ${lo}, ${o.max}]` : `${o.int ? 'an integer' : 'a number'} <= ${o.max}`;
+}
+
+/** A numeric option: finite, optionally an integer, at least `min`, above `above`, at most `max`. */
+export function num(command: string, flag: string, v: string | undefined, def: number, o: NumberRule = {}): number {
   if (v === undefined) return def;
   const x = Number(v);
-  const want = [o.int ? 'an integer' : 'a number', o.min !== undefined ? `>= ${o.min}` : '', o.above !== undefined ? `> ${o.above}` : '', o.max !== undefined ? `<= ${o.max}` : '']
-    .filter(Boolean).join(' ');
   if (v.trim() === '' || !Number.isFinite(x) || (o.int && !Number.isInteger(x)) || (o.min !== undefined && x < o.min) ||
       (o.max !== undefined && x > o.max) || (o.above !== undefined && !(x > o.above))) {
-    throw new RedeError(`${command}: --${flag} must be ${want}, got '${v}'`);
+    // A number is shown as typed; anything else in quotes, so an empty or spaced value is visible.
+    const got = v.trim() !== '' && !Number.isNaN(x) ? v : `'${v}'`;
+    throw new RedeError(`${command}: --${flag} must be ${wanted(o)}, got ${got}`);
   }
   return x;
+}
+
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+
+/**
+ * Checks, before any work, that `path` (the value of --flag) can be written: not a directory, in a
+ * directory that exists and is writable. Writes are atomic (a temporary file renamed over the target), so
+ * the directory is what has to be writable.
+ */
+export function checkWritable(command: string, flag: string, path: string): void {
+  const where = `${command}: --${flag} '${path}'`;
+  if (path === '') throw new RedeError(`${command}: --${flag} is empty; give a file name`);
+  if (/[/\\]$/.test(path) || isDir(path)) throw new RedeError(`${where} is a directory; give a file name`);
+  const dir = dirname(path);
+  if (!existsSync(dir)) throw new RedeError(`${where}: directory '${dir}' does not exist`);
+  if (!isDir(dir)) throw new RedeError(`${where}: '${dir}' is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new RedeError(`${where}: directory '${dir}' is not writable`);
+  }
+}
+
+/** Write targets must differ: two options writing one file would leave only the last. */
+export function checkDistinct(command: string, targets: [flag: string, path: string | undefined][]): void {
+  const seen = new Map<string, string>();
+  for (const [flag, path] of targets) {
+    if (path === undefined) continue;
+    const key = resolve(path), other = seen.get(key);
+    if (other) throw new RedeError(`${command}: --${other} and --${flag} both write '${path}'`);
+    seen.set(key, flag);
+  }
 }
 
 export interface Data {
@@ -53,8 +112,6 @@ export interface Data {
   train: Dataset | null;
   test: Dataset | null;
 }
-
-const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 
 /**
  * --data: 'mnist' (the embedded digits, 8,000 / 2,000), 'fashion-mnist' (Debian's dataset-fashion-mnist) or a

@@ -3,12 +3,12 @@ import type { ModelConfig } from '../model/config';
 import { lenet5 } from './lenet5';
 import { alexnet } from './alexnet';
 import { zfnet } from './zfnet';
-import { vgg, vgg16 } from './vgg';
+import { vgg, vgg11, vgg13, vgg16, vgg19 } from './vgg';
 import { googlenet } from './googlenet';
 import { resnet, resnet18, resnet34, resnet50, resnet101, resnet152 } from './resnet';
 import { cifarResnet, resnet20, resnet32, resnet56, miniInception, vggSmall } from './small';
 
-export { lenet5, alexnet, zfnet, vgg, vgg16, googlenet, resnet, resnet18, resnet34, resnet50, resnet101, resnet152 };
+export { lenet5, alexnet, zfnet, vgg, vgg11, vgg13, vgg16, vgg19, googlenet, resnet, resnet18, resnet34, resnet50, resnet101, resnet152 };
 export { cifarResnet, resnet20, resnet32, resnet56, miniInception, vggSmall };
 
 export type ZooModel = (inputShape?: readonly number[], classes?: number) => ModelConfig;
@@ -19,7 +19,10 @@ export const models: Record<string, ZooModel> = Object.assign(Object.create(null
   // The ImageNet lineage (default input [224, 224, 3], 1000 classes); docs/zoo.md lists counts and sources.
   alexnet,
   zfnet,
+  vgg11,
+  vgg13,
   vgg16,
+  vgg19,
   googlenet,
   resnet18,
   resnet34,

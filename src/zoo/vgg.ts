@@ -74,4 +74,7 @@ export function vgg(depth: VggDepth, inputShape: readonly number[] = [224, 224, 
   return { name: `vgg${depth}${o.batchnorm ? '_bn' : ''}`, input: [...inputShape], layers };
 }
 
+export const vgg11 = (inputShape: readonly number[] = [224, 224, 3], classes = 1000, o: VggOptions = {}): ModelConfig => vgg(11, inputShape, classes, o);
+export const vgg13 = (inputShape: readonly number[] = [224, 224, 3], classes = 1000, o: VggOptions = {}): ModelConfig => vgg(13, inputShape, classes, o);
 export const vgg16 = (inputShape: readonly number[] = [224, 224, 3], classes = 1000, o: VggOptions = {}): ModelConfig => vgg(16, inputShape, classes, o);
+export const vgg19 = (inputShape: readonly number[] = [224, 224, 3], classes = 1000, o: VggOptions = {}): ModelConfig => vgg(19, inputShape, classes, o);

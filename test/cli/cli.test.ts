@@ -55,7 +55,7 @@ test('summary reads a model config JSON', async () => {
   const r = await rede('summary', '--model', path);
   assert.equal(r.code, 0);
   assert.match(r.out, /Model: mlp/);
-  assert.match(r.out, /Total params: 23 /);
+  assert.match(r.out, /Total params: 23\nTrainable params: 23\nNon-trainable params: 0\n/);
 });
 
 test('train → eval → predict on an IDX directory', async () => {
@@ -141,8 +141,17 @@ test('bad input is one line `rede: …` and status 1', async () => {
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /^rede: unknown command 'frobnicate' \(expected train, eval, predict, summary, viz, experiment\)\n$/],
     [['train', '--bogus'], /^rede: train: unknown option '--bogus' \(see 'rede train --help'\)\n$/],
-    [['train', '--epochs', '0'], /^rede: train: --epochs must be an integer >= 1, got '0'\n$/],
-    [['train', '--lr', 'fast'], /^rede: train: --lr must be a number > 0, got 'fast'\n$/],
+    [['train', '--epochs', '0'], /^rede: train: --epochs must be a positive integer, got 0\n$/],
+    [['train', '--epochs', '-1'], /^rede: train: --epochs must be a positive integer, got -1\n$/],
+    [['train', '--epochs=-1'], /^rede: train: --epochs must be a positive integer, got -1\n$/],
+    [['train', '--lr', '-0.1'], /^rede: train: --lr must be a positive number, got -0\.1\n$/],
+    [['train', '--lr', '-.5e-3'], /^rede: train: --lr must be a positive number, got -\.5e-3\n$/],
+    [['train', '--lr', 'fast'], /^rede: train: --lr must be a positive number, got 'fast'\n$/],
+    [['train', '--momentum', '1.5'], /^rede: train: --momentum must be a number in \[0, 1\], got 1\.5\n$/],
+    [['train', '--validation-split', '0'], /^rede: train: --validation-split must be a number in \(0, 0\.9\], got 0\n$/],
+    [['train', '--seed', '-3'], /^rede: train: --seed must be a non-negative integer, got -3\n$/],
+    [['train', '--epochs'], /^rede: train: option '--epochs <value>' argument missing \(see 'rede train --help'\)\n$/],
+    [['train', '--data', '-1'], /^rede: train: --data '-1' is neither/],
     [['train', '--optimizer', 'lbfgs'], /^rede: train: unknown optimizer 'lbfgs' \(expected sgd, momentum, nesterov, rmsprop, adam, adamw\)\n$/],
     [['train', '--data', '/no/such/dir'], /^rede: train: --data '\/no\/such\/dir' is neither 'mnist', 'fashion-mnist' nor a directory of IDX files\n$/],
     [['train', '--data', dir, '--subset', '5000'], /^rede: train: --subset 5000 is more than the 1,000 examples of /],
@@ -150,7 +159,7 @@ test('bad input is one line `rede: …` and status 1', async () => {
     [['eval', '--data', dir], /^rede: eval: --model FILE\.rede is required/],
     [['eval', '--model', join(dir, 'missing.rede'), '--data', dir], /^rede: .*missing\.rede/],
     [['predict', '--model', join(dir, 'missing.rede')], /^rede: predict: give at least one image/],
-    [['summary', '--model', 'lenet5', '--input', '28,x,1'], /^rede: summary: --input must be an integer >= 1, got 'x'\n$/],
+    [['summary', '--model', 'lenet5', '--input', '28,x,1'], /^rede: summary: --input must be a positive integer, got 'x'\n$/],
   ];
   for (const [argv, re] of cases) {
     const r = await rede(...argv);

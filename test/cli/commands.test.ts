@@ -46,8 +46,18 @@ test('train --plot writes learning curves; train --workers 2 trains; viz writes 
   assert.ok(files.includes('filters-c1.png'), files.join(' '));
   assert.ok(files.includes('1-c1.png') && files.includes('8-logits.png'), files.join(' '));
   const c1 = decodePng(await readFile(join(out, '1-c1.png')));
-  // 6 channels of 28×28 at scale 4 in a 3×2 grid with 1-pixel gaps.
-  assert.deepEqual([c1.width, c1.height], [3 * 113 - 1, 2 * 113 - 1]);
+  // 6 channels of 28×28, enlarged ×3 to 84 px (the first whole factor reaching 64), in a 3×2 grid 4 px apart,
+  // 4 px margins, a 13-px title strip and an 11-px caption under each row.
+  assert.deepEqual([c1.width, c1.height], [4 + 3 * 84 + 2 * 4 + 4, 4 + 13 + 2 * (84 + 11) + 4 + 4]);
+  // Every tile of every layer is at least 64 px a side: the logits' 10 units are 64×64 tiles in a 4×3 grid.
+  const logits = decodePng(await readFile(join(out, '8-logits.png')));
+  assert.deepEqual([logits.width, logits.height], [4 + 4 * 64 + 3 * 4 + 4, 4 + 13 + 3 * (64 + 11) + 2 * 4 + 4]);
+  const named = await rede('viz', '--model', model, '--image', join(dir, 'digit.png'), '--out', out, '--labels', 'zero,one,two,three,four,five,six,seven,eight,nine', '--min-size', '100');
+  assert.equal(named.code, 0, named.err);
+  assert.match(named.out, /predicted (zero|one|two|three|four|five|six|seven|eight|nine)\n$/);
+  assert.equal(decodePng(await readFile(join(out, '1-c1.png'))).width, 4 + 3 * 112 + 2 * 4 + 4, '28 × 4 = 112 >= 100');
+  const badLabels = await rede('viz', '--model', model, '--image', join(dir, 'digit.png'), '--out', out, '--labels', 'a,b');
+  assert.match(badLabels.err, /^rede: viz: --labels names 2 classes, the model has 10 outputs\n$/);
   assert.match(v.out, /predicted class \d/);
 });
 
@@ -61,7 +71,14 @@ test('summary of a zoo model uses its own input size unless told otherwise', asy
   const r = await rede('summary', '--model', 'resnet50');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /input \[224, 224, 3\]/);
-  assert.match(r.out, /Total params: 25,557,032/);
+  // Keras' three totals: batch norm's running mean and variance are the non-trainable part (2 × 26,560 channels).
+  assert.match(r.out, /^Total params: 25,610,152\nTrainable params: 25,557,032\nNon-trainable params: 53,120\n/m);
+  for (const [name, params] of [['vgg11', '132,863,336'], ['vgg13', '133,047,848'], ['vgg16', '138,357,544'], ['vgg19', '143,667,240']]) {
+    const v = await rede('summary', '--model', name);
+    assert.equal(v.code, 0, v.err);
+    assert.match(v.out, new RegExp(`^Model: ${name}   input \\[224, 224, 3\\]`));
+    assert.match(v.out, new RegExp(`^Total params: ${params}\nTrainable params: ${params}\nNon-trainable params: 0\n`, 'm'));
+  }
 });
 
 test('experiment runs a quick experiment and reports its checks; an unknown one is a one-line error', async () => {

@@ -9,6 +9,7 @@ import { zfnet } from '../../src/zoo/zfnet';
 import { vgg } from '../../src/zoo/vgg';
 import { googlenet } from '../../src/zoo/googlenet';
 import { resnet } from '../../src/zoo/resnet';
+import { models } from '../../src/zoo/index';
 import { configStats } from './stats';
 
 const IMAGENET = [224, 224, 3];
@@ -45,6 +46,9 @@ const SHAPES: [ModelConfig, Record<string, number[]>][] = [
   [alexnet(), { conv1: [55, 55, 96], pool1: [27, 27, 96], conv2: [27, 27, 256], pool2: [13, 13, 256], conv5: [13, 13, 256], pool5: [6, 6, 256], flatten: [9216], fc8: [1000] }],
   [alexnet(IMAGENET, 1000, { variant: 'torchvision' }), { conv1: [55, 55, 64], pool2: [13, 13, 192], pool5: [6, 6, 256], fc8: [1000] }],
   [zfnet(), { conv1: [110, 110, 96], pool1: [55, 55, 96], conv2: [26, 26, 256], pool2: [13, 13, 256], conv5: [13, 13, 256], pool5: [6, 6, 256], fc8: [1000] }],
+  [vgg(11), { block1_conv1: [224, 224, 64], block1_pool: [112, 112, 64], block2_conv1: [112, 112, 128], block3_conv2: [56, 56, 256], block5_conv2: [14, 14, 512], block5_pool: [7, 7, 512], flatten: [25088], predictions: [1000] }],
+  [vgg(13), { block1_conv2: [224, 224, 64], block4_conv2: [28, 28, 512], block5_pool: [7, 7, 512], predictions: [1000] }],
+  [vgg(19), { block3_conv4: [56, 56, 256], block4_conv4: [28, 28, 512], block5_conv4: [14, 14, 512], block5_pool: [7, 7, 512], predictions: [1000] }],
   [vgg(16), { block1_conv2: [224, 224, 64], block1_pool: [112, 112, 64], block3_pool: [28, 28, 256], block5_pool: [7, 7, 512], flatten: [25088], predictions: [1000] }],
   [googlenet(), {
     'conv1.conv': [112, 112, 64], maxpool1: [56, 56, 64], 'conv3.conv': [56, 56, 192], maxpool2: [28, 28, 192],
@@ -92,6 +96,17 @@ test('zoo: architecture details the counts alone would not catch', () => {
     const projections = c.layers.filter((l) => l.name?.endsWith('.downsample.0')).map((l) => l.name);
     assert.deepEqual(projections, d === 18 ? ['layer2.0.downsample.0', 'layer3.0.downsample.0', 'layer4.0.downsample.0']
       : ['layer1.0.downsample.0', 'layer2.0.downsample.0', 'layer3.0.downsample.0', 'layer4.0.downsample.0']);
+  }
+});
+
+test('zoo: vgg11/13/16/19 are registered, with the paper\'s conv counts (8, 10, 13, 16) and its counts of weights', () => {
+  const expected = { vgg11: [8, 132_863_336], vgg13: [10, 133_047_848], vgg16: [13, 138_357_544], vgg19: [16, 143_667_240] };
+  for (const [name, [convs, params]] of Object.entries(expected)) {
+    const config = models[name]();
+    assert.equal(config.name, name);
+    assert.equal(config.layers.filter((l) => l.type === 'conv2d').length, convs, `${name}: convs`);
+    assert.equal(config.layers.filter((l) => l.type === 'dense').length, 3, `${name}: fc layers`);
+    assert.equal(configStats(config).params, params, `${name}: params`);
   }
 });
 
