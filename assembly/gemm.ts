@@ -42,14 +42,24 @@ function block_size(total: i32, max: i32, unit: i32): i32 {
   return x + ((trans ? <usize>p * ld + i : <usize>i * ld + p) << 2);
 }
 
-/** Bytes of scratch gemm_f32 needs: a packed KC×NC block of B, then gemm_f32_packed_b's scratch. */
-export function gemm_scratch_bytes(m: i32, n: i32, k: i32): i32 {
-  return align64(block_size(k, KC, 1) * block_size(n, NC, NR) * 4) + gemm_f32_packed_b_scratch_bytes(m, n, k);
+/**
+ * The largest block_size(t, max, unit) over every t ≤ total. Scratch is sized with this bound, not with
+ * block_size itself, which is not monotonic (a 96-row product takes one 96-row block, a 128-row one two of 64):
+ * memory planned for a batch must hold every smaller batch, such as an epoch's last.
+ */
+function block_bound(total: i32, max: i32, unit: i32): i32 {
+  const t = min(total, max);
+  return (t + unit - 1) / unit * unit;
 }
 
-/** Bytes of scratch gemm_f32_packed_b needs: a packed MC×KC block of A and one MR×NR tile. */
+/** Bytes of scratch gemm_f32 needs for every product no larger than m × n × k: a packed KC×NC block of B, then gemm_f32_packed_b's scratch. */
+export function gemm_scratch_bytes(m: i32, n: i32, k: i32): i32 {
+  return align64(block_bound(k, KC, 1) * block_bound(n, NC, NR) * 4) + gemm_f32_packed_b_scratch_bytes(m, n, k);
+}
+
+/** Bytes of scratch gemm_f32_packed_b needs for any smaller or equal m, n, k: a packed MC×KC block of A and one MR×NR tile. */
 export function gemm_f32_packed_b_scratch_bytes(m: i32, n: i32, k: i32): i32 {
-  return align64(block_size(m, MC, MR) * block_size(k, KC, 1) * 4) + MR * NR * 4;
+  return align64(block_bound(m, MC, MR) * block_bound(k, KC, 1) * 4) + MR * NR * 4;
 }
 
 /** Bytes of a packed op(B) (k×n): ceil(n/NR) panels of k×NR floats, zero-padded past column n. */

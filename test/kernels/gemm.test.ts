@@ -143,3 +143,30 @@ test('without accumulate, C is overwritten: NaN or Inf already there never leaks
     }
   }
 });
+
+// Memory is planned for the largest batch and then used by every smaller one (an epoch's last batch): the
+// scratch a product needs must not grow when a dimension shrinks. (Blocking split 128 rows into two blocks of 64
+// but kept 96 as one block, so a batch of 96 overran scratch sized for 128 — a wasm trap in training.)
+test('gemm scratch is monotonic: no product needs more scratch than a larger one in every dimension', async () => {
+  const [{ e }] = await testEngines();
+  const sizes = [1, 3, 4, 7, 8, 31, 64, 88, 96, 100, 101, 128, 200, 255, 256, 257, 511, 512, 513, 784, 1000, 1100];
+  for (const M of sizes) for (const N of sizes) for (const K of sizes) {
+    const big = e.k.gemm_scratch_bytes(M, N, K), bigPacked = e.k.gemm_f32_packed_b_scratch_bytes(M, N, K);
+    for (const m of sizes.filter((s) => s <= M)) {
+      if (e.k.gemm_scratch_bytes(m, N, K) > big || e.k.gemm_f32_packed_b_scratch_bytes(m, N, K) > bigPacked) assert.fail(`m ${m} ≤ ${M} (n ${N}, k ${K}) needs more scratch`);
+    }
+    for (const n of sizes.filter((s) => s <= N)) if (e.k.gemm_scratch_bytes(M, n, K) > big) assert.fail(`n ${n} ≤ ${N} (m ${M}, k ${K}) needs more scratch`);
+    for (const k of sizes.filter((s) => s <= K)) {
+      if (e.k.gemm_scratch_bytes(M, N, k) > big || e.k.gemm_f32_packed_b_scratch_bytes(M, N, k) > bigPacked) assert.fail(`k ${k} ≤ ${K} (m ${M}, n ${N}) needs more scratch`);
+    }
+  }
+});
+
+test('a model planned for batch 128 trains on a last batch of 96 (dense 784 → 1000 → 500 → 784)', async () => {
+  const { Model } = await import('../../src/api/model');
+  const m = await Model.create({ name: 'last-batch', input: [784], layers: [{ type: 'dense', units: 1000, activation: 'relu' }, { type: 'dense', units: 500, activation: 'relu' }, { type: 'dense', units: 784 }] }, { seed: 1 });
+  m.compile({ optimizer: 'adam', loss: 'mse' });
+  const x = new Rng(2).array(224 * 784, 0, 1);
+  const h = await m.fit(x, x, { epochs: 1, batchSize: 128, shuffle: false, verbose: 0 });
+  assert.ok(Number.isFinite(h.history.loss[0]));
+});
