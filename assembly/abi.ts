@@ -50,6 +50,15 @@ export const POOL_OH: i32 = 10; // i32
 export const POOL_OW: i32 = 11; // i32
 export const POOL_DESC_BYTES: i32 = 48;
 
+// upsample: UpSampling2D geometry (assembly/upsample.ts): x [n, h, w, c] → y [n, h·sizeH, w·sizeW, c].
+export const UPSAMPLE_N: i32 = 0; // i32
+export const UPSAMPLE_H: i32 = 1; // i32
+export const UPSAMPLE_W: i32 = 2; // i32
+export const UPSAMPLE_C: i32 = 3; // i32
+export const UPSAMPLE_SIZE_H: i32 = 4; // i32
+export const UPSAMPLE_SIZE_W: i32 = 5; // i32
+export const UPSAMPLE_DESC_BYTES: i32 = 24;
+
 // batchnorm: Batch norm over rows × c (assembly/norm.ts); momentum is PyTorch's (unused by the inference forward and the backward).
 export const BATCHNORM_ROWS: i32 = 0; // i32
 export const BATCHNORM_C: i32 = 1; // i32

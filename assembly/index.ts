@@ -5,6 +5,7 @@ export { heap_base } from './util';
 export * from './gemm';
 export * from './conv';
 export * from './pool';
+export * from './upsample';
 export * from './act';
 export * from './loss';
 export * from './norm';

@@ -26,6 +26,10 @@ export const descriptors = {
     slots: [['n', 'i32'], ['h', 'i32'], ['w', 'i32'], ['c', 'i32'], ['kh', 'i32'], ['kw', 'i32'], ['strideH', 'i32'],
       ['strideW', 'i32'], ['padTop', 'i32'], ['padLeft', 'i32'], ['oh', 'i32'], ['ow', 'i32']],
   },
+  upsample: {
+    doc: 'UpSampling2D geometry (assembly/upsample.ts): x [n, h, w, c] → y [n, h·sizeH, w·sizeW, c].',
+    slots: [['n', 'i32'], ['h', 'i32'], ['w', 'i32'], ['c', 'i32'], ['sizeH', 'i32'], ['sizeW', 'i32']],
+  },
   batchnorm: {
     doc: 'Batch norm over rows × c (assembly/norm.ts); momentum is PyTorch\'s (unused by the inference forward and the backward).',
     slots: [['rows', 'i32'], ['c', 'i32'], ['eps', 'f32'], ['momentum', 'f32']],

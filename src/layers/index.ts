@@ -5,6 +5,7 @@ import type { LayerConfig } from '../model/config';
 import { Activation } from './activation';
 import { Softmax } from './activation';
 import { Conv2D, type Conv2DConfig } from './conv2d';
+import { Conv2DTranspose, type Conv2DTransposeConfig } from './conv2d-transpose';
 import { Dense, type DenseConfig } from './dense';
 import { Dropout } from './dropout';
 import type { Layer, Shape } from './layer';
@@ -12,9 +13,11 @@ import { Add, Concat } from './merge';
 import { BatchNorm, LRN } from './norm';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type PoolConfig } from './pool';
 import { Reshape } from './shape';
+import { UpSampling2D, type UpSampling2DConfig } from './upsampling';
 
 export const LAYER_TYPES = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'globalavgpool2d', 'batchnorm', 'lrn', 'dropout',
-  'flatten', 'reshape', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', 'add', 'concat'] as const;
+  'flatten', 'reshape', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', 'add', 'concat',
+  'conv2d_transpose', 'upsampling2d'] as const;
 
 /** How an option's value must look: a finite number, one >= 0, a boolean, a number or [h, w], a conv
  *  padding, a list of positive integers, or one of some strings. Ranges are the layer's own check. */
@@ -39,6 +42,8 @@ const OPTIONS: Record<(typeof LAYER_TYPES)[number], Readonly<Record<string, Kind
   relu: {}, sigmoid: {}, tanh: {}, softmax: {},
   leaky_relu: { alpha: 'number' }, elu: { alpha: 'number' },
   add: {}, concat: {},
+  conv2d_transpose: { filters: 'number', kernel: 'pair', stride: 'pair', padding: ['same', 'valid'], outputPadding: 'pair', ...WEIGHTED },
+  upsampling2d: { size: 'pair', interpolation: ['nearest', 'bilinear'] },
 };
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -116,5 +121,7 @@ export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readon
     case 'softmax': return new Softmax(c, inShapes);
     case 'add': return new Add(c, inShapes);
     case 'concat': return new Concat(c, inShapes);
+    case 'conv2d_transpose': return new Conv2DTranspose(c as Conv2DTransposeConfig, inShapes);
+    case 'upsampling2d': return new UpSampling2D(c as UpSampling2DConfig, inShapes);
   }
 }

@@ -30,6 +30,10 @@ export type LayerConfig = Common & (
   | { type: 'leaky_relu' | 'elu'; alpha?: number }
   | { type: 'add' }
   | { type: 'concat' }
+  | ({ type: 'conv2d_transpose'; filters: number; kernel: number | [number, number]; stride?: number | [number, number];
+      padding?: 'same' | 'valid'; outputPadding?: number | [number, number]; useBias?: boolean;
+      activation?: 'linear' | 'relu'; init?: string } & Regularized)
+  | { type: 'upsampling2d'; size?: number | [number, number]; interpolation?: 'nearest' | 'bilinear' }
 );
 
 export type LayerType = LayerConfig['type'];

@@ -155,6 +155,14 @@ function withDesc(e: Engine, where: string, g: ConvGeom, call: (desc: number, sc
   }
 }
 
+/** Scratch bytes the conv kernels need for geometry g: they own the tiling, so they tell it from a descriptor. */
+export function convScratchBytes(e: Engine, g: ConvGeom): number {
+  checkGeom(WHERE, g);
+  let bytes = 0;
+  withDesc(e, WHERE, g, (desc) => { bytes = e.k.conv2d_scratch_bytes(desc); }, false);
+  return bytes;
+}
+
 const xDims = '[n, h, w, cin]', yDims = '[n, oh, ow, cout]', wDims = '[kh, kw, cin/groups, cout]';
 
 /** y = conv(x, w) (+ bias) then act ('relu' or 1: max(0, ·)). x [n, h, w, cin], w [kh, kw, cin/groups, cout]. */

@@ -6,6 +6,7 @@ import { OPTIM_STEP_BYTES } from '../engine/generated/abi';
 import { gemmRef } from './gemm';
 import { convRef } from './conv';
 import { poolRef } from './pool';
+import { upsampleRef } from './upsample';
 import { actRef } from './act';
 import { lossRef } from './loss';
 import { normRef } from './norm';
@@ -29,6 +30,7 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...gemmRef(h),
     ...convRef(h),
     ...poolRef(h),
+    ...upsampleRef(h),
     ...actRef(h),
     ...lossRef(h),
     ...normRef(h),

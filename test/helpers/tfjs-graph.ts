@@ -2,7 +2,9 @@
 // epilogues) run by @tensorflow/tfjs ops instead of rede's kernels: the independent side of the inference
 // benchmark and of evaluating a trained model twice. Any batch size; NHWC as in rede.
 import type * as TF from '@tensorflow/tfjs';
-import type { Lowered } from '../../src/infer/lower';
+import type { LayerOp, Lowered } from '../../src/infer/lower';
+import { Conv2DTranspose } from '../../src/layers/conv2d-transpose';
+import { UpSampling2D } from '../../src/layers/upsampling';
 
 export interface TfjsGraph {
   /** Logits (or the model's output) for x [batch, ...input]; call inside tf.tidy. */
@@ -19,6 +21,11 @@ export function tfjsGraph(tf: typeof TF, g: Lowered): TfjsGraph {
       return { w: tf.tensor4d(op.w, [o.kh, o.kw, o.cin / o.groups, o.cout]), b: op.b ? tf.tensor1d(op.b) : undefined };
     }
     if (op.kind === 'dense') return { w: tf.tensor2d(op.w, [op.k, op.n]), b: op.b ? tf.tensor1d(op.b) : undefined };
+    if (op.kind === 'layer' && op.layer instanceof Conv2DTranspose) {
+      // rede's [kh, kw, filters, cin] is tfjs's [kh, kw, outC, inC]
+      const L = op.layer, o = L.geo;
+      return { w: tf.tensor4d(op.params.w, [o.kh, o.kw, L.filters, o.cout]), b: L.useBias ? tf.tensor1d(op.params.b) : undefined };
+    }
     return null;
   });
   const forward = (x: TF.Tensor4D): TF.Tensor => {
@@ -77,6 +84,7 @@ export function tfjsGraph(tf: typeof TF, g: Lowered): TfjsGraph {
         }
         case 'lrn': y = tf.localResponseNormalization(v.get(op.x) as TF.Tensor4D, op.radius, op.bias, op.alpha, op.beta); break;
         case 'softmax': y = tf.softmax(v.get(op.x)!); break;
+        case 'layer': y = layerOp(tf, op, v.get(op.x)!, consts[i]); break;
         default: throw new Error(`tfjs graph: op ${(op as { kind: string }).kind} is not mapped`);
       }
       v.set(op.y, y);
@@ -84,4 +92,24 @@ export function tfjsGraph(tf: typeof TF, g: Lowered): TfjsGraph {
     return v.get(g.output)!;
   };
   return { forward, dispose: () => tf.dispose(consts.flatMap((c) => (c ? [c.w, ...(c.b ? [c.b] : [])] : []))) };
+}
+
+/** The generic layer ops tfjs has an op for: rede's transposed convolution (weights k) and upsampling. */
+function layerOp(tf: typeof TF, op: LayerOp, input: TF.Tensor, k: { w: TF.Tensor; b?: TF.Tensor } | null): TF.Tensor {
+  const L = op.layer;
+  // A reshape before the layer is an alias in the lowered graph: its value keeps the shape it was made with.
+  const [h, w, c] = L.inShapes[0];
+  const x = tf.reshape(input, [input.shape[0], h, w, c]) as TF.Tensor4D;
+  if (L instanceof Conv2DTranspose && k) {
+    const o = L.geo, [oh, ow, f] = L.outShape;
+    let y: TF.Tensor = tf.conv2dTranspose(x, k.w as TF.Tensor4D, [x.shape[0], oh, ow, f], [o.strideH, o.strideW], L.cfg.padding ?? 'valid');
+    if (k.b) y = tf.add(y, k.b);
+    return L.relu ? tf.relu(y) : y;
+  }
+  if (L instanceof UpSampling2D) {
+    const [oh, ow] = L.outShape;
+    // Keras's bilinear: half-pixel centers (tfjs-layers' upSampling2d omits them)
+    return L.interpolation === 'bilinear' ? tf.image.resizeBilinear(x, [oh, ow], false, true) : tf.image.resizeNearestNeighbor(x, [oh, ow]);
+  }
+  throw new Error(`tfjs graph: layer op '${op.name}' (${L.type}) is not mapped`);
 }

@@ -30,6 +30,7 @@ test('every descriptor slot index in assembly/abi.ts is the position the TypeScr
   const writers: [string, number, (at: number, d: Record<string, number>) => void, (at: number) => Record<string, number>][] = [
     ['CONV', abi.CONV_DESC_BYTES, (at, d) => abi.writeConvDesc(e, at, d as unknown as abi.ConvDesc), (at) => ({ ...abi.readConvDesc(e, at) })],
     ['POOL', abi.POOL_DESC_BYTES, (at, d) => abi.writePoolDesc(e, at, d as unknown as abi.PoolDesc), (at) => ({ ...abi.readPoolDesc(e, at) })],
+    ['UPSAMPLE', abi.UPSAMPLE_DESC_BYTES, (at, d) => abi.writeUpsampleDesc(e, at, d as unknown as abi.UpsampleDesc), (at) => ({ ...abi.readUpsampleDesc(e, at) })],
     ['BATCHNORM', abi.BATCHNORM_DESC_BYTES, (at, d) => abi.writeBatchnormDesc(e, at, d as unknown as abi.BatchnormDesc), (at) => ({ ...abi.readBatchnormDesc(e, at) })],
     ['LRN', abi.LRN_DESC_BYTES, (at, d) => abi.writeLrnDesc(e, at, d as unknown as abi.LrnDesc), (at) => ({ ...abi.readLrnDesc(e, at) })],
     ['SGD', abi.SGD_DESC_BYTES, (at, d) => abi.writeSgdDesc(e, at, d as unknown as abi.SgdDesc), (at) => ({ ...abi.readSgdDesc(e, at) })],

@@ -67,6 +67,33 @@ const cases: Case[] = [
   { name: 'conv2d no bias', input: [5, 4, 2], layers: [{ type: 'conv2d', filters: 3, kernel: 2, useBias: false }] },
   { name: 'conv2d explicit padding, stride [2, 1]', input: [6, 5, 2], layers: [{ type: 'conv2d', filters: 3, kernel: 3, stride: [2, 1], padding: [1, 0, 2, 1] }] },
   { name: 'conv2d 1×1', input: [3, 3, 5], layers: [{ type: 'conv2d', filters: 4, kernel: 1 }], batch: 3 },
+  // ---- conv2d_transpose (the conv kernels run transposed) and upsampling2d --------------------------------
+  { name: 'conv2d_transpose 3×3 stride 2 same', input: [3, 3, 2], layers: [{ type: 'conv2d_transpose', filters: 3, kernel: 3, stride: 2, padding: 'same' }] },
+  { name: 'conv2d_transpose [4, 3] stride [2, 3] valid, outputPadding [1, 2]', input: [3, 2, 2], layers: [{ type: 'conv2d_transpose', filters: 2, kernel: [4, 3], stride: [2, 3], outputPadding: [1, 2] }] },
+  { name: 'conv2d_transpose 3×3 stride 3 same, outputPadding 1', input: [2, 3, 3], layers: [{ type: 'conv2d_transpose', filters: 2, kernel: 3, stride: 3, padding: 'same', outputPadding: 1 }] },
+  { name: 'conv2d_transpose 2×2 stride 3 valid (k < s: gaps)', input: [2, 2, 2], layers: [{ type: 'conv2d_transpose', filters: 3, kernel: 2, stride: 3 }] },
+  { name: 'conv2d_transpose fused relu', input: [3, 3, 3], layers: [{ type: 'conv2d_transpose', filters: 4, kernel: 3, stride: 2, padding: 'same', activation: 'relu' }], seed: 2 },
+  { name: 'conv2d_transpose 1×1 no bias', input: [3, 3, 4], layers: [{ type: 'conv2d_transpose', filters: 2, kernel: 1, useBias: false }], batch: 3 },
+  { name: 'upsampling2d nearest [2, 3]', input: [3, 2, 3], layers: [{ type: 'upsampling2d', size: [2, 3] }] },
+  { name: 'upsampling2d bilinear 2', input: [3, 4, 2], layers: [{ type: 'upsampling2d', interpolation: 'bilinear' }] },
+  { name: 'upsampling2d bilinear [3, 2]', input: [2, 3, 5], layers: [{ type: 'upsampling2d', size: [3, 2], interpolation: 'bilinear' }] },
+  {
+    // A DCGAN-style generator: dense → reshape → transposed conv → batch norm (training) → leaky ReLU → upsample → transposed conv → sigmoid.
+    name: 'generator: dense → reshape [3, 3, 4] → conv2d_transpose s2 → batchnorm → leaky_relu → upsampling2d → conv2d_transpose → sigmoid', input: [6],
+    layers: [
+      { type: 'dense', units: 36 }, { type: 'reshape', shape: [3, 3, 4] },
+      { type: 'conv2d_transpose', filters: 3, kernel: 3, stride: 2, padding: 'same', useBias: false }, { type: 'batchnorm' }, { type: 'leaky_relu', alpha: 0.2 },
+      { type: 'upsampling2d', interpolation: 'bilinear' }, { type: 'conv2d_transpose', filters: 1, kernel: 3, padding: 'same' }, { type: 'sigmoid' },
+    ],
+    batch: 3,
+  },
+  {
+    name: 'conv autoencoder: conv2d s2 → tanh → flatten → dense → dense → reshape → conv2d_transpose s2 → sigmoid', input: [6, 6, 1],
+    layers: [
+      { type: 'conv2d', filters: 3, kernel: 3, stride: 2, padding: 'same' }, { type: 'tanh' }, { type: 'flatten' }, { type: 'dense', units: 5 },
+      { type: 'dense', units: 18 }, { type: 'reshape', shape: [3, 3, 2] }, { type: 'conv2d_transpose', filters: 1, kernel: 3, stride: 2, padding: 'same' }, { type: 'sigmoid' },
+    ],
+  },
   // ---- dense --------------------------------------------------------------------------------------------
   { name: 'dense', input: [7], layers: [{ type: 'dense', units: 5 }], batch: 3 },
   { name: 'dense fused relu', input: [6], layers: [{ type: 'dense', units: 9, activation: 'relu' }], batch: 3 },
@@ -129,7 +156,7 @@ for (const c of cases) test(`gradcheck through the model: ${c.name}`, () => chec
 test('every layer type has a finite-difference case', () => {
   const covered = new Set<string>(cases.flatMap((c) => c.layers.map((l) => l.type)));
   const all: string[] = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'globalavgpool2d', 'batchnorm', 'lrn', 'dropout',
-    'flatten', 'reshape', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', 'add', 'concat'];
+    'flatten', 'reshape', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', 'add', 'concat', 'conv2d_transpose', 'upsampling2d'];
   assert.deepEqual(all.filter((t) => !covered.has(t)), []);
 });
 

@@ -23,7 +23,8 @@ const rede = (re: RegExp) => (err: unknown): boolean => {
   return true;
 };
 
-/** Every layer type once: conv → bn → activations → pools → lrn → a residual add and a concat → dense → softmax. */
+/** Every layer type once: conv → bn → activations → pools → lrn → a residual add and a concat → transposed conv →
+ *  upsampling → dense → softmax. */
 const EVERY_TYPE: ModelConfig = {
   name: 'every-type', input: [8, 8, 2], layers: [
     { type: 'conv2d', name: 'conv', filters: 4, kernel: 3, padding: 'same' },
@@ -40,7 +41,9 @@ const EVERY_TYPE: ModelConfig = {
     { type: 'concat', name: 'concat', inputs: ['add', 'maxpool'] },
     { type: 'dropout', name: 'drop', rate: 0.25 },
     { type: 'reshape', name: 'reshape', shape: [4, 4, 8] },
-    { type: 'globalavgpool2d', name: 'gap', inputs: ['reshape'] },
+    { type: 'conv2d_transpose', name: 'deconv', filters: 2, kernel: 3, stride: 2, padding: 'same' },
+    { type: 'upsampling2d', name: 'up', interpolation: 'bilinear' },
+    { type: 'globalavgpool2d', name: 'gap', inputs: ['up'] },
     { type: 'flatten', name: 'flat' },
     { type: 'dense', name: 'fc', units: 3 },
     { type: 'softmax', name: 'softmax' },

@@ -6,6 +6,8 @@ import { Dense } from '../../src/layers/dense';
 import type { Layer } from '../../src/layers/layer';
 import type { BatchNorm } from '../../src/layers/norm';
 import type { MaxPool2D } from '../../src/layers/pool';
+import type { Conv2DTranspose } from '../../src/layers/conv2d-transpose';
+import type { UpSampling2D } from '../../src/layers/upsampling';
 
 /** The brief's case: a misspelled handle inside a layer's own forward. */
 export class MisspelledDense extends Dense {
@@ -33,6 +35,15 @@ export function declaredNamesOnly(d: Dense, c: Conv2D, bn: BatchNorm, mp: MaxPoo
   ok.push(bn.s.gamma);
   // @ts-expect-error: maxpool2d's buffer is argmax
   ok.push(mp.buf.argmx);
+  return ok;
+}
+
+export function generativeLayers(t: Conv2DTranspose, u: UpSampling2D): number[] {
+  const ok: number[] = [t.p.w, t.p.b, t.g.w, t.g.b, t.buf.desc, u.buf.desc];
+  // @ts-expect-error: conv2d_transpose declares w and b (its kernel is w, as conv2d's)
+  ok.push(t.p.kernel);
+  // @ts-expect-error: upsampling2d's only buffer is desc
+  ok.push(u.buf.argmax);
   return ok;
 }
 
