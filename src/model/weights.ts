@@ -5,7 +5,8 @@
 // names, so a file's tensors and getWeights() agree.
 //
 // Layouts. 'rede' and 'keras' are the same: conv kernels HWIO [kh, kw, in/groups, out], dense kernels
-// [in, out]. 'pytorch': conv kernels OIHW [out, in/groups, kh, kw], dense kernels [out, in]; and a dense layer
+// [in, out], transposed-conv kernels [kh, kw, out, in]. 'pytorch': conv kernels OIHW [out, in/groups, kh, kw],
+// ConvTranspose2d kernels [in, out, kh, kw], dense kernels [out, in]; and a dense layer
 // that reads a flattened [h, w, c] tensor (through parameter-free elementwise layers at most) takes its input
 // rows in PyTorch's c, h, w flatten order instead of rede's h, w, c. Biases and batch-norm vectors are the
 // same in every layout. The conversion is one index map per tensor: external[i] = rede[order[i]].
@@ -113,6 +114,13 @@ function arrange(g: Graph, slot: WeightSlot, layout: WeightLayout): { shape: num
     for (let o = 0; o < co; o++) for (let c = 0; c < ci; c++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) order[i++] = ((y * kw + x) * ci + c) * co + o;
     return { shape: [co, ci, kh, kw], order };
   }
+  if (slot.layer.type === 'conv2d_transpose') {
+    // rede and Keras [kh, kw, out, in]; PyTorch's ConvTranspose2d [in, out, kh, kw].
+    const [kh, kw, co, ci] = s, order = new Int32Array(slot.n);
+    let i = 0; // external (c, o, y, x) ← rede (y, x, o, c)
+    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) order[i++] = ((y * kw + x) * co + o) * ci + c;
+    return { shape: [ci, co, kh, kw], order };
+  }
   if (slot.layer.type === 'dense') {
     const [inF, outF] = s, order = new Int32Array(slot.n), hwc = flattenedFrom(g, slot.node);
     // Input row j in PyTorch's order: (c, y, x) of the flattened tensor; rede's row of the same value: (y, x, c).
@@ -130,9 +138,9 @@ function arrange(g: Graph, slot: WeightSlot, layout: WeightLayout): { shape: num
 }
 
 const layoutNote: Record<WeightLayout, string> = {
-  rede: "rede's layout: conv kernels [kh, kw, in, out], dense kernels [in, out]",
-  keras: "Keras's layout: conv kernels [kh, kw, in, out], dense kernels [in, out]",
-  pytorch: "PyTorch's layout: conv kernels [out, in, kh, kw], dense kernels [out, in]",
+  rede: "rede's layout: conv kernels [kh, kw, in, out], transposed-conv kernels [kh, kw, out, in], dense kernels [in, out]",
+  keras: "Keras's layout: conv kernels [kh, kw, in, out], transposed-conv kernels [kh, kw, out, in], dense kernels [in, out]",
+  pytorch: "PyTorch's layout: conv kernels [out, in, kh, kw], transposed-conv kernels [in, out, kh, kw], dense kernels [out, in]",
 };
 
 /** A layout option's value, checked (default 'rede'). */

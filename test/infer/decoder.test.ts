@@ -77,7 +77,7 @@ test('decoder: a .rede save and load keeps config, weights, batch norm state and
     await m.save(path);
     const back = await Model.load(path, { engine: e });
     assert.deepEqual(back.config, m.config, 'config');
-    for (const en of m.entries) assert.deepEqual(back.getWeights(en.layer.name, en.name), m.getWeights(en.layer.name, en.name), `${en.layer.name}.${en.name}`);
+    for (const en of m.entries) assert.deepEqual(back.getWeight(en.key), m.getWeight(en.key), `${en.layer.name}.${en.name}`);
     const bn = (mm: Model) => { const L = mm.layers.find((l) => l.name === 'bn')!; return [...mm.e.read(L.s.running_mean, 6), ...mm.e.read(L.s.running_var, 6)]; };
     assert.deepEqual(bn(back), bn(m), 'batch norm running statistics');
     assert.deepEqual(back.predict(x), m.predict(x), 'predictions after load');

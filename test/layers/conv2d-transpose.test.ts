@@ -37,11 +37,11 @@ function consistent(g: ConvTransposeRefGeom): boolean {
 function run(m: Model, c: Case, rng: Rng): { x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array; y: Float32Array; dx: Float32Array; dw: Float32Array; db: Float32Array } {
   const g = refGeom(c);
   const w = rng.array(c.kernel[0] * c.kernel[1] * c.filters * c.cin), b = rng.array(c.filters);
-  m.setWeights('t', 'w', w); m.setWeights('t', 'b', b);
+  m.setWeight('t/kernel', w); m.setWeight('t/bias', b);
   const x = rng.array(c.n * c.h * c.w * c.cin), dy = rng.array(c.n * g.oh * g.ow * c.filters);
   const y = m.forward(x, { training: true });
   const dx = m.backward(dy);
-  return { x, w, b, dy, y, dx, dw: m.getGrad('t', 'w'), db: m.getGrad('t', 'b') };
+  return { x, w, b, dy, y, dx, dw: m.getGrad('t/kernel'), db: m.getGrad('t/bias') };
 }
 
 test('conv2d_transpose matches the reference over strides 1–3, kernels 1–5, same/valid, output padding, channels 1–8, batch 1–3', async () => {

@@ -109,7 +109,7 @@ test('setWeights checks names, shapes per layout and values before writing anyth
     const wrong = new Map([...all()].map(([k, t]) => [k, { shape: t.shape, data: t.data.map(() => 0.5) }] as const)) as Map<string, unknown>;
     wrong.set('fc2/kernel', { shape: [3, 5], data: new Float32Array(15) });
     refused(wrong, undefined, /^setWeights: 'fc2\/kernel' has shape \[3, 5\], expected \[5, 3\] in layout 'rede' \(rede's layout: .*\); that is its shape in layout 'pytorch' \(pass \{ fromLayout: 'pytorch' \}\)$/);
-    refused(all(), { fromLayout: 'pytorch' }, /^setWeights: 'conv\/kernel' has shape \[3, 3, 2, 4\], expected \[4, 2, 3, 3\] in layout 'pytorch' \(PyTorch's layout: conv kernels \[out, in, kh, kw\], dense kernels \[out, in\]\); that is its shape in layout 'rede'/);
+    refused(all(), { fromLayout: 'pytorch' }, /^setWeights: 'conv\/kernel' has shape \[3, 3, 2, 4\], expected \[4, 2, 3, 3\] in layout 'pytorch' \(PyTorch's layout: conv kernels \[out, in, kh, kw\], transposed-conv kernels \[in, out, kh, kw\], dense kernels \[out, in\]\); that is its shape in layout 'rede'/);
     const short = all(); short.set('conv/bias', { shape: [4], data: new Float32Array(3) });
     refused(short, undefined, /^setWeights: 'conv\/bias' has 3 values, its shape \[4\] needs 4$/);
     const nan = all(); nan.get('fc1/bias')!.data[2] = NaN;
@@ -258,4 +258,20 @@ test('docs/file-format.md: the example header is the one its snippet writes (nam
     // Untrained tensors (BN's variance, zero velocities) have the same bytes on every engine.
     for (const k of ['bn1/moving_variance', 'optimizer/0/fc/bias']) assert.equal(documented.tensors[k].crc32, f.table[k].crc32, k);
   }, 1);
+});
+
+// Checked once against torch 1.13's ConvTranspose2d (stride 2, valid, 2 → 3 channels: outputs equal within 6e-8).
+test("conv2d_transpose kernels: rede/Keras [kh, kw, out, in] ↔ PyTorch's ConvTranspose2d [in, out, kh, kw]", async () => {
+  const { Model } = await import('../../src/api/model');
+  const m = await Model.create({ name: 'ct', input: [3, 4, 2], layers: [{ type: 'conv2d_transpose', name: 't', filters: 3, kernel: [3, 2], stride: 2, padding: 'valid' }] }, { seed: 3 });
+  const kh = 3, kw = 2, co = 3, ci = 2, rede = Float32Array.from({ length: kh * kw * co * ci }, (_, i) => i);
+  m.setWeight('t/kernel', rede);
+  const pt = m.getWeights({ layout: 'pytorch' }).get('t/kernel')!;
+  assert.deepEqual(pt.shape, [ci, co, kh, kw]);
+  for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
+    assert.equal(pt.data[((c * co + o) * kh + y) * kw + x], rede[((y * kw + x) * co + o) * ci + c]);
+  }
+  m.setWeight('t/kernel', new Float32Array(rede.length));
+  m.setWeights(new Map([['t/kernel', pt], ['t/bias', { shape: [co], data: new Float32Array(co) }]]), { fromLayout: 'pytorch' });
+  assert.deepEqual(m.getWeight('t/kernel'), rede, 'round trip through the PyTorch layout');
 });
