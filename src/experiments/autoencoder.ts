@@ -12,7 +12,7 @@ import { trainStep } from '../api/train-step';
 import type { Dataset } from '../data/dataset';
 import { fashionMnist } from '../data/fashion-mnist';
 import { mnistDigits } from '../data/mnist';
-import { permutation } from '../data/rng';
+import { intBelow, permutation } from '../data/rng';
 import { Engine } from '../engine/engine';
 import type { LayerConfig, ModelConfig } from '../model/config';
 import { encodeGreyPng } from '../viz/png';
@@ -39,12 +39,21 @@ export function decoderConfig(code: number, hidden: readonly number[] = [1000, 5
   return { name: `decoder-${code}`, input: [code], layers };
 }
 
+type DataName = 'digits' | 'fashion';
 interface Settings {
-  train: number; test: number; epochs: number; batch: number; lr: number; codes: number[];
-  hidden: number[]; datasets: ('digits' | 'fashion')[]; grid: number;
+  train: number; test: number; epochs: Record<DataName, number>; batch: number; lr: number; codes: number[];
+  hidden: number[]; datasets: DataName[]; grid: number;
+  /** Random shifts of up to this many pixels, the same for input and target (8,000 digits overfit without). */
+  shift: Record<DataName, number>;
 }
-const FULL: Settings = { train: Infinity, test: Infinity, epochs: 30, batch: 128, lr: 1e-3, codes: [2, 10, 30], hidden: [1000, 500, 250], datasets: ['digits', 'fashion'], grid: 12 };
-const QUICK: Settings = { train: 3000, test: 500, epochs: 8, batch: 64, lr: 2e-3, codes: [2, 30], hidden: [256, 128], datasets: ['digits', 'fashion'], grid: 8 };
+const FULL: Settings = {
+  train: Infinity, test: Infinity, epochs: { digits: 40, fashion: 30 }, batch: 128, lr: 1e-3, codes: [2, 10, 30], hidden: [1000, 500, 250],
+  datasets: ['digits', 'fashion'], grid: 12, shift: { digits: 1, fashion: 0 },
+};
+const QUICK: Settings = {
+  train: 3000, test: 500, epochs: { digits: 8, fashion: 8 }, batch: 64, lr: 2e-3, codes: [2, 30], hidden: [256, 128],
+  datasets: ['digits', 'fashion'], grid: 8, shift: { digits: 0, fashion: 0 },
+};
 
 export interface AeRow { dataset: string; code: number; pca: number; ae: number; firstEpochAe: number; seconds: number }
 
@@ -72,19 +81,32 @@ const sigmoid = (v: Float32Array) => v.map((t) => 1 / (1 + Math.exp(-t)));
 interface Trained { encoder: Model; decoder: Model; errors: number[] }
 
 /** The custom loop: shuffle, one chained step per batch, cosine-decayed rate, test error after every epoch. */
-async function trainAutoencoder(e: Engine, code: number, s: Settings, train: Dataset, test: Dataset, seed: number): Promise<Trained> {
+/** Example `src` of x moved by (dx, dy) pixels into row `r` of out, zeros where it moved in from outside. */
+function shifted(x: Float32Array, src: number, dx: number, dy: number, out: Float32Array, r: number): void {
+  const o = r * PIXELS, from = src * PIXELS;
+  out.fill(0, o, o + PIXELS);
+  for (let y = Math.max(0, dy); y < Math.min(28, 28 + dy); y++) {
+    for (let c = Math.max(0, dx); c < Math.min(28, 28 + dx); c++) out[o + y * 28 + c] = x[from + (y - dy) * 28 + c - dx];
+  }
+}
+
+async function trainAutoencoder(e: Engine, code: number, s: Settings, name: DataName, train: Dataset, test: Dataset, seed: number): Promise<Trained> {
   const encoder = await Model.create(encoderConfig(code, s.hidden), { engine: e, seed });
   const decoder = await Model.create(decoderConfig(code, s.hidden), { engine: e, seed: seed + 1 });
-  const n = train.y.length, B = s.batch, perEpoch = Math.ceil(n / B), total = perEpoch * s.epochs;
+  const n = train.y.length, B = s.batch, perEpoch = Math.ceil(n / B), epochs = s.epochs[name], total = perEpoch * epochs, S = s.shift[name];
   const step = await trainStep({ nets: [encoder, decoder], optimizer: { type: 'adam', lr: s.lr }, loss: 'binary_crossentropy', batchSize: B, seed });
   const order = new Int32Array(n), xb = new Float32Array(B * PIXELS), errors: number[] = [];
   const reconstruct = () => sigmoid(decoder.predict(encoder.predict(test.x, { batchSize: 250 }), { batchSize: 250 }));
   try {
-    for (let epoch = 0, t = 0; epoch < s.epochs; epoch++) {
+    for (let epoch = 0, t = 0; epoch < epochs; epoch++) {
       permutation(order, seed, epoch);
       for (let b = 0; b < perEpoch; b++, t++) {
         const rows = Math.min(B, n - b * B), x = xb.subarray(0, rows * PIXELS);
-        for (let r = 0; r < rows; r++) x.set(train.x.subarray(order[b * B + r] * PIXELS, (order[b * B + r] + 1) * PIXELS), r * PIXELS);
+        for (let r = 0; r < rows; r++) {
+          const i = order[b * B + r];
+          if (S) shifted(train.x, i, intBelow(2 * S + 1, seed, t, r, 0) - S, intBelow(2 * S + 1, seed, t, r, 1) - S, x, r);
+          else x.set(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS);
+        }
         // Cosine decay to 2 % of the rate over the whole run (the same for both networks).
         const lr = s.lr * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * t) / total)));
         await step.run(x, x, { lr: [lr, lr] });
@@ -138,7 +160,7 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
       const t1 = now(), mark = e.mark();
       try {
         const pcaErr = meanSquaredError(pcaReconstruct(e, pca, test.x, nt, code), test.x, nt);
-        const { encoder, decoder, errors } = await trainAutoencoder(e, code, s, train, test, seed);
+        const { encoder, decoder, errors } = await trainAutoencoder(e, code, s, name, train, test, seed);
         const row: AeRow = { dataset: name, code, pca: pcaErr, ae: errors[errors.length - 1], firstEpochAe: errors[0], seconds: since(t1) };
         rows.push(row);
         log(`autoencoder-vs-pca: ${name} code ${code}: autoencoder ${sci(row.ae)}, PCA ${sci(pcaErr)} (${secs(row.seconds)})`);
@@ -174,7 +196,7 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
   for (const name of s.datasets) {
     const r = rows.find((x) => x.dataset === name && x.code === big)!;
     if (quick) {
-      checks.push(check(`${name}: the autoencoder's test error falls with training (code ${big})`, r.ae < r.firstEpochAe || s.epochs === 1, `${r.firstEpochAe.toFixed(2)} after epoch 1 → ${r.ae.toFixed(2)}`));
+      checks.push(check(`${name}: the autoencoder's test error falls with training (code ${big})`, r.ae < r.firstEpochAe, `${r.firstEpochAe.toFixed(2)} after epoch 1 → ${r.ae.toFixed(2)}`));
       const r2 = rows.find((x) => x.dataset === name && x.code === 2)!;
       checks.push(check(`${name}: with a 2-number code the autoencoder reconstructs better than PCA`, r2.ae < r2.pca, `${r2.ae.toFixed(2)} vs ${r2.pca.toFixed(2)}`));
     } else {
@@ -195,7 +217,7 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
       `Error: Σ over the 784 pixels (in [0, 1]) of the squared difference, averaged over the test images. Autoencoder: ` +
       `784-${s.hidden.join('-')}-code (linear code), mirrored decoder, ReLU, sigmoid output; two networks in one trainStep ` +
       `(encoder → decoder), binary cross-entropy with logits, Adam (lr ${s.lr}, cosine decay to 2 %), batch ${s.batch}, ` +
-      `${s.epochs} epochs, one thread. PCA: the top ${big} components of the training images. Seed ${seed}.`,
+      `${s.datasets.map((d) => `${d}: ${s.epochs[d]} epochs${s.shift[d] ? `, random shifts of up to ${s.shift[d]} px (input and target alike)` : ''}`).join('; ')}; one thread. PCA: the top ${big} components of the training images. Seed ${seed}.`,
     table,
     figures: [{ file: 'autoencoder-codes.svg', svg, caption: 'Test images placed by their 2-number code: autoencoder (left) and PCA (right), coloured by class.' }],
     checks, machine: machineLine(e.variant), seconds,

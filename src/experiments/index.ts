@@ -4,6 +4,7 @@
 import { RedeError } from '../engine/errors';
 import { autoencoderVsPca } from './autoencoder';
 import { featureExtraction } from './feature-extraction';
+import { gan } from './gan';
 import { overfitting } from './overfitting';
 import type { ExperimentOptions, ExperimentResult } from './report';
 import { vanishingGradient } from './vanishing-gradient';
@@ -13,12 +14,15 @@ export { featureExtraction, handFeatures, standardizeColumns, HAND_FEATURES, HAN
 export { vanishingGradient, deepNet, VARIANTS } from './vanishing-gradient';
 export { overfitting, overfitCnn, REGULARIZATIONS } from './overfitting';
 export { autoencoderVsPca, encoderConfig, decoderConfig } from './autoencoder';
+export { gan, generatorConfig, discriminatorConfig } from './gan';
+export { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
 export { fitPca, projectPca, covariance, topEigen, jacobiEigen, type Pca } from './pca';
 
 export const EXPERIMENTS: Record<string, { run: (o: ExperimentOptions) => Promise<ExperimentResult>; what: string }> = {
   'feature-extraction': { run: featureExtraction, what: 'raw pixels vs PCA vs hand-made features vs a CNN learning its own (2.6.1)' },
   'vanishing-gradient': { run: vanishingGradient, what: 'gradient norm per layer in deep sigmoid/tanh/ReLU nets, with BN and residuals (2.6.2)' },
   overfitting: { run: overfitting, what: 'none vs L2 vs dropout vs augmentation vs all, on 1,000 images (2.6.3)' },
+  gan: { run: gan, what: 'a DCGAN and a class-conditional GAN, scored by a classifier (score, Fréchet distance)' },
   'autoencoder-vs-pca': { run: autoencoderVsPca, what: 'reconstruction error of a deep autoencoder vs PCA at code sizes 2, 10, 30 (2.6.3)' },
 };
 

