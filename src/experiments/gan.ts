@@ -20,7 +20,7 @@ import { mnistDigits } from '../data/mnist';
 import { normalAt, permutation, intBelow } from '../data/rng';
 import { Engine } from '../engine/engine';
 import type { LayerConfig, ModelConfig } from '../model/config';
-import { encodeGreyPng } from '../viz/png';
+import { greyGridPng } from '../viz/grid';
 import { figure, PALETTE, type Series } from '../viz/svg';
 import {
   check, DEFAULT_OUT_DIR, machineLine, markdownTable, now, pct, sci, secs, since, writeReport,
@@ -133,19 +133,6 @@ function noise(n: number, latent: number, seed: number, stream: number, classes?
   return z;
 }
 
-/** Images [n, 28, 28] as a grid of `cols` columns, 2× scaled, dark ink on white, 2-px gutters. */
-function sampleGrid(x: Float32Array, n: number, cols: number): Uint8Array {
-  const S = 2, cell = 28 * S + 2, rows = Math.ceil(n / cols), w = cols * cell + 2, h = rows * cell + 2, px = new Uint8Array(w * h).fill(255);
-  for (let i = 0; i < n; i++) {
-    const ox = 2 + (i % cols) * cell, oy = 2 + Math.floor(i / cols) * cell;
-    for (let y = 0; y < 28 * S; y++) for (let xx = 0; xx < 28 * S; xx++) {
-      const v = Math.min(1, Math.max(0, x[i * PIXELS + Math.floor(y / S) * 28 + Math.floor(xx / S)]));
-      px[(oy + y) * w + ox + xx] = Math.round(255 * (1 - v));
-    }
-  }
-  return encodeGreyPng(px, w, h);
-}
-
 interface Settings {
   train: number; test: number; epochs: number; batch: number; sizes: GanSizes; judgeEpochs: number; samples: number;
   variants: ('gan' | 'cgan')[]; datasets: ('digits' | 'fashion')[]; gridEvery: number;
@@ -161,7 +148,7 @@ export interface GanRun {
 const LR = 2e-4, BETA1 = 0.5, REAL = 0.9; // Radford et al.'s Adam; one-sided label smoothing (Salimans et al.)
 
 async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: Settings, train: Dataset, judge: Judge, reference: { mean: Float64Array; cov: Float64Array },
-  seed: number, outDir: string, name: string, log: (l: string) => void): Promise<{ run: GanRun; grids: string[] }> {
+  seed: number, outDir: string, name: string, log: (l: string) => void): Promise<{ run: GanRun; grids: string[]; saved: string }> {
   const t0 = now(), cond = variant === 'cgan', { latent } = s.sizes, B = s.batch;
   const G = await Model.create(generatorConfig(s.sizes, cond), { engine: e, seed });
   const D = await Model.create(discriminatorConfig(s.sizes, cond), { engine: e, seed: seed + 1 });
@@ -207,7 +194,7 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: Settings, train: 
       log(`gan: ${name} ${variant} epoch ${epoch + 1}: D loss ${sci(dSum / perEpoch)}, G loss ${sci(gSum / perEpoch)} (${secs(since(t0))})`);
       if ((epoch + 1) % s.gridEvery === 0 || epoch + 1 === s.epochs) {
         const file = `gan-${name}-${variant}-epoch${String(epoch + 1).padStart(2, '0')}.png`;
-        writeFileSync(join(outDir, file), sampleGrid(G.predict(gridZ), 100, 10));
+        writeFileSync(join(outDir, file), greyGridPng(G.predict(gridZ), 100, 28, 28, 10));
         grids.push(file);
         measure(epoch + 1);
       }
@@ -217,7 +204,10 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: Settings, train: 
     await gStep.close();
   }
   run.seconds = since(t0);
-  return { run, grids };
+  // The generator, for `rede generate --model <file> [--classes 10]`.
+  const saved = `gan-${name}-${variant}-generator.rede`;
+  await G.save(join(outDir, saved));
+  return { run, grids, saved };
 }
 
 async function load(name: 'digits' | 'fashion', o: ExperimentOptions): Promise<{ train: Dataset; test: Dataset; title: string }> {
@@ -237,6 +227,7 @@ export async function gan(o: ExperimentOptions = {}): Promise<ExperimentResult> 
   const outDir = o.outDir ?? DEFAULT_OUT_DIR;
   mkdirSync(outDir, { recursive: true });
   const e = await Engine.create();
+  const saved: string[] = [];
   const runs: GanRun[] = [], refs: { dataset: string; judgeAccuracy: number; real: Quality; realVsReal: number }[] = [], grids: string[] = [];
   for (const name of s.datasets) {
     const data = await load(name, o);
@@ -251,7 +242,7 @@ export async function gan(o: ExperimentOptions = {}): Promise<ExperimentResult> 
     log(`gan: ${name}: classifier test accuracy ${pct(judge.accuracy)}, real images' score ${sci(real.score)}, real-vs-real Fréchet ${sci(realVsReal)}`);
     for (const variant of s.variants) {
       const r = await trainGan(e, variant, s, train, judge, reference, seed, outDir, name, log);
-      runs.push(r.run); grids.push(...r.grids);
+      runs.push(r.run); grids.push(...r.grids); saved.push(r.saved);
     }
   }
 
@@ -305,10 +296,11 @@ export async function gan(o: ExperimentOptions = {}): Promise<ExperimentResult> 
     notes: [
       ...refs.map((f) => `${f.dataset}: the measuring classifier's test accuracy is ${pct(f.judgeAccuracy)}.`),
       ...grids.filter((g) => g.includes(`epoch${String(s.epochs).padStart(2, '0')}`)).map((g) => `![${g}](${g}) — samples after the last epoch (${g.includes('cgan') ? 'a row per class' : 'fixed noise'}).`),
+      ...saved.map((f) => `Generator saved as ${f}: \`rede generate --model ${f}${f.includes('cgan') ? ' --classes 10' : ''} --out grid.png\` draws new samples.`),
       ...(quick ? ['Quick mode: tiny networks, few images, 2 epochs; it checks the direction only.'] : []),
     ],
     data: { settings: { ...s, train: Number.isFinite(s.train) ? s.train : 'all' }, seed, refs, runs },
   });
-  files.push(...grids.map((g) => join(outDir, g)));
+  files.push(...grids.map((g) => join(outDir, g)), ...saved.map((f) => join(outDir, f)));
   return { name: 'gan', table, files, checks, seconds };
 }
