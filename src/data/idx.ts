@@ -175,7 +175,8 @@ export interface IdxDatasetOptions {
   classes?: number;
   /** Divide u8 pixels by 255 (default true). */
   scale?: boolean;
-  labels?: string[];
+  /** The classes' names, `classes` of them. */
+  classNames?: string[];
   name?: string;
 }
 
@@ -224,7 +225,7 @@ export async function loadIdxDataset(src: string | IdxPair, opts: IdxDatasetOpti
   const classes = opts.classes ?? maxLabel + 1;
   const scale = opts.scale !== false && images.dtype === 'u8';
   const ds = fromBytes(images.data, labels.data, [d[1], d[2], d[3] ?? 1], Math.max(1, classes), {
-    scale, labels: opts.labels, name: opts.name ?? pair.images,
+    scale, classNames: opts.classNames, name: opts.name ?? pair.images,
   });
   return validateDataset(ds);
 }
