@@ -10,7 +10,7 @@ import type { Network, NetworkOptions } from '../model/network';
 import type { CompileOptions, Trainer } from '../train/trainer';
 
 /** What a .rede file round-trips: a network and, when compiled, its training state (the facade Model). */
-export interface Persistable extends Network { trainer: (Trainer & { options: CompileOptions }) | null; compile(o: CompileOptions): unknown }
+export interface Persistable extends Network { trainer: (Trainer & { options: CompileOptions }) | null; compile(o: CompileOptions): unknown; classNames: string[] | null }
 
 interface Header {
   format: 'rede-model';
@@ -19,6 +19,8 @@ interface Header {
   compile?: CompileOptions;
   optimizer?: { t: number; slots: number };
   training?: { epoch: number; step: number };
+  /** The output classes' names (Model.classNames). */
+  classNames?: string[];
 }
 
 export function modelToFile(m: Persistable): RedeFile {
@@ -35,6 +37,7 @@ export function modelToFile(m: Persistable): RedeFile {
     shapes[name] = [s.floats];
   }
   const header: Header = { format: 'rede-model', config: m.config, seed: m.seed };
+  if (m.classNames) header.classNames = [...m.classNames];
   const t = m.trainer;
   if (t) {
     header.compile = t.options;
@@ -80,6 +83,7 @@ function checkHeader(raw: unknown, name: string): Header {
   if (h.training !== undefined && !(isObject(h.training) && [h.training.epoch, h.training.step].every((v) => v === undefined || isCount(v)))) {
     fail('training', 'an object whose epoch and step are integers >= 0', h.training);
   }
+  if (h.classNames !== undefined && !(Array.isArray(h.classNames) && h.classNames.every((v) => typeof v === 'string'))) fail('classNames', 'a list of strings', h.classNames);
   return h as Header;
 }
 
@@ -111,6 +115,7 @@ export async function modelFromFile<M extends Persistable>(f: DecodedRedeFile, n
   const m = await naming(name, () => create(h.config, { ...opts, seed: h.seed ?? 0 }));
   for (const en of m.entries) m.e.write(m.params + en.offset * 4, take(`param/${en.layer.name}/${en.name}`, en.n, en.shape));
   for (const L of m.layers) for (const s of L.state) m.e.write(L.s[s.name], take(`state/${L.name}/${s.name}`, s.floats, [s.floats]));
+  if (h.classNames) await naming(name, () => { m.classNames = h.classNames!; }); // checked against the outputs
   if (h.compile) {
     await naming(name, () => m.compile(h.compile!));
     const t = m.trainer!;

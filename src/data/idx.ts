@@ -31,6 +31,11 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** IDX magic: 00 00 <a known dtype code> <ndims ≥ 1>. */
+export function isIdx(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && bytes[2] in CODES && bytes[3] > 0;
+}
+
 interface IdxHeader { dtype: IdxDtype; size: number; dims: number[]; headerBytes: number; count: number }
 
 /** The magic and dimensions (bytes may hold only a prefix of the file). */

@@ -148,7 +148,7 @@ test('a dense softmax head trains like dense + softmax layer (the loss folds eit
 
 test('activation errors name the layer, the value and what is expected', async () => {
   const bad = (layer: Record<string, unknown>, input: number[], re: RegExp) =>
-    assert.rejects(Model.create({ input, layers: [layer as LayerConfig] }), (err: Error) => err instanceof RedeError && re.test(err.message), String(re));
+    assert.rejects(Model.create({ input, layers: [layer as unknown as LayerConfig] }), (err: Error) => err instanceof RedeError && re.test(err.message), String(re));
   await bad({ type: 'dense', name: 'fc', units: 3, activation: 'gelu' }, [4], /dense 'fc': activation must be one of 'linear', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', got 'gelu'/);
   await bad({ type: 'conv2d', name: 'c', filters: 2, kernel: 1, activation: 'swish' }, [3, 3, 1], /conv2d 'c': activation must be one of .*got 'swish'/);
   await bad({ type: 'dense', name: 'fc', units: 3, activation: 'relu', alpha: 0.1 }, [4], /dense 'fc': alpha applies to activation 'leaky_relu' or 'elu', not 'relu'/);
