@@ -99,25 +99,32 @@ async function onnxModel(g: Lowered): Promise<Uint8Array> {
     if (relu) node('Relu', [cur], [name(out)]);
     else if (cur !== name(out)) node('Identity', [cur], [name(out)]);
   };
+  /** The benchmarked models' convs and dense layers end in a ReLU or nothing: other activations are not mapped. */
+  const onlyRelu = (a: { type: string }, opName: string): boolean => {
+    if (a.type !== 'relu' && a.type !== 'linear') throw new Error(`bench: activation ${a.type} of '${opName}' not mapped for ONNX`);
+    return a.type === 'relu';
+  };
   for (const op of g.ops) {
     switch (op.kind) {
       case 'conv': {
+        const relu = onlyRelu(op.act, op.name);
         const o = op.geo, W = init(op.w, [o.cout, o.cin / o.groups, o.kh, o.kw]); // random values: the layout only sets shapes
         const ins = [name(op.x), W, ...(op.b ? [init(op.b, [o.cout])] : [])];
-        const t = op.res < 0 && !op.relu ? name(op.y) : tmp();
+        const t = op.res < 0 && !relu ? name(op.y) : tmp();
         node('Conv', ins, [t], [ints('kernel_shape', [o.kh, o.kw]), ints('strides', [o.strideH, o.strideW]),
           ints('pads', [o.padTop, o.padLeft, o.padBottom, o.padRight]), ints('dilations', [o.dilationH, o.dilationW]), int('group', o.groups)]);
-        if (t !== name(op.y)) tail(t, op.res, op.relu, op.y);
+        if (t !== name(op.y)) tail(t, op.res, relu, op.y);
         rank.set(op.y, 4);
         break;
       }
       case 'dense': {
+        const relu = onlyRelu(op.act, op.name);
         let a = name(op.x);
         if (rank.get(op.x) !== 2) { a = tmp(); node('Flatten', [name(op.x)], [a], [int('axis', 1)]); }
         const ins = [a, init(op.w, [op.k, op.n]), ...(op.b ? [init(op.b, [op.n])] : [])];
-        const t = op.res < 0 && !op.relu ? name(op.y) : tmp();
+        const t = op.res < 0 && !relu ? name(op.y) : tmp();
         node('Gemm', ins, [t]);
-        if (t !== name(op.y)) tail(t, op.res, op.relu, op.y);
+        if (t !== name(op.y)) tail(t, op.res, relu, op.y);
         rank.set(op.y, 2);
         break;
       }

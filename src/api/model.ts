@@ -3,16 +3,19 @@
 // worker group), and picks the executor: this thread, or the worker group when fit asks for workers.
 import { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
-import type { Dataset } from '../data/dataset';
+import { isDataset, type Dataset } from '../data/dataset';
+import { isInputData, type InputData, type LabelData } from '../data/input';
+import { numelOf } from '../layers/layer';
+import { argmaxRows, checkClassNames, topKRows, type TopK } from '../model/classify';
 import type { ModelConfig } from '../model/config';
 import { Network, type NetworkOptions } from '../model/network';
 import type { Logs } from '../train/callbacks';
 import { fitLoop } from '../train/loop';
 import { verboseLogger } from '../train/progress';
-import type { Labels } from '../train/source';
 import type { StepExecutor, TrainData } from '../train/step';
 import { ThreadStep } from '../train/thread-step';
 import { FIT_ALIASES, FIT_OPTIONS, Trainer, predict, splitOff, type CompileOptions, type FitOptions, type History } from '../train/trainer';
+import type { Labels } from '../train/source';
 import { checkOptions } from '../engine/options';
 import { decodeModel, encodeModel, loadModel, saveModel } from './persist';
 import { batchGradients } from '../train/gradients';
@@ -23,6 +26,14 @@ export type ModelOptions = NetworkOptions;
 export class Model extends Network {
   /** What compile() made (optimizer and its state, objective, counters); null before compile. */
   trainer: (Trainer & { options: CompileOptions }) | null = null;
+  private names: string[] | null = null;
+
+  /**
+   * The name of each output class (e.g. Fashion-MNIST's 'T-shirt/top' … 'Ankle boot'), or null: set by fit on
+   * a Dataset that has classNames, saved in the .rede file, or assigned (one per output value).
+   */
+  get classNames(): string[] | null { return this.names; }
+  set classNames(v: string[] | null) { this.names = checkClassNames('model', v, numelOf(this.outputShape)); }
 
   static async create(config: ModelConfig, options: ModelOptions = {}): Promise<Model> {
     const opts = checkOptions<ModelOptions>('Model.create', options, ['engine', 'seed']);
@@ -41,13 +52,24 @@ export class Model extends Network {
     return this.trainer;
   }
 
-  fit(x: Dataset | Float32Array, y?: Labels | FitOptions, o: FitOptions = {}): Promise<History> {
-    if (!(y instanceof Int32Array || y instanceof Float32Array) && y !== undefined) return this.fitWith(x, undefined, y);
+  /**
+   * Trains on a Dataset, or on x with labels (sparse losses) or targets y; x and y in any form of
+   * src/data/input.ts (typed arrays, number[], nested arrays batch first).
+   */
+  fit(x: Dataset | InputData, y?: LabelData | FitOptions, o: FitOptions = {}): Promise<History> {
+    if (y !== undefined && !isInputData(y)) return this.fitWith(x, undefined, y);
     return this.fitWith(x, y, o);
   }
 
-  private async fitWith(x: Dataset | Float32Array, y: Labels | undefined, options: FitOptions): Promise<History> {
+  private async fitWith(input: Dataset | InputData, labels: LabelData | undefined, options: FitOptions): Promise<History> {
     const t = this.compiled('fit');
+    let x: Dataset | Float32Array, y: Labels | undefined;
+    if (isDataset(input)) {
+      x = input;
+      if (input.classNames?.length === numelOf(this.outputShape)) this.names = [...input.classNames];
+    } else {
+      ({ x, y } = t.arrays('fit', input, labels)); // converted and checked once, before the split
+    }
     const o = checkOptions<FitOptions>('fit', options, FIT_OPTIONS, FIT_ALIASES);
     const epochs = o.epochs ?? 1, batchSize = o.batchSize ?? 32, seed = o.seed ?? this.seed;
     if (!Number.isInteger(epochs) || epochs < 0) throw new RedeError(`fit: epochs must be a non-negative integer, got ${epochs}`);
@@ -86,12 +108,15 @@ export class Model extends Network {
     return new GroupStep(await groupFor(t, t.program, { workers: W, batchSize, deterministic, microShards: o.microShards, stepTimeoutMs: o.stepTimeoutMs }), t.program);
   }
 
-  evaluate(x: Dataset | Float32Array, y?: Labels, o: { batchSize?: number } = {}): Logs {
+  evaluate(x: Dataset | InputData, y?: LabelData, o: { batchSize?: number } = {}): Logs {
     const t = this.compiled('evaluate');
     return t.evaluate(x, y, checkOptions<{ batchSize?: number }>('evaluate', o, ['batchSize'], { batch_size: 'batchSize' }).batchSize);
   }
-  /** Outputs for every example of x: [n, ...outputShape]. */
-  predict(x: Float32Array, o: { batchSize?: number } = {}): Float32Array {
+  /**
+   * Outputs for every example of x (any form of src/data/input.ts): [n, ...outputShape]. Probabilities when the
+   * model ends in a softmax (a softmax layer or activation), else what the last layer computes (logits), as Keras.
+   */
+  predict(x: InputData, o: { batchSize?: number } = {}): Float32Array {
     return predict(this, x, checkOptions<{ batchSize?: number }>('predict', o, ['batchSize'], { batch_size: 'batchSize' }).batchSize);
   }
   /**
@@ -107,6 +132,19 @@ export class Model extends Network {
     const loss = batchGradients(t, x, y, 'gradients');
     if (!Number.isFinite(loss)) throw new RedeError(`gradients: the loss is ${loss} for this batch, so there are no gradients (look at the inputs and the weights)`);
     return { loss, grads: readWeights(this, layout, true) };
+  }
+  /** The best class of each example (the largest output; ties: the lower index). Names: classNames[i]. */
+  predictClasses(x: InputData, o: { batchSize?: number } = {}): Int32Array {
+    return argmaxRows(this.predict(x, o), numelOf(this.outputShape));
+  }
+  /**
+   * The k best classes of each example, best first: indices and outputs (probabilities when the model ends
+   * in a softmax, else scores), n × k each, and their names when classNames are known.
+   */
+  topK(x: InputData, k: number, o: { batchSize?: number } = {}): TopK {
+    const classes = numelOf(this.outputShape);
+    if (!Number.isInteger(k) || k < 1 || k > classes) topKRows('topK', new Float32Array(0), classes, k); // throws naming k
+    return topKRows('topK', this.predict(x, o), classes, k, this.names);
   }
   save(path: string): Promise<void> { return saveModel(this, path); }
   toBytes(): Uint8Array { return encodeModel(this); }

@@ -13,7 +13,7 @@ import { weightName, weightSlots } from '../model/weights';
 import type { CompileOptions, Trainer } from '../train/trainer';
 
 /** What a .rede file round-trips: a network and, when compiled, its training state (the facade Model). */
-export interface Persistable extends Network { trainer: (Trainer & { options: CompileOptions }) | null; compile(o: CompileOptions): unknown }
+export interface Persistable extends Network { trainer: (Trainer & { options: CompileOptions }) | null; compile(o: CompileOptions): unknown; classNames: string[] | null }
 
 interface Header {
   format: 'rede-model';
@@ -22,6 +22,8 @@ interface Header {
   compile?: CompileOptions;
   optimizer?: { t: number; slots: number };
   training?: { epoch: number; step: number };
+  /** The output classes' names (Model.classNames). */
+  classNames?: string[];
 }
 
 export function modelToFile(m: Persistable): RedeFile {
@@ -32,6 +34,7 @@ export function modelToFile(m: Persistable): RedeFile {
     shapes[w.name] = [...w.shape];
   }
   const header: Header = { format: 'rede-model', config: m.config, seed: m.seed };
+  if (m.classNames) header.classNames = [...m.classNames];
   const t = m.trainer;
   if (t) {
     header.compile = t.options;
@@ -77,6 +80,7 @@ function checkHeader(raw: unknown, name: string): Header {
   if (h.training !== undefined && !(isObject(h.training) && [h.training.epoch, h.training.step].every((v) => v === undefined || isCount(v)))) {
     fail('training', 'an object whose epoch and step are integers >= 0', h.training);
   }
+  if (h.classNames !== undefined && !(Array.isArray(h.classNames) && h.classNames.every((v) => typeof v === 'string'))) fail('classNames', 'a list of strings', h.classNames);
   return h as Header;
 }
 
@@ -112,6 +116,7 @@ export async function modelFromFile<M extends Persistable>(f: DecodedRedeFile, n
   const m = await naming(name, () => create(h.config, { ...opts, seed: h.seed ?? 0 }));
   for (const en of m.entries) m.e.write(m.params + en.offset * 4, param(en.layer.name, en.name, en.n, en.shape));
   for (const L of m.layers) for (const s of L.state) m.e.write(L.s[s.name], state(L.name, s.name, s.floats));
+  if (h.classNames) await naming(name, () => { m.classNames = h.classNames!; }); // checked against the outputs
   if (h.compile) {
     await naming(name, () => m.compile(h.compile!));
     const t = m.trainer!;

@@ -10,8 +10,8 @@ export interface Dataset {
   /** [H, W, C] of one example. */
   shape: [number, number, number];
   classes: number;
-  /** Optional class names, classes of them. */
-  labels?: string[];
+  /** Optional class names, `classes` of them (a model fit on the dataset keeps them: Model.classNames). */
+  classNames?: string[];
   /** Used in error messages, e.g. 'fashion-mnist train'. */
   name?: string;
 }
@@ -19,6 +19,13 @@ export interface Dataset {
 export interface ChannelStats { mean: number[]; std: number[] }
 
 const dsName = (ds: Dataset) => `dataset '${ds.name ?? 'unnamed'}'`;
+
+/** Whether v is a Dataset (an object with x, y, shape and classes), not an array of examples. */
+export function isDataset(v: unknown): v is Dataset {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
+  const d = v as Partial<Dataset>;
+  return d.x instanceof Float32Array && d.y instanceof Int32Array && Array.isArray(d.shape) && typeof d.classes === 'number';
+}
 
 /** Number of examples. */
 export function numExamples(ds: Dataset): number {
@@ -33,7 +40,7 @@ export function exampleSize(ds: Dataset): number {
 /** Build a dataset, checking that x holds y.length examples of `shape`. */
 export function makeDataset(
   x: Float32Array, y: Int32Array, shape: [number, number, number], classes: number,
-  extra: { labels?: string[]; name?: string } = {},
+  extra: { classNames?: string[]; name?: string } = {},
 ): Dataset {
   const ds: Dataset = { x, y, shape, classes, ...extra };
   checkLayout(ds);
@@ -52,8 +59,8 @@ function checkLayout(ds: Dataset): void {
   if (ds.x.length !== expected) {
     throw new RedeError(`${dsName(ds)}: x has ${ds.x.length} values, expected ${ds.y.length} examples × ${h}×${w}×${c} = ${expected}`);
   }
-  if (ds.labels && ds.labels.length !== ds.classes) {
-    throw new RedeError(`${dsName(ds)}: ${ds.labels.length} label names for ${ds.classes} classes`);
+  if (ds.classNames && ds.classNames.length !== ds.classes) {
+    throw new RedeError(`${dsName(ds)}: ${ds.classNames.length} class names for ${ds.classes} classes`);
   }
 }
 
@@ -159,10 +166,10 @@ export function split(ds: Dataset, count: number, seed: number): [first: Dataset
 /** Convert labelled bytes (e.g. IDX u8 pixels) to a dataset, scaling by 1/255 unless `scale` is false. */
 export function fromBytes(
   pixels: ArrayLike<number>, labels: ArrayLike<number>, shape: [number, number, number], classes: number,
-  opts: { scale?: boolean; labels?: string[]; name?: string } = {},
+  opts: { scale?: boolean; classNames?: string[]; name?: string } = {},
 ): Dataset {
   const d = opts.scale === false ? 1 : 255;
   const x = new Float32Array(pixels.length);
   for (let i = 0; i < x.length; i++) x[i] = pixels[i] / d;
-  return makeDataset(x, Int32Array.from(labels), shape, classes, { labels: opts.labels, name: opts.name });
+  return makeDataset(x, Int32Array.from(labels), shape, classes, { classNames: opts.classNames, name: opts.name });
 }

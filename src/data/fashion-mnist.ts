@@ -6,7 +6,8 @@ import { findIdxPair, loadIdxDataset } from './idx';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-export const FASHION_MNIST_LABELS = [
+/** Fashion-MNIST's class names, label 0 to 9 (the dataset's README). */
+export const FASHION_MNIST_CLASS_NAMES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
 ];
 
@@ -23,7 +24,7 @@ export async function fashionMnist(dir = FASHION_MNIST_DIR): Promise<{ train: Da
     );
   }
   const load = (split: 'train' | 'test') =>
-    loadIdxDataset(dir, { split, classes: 10, labels: FASHION_MNIST_LABELS, name: `fashion-mnist ${split}` });
+    loadIdxDataset(dir, { split, classes: 10, classNames: FASHION_MNIST_CLASS_NAMES, name: `fashion-mnist ${split}` });
   const [train, test] = await Promise.all([load('train'), load('test')]);
   return { train, test };
 }

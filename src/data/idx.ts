@@ -31,6 +31,11 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** IDX magic: 00 00 <a known dtype code> <ndims ≥ 1>. */
+export function isIdx(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && bytes[2] in CODES && bytes[3] > 0;
+}
+
 interface IdxHeader { dtype: IdxDtype; size: number; dims: number[]; headerBytes: number; count: number }
 
 /** The magic and dimensions (bytes may hold only a prefix of the file). */
@@ -175,7 +180,8 @@ export interface IdxDatasetOptions {
   classes?: number;
   /** Divide u8 pixels by 255 (default true). */
   scale?: boolean;
-  labels?: string[];
+  /** The classes' names, `classes` of them. */
+  classNames?: string[];
   name?: string;
 }
 
@@ -224,7 +230,7 @@ export async function loadIdxDataset(src: string | IdxPair, opts: IdxDatasetOpti
   const classes = opts.classes ?? maxLabel + 1;
   const scale = opts.scale !== false && images.dtype === 'u8';
   const ds = fromBytes(images.data, labels.data, [d[1], d[2], d[3] ?? 1], Math.max(1, classes), {
-    scale, labels: opts.labels, name: opts.name ?? pair.images,
+    scale, classNames: opts.classNames, name: opts.name ?? pair.images,
   });
   return validateDataset(ds);
 }

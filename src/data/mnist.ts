@@ -41,7 +41,7 @@ export function digitsFromMnistPackage(pkg: MnistPackage): { train: Dataset; tes
         x[k * PIXELS + p] = Math.round(v * 255) / 255;
       }
     }
-    return makeDataset(x, y, [SIDE, SIDE, 1], 10, { name, labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+    return makeDataset(x, y, [SIDE, SIDE, 1], 10, { name, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
   };
   return { train: build(trainIdx, 'mnist digits train'), test: build(testIdx, 'mnist digits test') };
 }

@@ -145,7 +145,7 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
         }
         if (code === 2) {
           const z = encoder.predict(test.x, { batchSize: 250 }), pz = projectPca(e, pca, test.x, nt, 2);
-          const groups = data.test.labels ?? Array.from({ length: test.classes }, (_, i) => String(i));
+          const groups = data.test.classNames ?? Array.from({ length: test.classes }, (_, i) => String(i));
           const at = (v: Float32Array, c: number) => Float32Array.from({ length: nt }, (_, i) => v[i * 2 + c]);
           panels.push(
             { kind: 'scatter', title: `${data.title}: autoencoder code`, xLabel: 'code 1', yLabel: 'code 2', x: at(z, 0), y: at(z, 1), group: test.y, groups, radius: 1.5 },

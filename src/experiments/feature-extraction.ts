@@ -225,7 +225,7 @@ export async function featureExtraction(o: ExperimentOptions = {}): Promise<Expe
     title: `Fashion-MNIST test images on the first two principal components (${nsc})`,
     xLabel: `PC 1 (${pct(pca.eigenvalues[0] / pca.totalVariance)} of the variance)`, yLabel: `PC 2 (${pct(pca.eigenvalues[1] / pca.totalVariance)})`,
     x: Float32Array.from({ length: nsc }, (_, i) => z2[2 * i]), y: Float32Array.from({ length: nsc }, (_, i) => z2[2 * i + 1]),
-    group: test.y.subarray(0, nsc), groups: data.test.labels ?? Array.from({ length: 10 }, (_, i) => String(i)), width: 700, height: 520,
+    group: test.y.subarray(0, nsc), groups: data.test.classNames ?? Array.from({ length: 10 }, (_, i) => String(i)), width: 700, height: 520,
   });
   const acc = (f: string, c: Classifier) => results.find((r) => r.features === f && r.classifier === c)!.accuracy;
   const flat = (name: string, v: number, i: number): Series => ({ name, x: [s.ks[0], kmax], y: [v, v], dash: true, color: ['#59a14f', '#76b7b2', '#b07aa1', '#9c755f', '#bab0ac'][i] });

@@ -1,6 +1,7 @@
 // Lowering a trained Model to an inference op list, with its weights folded:
 //   conv → batchnorm:  w'[.., o] = w[.., o]·γ_o/σ_o,  b'_o = (b_o − μ_o)·γ_o/σ_o + β_o,  σ_o = √(var_o + ε)
-//   conv/dense → relu, conv → add(skip) [→ relu]:  the ReLU and the residual add become the op's epilogue
+//   conv/dense → relu, conv → add(skip) [→ relu]:  the ReLU and the residual add become the op's epilogue;
+//   so does the layer's own activation, or a standalone activation or softmax layer after a linear one
 //   flatten, reshape, dropout (identity at inference): aliases of their input, no copy.
 //   every other layer: its own forward (Layer.forwardCalls) on copies of its weights, so a new layer needs
 //   no change here; the kinds named below only label it (with the fields tools read: the tfjs mapping).
@@ -17,7 +18,7 @@ import { Conv2D } from '../layers/conv2d';
 import { Dense } from '../layers/dense';
 import { BatchNorm, LRN } from '../layers/norm';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D } from '../layers/pool';
-import { Activation, Softmax } from '../layers/activation';
+import { Activation, Softmax, type Epilogue } from '../layers/activation';
 import { Add, Concat } from '../layers/merge';
 
 /** A value of the inference graph: per-example shape; id 0 is the model input. */
@@ -33,10 +34,10 @@ export interface LayerOp {
 }
 
 export type Op =
-  /** y = act(conv(x; w) + b [+ res]); w HWIO [kh, kw, cin/groups, cout]. */
-  | { kind: 'conv'; name: string; x: number; y: number; res: number; geo: ConvGeom; w: Float32Array; b: Float32Array | null; relu: boolean }
+  /** y = act(conv(x; w) + b [+ res]); w HWIO [kh, kw, cin/groups, cout]; softmax over cout. */
+  | { kind: 'conv'; name: string; x: number; y: number; res: number; geo: ConvGeom; w: Float32Array; b: Float32Array | null; act: Epilogue }
   /** y = act(x·w + b [+ res]); w [in, units]. */
-  | { kind: 'dense'; name: string; x: number; y: number; res: number; k: number; n: number; w: Float32Array; b: Float32Array | null; relu: boolean }
+  | { kind: 'dense'; name: string; x: number; y: number; res: number; k: number; n: number; w: Float32Array; b: Float32Array | null; act: Epilogue }
   /** Any layer without a label below. */
   | (LayerOp & { kind: 'layer' })
   | (LayerOp & { kind: 'maxpool' | 'avgpool'; geo: ConvGeom })
@@ -55,7 +56,7 @@ export interface Lowered {
   ops: Op[];
   output: number;
   /** What was folded or fused, for summaries and tests. */
-  folded: { batchnorm: number; relu: number; add: number; alias: number };
+  folded: { batchnorm: number; relu: number; act: number; add: number; alias: number };
 }
 
 /** The inputs an op reads (residual included). */
@@ -84,7 +85,7 @@ export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
   const { nodes, output } = graph;
   const values: Value[] = [{ id: 0, shape: graph.input, floats: numelOf(graph.input) }];
   const ops: Op[] = [];
-  const folded = { batchnorm: 0, relu: 0, add: 0, alias: 0 };
+  const folded = { batchnorm: 0, relu: 0, act: 0, add: 0, alias: 0 };
   /** Node index → value id (−1: not yet produced). The model input is node −1. */
   const valueOf = new Map<number, number>([[-1, 0]]);
   const done = new Set<number>();
@@ -110,10 +111,11 @@ export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
       const cout = L instanceof Conv2D ? L.geo.cout : L.units;
       const w = weights.param(L, 'w', L instanceof Conv2D ? numelOf(L.params[0].shape) : L.inFeatures * L.units);
       let b: Float32Array | null = L.useBias ? weights.param(L, 'b', cout) : null;
-      let relu = L.relu, tail = i;
+      let act = L.act, tail = i;
+      const linear = () => act.type === 'linear';
       // conv → batch norm (only before any activation): fold into w and b.
       const bnAt = soleReader(tail);
-      if (!relu && isType(bnAt, 'batchnorm')) {
+      if (linear() && isType(bnAt, 'batchnorm')) {
         const bn = nodes[bnAt].layer as BatchNorm;
         const gamma = weights.param(bn, 'gamma', cout), beta = weights.param(bn, 'beta', cout);
         const mean = weights.state(bn, 'running_mean', cout), variance = weights.state(bn, 'running_var', cout);
@@ -128,17 +130,22 @@ export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
       // → add(skip), when every other input of the add already exists (so it is ready when this op runs).
       let res = -1;
       const addAt = soleReader(tail);
-      if (!relu && isType(addAt, 'add') && nodes[addAt].inputs.length === 2) {
+      if (linear() && isType(addAt, 'add') && nodes[addAt].inputs.length === 2) {
         const [a0, a1] = nodes[addAt].inputs, other = a0 === tail ? a1 : a0;
         if (valueOf.has(other)) {
           res = src(other); tail = addAt; done.add(addAt); folded.add++;
         }
       }
-      const reluAt = soleReader(tail);
-      if (!relu && isType(reluAt, 'relu')) { relu = true; tail = reluAt; done.add(reluAt); folded.relu++; }
+      // → an activation or softmax layer (softmax after an add: over the same last axis).
+      const actAt = soleReader(tail), A = actAt >= 0 ? nodes[actAt].layer : null;
+      if (linear() && (A instanceof Activation || A instanceof Softmax)) {
+        act = { type: A.type as Epilogue['type'], alpha: A instanceof Activation ? A.alpha : 0 };
+        tail = actAt; done.add(actAt);
+        if (A.type === 'relu') folded.relu++; else folded.act++;
+      }
       const y = newValue(nodes[tail].layer.outShape);
-      if (L instanceof Conv2D) ops.push({ kind: 'conv', name: L.name, x, y, res, geo: L.geo, w, b, relu });
-      else ops.push({ kind: 'dense', name: L.name, x, y, res, k: L.inFeatures, n: L.units, w, b, relu });
+      if (L instanceof Conv2D) ops.push({ kind: 'conv', name: L.name, x, y, res, geo: L.geo, w, b, act });
+      else ops.push({ kind: 'dense', name: L.name, x, y, res, k: L.inFeatures, n: L.units, w, b, act });
       valueOf.set(tail, y);
       return;
     }

@@ -1,4 +1,4 @@
-// Activation memory for one example, planned once: each value lives from the op that writes it to its last
+// Activation memory for a batch of examples (one plan per batch size), planned once: each value lives from the op that writes it to its last
 // reader, and values whose lifetimes do not overlap share bytes. An op's scratch (im2col band, GEMM packing
 // buffer, max pool's argmax) is a temporary alive during that op only, planned in the same pool (as
 // TensorFlow Lite plans its kernels' temporaries), so it reuses bytes that no live value holds at that op.
@@ -23,8 +23,8 @@ export interface ActivationPlan {
   naiveBytes: number;
 }
 
-/** `temps[i]`: bytes op i needs as scratch while it runs (missing or 0: none). */
-export function planActivations(g: Lowered, temps: readonly number[] = []): ActivationPlan {
+/** `temps[i]`: bytes op i needs as scratch while it runs (missing or 0: none); values hold `batch` examples. */
+export function planActivations(g: Lowered, temps: readonly number[] = [], batch = 1): ActivationPlan {
   const n = g.values.length, end = g.ops.length;
   const live: [number, number][] = g.values.map(() => [Infinity, -Infinity]);
   live[0] = [-1, -1];
@@ -36,7 +36,7 @@ export function planActivations(g: Lowered, temps: readonly number[] = []): Acti
   live[g.output][1] = end;
   // Blocks 0..n−1 are the values, n + i the scratch of op i.
   const span: [number, number][] = [...live, ...g.ops.map((_, i): [number, number] => [i, i])];
-  const bytes = [...g.values.map((v) => alignUp(v.floats * 4)), ...g.ops.map((_, i) => alignUp(temps[i] ?? 0))];
+  const bytes = [...g.values.map((v) => alignUp(v.floats * batch * 4)), ...g.ops.map((_, i) => alignUp(temps[i] ?? 0))];
   const used = (b: number): boolean => span[b][0] <= span[b][1] && bytes[b] > 0;
   const order = [...span.keys()].filter(used).sort((a, b) => bytes[b] - bytes[a] || a - b);
   const offset = new Array<number>(span.length).fill(-1);

@@ -2,8 +2,7 @@
 // defined outside rede (a user's, a test's) joins through defineLayer: configs are the only way into a model.
 import { RedeError } from '../engine/errors';
 import type { LayerConfig } from '../model/config';
-import { Activation } from './activation';
-import { Softmax } from './activation';
+import { ACTIVATIONS, Activation, Softmax } from './activation';
 import { Conv2D, type Conv2DConfig } from './conv2d';
 import { Conv2DTranspose, type Conv2DTransposeConfig } from './conv2d-transpose';
 import { Dense, type DenseConfig } from './dense';
@@ -24,7 +23,7 @@ export const LAYER_TYPES = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'global
 export type Kind = 'number' | 'nonneg' | 'boolean' | 'pair' | 'padding' | 'shape' | readonly string[];
 
 const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'zeros', 'ones'] as const;
-const WEIGHTED = { useBias: 'boolean', activation: ['linear', 'relu'], init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
+const WEIGHTED = { useBias: 'boolean', activation: ACTIVATIONS, alpha: 'number', init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
 const WINDOW = { pool: 'pair', stride: 'pair', padding: ['same', 'valid'] } as const;
 
 /** Every option each type takes (besides type, name, inputs): a misspelled option is an error, not a silent default. */

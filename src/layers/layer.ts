@@ -186,9 +186,17 @@ export abstract class Layer {
   }
   /**
    * Given dy, writes (overwrites) dx[i] for each input whose address is non-zero, and writes or (with
-   * s.accumulate) adds parameter gradients. May overwrite dy (it is this layer's own buffer).
+   * s.accumulate) adds parameter gradients. May overwrite dy (it is this layer's own buffer). `fromLogits`:
+   * dy already is dL/d(logits()) — a cross-entropy fused with the layer's softmax wrote it (see logits()).
    */
-  abstract backward(s: Step, x: readonly number[], y: number, dy: number, dx: readonly number[]): void;
+  abstract backward(s: Step, x: readonly number[], y: number, dy: number, dx: readonly number[], fromLogits?: boolean): void;
+  /**
+   * Where forward leaves the logits when the layer ends in a softmax of its own (dense or conv2d with
+   * activation 'softmax'), else 0. A cross-entropy head reads them and writes dL/dlogits into the layer's dy,
+   * then backward runs fromLogits (src/train/objective.ts): the softmax's backward is skipped, as for a
+   * softmax layer.
+   */
+  logits(): number { return 0; }
   /** The JSON config this layer was built from (round-trips through buildLayer). */
   abstract config(): Record<string, unknown>;
 }

@@ -17,8 +17,8 @@ interface Regularized { l1?: number; l2?: number }
 export type LayerConfig = Common & (
   | ({ type: 'conv2d'; filters: number; kernel: number | [number, number]; stride?: number | [number, number];
       padding?: Padding; dilation?: number | [number, number]; groups?: number; useBias?: boolean;
-      activation?: 'linear' | 'relu'; init?: string } & Regularized)
-  | ({ type: 'dense'; units: number; useBias?: boolean; activation?: 'linear' | 'relu'; init?: string } & Regularized)
+      activation?: Activation; alpha?: number; init?: string } & Regularized)
+  | ({ type: 'dense'; units: number; useBias?: boolean; activation?: Activation; alpha?: number; init?: string } & Regularized)
   | { type: 'maxpool2d' | 'avgpool2d'; pool: number | [number, number]; stride?: number | [number, number]; padding?: 'same' | 'valid' }
   | { type: 'globalavgpool2d' }
   | { type: 'batchnorm'; momentum?: number; epsilon?: number }

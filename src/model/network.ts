@@ -11,6 +11,7 @@ import type { ModelConfig } from './config';
 import { buildGraph, type Edge, type Graph } from './graph';
 import { Dropout } from '../layers/dropout';
 import { hash4 } from '../data/rng';
+import { toExamples, type InputData } from '../data/input';
 import { initParam } from './init';
 import { summaryText } from './summary';
 import { getWeights, setWeights, weightName, weightSlot, type GetWeightsOptions, type SetWeightsOptions, type WeightTensor, type WeightsLike } from './weights';
@@ -260,9 +261,10 @@ export class Network {
   /**
    * Backward from the outputs' `dact` (already written, e.g. by the loss). Parameter gradients go to the bound
    * gradient slice (overwritten unless s.accumulate). With `inputGrad`, dL/dinput lands at `inputGrad`.
-   * `skip`: nodes whose backward the caller did itself (a softmax folded into its cross-entropy).
+   * `skip`: nodes whose backward the caller did itself (a softmax folded into its cross-entropy);
+   * `fromLogits`: nodes whose dact the caller wrote as dL/dlogits (their own softmax folded: Layer.logits).
    */
-  backwardStep(s: Step, inputGrad = false, skip?: ReadonlySet<number>): void {
+  backwardStep(s: Step, inputGrad = false, skip?: ReadonlySet<number>, fromLogits?: ReadonlySet<number>): void {
     const { nodes } = this.graph;
     const n = s.batch;
     for (let i = nodes.length - 1; i >= 0; i--) {
@@ -271,7 +273,7 @@ export class Network {
       const fan = this.fanIn.get(i);
       if (fan) this.sumInto(this.dact[i], fan, numelOf(node.layer.outShape) * n);
       const dx = node.inputs.map((src, j) => (src < 0 && !inputGrad ? 0 : this.dxAddr[i][j]));
-      node.layer.backward(s, node.inputs.map((src) => (src < 0 ? this.inputAct : this.act[src])), this.act[i], this.dact[i], dx);
+      node.layer.backward(s, node.inputs.map((src) => (src < 0 ? this.inputAct : this.act[src])), this.act[i], this.dact[i], dx, fromLogits?.has(i));
     }
     if (inputGrad && this.inputFanIn.length) this.sumInto(this.inputGrad, this.inputFanIn, numelOf(this.graph.input) * n);
   }
@@ -303,12 +305,12 @@ export class Network {
   }
 
   /**
-   * Forward on a batch (inference unless `training`); returns a copy of the output [batch, ...outputShape].
+   * Forward on a batch (inference unless `training`; x in any form of src/data/input.ts); returns a copy of the
+   * output [batch, ...outputShape].
    * Keeps activations for a following backward().
    */
-  forward(x: Float32Array, opts: { training?: boolean; step?: number } = {}): Float32Array {
-    const b = this.batchOf(x);
-    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RedeError(`model: input value ${i} (example ${Math.floor(i / numelOf(this.graph.input))}) is ${x[i]}`);
+  forward(input: InputData, opts: { training?: boolean; step?: number } = {}): Float32Array {
+    const { data: x, n: b } = toExamples('model', 'input', input, this.graph.input); // any array form, checked
     this.ensureCapacity(b);
     this.e.write(this.inputAct, x);
     this.lastBatch = b;

@@ -2,7 +2,9 @@
 // loss_weights). Every head reads the same labels or targets (GoogLeNet's auxiliary classifiers predict the same
 // class as its main one). A cross-entropy head that ends in a softmax layer is trained through that layer's
 // input: the fused softmax + cross-entropy gradient is written where the softmax's backward would have written
-// it, and the softmax node is skipped in backward (faster, and stable).
+// it, and the softmax node is skipped in backward (faster, and stable). A dense or conv2d layer with its own
+// softmax activation is folded the same way: the loss reads its logits (Layer.logits) and writes dL/dlogits into
+// its dy, and its backward starts from there.
 import { RedeError } from '../engine/errors';
 import { numelOf } from '../layers/layer';
 import type { Network } from '../model/network';
@@ -17,8 +19,10 @@ export interface Head {
   out: number;
   dout: number;
   cols: number;
-  /** Whether the node is a softmax folded into the loss (its backward is skipped). */
+  /** Whether the node's softmax is folded into the loss: a softmax layer (its backward is skipped), or a layer's own. */
   folded: boolean;
+  /** Folded, and the softmax is the layer's own activation: its backward runs from dL/dlogits. */
+  own: boolean;
 }
 
 export class Objective {
@@ -45,17 +49,26 @@ export class Objective {
   heads(net: Network): Head[] {
     return net.outputs.map((node, h) => {
       const loss = this.losses[h], n = net.graph.nodes[node];
+      const cols = numelOf(n.layer.outShape), weight = this.weights[h];
       if (n.layer.type === 'softmax' && loss.softmax) {
         const src = n.inputs[0];
-        return { node, loss, weight: this.weights[h], out: src < 0 ? net.inputAct : net.act[src], dout: net.dxOf(node, 0), cols: numelOf(n.layer.outShape), folded: true };
+        return { node, loss, weight, out: src < 0 ? net.inputAct : net.act[src], dout: net.dxOf(node, 0), cols, folded: true, own: false };
       }
-      return { node, loss, weight: this.weights[h], out: net.act[node], dout: net.dact[node], cols: numelOf(n.layer.outShape), folded: false };
+      const logits = loss.softmax ? n.layer.logits() : 0;
+      if (logits) return { node, loss, weight, out: logits, dout: net.dact[node], cols, folded: true, own: true };
+      return { node, loss, weight, out: net.act[node], dout: net.dact[node], cols, folded: false, own: false };
     });
   }
 
-  /** The folded softmax nodes of `heads`: backward skips them. */
+  /** The folded softmax layers of `heads`: backward skips them. */
   static skipped(heads: readonly Head[]): ReadonlySet<number> | undefined {
-    const s = heads.filter((h) => h.folded).map((h) => h.node);
+    const s = heads.filter((h) => h.folded && !h.own).map((h) => h.node);
+    return s.length ? new Set(s) : undefined;
+  }
+
+  /** The heads whose layer's own softmax is folded: their backward runs from dL/dlogits. */
+  static fromLogits(heads: readonly Head[]): ReadonlySet<number> | undefined {
+    const s = heads.filter((h) => h.own).map((h) => h.node);
     return s.length ? new Set(s) : undefined;
   }
 

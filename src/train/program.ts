@@ -84,14 +84,15 @@ export class StepProgram {
     const correct = o.countCorrect && this.objective.sparse ? countTopK(z, heads[0], rows, 1) : 0;
     if (!Number.isFinite(L)) return { lossSum: L * rows, correct };
     const step = { training: true, step: o.step, seed: o.seed, exampleOffset: o.exampleOffset ?? 0 };
-    const skip = Objective.skipped(heads);
+    const skip = Objective.skipped(heads), fromLogits = Objective.fromLogits(heads);
     for (let i = this.links.length - 1; i >= 0; i--) {
       const net = this.links[i].net, needInput = i > 0;
       if (i < this.links.length - 1) {
         const next = this.links[i + 1].net;
         copy(next, next.inputGrad, net, net.outputGrad, rows * numelOf(net.outputShape));
       }
-      net.backwardStep(net.step(rows, step), needInput, i === this.links.length - 1 ? skip : undefined);
+      const last = i === this.links.length - 1;
+      net.backwardStep(net.step(rows, step), needInput, last ? skip : undefined, last ? fromLogits : undefined);
     }
     return { lossSum: L * rows, correct };
   }

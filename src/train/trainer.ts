@@ -4,7 +4,8 @@
 import { RedeError } from '../engine/errors';
 import { MemoryPlan } from '../engine/plan';
 import type { AugmentOptions } from '../data/augment';
-import type { Dataset } from '../data/dataset';
+import { isDataset, type Dataset } from '../data/dataset';
+import { toExamples, toLabels, type InputData, type LabelData } from '../data/input';
 import { numelOf } from '../layers/layer';
 import type { Network } from '../model/network';
 import { Optimizer, type OptimizerSpec } from '../optim/optimizer';
@@ -39,7 +40,7 @@ export const FIT_ALIASES: Record<string, string> = {
 export interface FitOptions {
   epochs?: number;
   batchSize?: number;
-  validationData?: Dataset | [Float32Array, Labels];
+  validationData?: Dataset | [InputData, LabelData];
   /** Fraction of the training data (taken from the end, before shuffling) held out for validation. */
   validationSplit?: number;
   shuffle?: boolean;
@@ -108,39 +109,48 @@ export class Trainer {
   /** Whether fit reports accuracy (sparse labels and the metric asked). */
   get accuracy(): boolean { return this.objective.sparse && this.metrics.includes('accuracy'); }
 
-  /** The batch source for x (checked): fit's and evaluate's. */
-  source(x: Dataset | Float32Array, y: Labels | undefined, o: { batchSize: number; seed: number; shuffle: boolean; augment?: AugmentOptions }): Source {
+  /**
+   * x and y in any accepted form (src/data/input.ts) as the arrays the step reads, checked: x as examples of
+   * the input shape; y as class labels for a sparse loss, else as float targets of the output shape.
+   */
+  arrays(where: string, x: InputData, y: LabelData | undefined): { x: Float32Array; y: Labels; n: number } {
     const m = this.net;
-    if (!(x instanceof Float32Array)) {
-      if (numelOf(x.shape) !== numelOf(m.inputShape)) throw new RedeError(`fit: dataset examples are [${x.shape.join(', ')}], the model's input is [${m.inputShape.join(', ')}]`);
-      if (!this.objective.sparse) throw new RedeError(`fit: a Dataset has class labels; the loss ${this.loss.type} needs float targets (use sparse_categorical_crossentropy, or pass arrays of targets)`);
+    if (y === undefined) throw new RedeError(`${where}: y is required when x is an array`);
+    const { data, n } = toExamples(where, 'x', x, m.inputShape), outPer = numelOf(m.outputShape);
+    if (this.objective.sparse) return { x: data, y: toLabels(where, y, n, outPer), n };
+    const t = toExamples(where, 'y', y, m.outputShape);
+    if (t.n !== n) {
+      const hint = t.data.length === n ? `; class labels need sparse_categorical_crossentropy, the loss ${this.loss.type} takes targets [n, ${outPer}]` : '';
+      throw new RedeError(`${where}: y has ${t.data.length} values, expected ${n * outPer} (${n} examples × ${outPer})${hint}`);
+    }
+    return { x: data, y: t.data, n };
+  }
+
+  /** The batch source for x (checked): fit's and evaluate's. */
+  source(x: Dataset | InputData, y: LabelData | undefined, o: { batchSize: number; seed: number; shuffle: boolean; augment?: AugmentOptions }, where = 'fit'): Source {
+    const m = this.net;
+    if (isDataset(x)) {
+      if (numelOf(x.shape) !== numelOf(m.inputShape)) throw new RedeError(`${where}: dataset examples are [${x.shape.join(', ')}], the model's input is [${m.inputShape.join(', ')}]`);
+      if (!this.objective.sparse) throw new RedeError(`${where}: a Dataset has class labels; the loss ${this.loss.type} needs float targets (use sparse_categorical_crossentropy, or pass arrays of targets)`);
       // Labels are checked against the model's outputs before any work, not left to surface as a NaN loss.
       const outputs = numelOf(m.outputShape);
-      if (x.classes > outputs) throw new RedeError(`fit: the dataset has ${x.classes} classes, the model's output has ${outputs} values [${m.outputShape.join(', ')}]`);
-      for (let i = 0; i < x.y.length; i++) if (!(x.y[i] >= 0 && x.y[i] < outputs)) throw new RedeError(`fit: label of example ${i} is ${x.y[i]}, expected an integer in [0, ${outputs}) (the model's outputs)`);
+      if (x.classes > outputs) throw new RedeError(`${where}: the dataset has ${x.classes} classes, the model's output has ${outputs} values [${m.outputShape.join(', ')}]`);
+      for (let i = 0; i < x.y.length; i++) if (!(x.y[i] >= 0 && x.y[i] < outputs)) throw new RedeError(`${where}: label of example ${i} is ${x.y[i]}, expected an integer in [0, ${outputs}) (the model's outputs)`);
       return datasetSource(x, { ...o, keepLast: true });
     }
-    if (o.augment) throw new RedeError('fit: augmentation needs a Dataset (images with a known [h, w, c] shape)');
-    if (!y) throw new RedeError('fit: y is required when x is an array');
-    const per = numelOf(m.inputShape), n = m.batchOf(x, 'x');
-    const yPer = y instanceof Int32Array ? 1 : numelOf(m.outputShape);
-    if (y.length !== n * yPer) throw new RedeError(`fit: y has ${y.length} values, expected ${n * yPer} (${n} examples × ${yPer})`);
-    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RedeError(`fit: x value ${i} (example ${Math.floor(i / per)}) is ${x[i]}`);
-    if (y instanceof Int32Array) {
-      const classes = numelOf(m.outputShape);
-      for (let i = 0; i < n; i++) if (!(y[i] >= 0 && y[i] < classes)) throw new RedeError(`fit: label of example ${i} is ${y[i]}, expected an integer in [0, ${classes})`);
-    }
-    return arraySource(x, y, per, yPer, { ...o, keepLast: true });
+    if (o.augment) throw new RedeError(`${where}: augmentation needs a Dataset (images with a known [h, w, c] shape)`);
+    const a = this.arrays(where, x, y);
+    return arraySource(a.x, a.y, numelOf(m.inputShape), a.y.length / a.n, { ...o, keepLast: true });
   }
 
   /** Where the first head reads its outputs (at the current plan). */
   head(): Head { return this.program.heads()[0]; }
 
   /** Loss and metrics over x, forward only (inference mode), in batches. */
-  evaluate(x: Dataset | Float32Array, y: Labels | undefined, batchSize = 64): Logs {
+  evaluate(x: Dataset | InputData, y: LabelData | undefined, batchSize = 64): Logs {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RedeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
     const m = this.net, p = this.program;
-    const src = this.source(x, y, { batchSize, seed: 0, shuffle: false });
+    const src = this.source(x, y, { batchSize, seed: 0, shuffle: false }, 'evaluate');
     p.ensureCapacity(Math.min(batchSize, src.count));
     const tops = this.metrics.map((name) => (name === 'accuracy' ? 1 : Number(name.slice(3))));
     const hits = tops.map(() => 0);
@@ -160,11 +170,14 @@ export class Trainer {
   }
 }
 
-/** Outputs for every row of x, in batches; a copy [n, ...outputShape] of the first output. */
-export function predict(m: Network, x: Float32Array, batchSize = 64): Float32Array {
+/**
+ * Outputs for every example of x (any form of src/data/input.ts), in batches; a copy [n, ...outputShape] of the
+ * first output: probabilities when the model ends in a softmax (a softmax layer, or a layer's softmax
+ * activation), else what its last layer computes (logits), as Keras.
+ */
+export function predict(m: Network, input: InputData, batchSize = 64): Float32Array {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RedeError(`predict: batchSize must be a positive integer, got ${batchSize}`);
-  const n = m.batchOf(x, 'x'), per = numelOf(m.inputShape), outPer = numelOf(m.outputShape);
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RedeError(`predict: x value ${i} (example ${Math.floor(i / per)}) is ${x[i]}`);
+  const { data: x, n } = toExamples('predict', 'x', input, m.inputShape), per = numelOf(m.inputShape), outPer = numelOf(m.outputShape);
   const out = new Float32Array(n * outPer);
   m.ensureCapacity(Math.min(batchSize, n));
   for (let i = 0; i < n; i += batchSize) {

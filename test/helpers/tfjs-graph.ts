@@ -1,8 +1,9 @@
 // A lowered rede graph (src/infer/lower.ts: batch norm folded, bias / residual / ReLU as conv and dense
-// epilogues) run by @tensorflow/tfjs ops instead of rede's kernels: the independent side of the inference
+// epilogues, and the conv's or dense layer's own activation) run by @tensorflow/tfjs ops instead of rede's kernels: the independent side of the inference
 // benchmark and of evaluating a trained model twice. Any batch size; NHWC as in rede.
 import type * as TF from '@tensorflow/tfjs';
 import type { LayerOp, Lowered } from '../../src/infer/lower';
+import type { Epilogue } from '../../src/layers/activation';
 import { Conv2DTranspose } from '../../src/layers/conv2d-transpose';
 import { UpSampling2D } from '../../src/layers/upsampling';
 
@@ -11,6 +12,20 @@ export interface TfjsGraph {
   forward(x: TF.Tensor4D): TF.Tensor;
   /** Frees the weight tensors. */
   dispose(): void;
+}
+
+/** A conv or dense op's activation (softmax over the last axis, as rede's epilogue). */
+function activate(tf: typeof TF, y: TF.Tensor, a: Epilogue, name: string): TF.Tensor {
+  switch (a.type) {
+    case 'linear': return y;
+    case 'relu': return tf.relu(y);
+    case 'leaky_relu': return tf.leakyRelu(y, a.alpha);
+    case 'elu': if (a.alpha === 1) return tf.elu(y); break;
+    case 'sigmoid': return tf.sigmoid(y);
+    case 'tanh': return tf.tanh(y);
+    case 'softmax': return tf.softmax(y);
+  }
+  throw new Error(`tfjs graph: activation ${a.type} (alpha ${a.alpha}) of '${name}' is not mapped`);
 }
 
 export function tfjsGraph(tf: typeof TF, g: Lowered): TfjsGraph {
@@ -42,19 +57,21 @@ export function tfjsGraph(tf: typeof TF, g: Lowered): TfjsGraph {
               [[0, 0], [o.padTop, o.padBottom], [o.padLeft, o.padRight], [0, 0]], 'NHWC', [o.dilationH, o.dilationW]);
             if (k.b) y = tf.add(y, k.b);
             if (op.res >= 0) y = tf.add(y, v.get(op.res)!);
-            if (op.relu) y = tf.relu(y);
+            y = activate(tf, y, op.act, op.name);
             break;
           }
           y = tf.fused.conv2d({ x: v.get(op.x) as TF.Tensor4D, filter: k.w as TF.Tensor4D, strides: [o.strideH, o.strideW],
             pad: [[0, 0], [o.padTop, o.padBottom], [o.padLeft, o.padRight], [0, 0]], dilations: [o.dilationH, o.dilationW],
-            bias: k.b, activation: op.relu && op.res < 0 ? 'relu' : 'linear' });
-          if (op.res >= 0) { y = tf.add(y, v.get(op.res)!); if (op.relu) y = tf.relu(y); }
+            bias: k.b, activation: op.act.type === 'relu' && op.res < 0 ? 'relu' : 'linear' }); // fused where tfjs fuses it
+          if (op.res >= 0) y = tf.add(y, v.get(op.res)!);
+          if (op.act.type !== 'relu' || op.res >= 0) y = activate(tf, y, op.act, op.name);
           break;
         }
         case 'dense': {
           const k = consts[i]!;
-          y = tf.fused.matMul({ a: v.get(op.x)!.reshape([-1, op.k]) as TF.Tensor2D, b: k.w as TF.Tensor2D, bias: k.b, activation: op.relu && op.res < 0 ? 'relu' : 'linear' });
-          if (op.res >= 0) { y = tf.add(y, v.get(op.res)!); if (op.relu) y = tf.relu(y); }
+          y = tf.fused.matMul({ a: v.get(op.x)!.reshape([-1, op.k]) as TF.Tensor2D, b: k.w as TF.Tensor2D, bias: k.b, activation: op.act.type === 'relu' && op.res < 0 ? 'relu' : 'linear' });
+          if (op.res >= 0) y = tf.add(y, v.get(op.res)!);
+          if (op.act.type !== 'relu' || op.res >= 0) y = activate(tf, y, op.act, op.name);
           break;
         }
         case 'maxpool': case 'avgpool': {

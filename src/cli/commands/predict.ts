@@ -1,17 +1,20 @@
-// rede predict: classify PNG images or every image of an IDX file with a saved model; prints the class and
-// the probabilities (softmax of the outputs, unless the model already ends in a softmax).
+// rede predict: classify PNG images or every image of an IDX file with a saved model; prints the class (its
+// name when the model has classNames) and the probabilities (softmax of the outputs, unless the model already
+// ends in a softmax). What a file is comes from its first bytes (PNG signature, IDX magic, gzip), not its name.
 import { readFile } from 'node:fs/promises';
 import { RedeError } from '../../engine/errors';
-import { isGzip, parseIdx } from '../../data/idx';
+import { isGzip, isIdx, parseIdx } from '../../data/idx';
+import { isSoftmaxOutput } from '../../model/classify';
 import { gunzipSync } from 'node:zlib';
 import { Model } from '../../api/model';
 import { type Io, parse } from '../common';
-import { borderMean, decodePng, imageToInput, isPng } from '../png';
+import { borderMean, decodePng, describeStart, imageToInput, isPng } from '../../data/image';
 
 export const usage = `usage: rede predict --model FILE.rede [--invert] IMAGE...
 
-  IMAGE                   a PNG (8-bit grey, RGB or RGBA; resized to the model's input by bilinear
-                          interpolation) or an IDX images file (.gz too): one line per image
+  IMAGE                   a PNG (8-bit grey, RGB, RGBA or palette; resized to the model's input by bilinear
+                          interpolation) or an IDX images file (.gz too): one line per image. The
+                          class names are printed when the model has them (trained on Fashion-MNIST)
   --model FILE            a model saved by 'rede train --out'
   --invert                use 1 − pixel (dark strokes on a light background → MNIST's light on dark)`;
 
@@ -50,7 +53,16 @@ async function inputsOf(path: string, h: number, w: number, c: number, invert: b
     }
     return { x, n: 1 };
   }
-  const idx = parseIdx(isGzip(bytes) ? gunzipSync(bytes) : bytes, path);
+  if (!isIdx(bytes) && !isGzip(bytes)) {
+    const what = /\.png$/i.test(path) ? 'not a PNG image' : 'neither a PNG image nor an IDX file';
+    throw new RedeError(`${path}: ${what} (starts with ${describeStart(bytes)})`);
+  }
+  let raw = bytes;
+  if (isGzip(bytes)) {
+    try { raw = gunzipSync(bytes); } catch (e) { throw new RedeError(`${path}: gzip data that does not inflate (${(e as Error).message})`); }
+    if (!isIdx(raw)) throw new RedeError(`${path}: gzip data that is not an IDX file (it inflates to ${describeStart(raw)})`);
+  }
+  const idx = parseIdx(raw, path);
   const d = idx.dims;
   if ((d.length !== 3 && d.length !== 4) || (d[3] ?? 1) !== c) {
     throw new RedeError(`${path}: expected a PNG or IDX images [N, H, W] / [N, H, W, ${c}] for this model, found IDX ${idx.dtype} [${d.join(', ')}]`);
@@ -75,20 +87,22 @@ export async function predictCommand(argv: string[], io: Io): Promise<void> {
   const shape = model.inputShape, out = model.outputShape;
   if (shape.length !== 3) throw new RedeError(`predict: the model's input is [${shape.join(', ')}], not an image [h, w, c]`);
   const [h, w, c] = shape, k = out.reduce((a, b) => a * b, 1);
-  const endsInSoftmax = model.layers[model.graph.output].type === 'softmax';
+  const endsInSoftmax = isSoftmaxOutput(model.layers[model.graph.output]), names = model.classNames;
+  const named = (cl: number) => (names ? `\t${names[cl]}` : '');
   for (const file of files) {
     const { x, n } = await inputsOf(file, h, w, c, v.invert ?? false, io);
     const y = model.predict(x);
     const p = endsInSoftmax ? y : softmaxRows(y, k);
     if (n === 1) {
       const best = argmax(p, 0, k);
-      io.stdout.write(`${file}: class ${best} (probability ${p[best].toFixed(4)})\n`);
-      for (let cl = 0; cl < k; cl++) io.stdout.write(`  ${String(cl).padStart(String(k - 1).length)}  ${p[cl].toFixed(4)}\n`);
+      const label = names ? `${names[best]} (class ${best}, probability` : `class ${best} (probability`;
+      io.stdout.write(`${file}: ${label} ${p[best].toFixed(4)})\n`);
+      for (let cl = 0; cl < k; cl++) io.stdout.write(`  ${String(cl).padStart(String(k - 1).length)}  ${p[cl].toFixed(4)}${names ? `  ${names[cl]}` : ''}\n`);
     } else {
-      io.stdout.write(`${file}: ${n} images (index, class, probability)\n`);
+      io.stdout.write(`${file}: ${n} images (index, class, probability${names ? ', name' : ''})\n`);
       for (let i = 0; i < n; i++) {
         const best = argmax(p, i * k, k);
-        io.stdout.write(`${i}\t${best}\t${p[i * k + best].toFixed(4)}\n`);
+        io.stdout.write(`${i}\t${best}\t${p[i * k + best].toFixed(4)}${named(best)}\n`);
       }
     }
   }

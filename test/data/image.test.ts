@@ -1,10 +1,12 @@
 // The PNG decoder against a small encoder written here (every filter type, split IDAT, palette + tRNS),
-// and imageToInput's colour conversion, compositing and bilinear resize against hand-computed values.
+// and imageToInput's colour conversion, compositing and bilinear resize against hand-computed values; loadImage
+// (paths, bytes, options) and its content sniffing (the bytes decide, never the name).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { RedeError } from '../../src/engine/errors';
-import { decodePng, imageToInput, borderMean, type PngImage } from '../../src/cli/png';
+import { decodePng, decodePngAsync, imageToInput, borderMean, loadImage, type PngImage } from '../../src/data/image';
+import { encodeIdx } from '../../src/data/idx';
 import { Rng } from '../helpers/rand';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -81,7 +83,7 @@ test('decodePng expands palette images, with tRNS alpha', () => {
 test('decodePng rejects what it does not read with a RedeError naming the file', () => {
   const px = new Uint8Array(4);
   const cases: [Uint8Array, RegExp][] = [
-    [Uint8Array.of(1, 2, 3), /bad\.png: not a PNG file/],
+    [Uint8Array.of(1, 2, 3), /bad\.png: not a PNG image \(starts with 01 02 03; a PNG starts with 89 50 4e 47/],
     [encodePng({ width: 2, height: 2, colorType: 0, pixels: px, depth: 16 }), /bit depth 16 is not supported/],
     [encodePng({ width: 2, height: 2, colorType: 0, pixels: px, interlace: 1 }), /interlaced/],
     [encodePng({ width: 2, height: 2, colorType: 0, pixels: px }).subarray(0, 40), /truncated/],
@@ -117,4 +119,73 @@ test('imageToInput resizes bilinearly with half-pixel centres', () => {
   const flat = imageToInput(image(7, 5, 1, new Array(35).fill(51)), 28, 28, 1);
   assert.ok(flat.every((v) => Math.abs(v - 0.2) < 1e-6));
   assert.equal(borderMean(flat, 28, 28, 1).toFixed(6), '0.200000');
+});
+
+test('loadImage: a path or bytes → [h, w, c] floats in [0, 1]; channels and size as asked', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'rede-image-'));
+  try {
+    const grey = encodePng({ width: 3, height: 2, colorType: 0, pixels: Uint8Array.of(0, 51, 102, 153, 204, 255) });
+    const path = join(dir, 'g.png');
+    await writeFile(path, grey);
+    const x = await loadImage(path);
+    assert.deepEqual(Array.from(x), [0, 0.2, 0.4, 0.6, 0.8, 1].map(Math.fround), 'grey: 1 channel, own size');
+    assert.deepEqual(await loadImage(grey), x, 'the same bytes');
+    assert.deepEqual(await loadImage(grey.buffer.slice(grey.byteOffset, grey.byteOffset + grey.byteLength) as ArrayBuffer), x, 'an ArrayBuffer');
+    const rgb = await loadImage(grey, { channels: 3 });
+    assert.deepEqual(Array.from(rgb.subarray(0, 6)), [0, 0, 0, 0.2, 0.2, 0.2].map(Math.fround), 'grey replicated to RGB');
+    assert.equal((await loadImage(grey, { size: [4, 6] })).length, 24, 'resized to 4×6×1');
+    const colour = encodePng({ width: 1, height: 1, colorType: 2, pixels: Uint8Array.of(255, 0, 0) });
+    assert.equal((await loadImage(colour)).length, 3, 'RGB: 3 channels by default');
+    assert.ok(Math.abs((await loadImage(colour, { channels: 1 }))[0] - 0.299) < 1e-6, 'BT.601 luma of red');
+    const palette = encodePng({ width: 2, height: 1, colorType: 3, pixels: Uint8Array.of(1, 0), palette: Uint8Array.of(0, 0, 0, 255, 255, 255) });
+    assert.deepEqual(Array.from(await loadImage(palette, { channels: 1 })), [1, 0]);
+    assert.deepEqual(Array.from(await loadImage(grey, { invert: true, size: [1, 1] })), [Math.fround(0.5)]);
+    await assert.rejects(loadImage(join(dir, 'missing.png')), /loadImage: cannot read .*missing\.png/);
+    await assert.rejects(loadImage(grey, { channels: 2 as never }), /loadImage: channels must be 1 or 3, got 2/);
+    await assert.rejects(loadImage(grey, { size: [0, 4] }), /loadImage: size must be \[h, w\] of integers/);
+    await assert.rejects(loadImage(grey, { chanels: 1 } as never), /loadImage: unknown option 'chanels' \(did you mean 'channels'\?\)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('loadImage sniffs the bytes: text or IDX named .png, garbage after the signature, corrupt data', async () => {
+  const rede = (re: RegExp) => (e: unknown) => e instanceof RedeError && re.test(e.message);
+  const text = new TextEncoder().encode('hello, this is not an image\n');
+  await assert.rejects(loadImage(text), rede(/^image bytes: not a PNG image \(starts with "hello, this "\.\.\.; a PNG starts with 89 50 4e 47 0d 0a 1a 0a\)$/));
+  const idx = encodeIdx({ dtype: 'u8', dims: [1, 2, 2], data: new Uint8Array(4) });
+  await assert.rejects(loadImage(idx), rede(/not a PNG image \(starts with 00 00 08 03 .*; it is an IDX file \(read it with readIdxFile\)/));
+  await assert.rejects(loadImage(new Uint8Array(0)), rede(/starts with nothing: the file is empty/));
+  const sig = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
+  const garbage = Uint8Array.from([...sig, ...new TextEncoder().encode('\0\0\0\rgarbage here!!')]);
+  await assert.rejects(loadImage(garbage), rede(/^image bytes: not a valid PNG: the first chunk is garb, expected IHDR$/));
+  const binary = Uint8Array.from([...sig, 0, 0, 0, 13, 0x01, 0xfe, 0x33, 0x7f, ...new Uint8Array(20)]);
+  await assert.rejects(loadImage(binary), rede(/^image bytes: not a valid PNG: bad chunk type at byte 12 \(01 fe 33 7f\)$/));
+  await assert.rejects(loadImage(sig), rede(/^image bytes: not a valid PNG: truncated: no IEND chunk$/));
+  const good = encodePng({ width: 4, height: 4, colorType: 0, pixels: new Uint8Array(16) });
+  const broken = good.slice();
+  const idat = Buffer.from(broken).indexOf('IDAT');
+  broken.fill(0xff, idat + 4, idat + 10); // the zlib stream's header and first bytes
+  await assert.rejects(loadImage(broken), rede(/^image bytes: not a valid PNG: image data is corrupt/));
+});
+
+test('decodePngAsync without Node zlib inflates through DecompressionStream (the browser path), same pixels', async () => {
+  const rng = new Rng(3), pixels = Uint8Array.from({ length: 7 * 5 * 3 }, () => Math.floor(rng.uniform(0, 256)));
+  const png = encodePng({ width: 7, height: 5, colorType: 2, pixels, filters: [0, 1, 2, 3, 4], parts: 2 });
+  const proc = process as unknown as { getBuiltinModule: unknown };
+  const saved = proc.getBuiltinModule;
+  proc.getBuiltinModule = () => undefined;
+  try {
+    assert.throws(() => decodePng(png, 'a.png'), /a\.png: decodePng needs Node's zlib; use loadImage/);
+    const img = await decodePngAsync(png, 'a.png');
+    assert.deepEqual(Array.from(img.data), Array.from(pixels));
+    const bad = png.slice(), at = Buffer.from(bad).indexOf('IDAT');
+    bad.fill(0xff, at + 4, at + 10);
+    await assert.rejects(decodePngAsync(bad, 'a.png'), /a\.png: not a valid PNG: image data is corrupt/);
+  } finally {
+    proc.getBuiltinModule = saved;
+  }
 });
