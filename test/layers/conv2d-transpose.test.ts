@@ -187,7 +187,7 @@ test('conv2d_transpose: bad configs are errors naming the layer and the option',
     [{ filters: 2, kernel: 4, stride: 2, padding: 'same', outputPadding: 0 }, [4, 4, 2], /give a 6×6 output, whose convolution back is 3×3, not the 4×4 input/],
     [{ filters: 2, kernel: 2, padding: 'same', outputPadding: 0 }, [1, 3, 2], /kernel 2×2, stride 1×1, padding 'same' and outputPadding 0 give an empty 0×2 output for the 1×3 input/],
     [{ filters: 2, kernel: 3, padding: 1 }, [4, 4, 2], /conv2d_transpose 't': padding must be one of 'same', 'valid', got 1/],
-    [{ filters: 2, kernel: 3, activation: 'tanh' }, [4, 4, 2], /activation must be one of 'linear', 'relu', got 'tanh'/],
+    [{ filters: 2, kernel: 3, activation: 'tanh' }, [4, 4, 2], /conv2d_transpose 't': activation must be 'linear' or 'relu' \(other activations are layers of their own\), got 'tanh'/],
     [{ filters: 2, kernel: 3, strides: 2 }, [4, 4, 2], /unknown option 'strides' \(expected filters, kernel, stride, padding, outputPadding,/],
     [{ filters: 2, kernel: 3 }, [16], /input must be \[h, w, c\] per example, got \[16\]/],
   ];
