@@ -17,6 +17,7 @@ import { trainStep, type TrainStepSession } from '../api/train-step';
 import type { Dataset } from '../data/dataset';
 import { normalAt, permutation, intBelow } from '../data/rng';
 import { Engine } from '../engine/engine';
+import { argmaxRows } from '../model/classify';
 import type { LayerConfig, ModelConfig } from '../model/config';
 import { greyGridPng } from '../viz/grid';
 import { figure, PALETTE, type Series } from '../viz/svg';
@@ -58,7 +59,7 @@ function classifierConfigs(): [ModelConfig, ModelConfig] {
       { type: 'conv2d', filters: 32, kernel: 3, padding: 'same', activation: 'relu' }, { type: 'maxpool2d', pool: 2 },
       { type: 'conv2d', filters: 64, kernel: 3, padding: 'same', activation: 'relu' }, { type: 'maxpool2d', pool: 2 },
       { type: 'flatten' }, { type: 'dense', units: 128, activation: 'relu' }] },
-    { name: 'judge-head', input: [128], layers: [{ type: 'dropout', rate: 0.3 }, { type: 'dense', units: CLASSES }] },
+    { name: 'judge-head', input: [128], layers: [{ type: 'dropout', rate: 0.3 }, { type: 'dense', units: CLASSES }, { type: 'softmax' }] },
   ];
 }
 
@@ -82,31 +83,15 @@ async function trainJudge(e: Engine, train: Dataset, test: Dataset, epochs: numb
     await step.close();
   }
   const probs = judgeProbs({ features, head, accuracy: 0 }, test.x).probs;
+  const best = argmaxRows(probs, CLASSES);
   let hits = 0;
-  for (let i = 0; i < test.y.length; i++) hits += argmax(probs, i, CLASSES) === test.y[i] ? 1 : 0;
+  for (let i = 0; i < test.y.length; i++) hits += best[i] === test.y[i] ? 1 : 0;
   return { features, head, accuracy: hits / test.y.length };
-}
-
-function argmax(v: Float32Array, row: number, cols: number): number {
-  let best = 0;
-  for (let c = 1; c < cols; c++) if (v[row * cols + c] > v[row * cols + best]) best = c;
-  return best;
-}
-
-function softmaxRows(v: Float32Array, cols: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let r = 0; r < v.length / cols; r++) {
-    let m = -Infinity, s = 0;
-    for (let c = 0; c < cols; c++) m = Math.max(m, v[r * cols + c]);
-    for (let c = 0; c < cols; c++) { out[r * cols + c] = Math.exp(v[r * cols + c] - m); s += out[r * cols + c]; }
-    for (let c = 0; c < cols; c++) out[r * cols + c] /= s;
-  }
-  return out;
 }
 
 function judgeProbs(j: Judge, x: Float32Array): { probs: Float32Array; features: Float32Array } {
   const features = j.features.predict(x, { batchSize: 250 });
-  return { probs: softmaxRows(j.head.predict(features, { batchSize: 250 }), CLASSES), features };
+  return { probs: j.head.predict(features, { batchSize: 250 }), features }; // the head ends in a softmax
 }
 
 export interface Quality { score: number; frechet: number; classAccuracy?: number }
@@ -115,8 +100,9 @@ function quality(j: Judge, x: Float32Array, reference: { mean: Float64Array; cov
   const n = x.length / PIXELS, { probs, features } = judgeProbs(j, x);
   const q: Quality = { score: classifierScore(probs, n, CLASSES), frechet: frechetDistance(gaussianOf(features, n, 128), reference, 128) };
   if (classes) {
+    const best = argmaxRows(probs, CLASSES);
     let hits = 0;
-    for (let i = 0; i < n; i++) hits += argmax(probs, i, CLASSES) === classes[i] ? 1 : 0;
+    for (let i = 0; i < n; i++) hits += best[i] === classes[i] ? 1 : 0;
     q.classAccuracy = hits / n;
   }
   return q;
