@@ -15,6 +15,7 @@ import { Progress, ProgressLogger } from '../../train/progress';
 import { writeFileAtomic } from '../../io/atomic';
 import { figure } from '../../viz/svg';
 import type { History } from '../../train/trainer';
+import { solverUsage, trainSolver } from './solver';
 
 /** Loss and accuracy per epoch, training and held-out, side by side. */
 export function learningCurves(h: History, name: string): string {
@@ -47,6 +48,7 @@ export const usage = `usage: rede train [options]
   --deterministic         the same weights for any worker count (fixed micro-shards)
   --plot FILE.svg         write the learning curves (loss and accuracy per epoch, train and held-out)
   --csv FILE.csv          one row per epoch (epoch from 0, loss, accuracy, val_loss, ...), written as it ends
+${solverUsage}
 
 Prints per-epoch lines (a live bar when stderr is a terminal) and the test accuracy at the end. Every output
 path is checked before training; the model is saved first, so a plot or CSV that fails to write still
@@ -58,6 +60,7 @@ const OPTIONS = {
   seed: { type: 'string' }, augment: { type: 'boolean' }, subset: { type: 'string' }, 'validation-split': { type: 'string' },
   out: { type: 'string' }, workers: { type: 'string' }, deterministic: { type: 'boolean' }, plot: { type: 'string' },
   csv: { type: 'string' }, 'clip-norm': { type: 'string' },
+  solver: { type: 'string' }, 'snapshot-prefix': { type: 'string' }, 'max-iter': { type: 'string' },
 } as const;
 
 const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adamw'] as const;
@@ -135,6 +138,8 @@ async function saveModel(model: Model, out: string, io: Io, failures: string[]):
 export async function train(argv: string[], io: Io): Promise<void> {
   const { values: v } = parse('train', argv, OPTIONS);
   if (v.help) { io.stdout.write(`${usage}\n`); return; }
+  if (v.solver !== undefined) return trainSolver(v, io);
+  for (const flag of ['snapshot-prefix', 'max-iter'] as const) if (v[flag] !== undefined) throw new RedeError(`train: --${flag} goes with --solver`);
   const epochs = num('train', 'epochs', v.epochs, 10, { int: true, min: 1 });
   let batchSize = num('train', 'batch-size', v['batch-size'], 32, { int: true, min: 1 });
   const seed = num('train', 'seed', v.seed, 1, { int: true, min: 0 });
