@@ -2,7 +2,7 @@
 // reaches. idx: IDX files (raw and gzipped) through gunzipIdx + parseIdx. rede: .rede bytes of small saved
 // models through Model.fromBytes (header JSON edits are re-encoded with a valid CRC, so they get past the
 // checksum to the config and tensor checks). config: zoo and layer configs through buildGraph, the summary
-// and a memory plan of every parameter and state region.
+// and a memory plan of every parameter and state region. prototxt: Caffe net and solver files (prototxt.ts).
 import { gzipSync } from 'node:zlib';
 import { Engine } from '../../src/engine/engine';
 import { MemoryPlan, alignUp } from '../../src/engine/plan';
@@ -15,9 +15,10 @@ import { Model } from '../../src/api/model';
 import { summaryText } from '../../src/model/summary';
 import { models } from '../../src/zoo/index';
 import { FuzzRng, mutateBytes, mutateJson, type SizeField } from './mutate';
+import { prototxtParts } from './prototxt';
 
-export type TargetName = 'idx' | 'rede' | 'config';
-export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config'];
+export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt';
+export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt'];
 
 export interface Target {
   name: TargetName;
@@ -209,5 +210,6 @@ export async function makeTarget(name: TargetName): Promise<Target> {
     case 'idx': return idxTarget();
     case 'rede': return redeTarget();
     case 'config': return configTarget();
+    case 'prototxt': return { name: 'prototxt', ...prototxtParts }; // Caffe files: scripts/fuzz/prototxt.ts
   }
 }

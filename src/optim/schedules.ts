@@ -8,7 +8,7 @@ export type ScheduleConfig =
   | { type: 'constant' }
   /** lr · gamma^floor(epoch / every), or floor(step / every) with unit 'step' (Caffe's step) */
   | { type: 'step'; every: number; gamma?: number; unit?: 'epoch' | 'step' }
-  /** Caffe multistep: lr · gamma^(number of milestones ≤ step); milestones strictly increasing */
+  /** Caffe multistep: lr · gamma^(number of milestones ≤ step); milestones in non-decreasing order */
   | { type: 'multistep'; milestones: number[]; gamma?: number }
   /** Caffe sigmoid: lr / (1 + exp(−gamma·(step − center))) */
   | { type: 'sigmoid'; gamma: number; center: number }
@@ -55,7 +55,7 @@ export function checkSchedule(s: unknown): Schedule | undefined {
       if (!Array.isArray(m) || m.length === 0) throw new RedeError(`${where}: milestones must be a non-empty list of steps, got ${JSON.stringify(m) ?? String(m)}`);
       m.forEach((v, i) => {
         checkNumber(where, `milestones[${i}]`, v, { min: 0, integer: true });
-        if (i > 0 && !(v > m[i - 1])) throw new RedeError(`${where}: milestones must be strictly increasing, got ${m[i - 1]} then ${v} at [${i}]`);
+        if (i > 0 && !(v >= m[i - 1])) throw new RedeError(`${where}: milestones must not decrease, got ${m[i - 1]} then ${v} at [${i}]`);
       });
       opt('gamma', { min: 0 });
       break;

@@ -129,6 +129,7 @@ function readSolver(f: Fields): CaffeSolver {
   }
   // Caffe refuses these combinations (its AdaGrad and RMSProp solvers check momentum == 0).
   if ((s.type === 'AdaGrad' || s.type === 'RMSProp') && s.momentum !== 0) fail(`type ${s.type} takes no momentum (Caffe refuses it too), got momentum ${s.momentum}`);
+  solverSchedule(s); // its checks, before any work
   return s;
 }
 
