@@ -97,3 +97,14 @@ export const ADAM_BC1: i32 = 4; // f32
 export const ADAM_BC2: i32 = 5; // f32
 export const ADAM_WD: i32 = 6; // f32
 export const ADAM_DESC_BYTES: i32 = 28;
+
+// adagrad: AdaGrad step hyper-parameters (assembly/optim.ts); the same for every parameter range of one step.
+export const ADAGRAD_LR: i32 = 0; // f32
+export const ADAGRAD_EPS: i32 = 1; // f32
+export const ADAGRAD_DESC_BYTES: i32 = 8;
+
+// adadelta: AdaDelta step hyper-parameters (assembly/optim.ts): rho is the decay of both running averages.
+export const ADADELTA_LR: i32 = 0; // f32
+export const ADADELTA_RHO: i32 = 1; // f32
+export const ADADELTA_EPS: i32 = 2; // f32
+export const ADADELTA_DESC_BYTES: i32 = 12;

@@ -10,10 +10,12 @@
 // change from range to range (parameter tensor, and worker chunk in parallel training). Slot orders:
 // scripts/abi.mjs (`sgd`, `rmsprop`, `adam`), generated into assembly/abi.ts and src/engine/generated/abi.ts.
 //   sgd = lr, momentum (f32), nesterov (i32)    rmsprop = lr, alpha, eps, momentum    adam = lr, β1, β2, eps, bc1, bc2, wd
+//   adagrad = lr, eps    adadelta = lr, rho, eps
 // Where the Optimizer writes its step block: optim_step_block() below (see there).
 import {
   descI32, descF32, OPTIM_STEP_BYTES, SGD_LR, SGD_MOMENTUM, SGD_NESTEROV, RMSPROP_LR, RMSPROP_ALPHA, RMSPROP_EPS,
   RMSPROP_MOMENTUM, ADAM_LR, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAM_BC1, ADAM_BC2, ADAM_WD,
+  ADAGRAD_LR, ADAGRAD_EPS, ADADELTA_LR, ADADELTA_RHO, ADADELTA_EPS,
 } from './abi';
 
 const STEP_BLOCK: usize = memory.data(OPTIM_STEP_BYTES, 16);
@@ -174,5 +176,64 @@ export function adam_f32(hyper: usize, p: usize, g: usize, m: usize, v: usize, n
     store<f32>(m + o, mv);
     store<f32>(v + o, vv);
     store<f32>(p + o, p0 * decay + stepScale * (mv / (Mathf.sqrt(vv * inv2) + eps)));
+  }
+}
+
+/**
+ * AdaGrad (torch.optim.Adagrad with lr_decay 0 and initial accumulator 0; Caffe's AdaGrad is the same):
+ *   h = h + ĝ²;  p -= lr · ĝ / (sqrt(h) + eps)
+ */
+export function adagrad_f32(hyper: usize, p: usize, g: usize, h: usize, n: i32, l1: f32, l2: f32): void {
+  const lr = descF32(hyper, ADAGRAD_LR), eps = descF32(hyper, ADAGRAD_EPS);
+  const lrv = f32x4.splat(-lr), ev = f32x4.splat(eps), l1v = f32x4.splat(l1), l2v = f32x4.splat(l2);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const pv = v128.load(p + o);
+    const gv = regularized4(v128.load(g + o), pv, l1v, l2v);
+    const hv = madd(gv, gv, v128.load(h + o));
+    v128.store(h + o, hv);
+    v128.store(p + o, madd(lrv, f32x4.div(gv, f32x4.add(f32x4.sqrt(hv), ev)), pv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const pv = load<f32>(p + o);
+    const gv = regularized1(load<f32>(g + o), pv, l1, l2);
+    const hv = load<f32>(h + o) + gv * gv;
+    store<f32>(h + o, hv);
+    store<f32>(p + o, pv - lr * (gv / (Mathf.sqrt(hv) + eps)));
+  }
+}
+
+/**
+ * AdaDelta (Zeiler 2012; torch.optim.Adadelta and Caffe's AdaDelta are the same), eps inside both roots:
+ *   sq = ρ·sq + (1-ρ)·ĝ²;  u = ĝ · sqrt(acc + eps) / sqrt(sq + eps);  acc = ρ·acc + (1-ρ)·u²;  p -= lr·u
+ */
+export function adadelta_f32(hyper: usize, p: usize, g: usize, sq: usize, acc: usize, n: i32, l1: f32, l2: f32): void {
+  const lr = descF32(hyper, ADADELTA_LR), rho = descF32(hyper, ADADELTA_RHO), eps = descF32(hyper, ADADELTA_EPS);
+  const lrv = f32x4.splat(-lr), rv = f32x4.splat(rho), cv = f32x4.splat(<f32>1 - rho), ev = f32x4.splat(eps);
+  const l1v = f32x4.splat(l1), l2v = f32x4.splat(l2);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const pv = v128.load(p + o);
+    const gv = regularized4(v128.load(g + o), pv, l1v, l2v);
+    const s = madd(cv, f32x4.mul(gv, gv), f32x4.mul(rv, v128.load(sq + o)));
+    v128.store(sq + o, s);
+    const a0 = v128.load(acc + o);
+    const u = f32x4.mul(gv, f32x4.div(f32x4.sqrt(f32x4.add(a0, ev)), f32x4.sqrt(f32x4.add(s, ev))));
+    v128.store(acc + o, madd(cv, f32x4.mul(u, u), f32x4.mul(rv, a0)));
+    v128.store(p + o, madd(lrv, u, pv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const pv = load<f32>(p + o);
+    const gv = regularized1(load<f32>(g + o), pv, l1, l2);
+    const s = rho * load<f32>(sq + o) + (<f32>1 - rho) * gv * gv;
+    store<f32>(sq + o, s);
+    const a0 = load<f32>(acc + o);
+    const u = gv * (Mathf.sqrt(a0 + eps) / Mathf.sqrt(s + eps));
+    store<f32>(acc + o, rho * a0 + (<f32>1 - rho) * u * u);
+    store<f32>(p + o, pv - lr * u);
   }
 }

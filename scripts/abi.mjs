@@ -50,10 +50,18 @@ export const descriptors = {
     doc: 'Adam/AdamW step hyper-parameters (assembly/optim.ts): bc1 = 1 − β1^t, bc2 = 1 − β2^t (computed in f64 by the caller), wd = AdamW\'s decoupled weight decay (0: Adam).',
     slots: [['lr', 'f32'], ['beta1', 'f32'], ['beta2', 'f32'], ['eps', 'f32'], ['bc1', 'f32'], ['bc2', 'f32'], ['wd', 'f32']],
   },
+  adagrad: {
+    doc: 'AdaGrad step hyper-parameters (assembly/optim.ts); the same for every parameter range of one step.',
+    slots: [['lr', 'f32'], ['eps', 'f32']],
+  },
+  adadelta: {
+    doc: 'AdaDelta step hyper-parameters (assembly/optim.ts): rho is the decay of both running averages.',
+    slots: [['lr', 'f32'], ['rho', 'f32'], ['eps', 'f32']],
+  },
 };
 
-/** The optimizer's per-step block (assembly/optim.ts optim_step_block) holds any one of the three. */
+/** The optimizer's per-step block (assembly/optim.ts optim_step_block) holds any one of the optimizers'. */
 constants.OPTIM_STEP_BYTES = {
-  value: 4 * Math.max(...['sgd', 'rmsprop', 'adam'].map((d) => descriptors[d].slots.length)),
+  value: 4 * Math.max(...['sgd', 'rmsprop', 'adam', 'adagrad', 'adadelta'].map((d) => descriptors[d].slots.length)),
   doc: 'Bytes of the static per-step hyper-parameter block the Optimizer writes (the largest optimizer descriptor).',
 };

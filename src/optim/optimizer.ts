@@ -5,13 +5,16 @@
 import { RedeError } from '../engine/errors';
 import { checkNumber, checkOptions } from '../engine/options';
 import type { Kernels } from '../engine/generated/kernels';
-import { OPTIM_STEP_BYTES, writeAdamDesc, writeRmspropDesc, writeSgdDesc } from '../engine/generated/abi';
+import { OPTIM_STEP_BYTES, writeAdadeltaDesc, writeAdagradDesc, writeAdamDesc, writeRmspropDesc, writeSgdDesc } from '../engine/generated/abi';
 import type { ParamEntry } from '../model/network';
 
 export type OptimizerConfig =
   | { type: 'sgd'; lr?: number; momentum?: number; nesterov?: boolean }
   | { type: 'rmsprop'; lr?: number; alpha?: number; eps?: number; momentum?: number }
-  | { type: 'adam' | 'adamw'; lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
+  | { type: 'adam' | 'adamw'; lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
+  | { type: 'adagrad'; lr?: number; eps?: number }
+  /** alpha: the decay of both running averages (PyTorch's and Keras's rho, Caffe's momentum). */
+  | { type: 'adadelta'; lr?: number; alpha?: number; eps?: number };
 
 export interface OptimizerCommon {
   /** Clip the global gradient norm to this (before the update). */
@@ -20,7 +23,8 @@ export interface OptimizerCommon {
 
 export type OptimizerSpec = (OptimizerConfig & OptimizerCommon) | OptimizerConfig['type'];
 
-const DEFAULT_LR = { sgd: 0.01, rmsprop: 0.001, adam: 0.001, adamw: 0.001 } as const;
+const DEFAULT_LR = { sgd: 0.01, rmsprop: 0.001, adam: 0.001, adamw: 0.001, adagrad: 0.01, adadelta: 1 } as const;
+const TYPES = Object.keys(DEFAULT_LR) as OptimizerConfig['type'][];
 
 /** Each optimizer's own options (besides type and clipNorm). */
 const OPTIONS: Record<OptimizerConfig['type'], readonly string[]> = {
@@ -28,6 +32,8 @@ const OPTIONS: Record<OptimizerConfig['type'], readonly string[]> = {
   rmsprop: ['lr', 'alpha', 'eps', 'momentum'],
   adam: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
   adamw: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
+  adagrad: ['lr', 'eps'],
+  adadelta: ['lr', 'alpha', 'eps'],
 };
 /** Keras / tfjs / PyTorch spellings. */
 const ALIASES: Record<string, string> = {
@@ -45,8 +51,8 @@ export class Optimizer {
   constructor(spec: OptimizerSpec) {
     if (typeof spec !== 'string' && (spec === null || typeof spec !== 'object')) throw new RedeError(`optimizer: expected a type name or { type, ... }, got ${spec === null ? 'null' : typeof spec}`);
     const type = typeof spec === 'string' ? spec : spec.type;
-    if (!['sgd', 'rmsprop', 'adam', 'adamw'].includes(type)) {
-      throw new RedeError(`optimizer: unknown type '${type}' (expected sgd, rmsprop, adam or adamw)`);
+    if (!(TYPES as string[]).includes(type)) {
+      throw new RedeError(`optimizer: unknown type '${type}' (expected ${TYPES.join(', ')})`);
     }
     const where = `optimizer ${type}`;
     const cfg = typeof spec === 'string' ? { type } as OptimizerConfig & OptimizerCommon
@@ -62,7 +68,7 @@ export class Optimizer {
     if (c.nesterov !== undefined && typeof c.nesterov !== 'boolean') throw new RedeError(`${where}: nesterov must be true or false, got ${JSON.stringify(c.nesterov)}`);
     this.cfg = { ...cfg, lr };
     this.slots = cfg.type === 'sgd' ? ((cfg.momentum ?? 0) > 0 ? 1 : 0)
-      : cfg.type === 'rmsprop' ? ((cfg.momentum ?? 0) > 0 ? 2 : 1) : 2;
+      : cfg.type === 'rmsprop' ? ((cfg.momentum ?? 0) > 0 ? 2 : 1) : cfg.type === 'adagrad' ? 1 : 2;
   }
 
   get lr(): number { return this.cfg.lr!; }
@@ -101,6 +107,8 @@ export class Optimizer {
         case 'sgd': k.sgd_f32(hyper, p, g, s0, n, l1, l2); break;
         case 'rmsprop': k.rmsprop_f32(hyper, p, g, s0, s0 + slot, n, l1, l2); break;
         case 'adam': case 'adamw': k.adam_f32(hyper, p, g, s0, s0 + slot, n, l1, l2); break;
+        case 'adagrad': k.adagrad_f32(hyper, p, g, s0, n, l1, l2); break;
+        case 'adadelta': k.adadelta_f32(hyper, p, g, s0, s0 + slot, n, l1, l2); break;
       }
     }
   }
@@ -128,6 +136,13 @@ export class Optimizer {
           wd: c.type === 'adamw' ? (c.weightDecay ?? 0.01) : 0 });
         break;
       }
+      // PyTorch's defaults: Adagrad eps 1e-10, Adadelta rho 0.9 and eps 1e-6.
+      case 'adagrad':
+        writeAdagradDesc(m, 0, { lr, eps: c.eps ?? 1e-10 });
+        break;
+      case 'adadelta':
+        writeAdadeltaDesc(m, 0, { lr, rho: c.alpha ?? 0.9, eps: c.eps ?? 1e-6 });
+        break;
     }
     return at;
   }

@@ -1,6 +1,6 @@
 // Reference optimizer updates, same signatures as assembly/optim.ts (PyTorch's formulations), in f64.
 import type { Heap } from './heap';
-import { readSgdDesc, readRmspropDesc, readAdamDesc } from '../engine/generated/abi';
+import { readSgdDesc, readRmspropDesc, readAdamDesc, readAdagradDesc, readAdadeltaDesc } from '../engine/generated/abi';
 
 /** ĝ = g + l2·p + l1·sign(p), sign(0) = 0. */
 const regularized = (g: number, p: number, l1: number, l2: number): number => g + l2 * p + l1 * Math.sign(p);
@@ -39,6 +39,28 @@ export const optimRef = (h: Heap) => ({
       const vi = beta2 * f[V + i] + (1 - beta2) * gi * gi;
       f[M + i] = mi; f[V + i] = vi;
       f[P + i] = p0 * (1 - lr * wd) - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
+    }
+  },
+  adagrad_f32(hyper: number, p: number, g: number, hh: number, n: number, l1: number, l2: number): void {
+    const { lr, eps } = readAdagradDesc(h, hyper);
+    const f = h.f32, P = p >>> 2, G = g >>> 2, H = hh >>> 2;
+    for (let i = 0; i < n; i++) {
+      const gi = regularized(f[G + i], f[P + i], l1, l2);
+      const s = f[H + i] + gi * gi;
+      f[H + i] = s;
+      f[P + i] -= lr * gi / (Math.sqrt(s) + eps);
+    }
+  },
+  adadelta_f32(hyper: number, p: number, g: number, sq: number, acc: number, n: number, l1: number, l2: number): void {
+    const { lr, rho, eps } = readAdadeltaDesc(h, hyper);
+    const f = h.f32, P = p >>> 2, G = g >>> 2, Q = sq >>> 2, A = acc >>> 2;
+    for (let i = 0; i < n; i++) {
+      const gi = regularized(f[G + i], f[P + i], l1, l2);
+      const s = rho * f[Q + i] + (1 - rho) * gi * gi;
+      f[Q + i] = s;
+      const u = gi * Math.sqrt(f[A + i] + eps) / Math.sqrt(s + eps);
+      f[A + i] = rho * f[A + i] + (1 - rho) * u * u;
+      f[P + i] -= lr * u;
     }
   },
 });

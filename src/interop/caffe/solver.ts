@@ -165,8 +165,9 @@ export function solverOptimizer(s: CaffeSolver): OptimizerConfig & OptimizerComm
     case 'RMSProp': return { type: 'rmsprop', lr: s.base_lr, alpha: s.rms_decay, eps: s.delta, ...clip };
     // Caffe's Adam adds ε to √v before the bias correction √(1−β2^t) is applied, torch after: ε differs by that factor.
     case 'Adam': return { type: 'adam', lr: s.base_lr, beta1: s.momentum, beta2: s.momentum2, eps: s.delta, ...clip };
-    case 'AdaGrad': case 'AdaDelta':
-      throw new RedeError(`${s.source}: solver type ${s.type}: rede has no ${s.type} optimizer yet (it has SGD, Nesterov, RMSProp and Adam)`);
+    case 'AdaGrad': return { type: 'adagrad', lr: s.base_lr, eps: s.delta, ...clip };
+    // Caffe's AdaDelta decays both averages by momentum.
+    case 'AdaDelta': return { type: 'adadelta', lr: s.base_lr, alpha: s.momentum, eps: s.delta, ...clip };
   }
 }
 

@@ -67,6 +67,16 @@ test('caffe solve: Caffe\'s loop — tests, display lines with the step policy\'
   assert.deepEqual(other.tests.map((t) => t.iter), [0]); // 5 iterations: no test at 20, and 5 is no multiple of 20
 });
 
+test('caffe solve: AdaGrad and AdaDelta solvers train LeNet (the test loss falls in 20 iterations)', async () => {
+  const net = await readFile(join(dir, 'lenet_train_test.prototxt'), 'utf8');
+  for (const type of ['type: "AdaGrad" base_lr: 0.01 delta: 1e-8', 'type: "AdaDelta" base_lr: 1 momentum: 0.95 delta: 1e-6']) {
+    const solver = Solver.fromText(`${type} lr_policy: "fixed" max_iter: 20 test_iter: 1 test_interval: 20 weight_decay: 0.0005`, net, { netSource: 'lenet' });
+    const run = await solver.train(await solver.loadData(), { snapshotPrefix: null });
+    assert.deepEqual(run.tests.map((t) => t.iter), [0, 20]);
+    assert.ok(run.tests[1].loss < run.tests[0].loss * 0.8, `${type}: test loss ${run.tests[0].loss} → ${run.tests[1].loss}`);
+  }
+});
+
 test('rede train --solver: runs the solver and reports the test accuracy; its flags and errors', async () => {
   const out = join(dir, 'cli.rede');
   const r = await rede('train', '--solver', join(dir, 'solver.prototxt'), '--max-iter', '10', '--snapshot-prefix', '', '--out', out, '--seed', '2');
