@@ -29,3 +29,5 @@ export * as io from './io/index';
 export * as init from './init';
 export * from './parallel/index';
 export { InferenceModel, type InferenceOptions } from './infer/index';
+export * as caffe from './interop/caffe/index';
+export { Solver } from './interop/caffe/solve';

@@ -19,7 +19,7 @@ export async function trainSolver(v: Record<string, string | boolean | undefined
   if (out !== undefined) checkWritable('train', 'out', out);
   const seed = v.seed === undefined ? undefined : num('train', 'seed', v.seed as string, 1, { int: true, min: 0 });
   const maxIter = v['max-iter'] === undefined ? undefined : num('train', 'max-iter', v['max-iter'] as string, 1, { int: true, min: 1 });
-  const solver = Solver.fromFile(path);
+  const solver = await Solver.fromFile(path);
   const data = await solver.loadData(v.data as string | undefined);
   const conv = solver.convert(data.train.shape);
   const s = solver.solver, net = solver.net;

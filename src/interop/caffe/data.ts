@@ -4,8 +4,6 @@
 // ('examples/mnist/mnist_train_lmdb') is rede's embedded digits and one named like Fashion-MNIST is Debian's
 // dataset-fashion-mnist. The caller can always say which (the CLI's --data).
 // Pixels: rede's sources give byte/255; Caffe's transform is x' = (byte − mean)·scale, applied here.
-import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { RedeError } from '../../engine/errors';
 import { type Dataset, makeDataset } from '../../data/dataset';
 import { fashionMnist } from '../../data/fashion-mnist';
@@ -13,24 +11,29 @@ import { findIdxPair, loadIdxDataset } from '../../data/idx';
 import { mnistDigits } from '../../data/mnist';
 import type { CaffeData } from './net';
 
-const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
+// node:fs is imported when a path is looked at, so that the browser bundle loads without it.
+async function kindOf(p: string): Promise<'dir' | 'other' | 'none'> {
+  const { statSync } = await import('node:fs');
+  try { return statSync(p).isDirectory() ? 'dir' : 'other'; } catch { return 'none'; }
+}
 
 /** 'mnist', 'fashion-mnist' or an IDX directory for a data layer's source; `why` says how it was chosen. */
-export function dataSpecFor(d: CaffeData, where: string): { spec: string; why: string } {
+export async function dataSpecFor(d: CaffeData, where: string): Promise<{ spec: string; why: string }> {
   const src = d.source;
   if (src === undefined) throw new RedeError(`${where}: data layer '${d.layer}' (${d.type}) has no source; give the data (--data mnist, fashion-mnist or an IDX directory)`);
-  if (isDir(src)) return { spec: src, why: `${src} (a directory, read as IDX files)` };
-  const name = basename(src).toLowerCase();
+  const kind = await kindOf(src);
+  if (kind === 'dir') return { spec: src, why: `${src} (a directory, read as IDX files)` };
+  const name = (src.split(/[\\/]/).pop() ?? src).toLowerCase();
   if (/fashion/.test(name)) return { spec: 'fashion-mnist', why: `'${src}' named like Fashion-MNIST: Debian's dataset-fashion-mnist` };
   if (/mnist/.test(name)) return { spec: 'mnist', why: `'${src}' named like MNIST: rede's embedded digits (8,000 training, 2,000 test)` };
-  throw new RedeError(`${where}: data layer '${d.layer}' reads '${src}'${existsSync(src) ? '' : ', which does not exist'}; rede reads no LMDB/LevelDB, so give the data (--data mnist, fashion-mnist or a directory of IDX files)`);
+  throw new RedeError(`${where}: data layer '${d.layer}' reads '${src}'${kind === 'none' ? ', which does not exist' : ''}; rede reads no LMDB/LevelDB, so give the data (--data mnist, fashion-mnist or a directory of IDX files)`);
 }
 
 /** The train and test splits of a data spec (as the CLI's --data). */
 export async function loadSpec(spec: string): Promise<{ train: Dataset; test: Dataset | null }> {
   if (spec === 'mnist') return mnistDigits();
   if (spec === 'fashion-mnist') return fashionMnist();
-  if (!isDir(spec)) throw new RedeError(`caffe data: '${spec}' is neither 'mnist', 'fashion-mnist' nor a directory of IDX files`);
+  if (await kindOf(spec) !== 'dir') throw new RedeError(`caffe data: '${spec}' is neither 'mnist', 'fashion-mnist' nor a directory of IDX files`);
   const train = await loadIdxDataset(spec, { split: 'train', name: `${spec} train` });
   const hasTest = await findIdxPair(spec, 'test').then(() => true, () => false);
   const test = hasTest ? await loadIdxDataset(spec, { split: 'test', classes: train.classes, name: `${spec} test` }) : null;

@@ -7,8 +7,6 @@
 // The batches are the training set in a seeded shuffled order, epoch after epoch (Caffe reads its database in
 // stored order: the shuffle replaces convert_mnist_data's fixed order). A test covers test_iter × the test
 // batch size examples, at most the whole test set once.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { RedeError } from '../../engine/errors';
 import type { Engine } from '../../engine/engine';
 import { Batcher } from '../../data/batcher';
@@ -25,7 +23,12 @@ import { parseSolver, solverOptimizer, solverSchedule, solverSeed, type CaffeSol
 /** Files larger than this are no prototxt (bounded reads of untrusted paths). */
 const MAX_FILE = 64 * 2 ** 20;
 
-function readText(path: string, what: string): string {
+// Node's fs and path are imported when a file is read, so that the browser bundle loads without them.
+const nodeFs = () => import('node:fs');
+const nodePath = () => import('node:path');
+
+async function readText(path: string, what: string): Promise<string> {
+  const { readFileSync } = await nodeFs();
   let text: Buffer;
   try {
     text = readFileSync(path);
@@ -65,10 +68,10 @@ export class Solver {
    * directory), then in the solver's directory, then as the bare file name there, so Caffe's own
    * examples/mnist/lenet_solver.prototxt finds its net wherever the pair is copied.
    */
-  static fromFile(path: string, o: { net?: string } = {}): Solver {
-    const solver = parseSolver(readText(path, 'solver'), path);
-    const netPath = o.net ?? resolveNet(solver, path);
-    return new Solver(solver, parseNet(readText(netPath, 'net'), netPath), netPath);
+  static async fromFile(path: string, o: { net?: string } = {}): Promise<Solver> {
+    const solver = parseSolver(await readText(path, 'solver'), path);
+    const netPath = o.net ?? await resolveNet(solver, path);
+    return new Solver(solver, parseNet(await readText(netPath, 'net'), netPath), netPath);
   }
 
   /** From texts already read (tests, browsers): `netSource` names the net in errors. */
@@ -83,10 +86,10 @@ export class Solver {
 
   /** The data the net's data layers name (see data.ts), or `spec` when given. */
   async loadData(spec?: string): Promise<{ train: Dataset; test: Dataset | null; why: string }> {
-    const choice = spec !== undefined ? { spec, why: spec } : dataSpecFor(this.net.train!, this.netPath);
+    const choice = spec !== undefined ? { spec, why: spec } : await dataSpecFor(this.net.train!, this.netPath);
     if (spec === undefined && this.net.test?.source !== undefined && this.net.test.source !== this.net.train!.source) {
       // The test layer's source must map to the same data (its test split).
-      const t = dataSpecFor(this.net.test, this.netPath);
+      const t = await dataSpecFor(this.net.test, this.netPath);
       if (t.spec !== choice.spec) throw new RedeError(`${this.netPath}: the TRAIN data maps to ${choice.why} but the TEST data to ${t.why}; give the data explicitly`);
     }
     const { train, test } = await loadSpec(choice.spec);
@@ -120,7 +123,10 @@ export class Solver {
     const schedule = this.schedule, optimizer = this.optimizer;
     const prefix = o.snapshotPrefix === undefined ? s.snapshot_prefix : o.snapshotPrefix || undefined;
     const snapshotting = prefix !== undefined && (s.snapshot > 0 || s.snapshot_after_train);
-    if (snapshotting) mkdirSync(dirname(prefix) || '.', { recursive: true });
+    if (snapshotting) {
+      const [{ mkdirSync }, { dirname }] = await Promise.all([nodeFs(), nodePath()]);
+      mkdirSync(dirname(prefix) || '.', { recursive: true });
+    }
 
     const model = await Model.create(conv.config, { seed, ...(o.engine ? { engine: o.engine } : {}) });
     // compile() only for evaluate (loss and metrics); the steps are the trainStep session's, with the solver's optimizer.
@@ -175,7 +181,8 @@ export class Solver {
   }
 }
 
-function resolveNet(s: CaffeSolver, solverPath: string): string {
+async function resolveNet(s: CaffeSolver, solverPath: string): Promise<string> {
+  const [{ existsSync }, { basename, dirname, join }] = await Promise.all([nodeFs(), nodePath()]);
   if (s.net === undefined) throw new RedeError(`${solverPath}: solver: net is required (the net prototxt; train_net/test_net are not read)`);
   const here = dirname(solverPath);
   for (const p of [s.net, join(here, s.net), join(here, basename(s.net))]) if (existsSync(p)) return p;

@@ -115,7 +115,7 @@ layer { name: "f" type: "Flatten" bottom: "sm" top: "f" }\n${loss('f')}`, [4, 4,
     /layer 'loss': expected bottoms \(scores, 'label'\) with the data layer's label, got ip, label/, [4, 4, 1]);
 });
 
-test('caffe net: data layers — Input and MemoryData shapes (NCHW → HWC), transform_param, source mapping', () => {
+test('caffe net: data layers — Input and MemoryData shapes (NCHW → HWC), transform_param, source mapping', async () => {
   const mem = parseNet(`layer { name: "m" type: "MemoryData" top: "data" top: "label" memory_data_param { batch_size: 5 channels: 3 height: 2 width: 4 }
   transform_param { scale: 0.5 mean_value: 10 mean_value: 20 mean_value: 30 mirror: true } }\n${loss('data')}`, 'm');
   assert.deepEqual([mem.train!.shape, mem.train!.batchSize, mem.train!.scale, mem.train!.mean, mem.train!.mirror], [[2, 4, 3], 5, 0.5, [10, 20, 30], true]);
@@ -129,10 +129,10 @@ test('caffe net: data layers — Input and MemoryData shapes (NCHW → HWC), tra
   const scaled = caffeTransform(ds, { ...parseNet(LENET, 'l').train! }, 'l');
   assert.ok(Math.abs(scaled.x[1] - 255 / 256) < 1e-7); // LeNet's scale 1/256 of byte 255
   assert.throws(() => caffeTransform(ds, { ...mem.train! }, 'm'), /data layer 'm' states \[h, w, c\] = \[2, 4, 3\], the data has \[1, 1, 3\]/);
-  assert.deepEqual(dataSpecFor(parseNet(LENET, 'l').train!, 'l').spec, 'mnist');
-  assert.equal(dataSpecFor({ ...mem.train!, source: 'data/fashion_train_lmdb' }, 'm').spec, 'fashion-mnist');
-  assert.throws(() => dataSpecFor({ ...mem.train!, source: 'cifar10_train_lmdb' }, 'n'), /n: data layer 'm' reads 'cifar10_train_lmdb', which does not exist; rede reads no LMDB\/LevelDB/);
-  assert.throws(() => dataSpecFor(mem.train!, 'n'), /has no source/);
+  assert.deepEqual((await dataSpecFor(parseNet(LENET, 'l').train!, 'l')).spec, 'mnist');
+  assert.equal((await dataSpecFor({ ...mem.train!, source: 'data/fashion_train_lmdb' }, 'm')).spec, 'fashion-mnist');
+  await assert.rejects(dataSpecFor({ ...mem.train!, source: 'cifar10_train_lmdb' }, 'n'), /n: data layer 'm' reads 'cifar10_train_lmdb', which does not exist; rede reads no LMDB\/LevelDB/);
+  await assert.rejects(dataSpecFor(mem.train!, 'n'), /has no source/);
 });
 
 test('caffe net: layers rede lacks are one error naming every one of them', () => {

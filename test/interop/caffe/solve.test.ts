@@ -41,7 +41,7 @@ async function rede(...argv: string[]): Promise<{ code: number; out: string; err
 }
 
 test('caffe solve: Caffe\'s loop — tests, display lines with the step policy\'s rate, snapshots — and random_seed fixes the run', async () => {
-  const solver = Solver.fromFile(join(dir, 'solver.prototxt'));
+  const solver = await Solver.fromFile(join(dir, 'solver.prototxt'));
   assert.equal(solver.netPath, join(dir, 'lenet_train_test.prototxt'));
   const data = await solver.loadData();
   assert.match(data.why, /a directory, read as IDX files/);
