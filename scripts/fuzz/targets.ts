@@ -3,6 +3,7 @@
 // models through Model.fromBytes (header JSON edits are re-encoded with a valid CRC, so they get past the
 // checksum to the config and tensor checks). config: zoo and layer configs through buildGraph, the summary
 // and a memory plan of every parameter and state region. prototxt: Caffe net and solver files (prototxt.ts).
+// safetensors: rede models and PyTorch state_dicts as safetensors (safetensors.ts).
 import { gzipSync } from 'node:zlib';
 import { Engine } from '../../src/engine/engine';
 import { MemoryPlan, alignUp } from '../../src/engine/plan';
@@ -16,9 +17,10 @@ import { summaryText } from '../../src/model/summary';
 import { models } from '../../src/zoo/index';
 import { FuzzRng, mutateBytes, mutateJson, type SizeField } from './mutate';
 import { prototxtParts } from './prototxt';
+import { safetensorsParts } from './safetensors';
 
-export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt';
-export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt'];
+export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt' | 'safetensors';
+export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt', 'safetensors'];
 
 export interface Target {
   name: TargetName;
@@ -211,5 +213,6 @@ export async function makeTarget(name: TargetName): Promise<Target> {
     case 'rede': return redeTarget();
     case 'config': return configTarget();
     case 'prototxt': return { name: 'prototxt', ...prototxtParts }; // Caffe files: scripts/fuzz/prototxt.ts
+    case 'safetensors': return { name: 'safetensors', ...(await safetensorsParts()) };
   }
 }

@@ -62,9 +62,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
       throw new RedeError(`${where}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end ≤ ${data.length} (the data's size), got ${show(off)}`);
     }
     const size = DTYPE_BYTES[dtype as SafeDtype];
-    let count = 1;
-    for (const d of shape as number[]) { count *= d; if (count * size > data.length) break; }
-    if (count * size !== off[1] - off[0]) throw new RedeError(`${where}: ${dtype} ${shapeStr(shape as number[])} needs ${count * size > data.length ? 'more than the file holds' : `${count * size} bytes`}, data_offsets give ${off[1] - off[0]}`);
+    let count = (shape as number[]).includes(0) ? 0 : 1;
+    for (const d of shape as number[]) { if (count > 2 ** 40) break; count *= d; } // a product past any file: stop
+    if (count * size !== off[1] - off[0]) throw new RedeError(`${where}: ${dtype} ${shapeStr(shape as number[])} needs ${count > 2 ** 40 ? 'more than any file holds' : `${count * size} bytes`}, data_offsets give ${off[1] - off[0]}`);
     entries.push({ name, dtype: dtype as SafeDtype, shape: shape as number[], begin: off[0], end: off[1] });
   }
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
