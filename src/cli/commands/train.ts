@@ -138,7 +138,7 @@ async function saveModel(model: Model, out: string, io: Io, failures: string[]):
 export async function train(argv: string[], io: Io): Promise<void> {
   const { values: v } = parse('train', argv, OPTIONS);
   if (v.help) { io.stdout.write(`${usage}\n`); return; }
-  if (v.solver !== undefined) return trainSolver(v, io);
+  if (v.solver !== undefined) return trainSolver(v, io, augmentFor);
   for (const flag of ['snapshot-prefix', 'max-iter'] as const) if (v[flag] !== undefined) throw new RedeError(`train: --${flag} goes with --solver`);
   const epochs = num('train', 'epochs', v.epochs, 10, { int: true, min: 1 });
   let batchSize = num('train', 'batch-size', v['batch-size'], 32, { int: true, min: 1 });

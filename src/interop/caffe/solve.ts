@@ -10,6 +10,7 @@
 import { RedeError } from '../../engine/errors';
 import type { Engine } from '../../engine/engine';
 import { Batcher } from '../../data/batcher';
+import type { AugmentOptions } from '../../data/augment';
 import { type Dataset, numExamples, subset } from '../../data/dataset';
 import { Model } from '../../api/model';
 import { trainStep } from '../../api/train-step';
@@ -46,6 +47,8 @@ export interface SolverRunOptions {
   snapshotPrefix?: string | null;
   /** Fewer iterations than max_iter (the schedule still uses max_iter, as poly's end). */
   maxIter?: number;
+  /** Augments the training batches (rede's, not Caffe's: Caffe's transform has only mirror and crop). */
+  augment?: AugmentOptions;
   /** One line per display / test / snapshot, as Caffe's log. */
   log?: (line: string) => void;
   engine?: Engine;
@@ -132,7 +135,7 @@ export class Solver {
     // compile() only for evaluate (loss and metrics); the steps are the trainStep session's, with the solver's optimizer.
     model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', metrics: conv.metrics.length ? conv.metrics : ['accuracy'] });
     const step = await trainStep({ nets: [model], optimizer, loss: 'sparse_categorical_crossentropy', batchSize: batch, seed });
-    const batcher = new Batcher(data.train, { batchSize: batch, seed, shuffle: true, augment: this.net.train!.mirror ? { flip: true } : undefined });
+    const batcher = new Batcher(data.train, { batchSize: batch, seed, shuffle: true, augment: o.augment ?? (this.net.train!.mirror ? { flip: true } : undefined) });
     const per = data.train.x.length / n, xs = new Float32Array(batch * per), ys = new Int32Array(batch);
     const testBatch = this.net.test?.batchSize ?? batch;
     const testSet = data.test && (s.test_iter.length ? subset(data.test, 0, Math.min(numExamples(data.test), s.test_iter[0] * testBatch)) : data.test);
