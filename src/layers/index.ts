@@ -26,7 +26,7 @@ const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'ze
 const WEIGHTED = { useBias: 'boolean', activation: ACTIVATIONS, alpha: 'number', init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
 const WINDOW = { pool: 'pair', stride: 'pair', padding: ['same', 'valid'] } as const;
 
-/** Every option each type takes (besides type, name, inputs): a misspelled option is an error, not a silent default. */
+/** Every option each type takes (besides type, name, inputs and trainable): a misspelled option is an error, not a silent default. */
 const OPTIONS: Record<(typeof LAYER_TYPES)[number], Readonly<Record<string, Kind>>> = {
   conv2d: { filters: 'number', kernel: 'pair', stride: 'pair', padding: 'padding', dilation: 'pair', groups: 'number', ...WEIGHTED },
   dense: { units: 'number', ...WEIGHTED },
@@ -86,7 +86,15 @@ export function defineLayer(type: string, options: Defined['options'], build: De
 }
 
 export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
-  const { inputs: _inputs, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
+  const { inputs: _inputs, trainable, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
+  if (trainable !== undefined && typeof trainable !== 'boolean') throw new RedeError(`${show(c.type)} '${cfg.name}': trainable must be true or false, got ${show(trainable)}`);
+  const layer = buildOwn(c as LayerConfig & { name: string }, inShapes);
+  layer.trainable = trainable ?? true; // frozen: its parameters keep their values (the optimizers skip them)
+  return layer;
+}
+
+function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
+  const cfg = c;
   const defined = typeof c.type === 'string' ? DEFINED.get(c.type) : undefined;
   if (!isLayerType(c.type) && !defined) {
     throw new RedeError(`layer '${cfg.name}': unknown type ${show(c.type)} (expected one of ${[...LAYER_TYPES, ...DEFINED.keys()].join(', ')})`);

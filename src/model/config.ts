@@ -11,6 +11,8 @@ interface Common {
   name?: string;
   /** Names of the layers (or 'input') this one reads; defaults to the previous layer. */
   inputs?: string[];
+  /** false freezes the layer's parameters: training leaves them bitwise as they are (default true). */
+  trainable?: boolean;
 }
 interface Regularized { l1?: number; l2?: number }
 
