@@ -94,10 +94,9 @@ export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readon
 }
 
 function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
-  const cfg = c;
   const defined = typeof c.type === 'string' ? DEFINED.get(c.type) : undefined;
   if (!isLayerType(c.type) && !defined) {
-    throw new RedeError(`layer '${cfg.name}': unknown type ${show(c.type)} (expected one of ${[...LAYER_TYPES, ...DEFINED.keys()].join(', ')})`);
+    throw new RedeError(`layer '${c.name}': unknown type ${show(c.type)} (expected one of ${[...LAYER_TYPES, ...DEFINED.keys()].join(', ')})`);
   }
   const allowed = defined ? defined.options : OPTIONS[c.type as (typeof LAYER_TYPES)[number]];
   for (const [key, v] of Object.entries(c)) {
@@ -112,7 +111,7 @@ function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[])
       throw new RedeError(`${c.type} '${c.name}': ${key} must be ${want}, got ${show(v)}`);
     }
   }
-  if (defined) return defined.build(c as { name: string } & Record<string, unknown>, inShapes);
+  if (defined) return defined.build(c as unknown as { name: string } & Record<string, unknown>, inShapes);
   switch (c.type) {
     case 'conv2d': return new Conv2D(c as Conv2DConfig, inShapes);
     case 'dense': return new Dense(c as DenseConfig, inShapes);
