@@ -69,7 +69,7 @@ export interface AeSettings {
 const FULL: AeSettings = {
   train: Infinity, test: Infinity, epochs: { digits: 40, fashion: 30 }, batch: 128, lr: 1e-3, codes: [2, 10, 30], hidden: [1000, 500, 250],
   datasets: ['digits', 'fashion'], grid: 12, shift: { digits: 1, fashion: 0 },
-  conv: { code: 30, filters: [32, 64], epochs: { digits: 20, fashion: 5 } }, dense: true,
+  conv: { code: 30, filters: [32, 64], epochs: { digits: 10, fashion: 2 } }, dense: true,
 };
 const QUICK: AeSettings = {
   train: 3000, test: 500, epochs: { digits: 8, fashion: 8 }, batch: 64, lr: 2e-3, codes: [2, 30], hidden: [256, 128],
