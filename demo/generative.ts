@@ -122,6 +122,7 @@ async function loop(): Promise<void> {
   looping = true;
   try {
     while (state.phase === 'training') {
+      if (!ui.trainAe.checked && !ui.trainGan.checked) { await new Promise((r) => setTimeout(r, 100)); continue; } // nothing to train: idle
       busy = true;
       try {
         if (ui.trainAe.checked) await aeTurn();
