@@ -63,18 +63,18 @@ export interface AeSettings {
   /** Random shifts of up to this many pixels, the same for input and target (8,000 digits overfit without). */
   shift: Record<DataName, number>;
   /** The convolutional autoencoder's row per data set (code size, filters, epochs); dense: whether the dense rows run. */
-  conv: { code: number; filters: [number, number]; epochs: Record<DataName, number> } | null;
+  conv: { code: number; filters: [number, number]; epochs: Record<DataName, number>; batch: number; lr: number } | null;
   dense: boolean;
 }
 const FULL: AeSettings = {
   train: Infinity, test: Infinity, epochs: { digits: 40, fashion: 30 }, batch: 128, lr: 1e-3, codes: [2, 10, 30], hidden: [1000, 500, 250],
   datasets: ['digits', 'fashion'], grid: 12, shift: { digits: 1, fashion: 0 },
-  conv: { code: 30, filters: [32, 64], epochs: { digits: 10, fashion: 2 } }, dense: true,
+  conv: { code: 30, filters: [32, 64], epochs: { digits: 15, fashion: 3 }, batch: 64, lr: 2e-3 }, dense: true,
 };
 const QUICK: AeSettings = {
   train: 3000, test: 500, epochs: { digits: 8, fashion: 8 }, batch: 64, lr: 2e-3, codes: [2, 30], hidden: [256, 128],
   datasets: ['digits', 'fashion'], grid: 8, shift: { digits: 0, fashion: 0 },
-  conv: { code: 30, filters: [8, 16], epochs: { digits: 4, fashion: 4 } }, dense: true,
+  conv: { code: 30, filters: [8, 16], epochs: { digits: 4, fashion: 4 }, batch: 64, lr: 2e-3 }, dense: true,
 };
 
 export interface AeRow { dataset: string; model: 'dense' | 'conv'; code: number; pca: number; ae: number; firstEpochAe: number; seconds: number }
@@ -116,9 +116,9 @@ async function trainAutoencoder(e: Engine, code: number, s: AeSettings, name: Da
   const c = s.conv;
   const encoder = await Model.create(conv && c ? convEncoderConfig(code, c.filters) : encoderConfig(code, s.hidden), { engine: e, seed });
   const decoder = await Model.create(conv && c ? convDecoderConfig(code, c.filters) : decoderConfig(code, s.hidden), { engine: e, seed: seed + 1 });
-  const epochs = conv && c ? c.epochs[name] : s.epochs[name];
-  const n = train.y.length, B = s.batch, perEpoch = Math.ceil(n / B), total = perEpoch * epochs, S = s.shift[name];
-  const step = await trainStep({ nets: [encoder, decoder], optimizer: { type: 'adam', lr: s.lr }, loss: 'binary_crossentropy', batchSize: B, seed });
+  const epochs = conv && c ? c.epochs[name] : s.epochs[name], rate = conv && c ? c.lr : s.lr;
+  const n = train.y.length, B = conv && c ? c.batch : s.batch, perEpoch = Math.ceil(n / B), total = perEpoch * epochs, S = s.shift[name];
+  const step = await trainStep({ nets: [encoder, decoder], optimizer: { type: 'adam', lr: rate }, loss: 'binary_crossentropy', batchSize: B, seed });
   const order = new Int32Array(n), xb = new Float32Array(B * PIXELS), errors: number[] = [];
   const reconstruct = () => sigmoid(decoder.predict(encoder.predict(test.x, { batchSize: 250 }), { batchSize: 250 }));
   try {
@@ -132,7 +132,7 @@ async function trainAutoencoder(e: Engine, code: number, s: AeSettings, name: Da
           else x.set(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS);
         }
         // Cosine decay to 2 % of the rate over the whole run (the same for both networks).
-        const lr = s.lr * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * t) / total)));
+        const lr = rate * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * t) / total)));
         await step.run(x, x, { lr: [lr, lr] });
       }
       errors.push(meanSquaredError(reconstruct(), test.x, test.y.length));
@@ -223,7 +223,7 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}, tune: Partial<
       `(encoder → decoder), binary cross-entropy with logits, Adam (lr ${s.lr}, cosine decay to 2 %), batch ${s.batch}, ` +
       `${s.datasets.map((d) => `${d}: ${s.epochs[d]} epochs${s.shift[d] ? `, random shifts of up to ${s.shift[d]} px (input and target alike)` : ''}`).join('; ')}; one thread. ` +
       (s.conv ? `Convolutional autoencoder (code ${s.conv.code}): conv ${s.conv.filters[0]} and ${s.conv.filters[1]} (3×3, stride 2, ReLU) → dense code; mirrored with conv2d_transpose; ` +
-        `the same loss, optimizer, batch and shifts, ${s.datasets.map((d) => `${d}: ${s.conv!.epochs[d]} epochs`).join(', ')}. ` : '') +
+        `the same loss, optimizer and shifts, lr ${s.conv.lr}, batch ${s.conv.batch}, ${s.datasets.map((d) => `${d}: ${s.conv!.epochs[d]} epochs`).join(', ')}. ` : '') +
       `${s.dense ? '' : 'Only the convolutional rows ran. '}PCA: the top ${big} components of the training images. Seed ${seed}.`,
     table,
     figures: svg ? [{ file: 'autoencoder-codes.svg', svg, caption: 'Test images placed by their 2-number code: autoencoder (left) and PCA (right), coloured by class.' }] : [],
