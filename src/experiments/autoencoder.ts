@@ -74,7 +74,7 @@ const FULL: AeSettings = {
 const QUICK: AeSettings = {
   train: 3000, test: 500, epochs: { digits: 8, fashion: 8 }, batch: 64, lr: 2e-3, codes: [2, 30], hidden: [256, 128],
   datasets: ['digits', 'fashion'], grid: 8, shift: { digits: 0, fashion: 0 },
-  conv: { code: 30, filters: [8, 16], epochs: { digits: 4, fashion: 4 }, batch: 64, lr: 2e-3 }, dense: true,
+  conv: { code: 30, filters: [8, 16], epochs: { digits: 3, fashion: 3 }, batch: 64, lr: 2e-3 }, dense: true,
 };
 
 export interface AeRow { dataset: string; model: 'dense' | 'conv'; code: number; pca: number; ae: number; firstEpochAe: number; seconds: number }
