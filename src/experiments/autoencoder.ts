@@ -38,23 +38,46 @@ export function decoderConfig(code: number, hidden: readonly number[] = [1000, 5
   return { name: `decoder-${code}`, input: [code], layers };
 }
 
+/**
+ * The convolutional autoencoder: conv f₁ 3×3 s2 → conv f₂ 3×3 s2 (ReLU) → dense code (linear); mirrored:
+ * dense 7·7·f₂ (ReLU) → conv2d_transpose f₁ 3×3 s2 (ReLU) → conv2d_transpose 1 3×3 s2 → 784 logits.
+ */
+export function convEncoderConfig(code: number, filters: readonly [number, number] = [32, 64]): ModelConfig {
+  return { name: `conv-encoder-${code}`, input: [28, 28, 1], layers: [
+    { type: 'conv2d', filters: filters[0], kernel: 3, stride: 2, padding: 'same', activation: 'relu' },
+    { type: 'conv2d', filters: filters[1], kernel: 3, stride: 2, padding: 'same', activation: 'relu' },
+    { type: 'flatten' }, { type: 'dense', units: code }] };
+}
+
+export function convDecoderConfig(code: number, filters: readonly [number, number] = [32, 64]): ModelConfig {
+  return { name: `conv-decoder-${code}`, input: [code], layers: [
+    { type: 'dense', units: 7 * 7 * filters[1], activation: 'relu' }, { type: 'reshape', shape: [7, 7, filters[1]] },
+    { type: 'conv2d_transpose', filters: filters[0], kernel: 3, stride: 2, padding: 'same', activation: 'relu' },
+    { type: 'conv2d_transpose', filters: 1, kernel: 3, stride: 2, padding: 'same' }, { type: 'flatten' }] };
+}
+
 type DataName = 'digits' | 'fashion';
-interface Settings {
+export interface AeSettings {
   train: number; test: number; epochs: Record<DataName, number>; batch: number; lr: number; codes: number[];
   hidden: number[]; datasets: DataName[]; grid: number;
   /** Random shifts of up to this many pixels, the same for input and target (8,000 digits overfit without). */
   shift: Record<DataName, number>;
+  /** The convolutional autoencoder's row per data set (code size, filters, epochs); dense: whether the dense rows run. */
+  conv: { code: number; filters: [number, number]; epochs: Record<DataName, number>; batch: number; lr: number } | null;
+  dense: boolean;
 }
-const FULL: Settings = {
+const FULL: AeSettings = {
   train: Infinity, test: Infinity, epochs: { digits: 40, fashion: 30 }, batch: 128, lr: 1e-3, codes: [2, 10, 30], hidden: [1000, 500, 250],
   datasets: ['digits', 'fashion'], grid: 12, shift: { digits: 1, fashion: 0 },
+  conv: { code: 30, filters: [32, 64], epochs: { digits: 15, fashion: 3 }, batch: 64, lr: 2e-3 }, dense: true,
 };
-const QUICK: Settings = {
+const QUICK: AeSettings = {
   train: 3000, test: 500, epochs: { digits: 8, fashion: 8 }, batch: 64, lr: 2e-3, codes: [2, 30], hidden: [256, 128],
   datasets: ['digits', 'fashion'], grid: 8, shift: { digits: 0, fashion: 0 },
+  conv: { code: 30, filters: [8, 16], epochs: { digits: 3, fashion: 3 }, batch: 64, lr: 2e-3 }, dense: true,
 };
 
-export interface AeRow { dataset: string; code: number; pca: number; ae: number; firstEpochAe: number; seconds: number }
+export interface AeRow { dataset: string; model: 'dense' | 'conv'; code: number; pca: number; ae: number; firstEpochAe: number; seconds: number }
 
 /** Σ (a − b)² per image, averaged over n images. */
 function meanSquaredError(a: Float32Array, b: Float32Array, n: number): number {
@@ -89,11 +112,13 @@ function shifted(x: Float32Array, src: number, dx: number, dy: number, out: Floa
   }
 }
 
-async function trainAutoencoder(e: Engine, code: number, s: Settings, name: DataName, train: Dataset, test: Dataset, seed: number): Promise<Trained> {
-  const encoder = await Model.create(encoderConfig(code, s.hidden), { engine: e, seed });
-  const decoder = await Model.create(decoderConfig(code, s.hidden), { engine: e, seed: seed + 1 });
-  const n = train.y.length, B = s.batch, perEpoch = Math.ceil(n / B), epochs = s.epochs[name], total = perEpoch * epochs, S = s.shift[name];
-  const step = await trainStep({ nets: [encoder, decoder], optimizer: { type: 'adam', lr: s.lr }, loss: 'binary_crossentropy', batchSize: B, seed });
+async function trainAutoencoder(e: Engine, code: number, s: AeSettings, name: DataName, train: Dataset, test: Dataset, seed: number, conv = false): Promise<Trained> {
+  const c = s.conv;
+  const encoder = await Model.create(conv && c ? convEncoderConfig(code, c.filters) : encoderConfig(code, s.hidden), { engine: e, seed });
+  const decoder = await Model.create(conv && c ? convDecoderConfig(code, c.filters) : decoderConfig(code, s.hidden), { engine: e, seed: seed + 1 });
+  const epochs = conv && c ? c.epochs[name] : s.epochs[name], rate = conv && c ? c.lr : s.lr;
+  const n = train.y.length, B = conv && c ? c.batch : s.batch, perEpoch = Math.ceil(n / B), total = perEpoch * epochs, S = s.shift[name];
+  const step = await trainStep({ nets: [encoder, decoder], optimizer: { type: 'adam', lr: rate }, loss: 'binary_crossentropy', batchSize: B, seed });
   const order = new Int32Array(n), xb = new Float32Array(B * PIXELS), errors: number[] = [];
   const reconstruct = () => sigmoid(decoder.predict(encoder.predict(test.x, { batchSize: 250 }), { batchSize: 250 }));
   try {
@@ -107,7 +132,7 @@ async function trainAutoencoder(e: Engine, code: number, s: Settings, name: Data
           else x.set(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS);
         }
         // Cosine decay to 2 % of the rate over the whole run (the same for both networks).
-        const lr = s.lr * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * t) / total)));
+        const lr = rate * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * t) / total)));
         await step.run(x, x, { lr: [lr, lr] });
       }
       errors.push(meanSquaredError(reconstruct(), test.x, test.y.length));
@@ -118,10 +143,14 @@ async function trainAutoencoder(e: Engine, code: number, s: Settings, name: Data
   return { encoder, decoder, errors };
 }
 
-export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<ExperimentResult> {
+/** `tune` overrides the settings (e.g. only the convolutional rows: { dense: false }); the report states what ran. */
+export async function autoencoderVsPca(o: ExperimentOptions = {}, tune: Partial<AeSettings> = {}): Promise<ExperimentResult> {
   const t0 = now();
   const quick = o.quick ?? false, seed = o.seed ?? 1, log = o.log ?? (() => {});
-  const s = quick ? QUICK : FULL;
+  const s: AeSettings = { ...(quick ? QUICK : FULL), ...tune };
+  // What runs per data set: [model, code], the dense codes then the convolutional one.
+  const runs: ['dense' | 'conv', number][] = [...(s.dense ? s.codes.map((c) => ['dense', c] as ['dense', number]) : []), ...(s.conv ? [['conv', s.conv.code] as ['conv', number]] : [])];
+  const big = Math.max(...runs.map((r) => r[1]));
   const outDir = o.outDir ?? DEFAULT_OUT_DIR;
   const e = await Engine.create();
   const rows: AeRow[] = [], panels: Panel[] = [], images: { file: string; caption: string }[] = [];
@@ -129,21 +158,19 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
   for (const name of s.datasets) {
     const data = await imageSet(name, o.dataDir);
     const train = firstOf(data.train, s.train), test = firstOf(data.test, s.test), nt = test.y.length;
-    const pca = fitPca(e, train.x, train.y.length, PIXELS, Math.max(...s.codes), { seed });
-    const grid: Float32Array[] = [test.x.subarray(0, s.grid * PIXELS)];
-    for (const code of s.codes) {
+    const pca = fitPca(e, train.x, train.y.length, PIXELS, big, { seed });
+    const few = test.x.subarray(0, s.grid * PIXELS);
+    const grid: { label: string; images: Float32Array }[] = [{ label: 'originals', images: few }];
+    for (const [model, code] of runs) {
       const t1 = now(), mark = e.mark();
       try {
         const pcaErr = meanSquaredError(pcaReconstruct(e, pca, test.x, nt, code), test.x, nt);
-        const { encoder, decoder, errors } = await trainAutoencoder(e, code, s, name, train, test, seed);
-        const row: AeRow = { dataset: name, code, pca: pcaErr, ae: errors[errors.length - 1], firstEpochAe: errors[0], seconds: since(t1) };
+        const { encoder, decoder, errors } = await trainAutoencoder(e, code, s, name, train, test, seed, model === 'conv');
+        const row: AeRow = { dataset: name, model, code, pca: pcaErr, ae: errors[errors.length - 1], firstEpochAe: errors[0], seconds: since(t1) };
         rows.push(row);
-        log(`autoencoder-vs-pca: ${name} code ${code}: autoencoder ${sci(row.ae)}, PCA ${sci(pcaErr)} (${secs(row.seconds)})`);
-        if (code === Math.max(...s.codes)) {
-          const few = test.x.subarray(0, s.grid * PIXELS);
-          grid.push(sigmoid(decoder.predict(encoder.predict(few))), pcaReconstruct(e, pca, few, s.grid, code));
-        }
-        if (code === 2) {
+        log(`autoencoder-vs-pca: ${name} ${model} code ${code}: autoencoder ${sci(row.ae)}, PCA ${sci(pcaErr)} (${secs(row.seconds)})`);
+        if (code === big) grid.push({ label: `${model === 'conv' ? 'convolutional' : 'dense'} autoencoder`, images: sigmoid(decoder.predict(encoder.predict(few))) });
+        if (code === 2 && model === 'dense') {
           const z = encoder.predict(test.x, { batchSize: 250 }), pz = projectPca(e, pca, test.x, nt, 2);
           const groups = data.test.classNames ?? Array.from({ length: test.classes }, (_, i) => String(i));
           const at = (v: Float32Array, c: number) => Float32Array.from({ length: nt }, (_, i) => v[i * 2 + c]);
@@ -156,29 +183,31 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
         e.release(mark);
       }
     }
+    grid.push({ label: 'PCA', images: pcaReconstruct(e, pca, few, s.grid, big) });
     const file = `autoencoder-${name}-reconstructions.png`;
-    writeFileSync(join(outDir, file), greyGridPng(Float32Array.from(grid.flatMap((g) => [...g])), grid.length * s.grid, 28, 28, s.grid));
-    images.push({ file, caption: `${data.title}, test images: originals (top), autoencoder with a ${Math.max(...s.codes)}-number code (middle), PCA with ${Math.max(...s.codes)} components (bottom).` });
+    writeFileSync(join(outDir, file), greyGridPng(Float32Array.from(grid.flatMap((g) => [...g.images])), grid.length * s.grid, 28, 28, s.grid));
+    images.push({ file, caption: `${data.title}, test images, a row each: ${grid.map((g) => g.label).join(', ')} (the autoencoders with a ${big}-number code, PCA with ${big} components).` });
   }
 
   const table = markdownTable(
-    ['data set', 'code size', 'PCA error', 'autoencoder error', 'AE / PCA', 'time'],
-    rows.map((r) => [r.dataset, r.code, r.pca.toFixed(2), r.ae.toFixed(2), r.ae / r.pca < 10 ? (r.ae / r.pca).toFixed(2) : sci(r.ae / r.pca), secs(r.seconds)]),
-    [false, true, true, true, true, true],
+    ['data set', 'autoencoder', 'code size', 'PCA error', 'autoencoder error', 'AE / PCA', 'time'],
+    rows.map((r) => [r.dataset, r.model, r.code, r.pca.toFixed(2), r.ae.toFixed(2), r.ae / r.pca < 10 ? (r.ae / r.pca).toFixed(2) : sci(r.ae / r.pca), secs(r.seconds)]),
+    [false, false, true, true, true, true, true],
   );
-  const big = Math.max(...s.codes);
   const checks: Check[] = [];
   for (const name of s.datasets) {
-    const r = rows.find((x) => x.dataset === name && x.code === big)!;
-    if (quick) {
-      checks.push(check(`${name}: the autoencoder's test error falls with training (code ${big})`, r.ae < r.firstEpochAe, `${r.firstEpochAe.toFixed(2)} after epoch 1 → ${r.ae.toFixed(2)}`));
-      const r2 = rows.find((x) => x.dataset === name && x.code === 2)!;
-      checks.push(check(`${name}: with a 2-number code the autoencoder reconstructs better than PCA`, r2.ae < r2.pca, `${r2.ae.toFixed(2)} vs ${r2.pca.toFixed(2)}`));
-    } else {
-      checks.push(check(`${name}: at code ${big} the autoencoder's error is at most half of PCA's`, r.ae <= 0.5 * r.pca, `${r.ae.toFixed(2)} vs ${r.pca.toFixed(2)} (ratio ${(r.ae / r.pca).toFixed(2)})`));
+    for (const r of rows.filter((x) => x.dataset === name && x.code === big)) {
+      const what = `${name}: the ${r.model === 'conv' ? 'convolutional' : 'dense'} autoencoder`;
+      if (quick) {
+        checks.push(check(`${what}'s test error falls with training (code ${big})`, r.ae < r.firstEpochAe, `${r.firstEpochAe.toFixed(2)} after epoch 1 → ${r.ae.toFixed(2)}`));
+      } else {
+        checks.push(check(`${what}'s error at code ${big} is at most half of PCA's`, r.ae <= 0.5 * r.pca, `${r.ae.toFixed(2)} vs ${r.pca.toFixed(2)} (ratio ${(r.ae / r.pca).toFixed(2)})`));
+      }
     }
+    const r2 = rows.find((x) => x.dataset === name && x.code === 2 && x.model === 'dense');
+    if (quick && r2) checks.push(check(`${name}: with a 2-number code the autoencoder reconstructs better than PCA`, r2.ae < r2.pca, `${r2.ae.toFixed(2)} vs ${r2.pca.toFixed(2)}`));
   }
-  const svg = figure(panels, { cols: 2, title: '2-D codes of the test images, by class' });
+  const svg = panels.length ? figure(panels, { cols: 2, title: '2-D codes of the test images, by class' }) : '';
   const seconds = since(t0);
   const files = writeReport(outDir, {
     name: 'autoencoder-vs-pca', title: 'Autoencoder vs PCA (lecture 2.6.3)', quick,
@@ -192,9 +221,12 @@ export async function autoencoderVsPca(o: ExperimentOptions = {}): Promise<Exper
       `Error: Σ over the 784 pixels (in [0, 1]) of the squared difference, averaged over the test images. Autoencoder: ` +
       `784-${s.hidden.join('-')}-code (linear code), mirrored decoder, ReLU, sigmoid output; two networks in one trainStep ` +
       `(encoder → decoder), binary cross-entropy with logits, Adam (lr ${s.lr}, cosine decay to 2 %), batch ${s.batch}, ` +
-      `${s.datasets.map((d) => `${d}: ${s.epochs[d]} epochs${s.shift[d] ? `, random shifts of up to ${s.shift[d]} px (input and target alike)` : ''}`).join('; ')}; one thread. PCA: the top ${big} components of the training images. Seed ${seed}.`,
+      `${s.datasets.map((d) => `${d}: ${s.epochs[d]} epochs${s.shift[d] ? `, random shifts of up to ${s.shift[d]} px (input and target alike)` : ''}`).join('; ')}; one thread. ` +
+      (s.conv ? `Convolutional autoencoder (code ${s.conv.code}): conv ${s.conv.filters[0]} and ${s.conv.filters[1]} (3×3, stride 2, ReLU) → dense code; mirrored with conv2d_transpose; ` +
+        `the same loss, optimizer and shifts, lr ${s.conv.lr}, batch ${s.conv.batch}, ${s.datasets.map((d) => `${d}: ${s.conv!.epochs[d]} epochs`).join(', ')}. ` : '') +
+      `${s.dense ? '' : 'Only the convolutional rows ran. '}PCA: the top ${big} components of the training images. Seed ${seed}.`,
     table,
-    figures: [{ file: 'autoencoder-codes.svg', svg, caption: 'Test images placed by their 2-number code: autoencoder (left) and PCA (right), coloured by class.' }],
+    figures: svg ? [{ file: 'autoencoder-codes.svg', svg, caption: 'Test images placed by their 2-number code: autoencoder (left) and PCA (right), coloured by class.' }] : [],
     checks, machine: machineLine(e.variant), seconds,
     notes: [
       ...images.map((i) => `![${i.caption}](${i.file}) — ${i.caption}`),

@@ -118,29 +118,30 @@ function noise(n: number, latent: number, seed: number, stream: number, classes?
   return z;
 }
 
-interface Settings {
+export interface GanSettings {
   train: number; test: number; epochs: number; batch: number; sizes: GanSizes; judgeEpochs: number; samples: number;
   variants: ('gan' | 'cgan')[]; datasets: ('digits' | 'fashion')[]; gridEvery: number;
+  /** Adam learning rates of D and G (equal: Radford et al.; D faster: TTUR, Heusel et al. 2017), G steps per D step. */
+  lrD: number; lrG: number; gSteps: number;
 }
-const FULL: Settings = { train: Infinity, test: 2000, epochs: 20, batch: 64, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5 };
-const QUICK: Settings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1 };
+const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 64, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1 };
+const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1 };
 
 export interface GanRun {
   dataset: string; variant: string; epochs: number[]; dLoss: number[]; gLoss: number[];
   quality: (Quality & { epoch: number })[]; seconds: number;
 }
 
-const LR = 2e-4, BETA1 = 0.5, REAL = 0.9; // Radford et al.'s Adam; one-sided label smoothing (Salimans et al.)
+const BETA1 = 0.5, REAL = 0.9; // Radford et al.'s Adam β1; one-sided label smoothing (Salimans et al.)
 
-async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: Settings, train: Dataset, judge: Judge, reference: { mean: Float64Array; cov: Float64Array },
+async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: GanSettings, train: Dataset, judge: Judge, reference: { mean: Float64Array; cov: Float64Array },
   seed: number, outDir: string, name: string, log: (l: string) => void): Promise<{ run: GanRun; grids: string[]; saved: string }> {
   const t0 = now(), cond = variant === 'cgan', { latent } = s.sizes, B = s.batch;
   const G = await Model.create(generatorConfig(s.sizes, cond), { engine: e, seed });
   const D = await Model.create(discriminatorConfig(s.sizes, cond), { engine: e, seed: seed + 1 });
-  const adam = { type: 'adam' as const, lr: LR, beta1: BETA1 };
   const loss = cond ? 'sparse_categorical_crossentropy' as const : 'binary_crossentropy' as const;
-  const dStep: TrainStepSession = await trainStep({ nets: [{ net: D, optimizer: adam }], loss, batchSize: 2 * B, seed });
-  const gStep: TrainStepSession = await trainStep({ nets: [{ net: G, optimizer: adam }, { net: D, trainable: false }], loss, batchSize: B, seed: seed + 2 });
+  const dStep: TrainStepSession = await trainStep({ nets: [{ net: D, optimizer: { type: 'adam', lr: s.lrD, beta1: BETA1 } }], loss, batchSize: 2 * B, seed });
+  const gStep: TrainStepSession = await trainStep({ nets: [{ net: G, optimizer: { type: 'adam', lr: s.lrG, beta1: BETA1 } }, { net: D, trainable: false }], loss, batchSize: B, seed: seed + 2 });
   const n = train.y.length, perEpoch = Math.floor(n / B), order = new Int32Array(n);
   const xd = new Float32Array(2 * B * PIXELS), yd = cond ? new Int32Array(2 * B) : new Float32Array(2 * B), yg = cond ? new Int32Array(B) : new Float32Array(B).fill(1);
   const asked = new Int32Array(B);
@@ -173,7 +174,7 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: Settings, train: 
         dSum += (await dStep.run(xd, yd)).loss;
         // G step through the frozen D: make D call the images real (of the class asked for).
         if (cond) (yg as Int32Array).set(asked);
-        gSum += (await gStep.run(noise(B, latent, seed + 13, t, cond ? asked : undefined), yg)).loss;
+        for (let k = 0; k < s.gSteps; k++) gSum += (await gStep.run(noise(B, latent, seed + 13 + 1000 * k, t, cond ? asked : undefined), yg)).loss / s.gSteps;
       }
       run.epochs.push(epoch + 1); run.dLoss.push(dSum / perEpoch); run.gLoss.push(gSum / perEpoch);
       log(`gan: ${name} ${variant} epoch ${epoch + 1}: D loss ${sci(dSum / perEpoch)}, G loss ${sci(gSum / perEpoch)} (${secs(since(t0))})`);
@@ -195,10 +196,11 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: Settings, train: 
   return { run, grids, saved };
 }
 
-export async function gan(o: ExperimentOptions = {}): Promise<ExperimentResult> {
+/** `tune` overrides the settings (for trials of a recipe; the report states what ran). */
+export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> = {}): Promise<ExperimentResult> {
   const t0 = now();
   const quick = o.quick ?? false, seed = o.seed ?? 1, log = o.log ?? (() => {});
-  const s = quick ? QUICK : FULL;
+  const s: GanSettings = { ...(quick ? QUICK : FULL), ...tune };
   const outDir = o.outDir ?? DEFAULT_OUT_DIR;
   mkdirSync(outDir, { recursive: true });
   const e = await Engine.create();
@@ -263,7 +265,7 @@ export async function gan(o: ExperimentOptions = {}): Promise<ExperimentResult> 
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
       `G: noise ${s.sizes.latent}${s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * s.sizes.g} → BN → ReLU → conv2d_transpose ${s.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
       `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${s.sizes.d} and ${2 * s.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, dropout 0.3, dense (1 logit; K + 1 classes for the conditional GAN). ` +
-      `Adam lr ${LR}, β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, one G step per D step; ${s.epochs} epochs. ` +
+      `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${s.epochs} epochs. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
     figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],

@@ -13,7 +13,7 @@ export type { Check, ExperimentOptions, ExperimentResult } from './report';
 export { featureExtraction, handFeatures, standardizeColumns, HAND_FEATURES, HAND_FEATURE_GROUPS } from './feature-extraction';
 export { vanishingGradient, deepNet, VARIANTS } from './vanishing-gradient';
 export { overfitting, overfitCnn, REGULARIZATIONS } from './overfitting';
-export { autoencoderVsPca, encoderConfig, decoderConfig } from './autoencoder';
+export { autoencoderVsPca, encoderConfig, decoderConfig, convEncoderConfig, convDecoderConfig } from './autoencoder';
 export { gan, generatorConfig, discriminatorConfig } from './gan';
 export { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
 export { fitPca, projectPca, covariance, topEigen, jacobiEigen, type Pca } from './pca';

@@ -3,7 +3,7 @@
 //   x [b, h, w, cin]   w [kh, kw, filters, cin]   bias [filters]   y [b, oh, ow, filters]
 // A transposed convolution is the data gradient of the convolution C from y's shape to x's shape
 // (C: [oh, ow, filters] → [h, w, cin] with this kernel, stride and padding), so no kernel of its own:
-//   forward   y = Cᵀ(x) (+ bias, ReLU)      conv2d_backward_data with C's descriptor, dy := x, dx := y
+//   forward   y = Cᵀ(x) (+ bias, activation) conv2d_backward_data with C's descriptor, dy := x, dx := y
 //   backward  dx = C(dy)                    conv2d_forward
 //             dW (+)= ∂⟨dy, Cᵀ(x)⟩/∂W        conv2d_backward_filter with C's input := dy, C's dy := x
 //             db (+)= Σ dy                   bias_grad
@@ -17,13 +17,14 @@ import type { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
 import { fans } from '../init';
 import { convScratchBytes, writeConvDesc, CONV_DESC_BYTES, type ConvGeom } from '../ops/conv';
+import { RECTIFIERS, epilogueBackward, epilogueCalls, epilogueOf, type ActivationName, type Epilogue } from './activation';
 import { windowGeom } from './conv2d';
 import { Layer, expectInputs, handles, type BufferDecl, type Call, type Handles, type Init, type Shape, type Site, type Step } from './layer';
 
 export interface Conv2DTransposeConfig {
   name: string; filters: number; kernel: number | [number, number]; stride?: number | [number, number];
   padding?: 'same' | 'valid'; outputPadding?: number | [number, number]; useBias?: boolean;
-  activation?: 'linear' | 'relu'; init?: Init; l1?: number; l2?: number;
+  activation?: Exclude<ActivationName, 'softmax'>; alpha?: number; init?: Init; l1?: number; l2?: number;
 }
 
 const pairOf = (v: number | readonly number[]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
@@ -38,7 +39,7 @@ export function transposedLength(n: number, k: number, s: number, padding: 'same
  * The convolution a transposed convolution is the data gradient of, for one example: from [oh, ow, filters]
  * (its h, w, cin) to the layer's input [h, w, cin] (its oh, ow, cout). Throws RedeError naming `where`.
  */
-export function transposedConvGeom(where: string, inShape: Shape, o: Omit<Conv2DTransposeConfig, 'name' | 'useBias' | 'activation' | 'init' | 'l1' | 'l2'>): ConvGeom {
+export function transposedConvGeom(where: string, inShape: Shape, o: Omit<Conv2DTransposeConfig, 'name' | 'useBias' | 'activation' | 'alpha' | 'init' | 'l1' | 'l2'>): ConvGeom {
   if (inShape.length !== 3) throw new RedeError(`${where}: input must be [h, w, c] per example, got [${inShape.join(', ')}]`);
   if (!Number.isInteger(o.filters) || o.filters < 1) throw new RedeError(`${where}: filters must be a positive integer, got ${o.filters}`);
   const [kh, kw] = pairOf(o.kernel), [sh, sw] = pairOf(o.stride ?? 1);
@@ -75,12 +76,14 @@ export class Conv2DTranspose extends Layer {
   readonly geo: ConvGeom;
   readonly filters: number;
   readonly useBias: boolean;
-  readonly relu: boolean;
+  /** The activation, applied in place after the bias (any but softmax: a softmax over channels is a layer of its own). */
+  readonly act: Epilogue;
 
   constructor(readonly cfg: Conv2DTransposeConfig, inShapes: readonly Shape[]) {
     const where = `conv2d_transpose '${cfg.name}'`;
     expectInputs(where, inShapes, 1);
-    if (cfg.activation !== undefined && cfg.activation !== 'linear' && cfg.activation !== 'relu') throw new RedeError(`${where}: activation must be 'linear' or 'relu' (other activations are layers of their own), got '${cfg.activation}'`);
+    if ((cfg.activation as string) === 'softmax') throw new RedeError(`${where}: activation 'softmax' is not fused here (a softmax over channels is a layer of its own)`);
+    const act = epilogueOf(where, cfg.activation, cfg.alpha);
     const geo = transposedConvGeom(where, inShapes[0], cfg);
     super('conv2d_transpose', cfg.name, inShapes, [geo.h, geo.w, geo.cin]);
     this.geo = geo;
@@ -88,14 +91,17 @@ export class Conv2DTranspose extends Layer {
     this.useBias = cfg.useBias ?? true;
     this.p = handles('w', this.useBias && 'b');
     this.g = handles('w', this.useBias && 'b');
-    this.relu = cfg.activation === 'relu';
+    this.act = act;
     this.l1 = cfg.l1 ?? 0; this.l2 = cfg.l2 ?? 0;
     // Keras's fans for this shape: fanIn = kh·kw·filters, fanOut = kh·kw·cin (its Conv2DTranspose does the same).
     const wShape = [geo.kh, geo.kw, geo.cin, geo.cout];
     const { fanIn, fanOut } = fans(wShape);
-    this.params.push({ name: 'w', shape: wShape, init: cfg.init ?? (this.relu ? 'he_uniform' : 'glorot_uniform'), fanIn, fanOut, regularize: true });
+    this.params.push({ name: 'w', shape: wShape, init: cfg.init ?? (RECTIFIERS.includes(act.type) ? 'he_uniform' : 'glorot_uniform'), fanIn, fanOut, regularize: true });
     if (this.useBias) this.params.push({ name: 'b', shape: [this.filters], init: 'zeros', fanIn, fanOut, regularize: false });
   }
+
+  /** Whether the activation is a ReLU. */
+  get relu(): boolean { return this.act.type === 'relu'; }
 
   private geom(batch: number): ConvGeom { return { ...this.geo, n: batch }; }
   /** Output pixels of `batch` examples: the bias and ReLU run over [rows, filters]. */
@@ -113,13 +119,13 @@ export class Conv2DTranspose extends Layer {
     const rows = this.rows(batch), f = this.filters;
     const calls: Call[] = [['conv2d_backward_data_f32', [this.desc(e, buf.desc, batch), x, p.w, y, scratch]]];
     if (this.useBias) calls.push(['bias_add_f32', [rows, f, y, p.b, y]]);
-    if (this.relu) calls.push(['relu_forward_f32', [rows * f, y, y]]);
+    calls.push(...epilogueCalls(this.act, rows, f, y, y));
     return calls;
   }
 
   backward(s: Step, [x]: readonly number[], y: number, dy: number, [dx]: readonly number[]): void {
     const { k } = s, rows = this.rows(s.batch), f = this.filters, acc = s.accumulate ? 1 : 0, desc = this.desc(s.e, this.buf.desc, s.batch);
-    if (this.relu) k.relu_backward_f32(rows * f, y, dy, dy); // y > 0 exactly where the pre-activation is
+    epilogueBackward(k, this.act, rows, f, y, dy); // from y alone (see epilogueOf)
     if (this.useBias) k.bias_grad_f32(rows, f, dy, this.g.b, acc);
     k.conv2d_backward_filter_f32(desc, dy, x, this.g.w, acc, s.scratch);
     if (dx) k.conv2d_forward_f32(desc, dy, this.p.w, 0, dx, 0, s.scratch);

@@ -26,7 +26,7 @@ const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'ze
 const WEIGHTED = { useBias: 'boolean', activation: ACTIVATIONS, alpha: 'number', init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
 const WINDOW = { pool: 'pair', stride: 'pair', padding: ['same', 'valid'] } as const;
 
-/** Every option each type takes (besides type, name, inputs): a misspelled option is an error, not a silent default. */
+/** Every option each type takes (besides type, name, inputs and trainable): a misspelled option is an error, not a silent default. */
 const OPTIONS: Record<(typeof LAYER_TYPES)[number], Readonly<Record<string, Kind>>> = {
   conv2d: { filters: 'number', kernel: 'pair', stride: 'pair', padding: 'padding', dilation: 'pair', groups: 'number', ...WEIGHTED },
   dense: { units: 'number', ...WEIGHTED },
@@ -86,10 +86,17 @@ export function defineLayer(type: string, options: Defined['options'], build: De
 }
 
 export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
-  const { inputs: _inputs, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
+  const { inputs: _inputs, trainable, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
+  if (trainable !== undefined && typeof trainable !== 'boolean') throw new RedeError(`${show(c.type)} '${cfg.name}': trainable must be true or false, got ${show(trainable)}`);
+  const layer = buildOwn(c as LayerConfig & { name: string }, inShapes);
+  layer.trainable = trainable ?? true; // frozen: its parameters keep their values (the optimizers skip them)
+  return layer;
+}
+
+function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
   const defined = typeof c.type === 'string' ? DEFINED.get(c.type) : undefined;
   if (!isLayerType(c.type) && !defined) {
-    throw new RedeError(`layer '${cfg.name}': unknown type ${show(c.type)} (expected one of ${[...LAYER_TYPES, ...DEFINED.keys()].join(', ')})`);
+    throw new RedeError(`layer '${c.name}': unknown type ${show(c.type)} (expected one of ${[...LAYER_TYPES, ...DEFINED.keys()].join(', ')})`);
   }
   const allowed = defined ? defined.options : OPTIONS[c.type as (typeof LAYER_TYPES)[number]];
   for (const [key, v] of Object.entries(c)) {
@@ -104,7 +111,7 @@ export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readon
       throw new RedeError(`${c.type} '${c.name}': ${key} must be ${want}, got ${show(v)}`);
     }
   }
-  if (defined) return defined.build(c as { name: string } & Record<string, unknown>, inShapes);
+  if (defined) return defined.build(c as unknown as { name: string } & Record<string, unknown>, inShapes);
   switch (c.type) {
     case 'conv2d': return new Conv2D(c as Conv2DConfig, inShapes);
     case 'dense': return new Dense(c as DenseConfig, inShapes);

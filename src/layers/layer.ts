@@ -114,6 +114,8 @@ export abstract class Layer {
   readonly g: Handles<string> = NONE;
   readonly s: Handles<string> = NONE;
   readonly buf: Handles<string> = NONE;
+  /** false (the config's `trainable: false`): the optimizers leave this layer's parameters as they are. */
+  trainable = true;
   /** L1/L2 coefficients applied to this layer's `regularize` parameters. */
   l1 = 0;
   l2 = 0;

@@ -11,6 +11,8 @@ interface Common {
   name?: string;
   /** Names of the layers (or 'input') this one reads; defaults to the previous layer. */
   inputs?: string[];
+  /** false freezes the layer's parameters: training leaves them bitwise as they are (default true). */
+  trainable?: boolean;
 }
 interface Regularized { l1?: number; l2?: number }
 
@@ -32,7 +34,7 @@ export type LayerConfig = Common & (
   | { type: 'concat' }
   | ({ type: 'conv2d_transpose'; filters: number; kernel: number | [number, number]; stride?: number | [number, number];
       padding?: 'same' | 'valid'; outputPadding?: number | [number, number]; useBias?: boolean;
-      activation?: 'linear' | 'relu'; init?: string } & Regularized)
+      activation?: Exclude<Activation, 'softmax'>; alpha?: number; init?: string } & Regularized)
   | { type: 'upsampling2d'; size?: number | [number, number]; interpolation?: 'nearest' | 'bilinear' }
 );
 

@@ -22,8 +22,9 @@ export interface SummaryRow {
 
 export function summaryRows(m: Summarizable): SummaryRow[] {
   return m.layers.map((L) => {
-    const trainable = L.params.reduce((s, p) => s + numelOf(p.shape), 0);
-    const nonTrainable = L.state.reduce((s, st) => s + st.floats, 0);
+    const params = L.params.reduce((s, p) => s + numelOf(p.shape), 0), state = L.state.reduce((s, st) => s + st.floats, 0);
+    // A frozen layer's parameters count as non-trainable, as in Keras.
+    const trainable = L.trainable ? params : 0, nonTrainable = state + (L.trainable ? 0 : params);
     return { name: L.name, type: L.type, output: [...L.outShape], params: trainable + nonTrainable, trainable, nonTrainable, flops: L.flops() };
   });
 }

@@ -100,7 +100,7 @@ export class Optimizer {
     const slot = paramFloats * 4, hyper = this.writeStep(k, lr, t);
     for (const en of entries) {
       const lo = Math.max(en.offset, from), hi = Math.min(en.offset + en.n, to);
-      if (lo >= hi) continue;
+      if (lo >= hi || !en.layer.trainable) continue; // a frozen layer (trainable: false) keeps its values
       const off = lo * 4, n = hi - lo, p = params + off, g = grads + off, s0 = state + off;
       const l1 = en.regularize ? en.layer.l1 : 0, l2 = en.regularize ? en.layer.l2 : 0;
       switch (this.cfg.type) {
@@ -150,10 +150,11 @@ export class Optimizer {
   /** Scales gradients so that their global L2 norm is at most clipNorm; returns the norm before clipping. */
   clip(k: Kernels, entries: readonly ParamEntry[], grads: number): number {
     let ss = 0;
-    for (const en of entries) ss += k.sum_squares_f32(grads + en.offset * 4, en.n);
+    // Over the trainable parameters only (Keras's clipnorm sees the trainable weights' gradients).
+    for (const en of entries) if (en.layer.trainable) ss += k.sum_squares_f32(grads + en.offset * 4, en.n);
     const norm = Math.sqrt(ss), max = this.cfg.clipNorm;
     if (max !== undefined && norm > max) {
-      for (const en of entries) k.scale_inplace_f32(grads + en.offset * 4, en.n, max / norm);
+      for (const en of entries) if (en.layer.trainable) k.scale_inplace_f32(grads + en.offset * 4, en.n, max / norm);
     }
     return norm;
   }

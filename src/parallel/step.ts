@@ -78,6 +78,11 @@ export class ShardRunner {
         if (n > 0 && live > 1) k.sum_slices_f32(base.grads + from * 4, base.grads + from * 4, n, live, P);
         const max = opt.optimizer.cfg.clipNorm;
         if (max !== undefined) {
+          // Frozen layers (trainable: false) stay out of the norm, as on one thread: their summed gradients are zeroed.
+          for (const en of base.entries) {
+            const lo = Math.max(en.offset, from), hi = Math.min(en.offset + en.n, to);
+            if (!en.layer.trainable && lo < hi) k.fill_f32(base.grads + lo * 4, hi - lo, 0);
+          }
           for (let b = chunk.blocks.from; b < chunk.blocks.to; b++) {
             const br = blockRange(P, this.spec.blocks[l], b);
             c.setBlockSq(l, b, k.sum_squares_f32(base.grads + br.from * 4, br.to - br.from));

@@ -45,14 +45,16 @@ test('overfitting (quick): all regularizers together beat none on test accuracy'
   assert.match(r.table, /\| none +\| +100\.0% \|/, 'the unregularized CNN memorizes its training images');
 });
 
-test('autoencoder-vs-pca (quick): the autoencoder beats PCA at a 2-number code; grids and codes written', async () => {
+test('autoencoder-vs-pca (quick): the autoencoder beats PCA at a 2-number code; the convolutional one learns; grids and codes written', async () => {
   const r = await quick('autoencoder-vs-pca');
-  assert.equal(r.table.split('\n').length, 2 + 2 * 2, 'two data sets × two code sizes');
+  assert.equal(r.table.split('\n').length, 2 + 2 * 3, 'two data sets × (two dense code sizes + the convolutional row)');
+  assert.equal((r.table.match(/\| conv +\| +30 \|/g) ?? []).length, 2, 'a convolutional row at code 30 per data set');
+  assert.ok(r.checks.some((c) => /convolutional autoencoder's test error falls/.test(c.claim)));
   for (const name of ['digits', 'fashion']) {
     const png = readFileSync(join(out, `autoencoder-${name}-reconstructions.png`));
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    // 8 images of 28×2 px + gutters across, three rows (originals, autoencoder, PCA) down.
-    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [8 * 58 + 2, 3 * 58 + 2]);
+    // 8 images of 28×2 px + gutters across, four rows (originals, dense autoencoder, convolutional, PCA) down.
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [8 * 58 + 2, 4 * 58 + 2]);
   }
   const svg = readFileSync(join(out, 'autoencoder-codes.svg'), 'utf8');
   assert.ok((svg.match(/<circle /g) ?? []).length >= 4 * 500, 'every test image is a point in each of the four code planes');

@@ -99,6 +99,21 @@ test('conv2d_transpose with a fused ReLU: y = max(0, ·), and dy is masked where
   }
 });
 
+test('conv2d_transpose with a fused tanh, sigmoid, leaky_relu or elu equals the linear layer followed by that activation layer', async () => {
+  const c: Case = { n: 2, h: 3, w: 3, cin: 2, filters: 3, kernel: [3, 3], stride: [2, 2], padding: 'same' };
+  const acts: [LayerConfig, Partial<LayerConfig>][] = [
+    [{ type: 'tanh' }, { activation: 'tanh' }], [{ type: 'sigmoid' }, { activation: 'sigmoid' }],
+    [{ type: 'leaky_relu', alpha: 0.2 }, { activation: 'leaky_relu', alpha: 0.2 }], [{ type: 'elu', alpha: 0.7 }, { activation: 'elu', alpha: 0.7 }],
+  ];
+  for (const { name, e } of await modelEngines()) {
+    for (const [layer, fused] of acts) {
+      const got = await withModel(e, { input: [c.h, c.w, c.cin], layers: [{ ...layerOf(c), ...fused } as LayerConfig] }, (m) => run(m, c, new Rng(9)));
+      const want = await withModel(e, { input: [c.h, c.w, c.cin], layers: [layerOf(c), layer] }, (m) => run(m, c, new Rng(9)));
+      for (const k of ['y', 'dx', 'dw', 'db'] as const) assertClose(got[k], want[k], `${name} ${layer.type} ${k}`, { rtol: 1e-6, atol: 1e-6 });
+    }
+  }
+});
+
 test('conv2d_transpose output sizes are Keras\'s (deconv_output_length)', () => {
   const out = (h: number, o: Partial<LayerConfig & { type: 'conv2d_transpose' }>) =>
     (buildLayer({ type: 'conv2d_transpose', name: 't', filters: 2, kernel: 3, ...o } as LayerConfig & { name: string }, [[h, h, 1]]) as Conv2DTranspose).outShape[0];
@@ -187,7 +202,9 @@ test('conv2d_transpose: bad configs are errors naming the layer and the option',
     [{ filters: 2, kernel: 4, stride: 2, padding: 'same', outputPadding: 0 }, [4, 4, 2], /give a 6×6 output, whose convolution back is 3×3, not the 4×4 input/],
     [{ filters: 2, kernel: 2, padding: 'same', outputPadding: 0 }, [1, 3, 2], /kernel 2×2, stride 1×1, padding 'same' and outputPadding 0 give an empty 0×2 output for the 1×3 input/],
     [{ filters: 2, kernel: 3, padding: 1 }, [4, 4, 2], /conv2d_transpose 't': padding must be one of 'same', 'valid', got 1/],
-    [{ filters: 2, kernel: 3, activation: 'tanh' }, [4, 4, 2], /conv2d_transpose 't': activation must be 'linear' or 'relu' \(other activations are layers of their own\), got 'tanh'/],
+    [{ filters: 2, kernel: 3, activation: 'softmax' }, [4, 4, 2], /conv2d_transpose 't': activation 'softmax' is not fused here \(a softmax over channels is a layer of its own\)/],
+    [{ filters: 2, kernel: 3, activation: 'swish' }, [4, 4, 2], /conv2d_transpose 't': activation must be one of 'linear', .*, got 'swish'/],
+    [{ filters: 2, kernel: 3, activation: 'tanh', alpha: 0.1 }, [4, 4, 2], /conv2d_transpose 't': alpha applies to activation 'leaky_relu' or 'elu', not 'tanh'/],
     [{ filters: 2, kernel: 3, strides: 2 }, [4, 4, 2], /unknown option 'strides' \(expected filters, kernel, stride, padding, outputPadding,/],
     [{ filters: 2, kernel: 3 }, [16], /input must be \[h, w, c\] per example, got \[16\]/],
   ];

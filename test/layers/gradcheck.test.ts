@@ -73,6 +73,11 @@ const cases: Case[] = [
   { name: 'conv2d_transpose 3×3 stride 3 same, outputPadding 1', input: [2, 3, 3], layers: [{ type: 'conv2d_transpose', filters: 2, kernel: 3, stride: 3, padding: 'same', outputPadding: 1 }] },
   { name: 'conv2d_transpose 2×2 stride 3 valid (k < s: gaps)', input: [2, 2, 2], layers: [{ type: 'conv2d_transpose', filters: 3, kernel: 2, stride: 3 }] },
   { name: 'conv2d_transpose fused relu', input: [3, 3, 3], layers: [{ type: 'conv2d_transpose', filters: 4, kernel: 3, stride: 2, padding: 'same', activation: 'relu' }], seed: 2 },
+  { name: 'conv2d_transpose fused tanh', input: [3, 3, 2], layers: [{ type: 'conv2d_transpose', filters: 3, kernel: 3, stride: 2, padding: 'same', activation: 'tanh' }] },
+  { name: 'conv2d_transpose fused sigmoid', input: [3, 3, 2], layers: [{ type: 'conv2d_transpose', filters: 2, kernel: 4, stride: 2, padding: 'same', activation: 'sigmoid' }] },
+  { name: 'conv2d_transpose fused leaky_relu and elu', input: [3, 3, 2], layers: [
+    { type: 'conv2d_transpose', filters: 3, kernel: 3, stride: 2, padding: 'same', activation: 'leaky_relu', alpha: 0.2 },
+    { type: 'conv2d_transpose', filters: 2, kernel: 3, padding: 'same', activation: 'elu' }], seed: 1 }, // a seed whose pre-activations keep clear of the leaky kink by more than eps
   { name: 'conv2d_transpose 1×1 no bias', input: [3, 3, 4], layers: [{ type: 'conv2d_transpose', filters: 2, kernel: 1, useBias: false }], batch: 3 },
   { name: 'upsampling2d nearest [2, 3]', input: [3, 2, 3], layers: [{ type: 'upsampling2d', size: [2, 3] }] },
   { name: 'upsampling2d bilinear 2', input: [3, 4, 2], layers: [{ type: 'upsampling2d', interpolation: 'bilinear' }] },

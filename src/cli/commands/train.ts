@@ -16,15 +16,17 @@ import { writeFileAtomic } from '../../io/atomic';
 import { figure } from '../../viz/svg';
 import type { History } from '../../train/trainer';
 import { solverUsage, trainSolver } from './solver';
+import { numelOf } from '../../layers/layer';
 
 /** Loss and accuracy per epoch, training and held-out, side by side. */
 export function learningCurves(h: History, name: string): string {
   const x = h.epochs.map((e) => e + 1), hist = h.history;
   const series = (keys: [string, string][]) => keys.filter(([k]) => hist[k]).map(([k, label]) => ({ name: label, x, y: hist[k], markers: true }));
+  const accuracy = series([['accuracy', 'training'], ['val_accuracy', 'held-out']]); // none for --target input
   return figure([
     { kind: 'line', title: 'loss', xLabel: 'epoch', xIntegers: true, series: series([['loss', 'training'], ['val_loss', 'held-out']]) },
-    { kind: 'line', title: 'accuracy', xLabel: 'epoch', xIntegers: true, series: series([['accuracy', 'training'], ['val_accuracy', 'held-out']]) },
-  ], { cols: 2, title: `${name}: learning curves` });
+    ...(accuracy.length ? [{ kind: 'line' as const, title: 'accuracy', xLabel: 'epoch', xIntegers: true, series: accuracy }] : []),
+  ], { cols: accuracy.length ? 2 : 1, title: `${name}: learning curves` });
 }
 
 export const usage = `usage: rede train [options]
@@ -48,6 +50,10 @@ export const usage = `usage: rede train [options]
   --deterministic         the same weights for any worker count (fixed micro-shards)
   --plot FILE.svg         write the learning curves (loss and accuracy per epoch, train and held-out)
   --csv FILE.csv          one row per epoch (epoch from 0, loss, accuracy, val_loss, ...), written as it ends
+  --target labels|input   what the model learns to output: the class labels, or its own input (an
+                          autoencoder: the model's output size must equal its input's)          [labels]
+  --loss NAME             sparse_categorical_crossentropy (labels) | mse | binary_crossentropy (on
+                          logits; both for --target input)          [sparse_categorical_crossentropy]
 ${solverUsage}
 
 Prints per-epoch lines (a live bar when stderr is a terminal) and the test accuracy at the end. Every output
@@ -59,9 +65,26 @@ const OPTIONS = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, schedule: { type: 'string' },
   seed: { type: 'string' }, augment: { type: 'boolean' }, subset: { type: 'string' }, 'validation-split': { type: 'string' },
   out: { type: 'string' }, workers: { type: 'string' }, deterministic: { type: 'boolean' }, plot: { type: 'string' },
-  csv: { type: 'string' }, 'clip-norm': { type: 'string' },
+  csv: { type: 'string' }, 'clip-norm': { type: 'string' }, loss: { type: 'string' }, target: { type: 'string' },
   solver: { type: 'string' }, 'snapshot-prefix': { type: 'string' }, 'max-iter': { type: 'string' },
 } as const;
+
+const LOSSES = { labels: ['sparse_categorical_crossentropy'], input: ['mse', 'binary_crossentropy'] } as const;
+type Target = keyof typeof LOSSES;
+type TrainLoss = (typeof LOSSES)[Target][number];
+
+/** --target and --loss, checked together: labels take cross-entropy over classes, the input mse or BCE. */
+export function lossAndTarget(loss: string | undefined, target: string | undefined): { loss: TrainLoss; target: Target } {
+  const t = target ?? 'labels';
+  if (t !== 'labels' && t !== 'input') throw new RedeError(`train: unknown --target '${t}' (expected labels or input)`);
+  const l = loss ?? LOSSES[t][0];
+  if (!(LOSSES[t] as readonly string[]).includes(l)) {
+    const other: Target = t === 'labels' ? 'input' : 'labels';
+    const hint = (LOSSES[other] as readonly string[]).includes(l) ? ` (--loss ${l} goes with --target ${other})` : '';
+    throw new RedeError(`train: --loss '${l}' with --target ${t}: expected ${LOSSES[t].join(' or ')}${hint}`);
+  }
+  return { loss: l as TrainLoss, target: t };
+}
 
 const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adamw'] as const;
 type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
@@ -151,6 +174,9 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const schedule = v.schedule ?? 'cosine';
   if (schedule !== 'cosine' && schedule !== 'constant') throw new RedeError(`train: unknown schedule '${schedule}' (expected constant or cosine)`);
   const optimizer = optimizerSpec(v.optimizer ?? 'momentum', lr, momentum, clipNorm);
+  const { loss, target } = lossAndTarget(v.loss, v.target);
+  const onInput = target === 'input';
+  if (onInput && v.augment) throw new RedeError('train: --augment changes the input but not the target; it is not available with --target input');
   const dataSpec = v.data ?? 'mnist';
   const workers = v.workers === undefined || v.workers === 'auto' ? (v.workers ?? 1) as number | 'auto'
     : num('train', 'workers', v.workers, 1, { int: true, min: 1 });
@@ -164,6 +190,10 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const trainSet = firstN('train', data.train!, subsetN);
   const config = modelConfig('train', v.model ?? 'lenet5', trainSet.shape, trainSet.classes);
   const model = await Model.create(config, { seed });
+  const inSize = numelOf(model.inputShape), outSize = numelOf(model.outputShape);
+  if (onInput && outSize !== inSize) {
+    throw new RedeError(`train: --target input needs an output as large as the input, got output [${model.outputShape.join(', ')}] (${count(outSize)} values) for input [${model.inputShape.join(', ')}] (${count(inSize)})`);
+  }
   const nTrain = split ? trainSet.y.length - Math.floor(trainSet.y.length * split) : trainSet.y.length;
   if (batchSize > nTrain) {
     io.stderr.write(`train: --batch-size ${count(batchSize)} is more than the ${count(nTrain)} training examples; using ${count(nTrain)}\n`);
@@ -171,13 +201,13 @@ export async function train(argv: string[], io: Io): Promise<void> {
   }
   const batches = Math.ceil(nTrain / batchSize);
   const sched: Schedule | undefined = schedule === 'cosine' ? { type: 'cosine', totalSteps: epochs * batches } : undefined;
-  model.compile({ optimizer, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'], schedule: sched });
+  model.compile({ optimizer, loss, metrics: onInput ? [] : ['accuracy'], schedule: sched });
   const augment = v.augment ? augmentFor(dataSpec) : undefined;
   const validation = split ? undefined : data.test ?? undefined;
 
   io.stderr.write(`${config.name ?? 'model'} (${count(model.paramCount)} parameters, engine ${model.e.variant}) on ${trainSet.name ?? dataSpec}: ` +
     `${count(nTrain)} training examples${split ? `, ${count(trainSet.y.length - nTrain)} held out for validation` : ''}; ` +
-    `${describe(optimizer)}${sched ? ' cosine' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? ', augmented' : ''}\n`);
+    `${onInput ? `target: the input, ${loss}; ` : ''}${describe(optimizer)}${sched ? ' cosine' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? ', augmented' : ''}\n`);
 
   // No SIGINT handler: fit never yields to the event loop, so one would only delay Ctrl-C to the end.
   const progress = new Progress(io.stderr);
@@ -185,10 +215,10 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const callbacks: Callback[] = [new ProgressLogger(progress, epochs), ...(csv ? [csv] : [])];
   let history;
   try {
-    history = await model.fit(trainSet, {
-      epochs, batchSize, seed, augment, validationSplit: split, validationData: validation, workers, deterministic: v.deterministic,
-      callbacks, verbose: 0,
-    });
+    const o = { epochs, batchSize, seed, augment, validationSplit: split, workers, deterministic: v.deterministic, callbacks, verbose: 0 as const };
+    history = onInput // an autoencoder: the target is the input
+      ? await model.fit(trainSet.x, trainSet.x, { ...o, validationData: validation ? [validation.x, validation.x] : undefined })
+      : await model.fit(trainSet, { ...o, validationData: validation });
   } catch (e) {
     const m = e instanceof RedeError ? NON_FINITE.exec(e.message) : null;
     if (!m) throw e;
@@ -213,7 +243,10 @@ export async function train(argv: string[], io: Io): Promise<void> {
   }
   if (v.csv && !csv?.failure) io.stdout.write(`logged ${v.csv}\n`);
 
-  if (data.test) {
+  if (data.test && onInput) {
+    const t = model.evaluate(data.test.x, data.test.x, { batchSize: Math.max(batchSize, 128) });
+    io.stdout.write(`test ${loss} ${t.loss.toFixed(5)}  (reconstructing ${count(data.test.y.length)} examples of ${data.test.name ?? dataSpec})\n`);
+  } else if (data.test) {
     const t = model.evaluate(data.test, undefined, { batchSize: Math.max(batchSize, 128) });
     io.stdout.write(`test accuracy ${t.accuracy.toFixed(4)}  loss ${t.loss.toFixed(4)}  (${count(data.test.y.length)} examples of ${data.test.name ?? dataSpec})\n`);
   } else {
