@@ -31,9 +31,9 @@ export function headerRows(bench: string, h: BenchHeader): BenchRow[] {
 /** Per layer and for the step; case names `${name}_${mode}_b${B}` (step) and `…/${layer}` (layers). */
 export function profileRows(bench: string, name: string, p: StepProfile, h: BenchHeader): BenchRow[] {
   const c = `${name}_${p.mode}_b${p.batchSize}`, peak = peakFor(h, p.variant)?.gflops ?? null;
-  const base = { bench, peer: 'rede', variant: p.variant, threads: p.workers };
   const out: BenchRow[] = [];
-  const add = (cs: string, metric: string, value: number | null, unit: string, note?: string) => out.push({ ...base, case: cs, metric, value, unit, ...(note ? { note } : {}) });
+  const add = (cs: string, metric: string, value: number | null, unit: string, note?: string) =>
+    out.push({ bench, case: cs, peer: 'rede', variant: p.variant, threads: p.workers, metric, value, unit, ...(note ? { note } : {}) });
   const layerNote = p.profiledBatch !== p.batchSize ? `one worker's shard of ${p.profiledBatch} examples, profiled in this thread` : undefined;
   for (const l of p.layers) {
     const cs = `${c}/${l.name}`;

@@ -64,7 +64,11 @@ export async function bench(argv: string[], io: Io): Promise<void> {
     const input = (v.input ?? '28,28,1').split(',').map((d) => num('bench', 'input', d, 0, { int: true, min: 1 }));
     config = modelConfig('bench', v.model, input, classes);
   }
-  buildGraph(config); // a bad config fails here, before any memory or timing
+  try {
+    buildGraph(config); // a bad config fails here, before any memory or timing
+  } catch (e) {
+    throw e instanceof RedeError && !zoo ? new RedeError(`${v.model}: ${e.message}`) : e; // a file's errors name it
+  }
   const name = config.name ?? (zoo ? v.model : 'model');
 
   const header = await benchHeader();
