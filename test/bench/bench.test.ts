@@ -30,12 +30,23 @@ test('bench:kernels --quick (gemm_256): rede on both SIMD builds and tfjs-wasm, 
 });
 
 test('bench:train --quick: LeNet-5 on rede (both builds), PyTorch and convnetjs rows, the arena and RSS rows', () => {
-  const rows = bench('train', '--steps=200');
+  const rows = bench('train', '--steps=200', '--filter=lenet5');
   for (const variant of ['simd', 'relaxed-simd']) has(rows, { case: 'lenet5_b64', peer: 'rede', variant, metric: 'examples_per_s' }, `rede ${variant}`);
   has(rows, { case: 'lenet5_b64', peer: 'pytorch' }, 'pytorch');
   assert.ok(rows.some((r) => r.case === 'lenet5_b64' && r.peer.includes('convnetjs')), 'convnetjs');
   has(rows, { case: 'lenet5_b64_arena', peer: 'rede', variant: 'total', metric: 'bytes' }, 'arena total');
   assert.ok(rows.some((r) => r.metric === 'rss_last'), 'rss_last');
+});
+
+test('bench:train --quick --filter=resnet20: rede and PyTorch on 1 and 2 threads, after the header (load, peaks)', () => {
+  const rows = bench('train', '--filter=resnet20');
+  for (const threads of [1, 2]) {
+    has(rows, { case: 'resnet20_b64', peer: 'rede', threads, metric: 'examples_per_s' }, `rede ${threads} threads`);
+    has(rows, { case: 'resnet20_b64', peer: 'pytorch', threads, metric: 'examples_per_s' }, `pytorch ${threads} threads`);
+  }
+  has(rows, { case: 'machine', metric: 'load_average_1m' }, 'load average');
+  has(rows, { case: 'machine', variant: 'simd', metric: 'peak_gflops' }, 'peak');
+  assert.ok(!rows.some((r) => r.case.startsWith('lenet5')), '--filter picks the net');
 });
 
 test('bench:parallel --quick (lenet, batch 64): one thread, 1 and 2 workers, efficiency and per-worker times', () => {
