@@ -29,3 +29,5 @@ export * as io from './io/index';
 export * as init from './init';
 export * from './parallel/index';
 export { InferenceModel, type InferenceOptions } from './infer/index';
+export { profileStep, type ProfileOptions, type StepProfile, type LayerTime } from './bench/profile';
+export { measurePeak, type Peak, type PeakOptions } from './bench/peak';

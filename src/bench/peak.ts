@@ -17,25 +17,51 @@ export interface PeakOptions {
   ms?: number;
 }
 
-/** The peak of engine e's build on this thread, in GFLOP/s. */
-export function measurePeak(e: Engine, o: PeakOptions = {}): Peak {
-  const k = e.k, chains = k.peak_chains(), budget = o.ms ?? 300;
-  const flopsPerIter = chains * 4 * 2;
+/**
+ * A reusable peak sampler on engine e: sample(iters) runs the loop once and returns its rate in GFLOP/s by
+ * `now` (milliseconds; default performance.now). Holds 192 bytes at the arena top until release().
+ */
+export function peakSampler(e: Engine, now: () => number = () => performance.now()): { sample(iters: number): number; release(): void } {
+  const k = e.k, chains = k.peak_chains(), flopsPerIter = chains * 4 * 2;
   const mark = e.mark();
   // Accumulators start at the fixed point b / (1 − a) = 1 of c ← c·a + b: finite and normal for any count.
   const acc = e.tensor([chains * 4], new Float32Array(chains * 4).fill(1)).ptr;
-  const time = (iters: number) => { const t0 = performance.now(); k.peak_madd_f32(acc, iters, 0.5, 0.5); return (performance.now() - t0) / 1000; };
-  // Warm up for a third of the budget, sizing calls to about 2 ms each.
-  let iters = 1 << 14;
-  const warmEnd = performance.now() + budget / 3;
-  while (performance.now() < warmEnd) {
-    const s = time(iters);
-    if (s < 0.002) iters = Math.min(iters * 2, 1 << 28);
-  }
-  const rates: number[] = [];
+  return {
+    sample(iters: number): number {
+      const t0 = now();
+      k.peak_madd_f32(acc, iters, 0.5, 0.5);
+      const ms = now() - t0;
+      return ms > 0 ? (iters * flopsPerIter) / ms / 1e6 : 0;
+    },
+    release(): void { e.release(mark); },
+  };
+}
+
+/** Iterations of the loop that take about `ms` on engine e's build (after warming it up for about `warmMs`). */
+export function peakIters(e: Engine, ms: number, warmMs = 0): number {
+  const s = peakSampler(e);
+  let iters = 1 << 12;
+  const end = performance.now() + warmMs;
+  do {
+    const t0 = performance.now();
+    s.sample(iters);
+    if (performance.now() - t0 < ms && iters < 1 << 28) iters *= 2;
+  } while (performance.now() < end);
+  s.release();
+  return iters;
+}
+
+/** The kind of multiply-add a build's peak loop runs. */
+export const peakKind = (variant: string): Peak['kind'] => (variant.startsWith('relaxed') ? 'fma' : 'mul+add');
+
+/** The peak of engine e's build on this thread, in GFLOP/s. */
+export function measurePeak(e: Engine, o: PeakOptions = {}): Peak {
+  const budget = o.ms ?? 300;
+  const iters = peakIters(e, 2, budget / 3); // calls of about 2 ms
+  const s = peakSampler(e), rates: number[] = [];
   const end = performance.now() + (2 * budget) / 3;
-  while (rates.length < 5 || (performance.now() < end && rates.length < 1001)) rates.push((iters * flopsPerIter) / time(iters) / 1e9);
-  e.release(mark);
+  while (rates.length < 5 || (performance.now() < end && rates.length < 1001)) rates.push(s.sample(iters));
+  s.release();
   rates.sort((a, b) => a - b);
-  return { variant: e.variant, kind: e.variant.startsWith('relaxed') ? 'fma' : 'mul+add', gflops: rates[Math.floor(0.9 * (rates.length - 1))] };
+  return { variant: e.variant, kind: peakKind(e.variant), gflops: rates[Math.floor(0.9 * (rates.length - 1))] };
 }

@@ -20,6 +20,7 @@ import { WorkerGroup } from '../parallel/group';
 import { shareData } from '../parallel/group-step';
 import { InferenceModel } from '../infer/model';
 import { CounterRng } from '../data/rng';
+import { peakIters, peakSampler } from './peak';
 
 export interface ProfileOptions {
   /** 'train' (default): a whole training step; 'infer': a forward in inference mode. */
@@ -76,16 +77,21 @@ export interface StepProfile {
   updateMs: number;
   /** The plain step (no probe) in this thread at profiledBatch, ms: what the rows above add up to. */
   stepMs: number;
+  /**
+   * The peak loop of the same build (src/bench/peak.ts), run for a short block in every round with the same
+   * clock, GFLOP/s (median): what "% of peak" divides by, measured under the same load as the layers.
+   */
+  peakGflops: number;
   /** Σ of the rows (layers forward + backward, loss, update), ms. */
   accountedMs: number;
   /** Median over rounds of (Σ rows ÷ plain step) within each round: near 1 when the rows account for the step. */
   accountedRatio: number;
   /** Examples per second of the whole step: this thread, or the worker group when workers > 1. */
   examplesPerS: number;
-  /** workers > 1: the group's step and each worker's split of it, ms per step. */
+  /** workers > 1: the group's step (wall clock) and each worker's split of it, ms per step. */
   group?: { stepMs: number; variant: string; perWorker: { compute: number; wait: number; reduce: number }[] };
   /** infer: the compiled InferenceModel (folded batch norm, fused epilogues, packed weights) on `workers` threads. */
-  compiled?: { stepMs: number; examplesPerS: number; threads: number };
+  compiled?: { stepMs: number; examplesPerS: number; threads: number; clock: 'wall' | 'cpu' };
   rounds: number;
 }
 
@@ -177,8 +183,10 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
 
   try {
     const timeBlock = (fn: () => void, reps: number) => { const t0 = now(); for (let r = 0; r < reps; r++) fn(); return (now() - t0) / reps; };
-    // The group's and the compiled model's threads are not this one: they are always timed by the wall clock.
-    const timeOther = async (reps: number) => { const t0 = performance.now(); for (let r = 0; r < reps; r++) await other!.run(); return (performance.now() - t0) / reps; };
+    // The compiled model on one thread runs in this one: the same clock. A worker group or helper threads are
+    // other threads (the CPU clock would add theirs up): those are timed by the wall clock.
+    const otherNow = W === 1 ? now : CLOCKS.wall;
+    const timeOther = async (reps: number) => { const t0 = otherNow(); for (let r = 0; r < reps; r++) await other!.run(); return (otherNow() - t0) / reps; };
     // Warm-up (V8 tiers the kernels up; the first steps touch fresh memory): at least 2 steps each, about a
     // fifth of the budget. The block sizes follow from what a warm step costs.
     const warmEnd = performance.now() + (seconds * 1000) / 5;
@@ -189,6 +197,8 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
       if (other) otherMs = await timeOther(1);
     }
     const share = (seconds * 1000) / rounds / (other ? 3 : 2);
+    // The peak loop in each round: about a tenth of a block, at least 2 ms.
+    const peak = peakSampler(model.e, now), peakN = peakIters(model.e, Math.max(2, share / 10), 50), peaks: number[] = [];
     const reps = Math.max(1, Math.round(share / plainMs)), otherReps = other ? Math.max(1, Math.round(share / otherMs)) : 0;
     const steps: number[] = [], ratios: number[] = [], fwd: number[][] = nodes.map(() => []), bwd: number[][] = nodes.map(() => []), loss: number[] = [], upd: number[] = [];
     group?.control.resetTimes();
@@ -203,7 +213,9 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
       for (let i = 0; i < nodes.length; i++) sum += fwd[i][r] + bwd[i][r];
       ratios.push(sum / steps[r]);
       if (other) other.times.push(await timeOther(otherReps));
+      peaks.push(peak.sample(peakN));
     }
+    peak.release();
     const layers: LayerTime[] = nodes.map((n, i) => ({
       node: i, name: n.layer.name, type: n.layer.type,
       forwardMs: median(fwd[i]), backwardMs: mode === 'train' ? median(bwd[i]) : 0,
@@ -215,7 +227,7 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
     const accountedMs = layers.reduce((s, l) => s + l.forwardMs + l.backwardMs, 0) + lm + um;
     const out: StepProfile = {
       mode, batchSize: B, workers: W, variant: model.e.variant, clock, profiledBatch: b, layers, lossMs: lm, updateMs: um,
-      stepMs, accountedMs, accountedRatio: median(ratios), examplesPerS: (b * 1000) / stepMs, rounds,
+      stepMs, peakGflops: median(peaks), accountedMs, accountedRatio: median(ratios), examplesPerS: (b * 1000) / stepMs, rounds,
     };
     if (group && other) {
       const gMs = median(other.times), timed = rounds * otherReps;
@@ -224,7 +236,7 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
     }
     if (compiled && other) {
       const cMs = median(other.times);
-      out.compiled = { stepMs: cMs, examplesPerS: (B * 1000) / cMs, threads: W };
+      out.compiled = { stepMs: cMs, examplesPerS: (B * 1000) / cMs, threads: W, clock: W === 1 ? clock : 'wall' };
       if (W > 1) out.examplesPerS = out.compiled.examplesPerS;
     }
     return out;

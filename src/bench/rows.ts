@@ -2,7 +2,7 @@
 //   {"bench","case","peer","variant","threads","metric","value","unit"}
 // — and as a text table of layers: time forward / backward, share of the step, GFLOP/s and % of peak.
 import type { BenchHeader } from './header';
-import { peakFor } from './header';
+import { peakKind } from './peak';
 import type { StepProfile } from './profile';
 
 export interface BenchRow {
@@ -29,8 +29,8 @@ export function headerRows(bench: string, h: BenchHeader): BenchRow[] {
 }
 
 /** Per layer and for the step; case names `${name}_${mode}_b${B}` (step) and `…/${layer}` (layers). */
-export function profileRows(bench: string, name: string, p: StepProfile, h: BenchHeader): BenchRow[] {
-  const c = `${name}_${p.mode}_b${p.batchSize}`, peak = peakFor(h, p.variant)?.gflops ?? null;
+export function profileRows(bench: string, name: string, p: StepProfile): BenchRow[] {
+  const c = `${name}_${p.mode}_b${p.batchSize}`, peak = p.peakGflops > 0 ? p.peakGflops : null;
   const out: BenchRow[] = [];
   const add = (cs: string, metric: string, value: number | null, unit: string, note?: string) =>
     out.push({ bench, case: cs, peer: 'rede', variant: p.variant, threads: p.workers, metric, value, unit, ...(note ? { note } : {}) });
@@ -48,12 +48,13 @@ export function profileRows(bench: string, name: string, p: StepProfile, h: Benc
     }
   }
   if (p.mode === 'train') { add(`${c}/loss`, 'forward_ms', p.lossMs, 'ms'); add(`${c}/optimizer`, 'forward_ms', p.updateMs, 'ms'); }
+  add(c, 'peak_gflops', p.peakGflops, 'GFLOP/s', `${peakKind(p.variant)} loop, a block in every round (${p.clock} clock): what % of peak divides by`);
   add(c, 'step_ms', p.stepMs, 'ms', `plain step of ${p.profiledBatch} examples in this thread (${p.clock} clock)`);
   add(c, 'accounted_ratio', p.accountedRatio, 'ratio', 'Σ per-layer times ÷ plain step, median over rounds');
   const flops = p.layers.reduce((s, l) => s + l.forwardFlops + l.backwardFlops, 0);
   add(c, 'step_gflops', gflops(flops, p.stepMs), 'GFLOP/s');
-  if (p.group) add(c, 'group_step_ms', p.group.stepMs, 'ms', `${p.workers} workers (${p.group.variant}), batch ${p.batchSize}`);
-  if (p.compiled) add(c, 'compiled_ms', p.compiled.stepMs, 'ms', `InferenceModel, ${p.compiled.threads} thread(s), batch ${p.batchSize}`);
+  if (p.group) add(c, 'group_step_ms', p.group.stepMs, 'ms', `${p.workers} workers (${p.group.variant}), batch ${p.batchSize} (wall clock)`);
+  if (p.compiled) add(c, 'compiled_ms', p.compiled.stepMs, 'ms', `InferenceModel, ${p.compiled.threads} thread(s), batch ${p.batchSize} (${p.compiled.clock} clock)`);
   add(c, 'examples_per_s', p.examplesPerS, 'examples/s');
   add(c, 'ms_per_example', 1000 / p.examplesPerS, 'ms');
   return out;
@@ -69,8 +70,8 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 /** The layer table and the step's totals, for a terminal. */
-export function profileText(name: string, p: StepProfile, h: BenchHeader): string {
-  const peak = peakFor(h, p.variant)?.gflops ?? null;
+export function profileText(name: string, p: StepProfile): string {
+  const peak = p.peakGflops > 0 ? p.peakGflops : null;
   const pct = (g: number | null) => (g === null || !peak ? '' : f((100 * g) / peak, 0));
   const train = p.mode === 'train';
   const rows = p.layers.map((l) => {
@@ -89,13 +90,14 @@ export function profileText(name: string, p: StepProfile, h: BenchHeader): strin
       (p.profiledBatch !== p.batchSize ? `\nlayers: one worker's shard of ${p.profiledBatch} examples, profiled in this thread` : ''),
     table(head, rows),
     `step in this thread (no probe): ${f(p.stepMs, 2)} ms for ${p.profiledBatch} examples, ${f(gflops(flops, p.stepMs))} GFLOP/s` +
-      `${peak ? ` (${pct(gflops(flops, p.stepMs))} % of peak ${f(peak)})` : ''}; the rows account for ${f(100 * p.accountedRatio, 0)} % of it`,
+      `${peak ? ` (${pct(gflops(flops, p.stepMs))} % of peak)` : ''}; the rows account for ${f(100 * p.accountedRatio, 0)} % of it`,
+    `peak: ${peakKind(p.variant)} loop ${f(peak)} GFLOP/s, timed in every round beside the layers (the header's was measured before)`,
   ];
   if (p.group) {
-    lines.push(`step on ${p.workers} workers: ${f(p.group.stepMs, 2)} ms for ${p.batchSize} examples; per worker compute / barrier wait / reduce + update, ms: ` +
+    lines.push(`step on ${p.workers} workers (wall clock): ${f(p.group.stepMs, 2)} ms for ${p.batchSize} examples; per worker compute / barrier wait / reduce + update, ms: ` +
       p.group.perWorker.map((w) => `${f(w.compute, 2)} / ${f(w.wait, 2)} / ${f(w.reduce, 2)}`).join(', '));
   }
-  if (p.compiled) lines.push(`compiled InferenceModel (folded BN, fused epilogues), ${p.compiled.threads} thread(s): ${f(p.compiled.stepMs, 2)} ms for ${p.batchSize} examples, ${f(1000 / p.compiled.examplesPerS, 3)} ms/example`);
+  if (p.compiled) lines.push(`compiled InferenceModel (folded BN, fused epilogues), ${p.compiled.threads} thread(s), ${p.compiled.clock} clock: ${f(p.compiled.stepMs, 2)} ms for ${p.batchSize} examples, ${f(1000 / p.compiled.examplesPerS, 3)} ms/example`);
   lines.push(`${f(p.examplesPerS, 0)} examples/s, ${f(1000 / p.examplesPerS, 3)} ms per example`);
   return lines.join('\n');
 }

@@ -8,8 +8,7 @@ import type { ModelConfig } from '../../model/config';
 import { zooModel } from '../../zoo/index';
 import { benchHeader, headerText } from '../../bench/header';
 import { profileStep, type StepProfile } from '../../bench/profile';
-import { headerRows, profileRows, type BenchRow } from '../../bench/rows';
-import { profileText } from '../../bench/rows';
+import { headerRows, profileRows, profileText, type BenchRow } from '../../bench/rows';
 import { type Io, modelConfig, num, parse } from '../common';
 
 export const usage = `usage: rede bench --model NAME|FILE [options]
@@ -79,7 +78,7 @@ export async function bench(argv: string[], io: Io): Promise<void> {
 
   const caffe = v.model === 'alexnet';
   if (v.json) {
-    const rows: BenchRow[] = [...headerRows('rede-bench', header), ...profiles.flatMap((p) => profileRows('rede-bench', name, p, header))];
+    const rows: BenchRow[] = [...headerRows('rede-bench', header), ...profiles.flatMap((p) => profileRows('rede-bench', name, p))];
     if (caffe) {
       for (const p of profiles) {
         rows.push({ bench: 'rede-bench', case: `${name}_${p.mode}_b${p.batchSize}`, peer: 'caffe', variant: 'nvidia-k40', threads: 1, metric: 'ms_per_example',
@@ -89,7 +88,7 @@ export async function bench(argv: string[], io: Io): Promise<void> {
     for (const r of rows) io.stdout.write(`${JSON.stringify(r)}\n`);
     return;
   }
-  const parts = [headerText(header), ...profiles.map((p) => profileText(name, p, header))];
+  const parts = [headerText(header), ...profiles.map((p) => profileText(name, p))];
   if (caffe) {
     parts.push(profiles.map((p) => `${p.mode === 'train' ? 'learning' : 'inference'}: rede ${(1000 / p.examplesPerS).toFixed(2)} ms/image at batch ${p.batchSize} on ${p.workers} CPU thread${p.workers > 1 ? 's' : ''}` +
       `${p.compiled ? ` (compiled: ${(1000 / p.compiled.examplesPerS).toFixed(2)})` : ''}; Caffe ${CAFFE_K40[p.mode]} ms/image on one NVIDIA K40 GPU (the lecture's figure, for orientation)`).join('\n'));
