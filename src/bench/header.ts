@@ -44,7 +44,7 @@ export function peakFor(h: BenchHeader, variant: string): Peak | undefined {
 
 /** Two lines for a text report. */
 export function headerText(h: BenchHeader): string {
-  const peaks = h.peaks.map((p) => `${p.variant} ${p.kind} ${p.gflops.toFixed(1)} GFLOP/s`).join(', ');
+  const peaks = h.peaks.map((p) => `${p.variant} ${p.kind} ${p.gflops.toFixed(1)} GFLOP/s`).join(', ') + ` (${h.peaks[0]?.clock ?? 'wall'} clock)`;
   return `commit ${h.commit}   ${h.date}   load average ${h.load.map((l) => l.toFixed(2)).join(' ')} on ${h.cores} cores\n` +
     `peak (register-only multiply-add loop, one core, this process): ${peaks}`;
 }

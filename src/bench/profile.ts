@@ -21,6 +21,7 @@ import { shareData } from '../parallel/group-step';
 import { InferenceModel } from '../infer/model';
 import { CounterRng } from '../data/rng';
 import { peakIters, peakSampler } from './peak';
+import { CLOCKS, hasCpuClock, type ClockName } from './clock';
 
 export interface ProfileOptions {
   /** 'train' (default): a whole training step; 'infer': a forward in inference mode. */
@@ -39,15 +40,10 @@ export interface ProfileOptions {
    * 'wall' (default): elapsed time. 'cpu': this process's CPU time (Node), which leaves out the time other
    * processes hold the core — steadier on a shared machine, but it also counts V8's own helper threads.
    */
-  clock?: 'wall' | 'cpu';
+  clock?: ClockName;
 }
 const PROFILE_OPTIONS = ['mode', 'batchSize', 'workers', 'seconds', 'rounds', 'seed', 'clock'];
 
-/** The clocks, in milliseconds. */
-const CLOCKS = {
-  wall: () => performance.now(),
-  cpu: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; },
-};
 
 export interface LayerTime {
   node: number;
@@ -68,7 +64,7 @@ export interface StepProfile {
   /** The kernel build that ran (e.g. 'relaxed-simd'). */
   variant: string;
   /** What the layer rows and stepMs were timed with (ProfileOptions.clock). */
-  clock: 'wall' | 'cpu';
+  clock: ClockName;
   /** Examples in the profiled step in this thread: batchSize, or one worker's shard (training, workers > 1). */
   profiledBatch: number;
   layers: LayerTime[];
@@ -91,7 +87,7 @@ export interface StepProfile {
   /** workers > 1: the group's step (wall clock) and each worker's split of it, ms per step. */
   group?: { stepMs: number; variant: string; perWorker: { compute: number; wait: number; reduce: number }[] };
   /** infer: the compiled InferenceModel (folded batch norm, fused epilogues, packed weights) on `workers` threads. */
-  compiled?: { stepMs: number; examplesPerS: number; threads: number; clock: 'wall' | 'cpu' };
+  compiled?: { stepMs: number; examplesPerS: number; threads: number; clock: ClockName };
   rounds: number;
 }
 
@@ -119,7 +115,7 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
   const seed = checkNumber('profileStep', 'seed', o.seed ?? 1, { integer: true });
   const clock = o.clock ?? 'wall';
   if (clock !== 'wall' && clock !== 'cpu') throw new RedeError(`profileStep: clock must be 'wall' or 'cpu', got ${JSON.stringify(o.clock)}`);
-  if (clock === 'cpu' && typeof process?.cpuUsage !== 'function') throw new RedeError("profileStep: clock 'cpu' needs Node's process.cpuUsage");
+  if (clock === 'cpu' && !hasCpuClock()) throw new RedeError("profileStep: clock 'cpu' needs Node's process.cpuUsage");
   const now = CLOCKS[clock];
   if (W > B) throw new RedeError(`profileStep: ${W} workers need a batch of at least ${W} examples, got batchSize ${B}`);
   if (mode === 'train' && !model.trainer) throw new RedeError('profileStep: mode \'train\' needs a compiled model (model.compile({ optimizer, loss }))');

@@ -24,7 +24,7 @@ export const gflops = (flops: number, ms: number): number | null => (flops > 0 &
 export function headerRows(bench: string, h: BenchHeader): BenchRow[] {
   return [
     { bench, case: 'machine', peer: 'rede', variant: 'host', threads: 1, metric: 'load_average_1m', value: h.load[0], unit: 'load', note: `commit ${h.commit}; ${h.cores} cores; ${h.date}` },
-    ...h.peaks.map((p) => ({ bench, case: 'machine', peer: 'rede', variant: p.variant, threads: 1, metric: 'peak_gflops', value: p.gflops, unit: 'GFLOP/s', note: `${p.kind} register-only loop` })),
+    ...h.peaks.map((p) => ({ bench, case: 'machine', peer: 'rede', variant: p.variant, threads: 1, metric: 'peak_gflops', value: p.gflops, unit: 'GFLOP/s', note: `${p.kind} register-only loop, ${p.clock} clock` })),
   ];
 }
 
