@@ -127,6 +127,7 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
   const per = numelOf(model.inputShape), classes = numelOf(model.outputShape);
   const x = Float32Array.from({ length: B * per }, () => rng.next());
   const labels = Int32Array.from({ length: B }, () => rng.int(classes));
+  const targets = Float32Array.from({ length: B * classes }, () => rng.next()); // for the losses that take targets
   const nodes = model.graph.nodes;
 
   // The two step bodies on b examples: plain (as training or predict runs it) and probed.
@@ -138,7 +139,7 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
     if (!program) return;
     const s = program.slots(b);
     s.labels?.set(labels.subarray(0, b));
-    s.targets?.set(Float32Array.from({ length: b * classes }, () => rng.next()));
+    s.targets?.set(targets.subarray(0, b * classes));
   };
   if (mode === 'train') {
     const program = model.trainer!.program, opt = program.links[0].opt!;
@@ -167,7 +168,7 @@ export async function profileStep(model: Model, options: ProfileOptions = {}): P
     const t = model.trainer!, program = t.program;
     group = await WorkerGroup.create(program, { workers: W, batchSize: B });
     group.push([model], [t.optState]);
-    await group.begin(shareData(program, x, labels), { batchSize: B, seed, shuffle: false });
+    await group.begin(shareData(program, x, program.objective.sparse ? labels : targets), { batchSize: B, seed, shuffle: false });
     const g = group, lrs = [program.links[0].opt!.optimizer.cfg.lr ?? 0.01];
     let step = 0;
     other = { run: async () => { await g.step({ epoch: 0, batch: 0, length: B, step, lrs, ts: [++step] }); }, close: async () => { await g.end(); await g.close(); }, times: [] };

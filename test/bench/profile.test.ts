@@ -74,6 +74,15 @@ test('profileStep with 2 workers: the group step and each worker; layers are one
   assert.ok(Math.abs(p.examplesPerS - (16 * 1000) / p.group.stepMs) < 1e-6, 'examples/s is the group\'s');
 });
 
+test('profileStep on a model with a target loss (MSE): targets are filled, on 1 and 2 workers', async () => {
+  const m = await Model.create({ name: 'mlp', input: [6], layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 3 }] }, { seed: 2 });
+  m.compile({ optimizer: { type: 'sgd', lr: 0.01 }, loss: 'mse' });
+  for (const workers of [1, 2]) {
+    const p = await profileStep(m, { mode: 'train', batchSize: 8, workers, seconds: 0.2, rounds: 2 });
+    assert.ok(p.lossMs > 0 && Number.isFinite(p.stepMs) && p.examplesPerS > 0, `workers ${workers}`);
+  }
+});
+
 test('profileStep options are checked like layer configs, before any work', async () => {
   const m = await Model.create(NET, { seed: 3 });
   const bad: [object, RegExp][] = [
