@@ -201,7 +201,7 @@ try {
       const pt = await torchRunner('resnet20', threads, 'resnet20_b64');
       const runners: Runner[] = [rede, ...(pt ? [pt] : [])];
       try {
-        const rates = await interleaved(runners, args.quick ? { warm: 1, steps: 1, rounds: 2 } : { warm: 2, steps: 3, rounds: 7 });
+        const rates = await interleaved(runners, args.quick ? { warm: 1, steps: 1, rounds: 1 } : { warm: 2, steps: 3, rounds: 7 });
         row({ case: 'resnet20_b64', peer: 'rede', variant: rede.name, threads, metric: 'examples_per_s', value: rates[0], unit: 'examples/s',
           note: threads === 1 ? 'trainer in this thread' : `worker group of ${threads}` });
         if (pt) row({ case: 'resnet20_b64', peer: 'pytorch', variant: 'cpu', threads, metric: 'examples_per_s', value: rates[1], unit: 'examples/s', note: `torch ${(torch as TorchPeer).version}, ${threads} threads, interleaved with rede` });
