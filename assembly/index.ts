@@ -13,3 +13,4 @@ export * from './dropout';
 export * from './optim';
 export * from './reduce';
 export * from './tensor';
+export * from './peak';

@@ -1,57 +1,129 @@
-// Training throughput: LeNet-5 (28×28×1, conv5×5×6 same → ReLU → maxpool2 → conv5×5×16 valid → ReLU → maxpool2
-// → dense 120 → ReLU → dense 84 → ReLU → dense 10, softmax CE, SGD momentum 0.9, batch 64), one thread,
-// rede (each wasm variant), PyTorch (Debian's python3-torch, one thread, if installed) and convnetjs 0.3.0 on
-// the same net, measured in this run. Also memory: the
-// planned arena by part against what the tensors themselves need, and peak RSS over a long run.
-//   node --import tsx bench/train.ts [--json] [--quick] [--steps=N]
+// Training throughput, examples/s, with peers on the same nets in the same run:
+//   lenet5_b64    LeNet-5 (28×28×1, conv5×5×6 same → ReLU → maxpool2 → conv5×5×16 valid → ReLU → maxpool2 → dense
+//                 120 → ReLU → dense 84 → ReLU → dense 10), one thread: rede (each wasm build), PyTorch, convnetjs
+//   resnet20_b64  ResNet-20 (32×32×3, src/zoo/small.ts), 1 thread (rede's trainer in this thread) and 2 threads
+//                 (rede's worker group of 2; PyTorch with 2 intra-op threads)
+// All: softmax cross-entropy, SGD momentum 0.9, batch 64, random data from a fixed pool of batches. PyTorch
+// (Debian's python3-torch) runs in one long-lived process (bench/peers/torch_train.py): each round times a block
+// of rede steps, then a block of PyTorch steps, so both see the same machine; medians over rounds. The header
+// states the commit, load average and the peak measured in this process. LeNet-5 also reports the planned arena
+// by part against what its tensors need, and the RSS over a long run.
+//   node --import tsx bench/train.ts [--json] [--quick] [--filter=resnet20] [--steps=N]
 import { createRequire } from 'node:module';
-import { spawnSync } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine';
 import { Model } from '../src/api/model';
 import { ThreadStep } from '../src/train/thread-step';
+import type { ModelConfig } from '../src/model/config';
 import { lenet5 } from '../src/zoo/lenet5';
+import { resnet20 } from '../src/zoo/small';
 import { numelOf } from '../src/layers/layer';
+import { WorkerGroup } from '../src/parallel/group';
+import { shareData } from '../src/parallel/group-step';
+import { benchHeader, headerText } from '../src/bench/header';
+import { headerRows } from '../src/bench/rows';
 import { Rng } from '../test/helpers/rand';
 import { fmt, formatTable, median, parseBenchArgs, printJsonRow, type BenchRow } from './lib';
 
 const args = parseBenchArgs();
 const stepsArg = process.argv.find((a) => a.startsWith('--steps='));
-const B = 64;
+const B = 64, LR = 0.01;
 const rows: BenchRow[] = [];
 const row = (r: Omit<BenchRow, 'bench' | 'threads'> & { threads?: number }) => rows.push({ bench: 'train', threads: 1, ...r });
+const wanted = (name: string) => !args.filter || name.includes(args.filter);
 
 // Real-looking data: a fixed random batch pool (throughput does not depend on the pixel values).
-const rng = new Rng(3);
-const POOL = 16;
-const xs = Array.from({ length: POOL }, () => rng.array(B * 784, 0, 1));
-const ys = Array.from({ length: POOL }, () => Int32Array.from({ length: B }, () => rng.int(0, 10)));
-
-async function rede(variant: 'simd' | 'relaxed-simd'): Promise<Model> {
-  const e = await Engine.create({ variant });
-  const m = await Model.create(lenet5(), { engine: e, seed: 1 });
-  m.compile({ optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9 }, loss: 'sparse_categorical_crossentropy' });
-  m.ensureCapacity(B);
-  const t = m.trainer!, ts = new ThreadStep(t.program, () => 1);
-  const step = (i: number) => {
-    e.write(m.inputAct, xs[i % POOL]);
-    e.i32.set(ys[i % POOL], m.labels >>> 2);
-    ts.runFilled(B, { step: i, lrs: [0.01] });
-  };
-  const warm = args.quick ? 20 : 60, samples = args.quick ? 3 : 7, per = args.quick ? 20 : 50;
-  for (let i = 0; i < warm; i++) step(i);
-  const rates: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t0 = performance.now();
-    for (let i = 0; i < per; i++) step(i);
-    rates.push((per * B) / ((performance.now() - t0) / 1000));
-  }
-  row({ case: 'lenet5_b64', peer: 'rede', variant, metric: 'examples_per_s', value: median(rates), unit: 'examples/s' });
-  return m;
+const POOL = 8;
+function pool(per: number): { xs: Float32Array[]; ys: Int32Array[] } {
+  const rng = new Rng(3);
+  return { xs: Array.from({ length: POOL }, () => rng.array(B * per, 0, 1)), ys: Array.from({ length: POOL }, () => Int32Array.from({ length: B }, () => rng.int(0, 10))) };
 }
 
-function convnetjs(): void {
+/** Something that runs `n` training steps and says how long they took (seconds). */
+interface Runner { name: string; run(n: number): Promise<number>; close(): Promise<void> }
+
+/** rede's trainer in this thread (ThreadStep, as fit runs it with one worker). */
+async function redeThread(config: ModelConfig, variant: 'simd' | 'relaxed-simd' | 'auto'): Promise<Runner & { model: Model }> {
+  const e = await Engine.create({ variant });
+  const m = await Model.create(config, { engine: e, seed: 1 });
+  m.compile({ optimizer: { type: 'sgd', lr: LR, momentum: 0.9 }, loss: 'sparse_categorical_crossentropy' });
+  m.ensureCapacity(B);
+  const { xs, ys } = pool(numelOf(m.inputShape));
+  const ts = new ThreadStep(m.trainer!.program, () => 1);
+  let i = 0;
+  const step = () => { e.write(m.inputAct, xs[i % POOL]); e.i32.set(ys[i % POOL], m.labels >>> 2); ts.runFilled(B, { step: i++, lrs: [LR] }); };
+  return { name: e.variant, model: m, run: async (n) => { const t0 = performance.now(); for (let k = 0; k < n; k++) step(); return (performance.now() - t0) / 1000; }, close: async () => {} };
+}
+
+/** rede's worker group of W (src/parallel), each worker assembling its shard from the shared pool. */
+async function redeGroup(config: ModelConfig, W: number): Promise<Runner> {
+  const m = await Model.create(config, { seed: 1 });
+  const t = m.compile({ optimizer: { type: 'sgd', lr: LR, momentum: 0.9 }, loss: 'sparse_categorical_crossentropy' }).trainer!;
+  const { xs, ys } = pool(numelOf(m.inputShape));
+  const x = new Float32Array(POOL * xs[0].length), y = new Int32Array(POOL * B);
+  xs.forEach((a, i) => x.set(a, i * a.length)); ys.forEach((a, i) => y.set(a, i * B));
+  const g = await WorkerGroup.create(t.program, { workers: W, batchSize: B });
+  g.push([m], [t.optState]);
+  await g.begin(shareData(t.program, x, y), { batchSize: B, seed: 1, shuffle: false });
+  let step = 0;
+  return {
+    name: g.e.variant,
+    run: async (n) => {
+      const t0 = performance.now();
+      for (let k = 0; k < n; k++, step++) await g.step({ epoch: 0, batch: step % POOL, length: B, step, lrs: [LR], ts: [step + 1] });
+      return (performance.now() - t0) / 1000;
+    },
+    close: async () => { await g.end(); await g.close(); },
+  };
+}
+
+/** The PyTorch process: one for the run, set up per net and thread count; null (with why) when unavailable. */
+class TorchPeer {
+  private constructor(private readonly p: ChildProcessWithoutNullStreams, private readonly lines: AsyncIterator<string>) {}
+  version = '';
+  static start(): TorchPeer | string {
+    const python = '/usr/bin/python3', script = fileURLToPath(new URL('./peers/torch_train.py', import.meta.url));
+    if (!existsSync(python)) return 'python3-torch is not installed (apt-get install python3-torch)';
+    const p = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err = (err + d).slice(-2000); });
+    const peer = new TorchPeer(p, createInterface({ input: p.stdout })[Symbol.asyncIterator]());
+    peer.stderr = () => err;
+    return peer;
+  }
+  stderr: () => string = () => '';
+  private async ask(msg: object): Promise<Record<string, unknown>> {
+    this.p.stdin.write(`${JSON.stringify(msg)}\n`);
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`pytorch peer exited: ${this.stderr().trim().split('\n').pop() ?? ''}`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  }
+  async runner(net: string, threads: number): Promise<Runner> {
+    const r = await this.ask({ setup: net, threads, batch: B });
+    this.version = String(r.version);
+    if (r.threads !== threads) throw new Error(`pytorch peer runs ${r.threads} threads, not ${threads}`);
+    return { name: 'pytorch', run: async (n) => Number((await this.ask({ run: n })).seconds), close: async () => {} };
+  }
+  close(): void { this.p.stdin.end(); }
+}
+
+/**
+ * Warms each runner up, then `rounds` rounds of one timed block each, in turn; examples/s medians. A block is
+ * `steps` steps for every runner (about the same work; each runner's own rate comes from its own block).
+ */
+async function interleaved(runners: Runner[], o: { warm: number; steps: number; rounds: number }): Promise<number[]> {
+  for (const r of runners) await r.run(o.warm);
+  const rates: number[][] = runners.map(() => []);
+  for (let k = 0; k < o.rounds; k++) {
+    for (const [i, r] of runners.entries()) rates[i].push((o.steps * B) / (await r.run(o.steps)));
+  }
+  return rates.map(median);
+}
+
+function convnetjs(xs: Float32Array[], ys: Int32Array[]): void {
   const require = createRequire(import.meta.url);
   const cj = require('convnetjs');
   const net = new cj.Net();
@@ -66,9 +138,8 @@ function convnetjs(): void {
     { type: 'softmax', num_classes: 10 },
   ]);
   const trainer = new cj.Trainer(net, { method: 'sgd', learning_rate: 0.01, momentum: 0.9, batch_size: B, l2_decay: 0 });
-  const vols = xs[0].length / 784;
   const v = new cj.Vol(28, 28, 1, 0);
-  const ex = (i: number) => { const x = xs[(i / vols | 0) % POOL]; for (let p = 0; p < 784; p++) v.w[p] = x[(i % vols) * 784 + p]; trainer.train(v, ys[(i / vols | 0) % POOL][i % vols]); };
+  const ex = (i: number) => { const x = xs[(i / B | 0) % POOL]; for (let p = 0; p < 784; p++) v.w[p] = x[(i % B) * 784 + p]; trainer.train(v, ys[(i / B | 0) % POOL][i % B]); };
   for (let i = 0; i < (args.quick ? 64 : 256); i++) ex(i);
   const rates: number[] = [];
   for (let s = 0; s < (args.quick ? 3 : 5); s++) {
@@ -79,56 +150,79 @@ function convnetjs(): void {
   row({ case: 'lenet5_b64', peer: 'convnetjs', variant: 'js-float64', metric: 'examples_per_s', value: median(rates), unit: 'examples/s' });
 }
 
-/**
- * PyTorch (Debian's python3-torch, CPU, one thread) on the same net, loss, optimizer and batch, in a child
- * process right after rede. Optional: without it the row says so and has no number.
- */
-function pytorch(): void {
-  const python = '/usr/bin/python3', script = fileURLToPath(new URL('./peers/torch_lenet5.py', import.meta.url));
-  const r = existsSync(python) ? spawnSync(python, [script, '1', ...(args.quick ? ['--quick'] : [])], { encoding: 'utf8' }) : null;
-  let value: number | null = null, note = 'python3-torch is not installed (apt-get install python3-torch)';
-  if (r && r.status === 0) {
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    value = out.examples_per_s; note = `torch ${out.version}`;
-  } else if (r) note = `python3 failed: ${(r.stderr || '').trim().split('\n').pop()}`;
-  row({ case: 'lenet5_b64', peer: 'pytorch', variant: 'cpu', metric: 'examples_per_s', value, unit: 'examples/s', note });
-}
-
 /** What LeNet-5's tensors need at batch B: weights, gradients, momentum, every activation and its gradient. */
 function tensorBytes(m: Model): number {
   const acts = numelOf(m.inputShape) + m.layers.reduce((s, L) => s + numelOf(L.outShape), 0);
   return 4 * (3 * m.paramCount + 2 * acts * B);
 }
 
-const models: Model[] = [];
-for (const v of ['simd', 'relaxed-simd'] as const) models.push(await rede(v));
-pytorch();
-convnetjs();
-const mem = models[1].memory();
-for (const [part, bytes] of Object.entries(mem)) row({ case: 'lenet5_b64_arena', peer: 'rede', variant: part, metric: 'bytes', value: bytes, unit: 'B' });
-row({ case: 'lenet5_b64_arena', peer: 'rede', variant: 'tensors_needed', metric: 'bytes', value: tensorBytes(models[1]), unit: 'B' });
-
-// RSS over a long run: sampled every 500 steps; flat means nothing grows per step.
-const steps = stepsArg ? Number(stepsArg.split('=')[1]) : args.quick ? 1000 : 10000;
-{
-  const m = models[1], e = m.e, ts = new ThreadStep(m.trainer!.program, () => 1);
-  const rss: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    e.write(m.inputAct, xs[i % POOL]); e.i32.set(ys[i % POOL], m.labels >>> 2); ts.runFilled(B, { step: i, lrs: [0.01] });
-    if (i % 500 === 0 || i === steps - 1) rss.push(process.memoryUsage().rss);
+const header = await benchHeader();
+const torch = TorchPeer.start();
+const noTorch = (why: string, c: string, threads: number) => row({ case: c, peer: 'pytorch', variant: 'cpu', threads, metric: 'examples_per_s', value: null, unit: 'examples/s', note: why });
+/** PyTorch's runner, or null after writing the row that says why there is none. */
+async function torchRunner(net: string, threads: number, c: string): Promise<Runner | null> {
+  if (typeof torch === 'string') { noTorch(torch, c, threads); return null; }
+  try {
+    return await torch.runner(net, threads);
+  } catch (e) {
+    noTorch(`python3 failed: ${(e as Error).message}`, c, threads);
+    return null;
   }
-  row({ case: `lenet5_b64_${steps}_steps`, peer: 'rede', variant: 'relaxed-simd', metric: 'rss_first', value: rss[1] ?? rss[0], unit: 'B' });
-  row({ case: `lenet5_b64_${steps}_steps`, peer: 'rede', variant: 'relaxed-simd', metric: 'rss_last', value: rss[rss.length - 1], unit: 'B' });
-  row({ case: `lenet5_b64_${steps}_steps`, peer: 'rede', variant: 'relaxed-simd', metric: 'rss_peak', value: Math.max(...rss), unit: 'B' });
 }
 
-if (args.json) rows.forEach(printJsonRow);
+try {
+  if (wanted('lenet5_b64')) {
+    const simd = await redeThread(lenet5(), 'simd'), relaxed = await redeThread(lenet5(), 'relaxed-simd');
+    const pt = await torchRunner('lenet5', 1, 'lenet5_b64');
+    const runners: Runner[] = [simd, relaxed, ...(pt ? [pt] : [])];
+    const rates = await interleaved(runners, args.quick ? { warm: 10, steps: 10, rounds: 3 } : { warm: 60, steps: 40, rounds: 9 });
+    runners.forEach((r, i) => row({ case: 'lenet5_b64', peer: r === pt ? 'pytorch' : 'rede', variant: r === pt ? 'cpu' : r.name, metric: 'examples_per_s', value: rates[i], unit: 'examples/s',
+      ...(r === pt ? { note: `torch ${(torch as TorchPeer).version}, interleaved with rede` } : {}) }));
+    const { xs, ys } = pool(784);
+    convnetjs(xs, ys);
+
+    const m = relaxed.model;
+    for (const [part, bytes] of Object.entries(m.memory())) row({ case: 'lenet5_b64_arena', peer: 'rede', variant: part, metric: 'bytes', value: bytes, unit: 'B' });
+    row({ case: 'lenet5_b64_arena', peer: 'rede', variant: 'tensors_needed', metric: 'bytes', value: tensorBytes(m), unit: 'B' });
+    // RSS over a long run: sampled every 500 steps; flat means nothing grows per step.
+    const steps = stepsArg ? Number(stepsArg.split('=')[1]) : args.quick ? 1000 : 10000;
+    const rss: number[] = [];
+    for (let i = 0; i < steps; i += 500) { await relaxed.run(Math.min(500, steps - i)); rss.push(process.memoryUsage().rss); }
+    const c = `lenet5_b64_${steps}_steps`;
+    row({ case: c, peer: 'rede', variant: 'relaxed-simd', metric: 'rss_first', value: rss[0], unit: 'B' });
+    row({ case: c, peer: 'rede', variant: 'relaxed-simd', metric: 'rss_last', value: rss[rss.length - 1], unit: 'B' });
+    row({ case: c, peer: 'rede', variant: 'relaxed-simd', metric: 'rss_peak', value: Math.max(...rss), unit: 'B' });
+  }
+
+  if (wanted('resnet20_b64')) {
+    const config = resnet20([32, 32, 3], 10);
+    for (const threads of [1, 2]) {
+      const rede = threads === 1 ? await redeThread(config, 'auto') : await redeGroup(config, threads);
+      const pt = await torchRunner('resnet20', threads, 'resnet20_b64');
+      const runners: Runner[] = [rede, ...(pt ? [pt] : [])];
+      try {
+        const rates = await interleaved(runners, args.quick ? { warm: 1, steps: 1, rounds: 1 } : { warm: 2, steps: 3, rounds: 7 });
+        row({ case: 'resnet20_b64', peer: 'rede', variant: rede.name, threads, metric: 'examples_per_s', value: rates[0], unit: 'examples/s',
+          note: threads === 1 ? 'trainer in this thread' : `worker group of ${threads}` });
+        if (pt) row({ case: 'resnet20_b64', peer: 'pytorch', variant: 'cpu', threads, metric: 'examples_per_s', value: rates[1], unit: 'examples/s', note: `torch ${(torch as TorchPeer).version}, ${threads} threads, interleaved with rede` });
+      } finally {
+        await rede.close();
+      }
+    }
+  }
+} finally {
+  if (typeof torch !== 'string') torch.close();
+}
+
+if (args.json) [...headerRows('train', header), ...rows].forEach(printJsonRow);
 else {
-  const cj = rows.find((r) => r.peer === 'convnetjs')!.value!;
-  const pt = rows.find((r) => r.peer === 'pytorch')!.value;
-  console.log(formatTable(['case', 'peer', 'variant', 'value', 'unit', 'vs convnetjs', 'vs pytorch'],
-    rows.map((r) => [r.case, r.peer, r.variant, r.unit === 'B' ? (r.value! / 2 ** 20).toFixed(2) : fmt(r.value, 0), r.unit === 'B' ? 'MiB' : r.unit,
-      r.metric === 'examples_per_s' && r.value !== null ? `${(r.value / cj).toFixed(1)}×` : '',
-      r.metric === 'examples_per_s' && r.value !== null && pt ? `${(r.value / pt).toFixed(2)}×` : ''])));
+  console.log(headerText(header));
+  const ref = (r: BenchRow, peer: string) => rows.find((x) => x.case === r.case && x.peer === peer && x.threads === r.threads && x.metric === r.metric)?.value ?? null;
+  console.log(formatTable(['case', 'peer', 'variant', 'threads', 'value', 'unit', 'vs convnetjs', 'vs pytorch'],
+    rows.map((r) => {
+      const cj = ref(r, 'convnetjs'), pt = ref(r, 'pytorch'), rate = r.metric === 'examples_per_s' && r.value !== null;
+      return [r.case, r.peer, r.variant, String(r.threads), r.unit === 'B' ? (r.value! / 2 ** 20).toFixed(2) : fmt(r.value, 0), r.unit === 'B' ? 'MiB' : r.unit,
+        rate && cj && r.peer !== 'convnetjs' ? `${(r.value! / cj).toFixed(1)}×` : '', rate && pt && r.peer !== 'pytorch' ? `${(r.value! / pt).toFixed(2)}×` : ''];
+    })));
   for (const r of rows) if (r.note && r.value === null) console.log(`${r.peer}: ${r.note}`);
 }

@@ -31,3 +31,5 @@ export * from './parallel/index';
 export { InferenceModel, type InferenceOptions } from './infer/index';
 export * as caffe from './interop/caffe/index';
 export { Solver } from './interop/caffe/solve';
+export { profileStep, type ProfileOptions, type StepProfile, type LayerTime } from './bench/profile';
+export { measurePeak, type Peak, type PeakOptions } from './bench/peak';

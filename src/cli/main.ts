@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `rede` command line: rede train | eval | predict | summary | viz | experiment | generate | export | import. Run from a checkout with
+// The `rede` command line: rede train | eval | predict | summary | viz | experiment | generate | bench | export | import. Run from a checkout with
 //   node --import tsx src/cli/main.ts train --model lenet5 --data mnist --augment
 // A RedeError (bad input: a missing file, a wrong shape, a bad option) prints as one line `rede: <message>`
 // with exit status 1; anything else is a bug in rede and keeps its stack.
@@ -15,6 +15,7 @@ import { viz, usage as vizUsage } from './commands/viz';
 import { experiment, usage as experimentUsage } from './commands/experiment';
 import { generate, usage as generateUsage } from './commands/generate';
 import { exportCommand, exportUsage, importCommand, importUsage } from './commands/pytorch';
+import { bench, usage as benchUsage } from './commands/bench';
 import { EXPERIMENTS } from '../experiments/index';
 
 const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>; usage: string; what: string }> = {
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   viz: { run: viz, usage: vizUsage, what: 'filters and feature maps of a trained model for one image (PNG files)' },
   experiment: { run: experiment, usage: experimentUsage, what: `the lecture's experiments: ${Object.keys(EXPERIMENTS).join(', ')}` },
   generate: { run: generate, usage: generateUsage, what: "a grid of samples from a saved generator (PNG)" },
+  bench: { run: bench, usage: benchUsage, what: 'per-layer time, GFLOP/s and % of peak of a training step or inference' },
   export: { run: exportCommand, usage: exportUsage, what: 'a saved model as a PyTorch module + safetensors weights, or as safetensors' },
   import: { run: importCommand, usage: importUsage, what: 'a PyTorch state_dict (safetensors) with a rede config, as a .rede model' },
 };

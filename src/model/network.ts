@@ -14,6 +14,7 @@ import { hash4 } from '../data/rng';
 import { toExamples, type InputData } from '../data/input';
 import { initParam } from './init';
 import { summaryText } from './summary';
+import type { LayerProbe } from './probe';
 import { getWeights, setWeights, weightName, weightSlot, type GetWeightsOptions, type SetWeightsOptions, type WeightTensor, type WeightsLike } from './weights';
 
 export interface ParamEntry {
@@ -99,6 +100,8 @@ export class Network {
 
   /** Whether this network initialized its parameters (false: it binds to regions another wrote). */
   readonly fresh: boolean;
+  /** @internal Per-node timing while profiling (src/model/probe.ts); null otherwise. */
+  probe: LayerProbe | null = null;
 
   protected constructor(readonly config: ModelConfig, readonly e: Engine, readonly seed: number, place: Placement) {
     this.graph = buildGraph(config);
@@ -251,11 +254,14 @@ export class Network {
 
   /** Forward over the planned addresses; the input must already be at `inputAct`. */
   forwardStep(s: Step): void {
-    const { nodes } = this.graph;
+    const { nodes } = this.graph, probe = this.probe;
+    let t = probe ? probe.start() : 0;
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
       node.layer.forward(s, node.inputs.map((src) => (src < 0 ? this.inputAct : this.act[src])), this.act[i]);
+      if (probe) t = probe.forward(i, t);
     }
+    if (probe) probe.forwardEnd = t;
   }
 
   /**
@@ -265,8 +271,9 @@ export class Network {
    * `fromLogits`: nodes whose dact the caller wrote as dL/dlogits (their own softmax folded: Layer.logits).
    */
   backwardStep(s: Step, inputGrad = false, skip?: ReadonlySet<number>, fromLogits?: ReadonlySet<number>): void {
-    const { nodes } = this.graph;
+    const { nodes } = this.graph, probe = this.probe;
     const n = s.batch;
+    let t = probe ? (probe.backwardStart = probe.start()) : 0;
     for (let i = nodes.length - 1; i >= 0; i--) {
       if (skip?.has(i)) continue;
       const node = nodes[i];
@@ -274,6 +281,7 @@ export class Network {
       if (fan) this.sumInto(this.dact[i], fan, numelOf(node.layer.outShape) * n);
       const dx = node.inputs.map((src, j) => (src < 0 && !inputGrad ? 0 : this.dxAddr[i][j]));
       node.layer.backward(s, node.inputs.map((src) => (src < 0 ? this.inputAct : this.act[src])), this.act[i], this.dact[i], dx, fromLogits?.has(i));
+      if (probe) t = probe.backward(i, t);
     }
     if (inputGrad && this.inputFanIn.length) this.sumInto(this.inputGrad, this.inputFanIn, numelOf(this.graph.input) * n);
   }

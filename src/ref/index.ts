@@ -14,6 +14,7 @@ import { dropoutRef } from './dropout';
 import { optimRef } from './optim';
 import { reduceRef } from './reduce';
 import { tensorRef } from './tensor';
+import { peakRef } from './peak';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -38,5 +39,6 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...optimRef(h),
     ...reduceRef(h),
     ...tensorRef(h),
+    ...peakRef(h),
   } satisfies Kernels;
 }

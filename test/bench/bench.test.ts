@@ -3,25 +3,7 @@
 // for rede's own rows, and for a peer either a finite value or null with a note saying why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-
-interface Row { bench: string; case: string; peer: string; variant: string; threads: number; metric: string; value: number | null; unit: string; note?: string }
-
-function bench(file: string, ...args: string[]): Row[] {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${file}.ts`, '--json', '--quick', ...args], { encoding: 'utf8', timeout: 240_000 });
-  assert.equal(r.status, 0, `bench/${file}.ts: ${r.stderr.slice(-2000)}`);
-  const rows = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Row);
-  assert.ok(rows.length > 0, `bench/${file}.ts printed no JSON rows:\n${r.stdout.slice(0, 2000)}`);
-  for (const row of rows) {
-    for (const key of ['bench', 'case', 'peer', 'variant', 'threads', 'metric', 'value', 'unit'] as const) assert.ok(key in row, `${file}: row without '${key}': ${JSON.stringify(row)}`);
-    if (row.peer === 'rede') assert.ok(typeof row.value === 'number' && Number.isFinite(row.value), `${file}: rede row not finite: ${JSON.stringify(row)}`);
-    else assert.ok((typeof row.value === 'number' && Number.isFinite(row.value)) || (row.value === null && !!row.note), `${file}: a peer row needs a number or a note: ${JSON.stringify(row)}`);
-  }
-  return rows;
-}
-
-const has = (rows: Row[], want: Partial<Row>, what: string) =>
-  assert.ok(rows.some((r) => Object.entries(want).every(([k, v]) => (r as unknown as Record<string, unknown>)[k] === v)), `missing row ${what}: ${JSON.stringify(want)}`);
+import { bench, has } from '../helpers/bench-rows';
 
 test('bench:kernels --quick (gemm_256): rede on both SIMD builds and tfjs-wasm, in GFLOP/s', () => {
   const rows = bench('kernels', '--filter=gemm_256');
@@ -30,7 +12,7 @@ test('bench:kernels --quick (gemm_256): rede on both SIMD builds and tfjs-wasm, 
 });
 
 test('bench:train --quick: LeNet-5 on rede (both builds), PyTorch and convnetjs rows, the arena and RSS rows', () => {
-  const rows = bench('train', '--steps=200');
+  const rows = bench('train', '--steps=200', '--filter=lenet5');
   for (const variant of ['simd', 'relaxed-simd']) has(rows, { case: 'lenet5_b64', peer: 'rede', variant, metric: 'examples_per_s' }, `rede ${variant}`);
   has(rows, { case: 'lenet5_b64', peer: 'pytorch' }, 'pytorch');
   assert.ok(rows.some((r) => r.case === 'lenet5_b64' && r.peer.includes('convnetjs')), 'convnetjs');
