@@ -13,3 +13,5 @@ export * from './dropout';
 export * from './optim';
 export * from './reduce';
 export * from './tensor';
+export * from './qgemm';
+export * from './qconv';

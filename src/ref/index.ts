@@ -14,6 +14,8 @@ import { dropoutRef } from './dropout';
 import { optimRef } from './optim';
 import { reduceRef } from './reduce';
 import { tensorRef } from './tensor';
+import { qgemmRef } from './qgemm';
+import { qconvRef } from './qconv';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -38,5 +40,7 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...optimRef(h),
     ...reduceRef(h),
     ...tensorRef(h),
+    ...qgemmRef(h),
+    ...qconvRef(h),
   } satisfies Kernels;
 }
