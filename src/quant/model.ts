@@ -26,6 +26,13 @@ export interface QuantSpec {
   calibration: { method: CalibrationMethod; percentile?: number; examples: number; symmetric: boolean };
 }
 
+/** The graph nodes whose outputs the int8 graph quantizes (lowering run once with every node allowed). */
+export function quantizedNodes(g: Lowered, weights: (name: string) => QWeights): number[] {
+  const asked = new Set<number>();
+  lowerQuantized(g, { params: (node) => { asked.add(node); return { scale: 1, zero: 0 }; }, weights });
+  return [...asked].filter((i) => i >= 0).sort((a, b) => a - b);
+}
+
 /** The graph structure alone (folding happens on placeholder weights; the int8 weights come from the spec). */
 function structure(graph: Graph): Lowered {
   const zeros: WeightSource = { param: (_L, _n, n) => new Float32Array(n), state: (_L, name, n) => new Float32Array(n).fill(name === 'running_var' ? 1 : 0) };
@@ -130,8 +137,11 @@ export class QuantizedModel {
       input: pair(q.input, 'input'), act, weights,
       calibration: (q.calibration ?? { method: 'minmax', examples: 0, symmetric: false }) as QuantSpec['calibration'],
     }, classNames);
-    // Every node the int8 graph quantizes must have parameters: building it now reports a missing one by name.
-    try { m.lower(); } catch (e) { throw new RedeError(`${name}: ${(e as Error).message}`); }
+    // Every node the int8 graph quantizes must have parameters (else it would silently run in f32).
+    for (const i of quantizedNodes(structure(graph), (op) => weights[op])) {
+      const layer = graph.nodes[i].layer.name;
+      if (!Object.hasOwn(act, layer)) throw new RedeError(`${name}: no int8 parameters for the output of '${layer}' in quantization.activations`);
+    }
     return m;
   }
 }

@@ -3,19 +3,19 @@
 //   1. lower() folds batch norms and fuses ReLUs / residual adds (src/infer/lower.ts)
 //   2. each conv / dense kernel is quantized per output channel (weights.ts); biases stay f32 until the int8
 //      graph is built, where they become int32 at the input's and weight's scale (src/infer/qlower.ts)
-//   3. the int8 lowering is run once with every node allowed, recording which nodes' outputs it quantizes;
-//      those nodes (and the input) are observed over the calibration examples (calibrate.ts)
+//   3. the int8 lowering is run once with every node allowed, recording which nodes' outputs it quantizes
+//      (quantizedNodes); those nodes and the input are observed over the calibration examples (calibrate.ts)
 import { RedeError } from '../engine/errors';
 import { checkOptions } from '../engine/options';
 import { toExamples, type InputData } from '../data/input';
 import { lower } from '../infer/lower';
-import { lowerQuantized, type QWeights } from '../infer/qlower';
+import type { QWeights } from '../infer/qlower';
 import type { Network } from '../model/network';
 import type { Dataset } from '../data/dataset';
 import type { ModelConfig } from '../model/config';
 import { observeRanges, rangeParams, type CalibrationMethod } from './calibrate';
 import { quantizeChannels } from './weights';
-import { QuantizedModel, type QuantSpec } from './model';
+import { QuantizedModel, quantizedNodes, type QuantSpec } from './model';
 
 export interface QuantizeOptions {
   /** Calibration examples used (default: all given, at most 1000). */
@@ -51,9 +51,7 @@ export function quantize(model: Network & { classNames?: string[] | null }, cali
     const { q, scale } = quantizeChannels(op.w, op.kind === 'conv' ? op.geo.cout : op.n);
     weights[op.name] = { q, scale, bias: op.b ? Float32Array.from(op.b) : null };
   }
-  const asked = new Set<number>();
-  lowerQuantized(g, { params: (node) => { asked.add(node); return { scale: 1, zero: 0 }; }, weights: (name) => weights[name] });
-  const nodes = [...asked].filter((i) => i >= 0).sort((a, b) => a - b);
+  const nodes = quantizedNodes(g, (name) => weights[name]);
   const ranges = observeRanges(model, data, n, nodes, method, percentile);
   const names = model.graph.nodes.map((nd) => nd.layer.name);
   const spec: QuantSpec = {
