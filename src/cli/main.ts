@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `rede` command line: rede train | eval | predict | summary | viz | experiment | generate. Run from a checkout with
+// The `rede` command line: rede train | eval | predict | summary | viz | experiment | generate | quantize. Run from a checkout with
 //   node --import tsx src/cli/main.ts train --model lenet5 --data mnist --augment
 // A RedeError (bad input: a missing file, a wrong shape, a bad option) prints as one line `rede: <message>`
 // with exit status 1; anything else is a bug in rede and keeps its stack.
@@ -14,6 +14,7 @@ import { train, usage as trainUsage } from './commands/train';
 import { viz, usage as vizUsage } from './commands/viz';
 import { experiment, usage as experimentUsage } from './commands/experiment';
 import { generate, usage as generateUsage } from './commands/generate';
+import { quantizeCommand, usage as quantizeUsage } from './commands/quantize';
 import { EXPERIMENTS } from '../experiments/index';
 
 const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>; usage: string; what: string }> = {
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   viz: { run: viz, usage: vizUsage, what: 'filters and feature maps of a trained model for one image (PNG files)' },
   experiment: { run: experiment, usage: experimentUsage, what: `the lecture's experiments: ${Object.keys(EXPERIMENTS).join(', ')}` },
   generate: { run: generate, usage: generateUsage, what: "a grid of samples from a saved generator (PNG)" },
+  quantize: { run: quantizeCommand, usage: quantizeUsage, what: 'an int8 model from a saved one, calibrated on a dataset' },
 };
 
 export const usage = `usage: rede <command> [options]
