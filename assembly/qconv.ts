@@ -134,17 +134,53 @@ export function avgpool_s8(desc: usize, x: usize, y: usize): void {
   }
 }
 
-/** y = add(a, b) over n int8 elements with the qadd descriptor p (TFLite's int8 add; see the header). */
+/** MulQ of 4 lanes with one multiplier and shift (bit for bit mulq; see assembly/qgemm.ts store_tile). */
+// @ts-ignore: decorator
+@inline function mulq4(x: v128, mult: v128, left: i32, right: i32): v128 {
+  const nudge = i64x2.splat(<i64>1 << 30), mask = <i32>((<i64>1 << right) - 1);
+  const xs = i32x4.shl(x, left);
+  const plo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(xs, mult), nudge), 31);
+  const phi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(xs, mult), nudge), 31);
+  const r = v128.shuffle<i32>(plo, phi, 0, 2, 4, 6);
+  const threshold = i32x4.sub(i32x4.splat(mask >> 1), i32x4.lt_s(r, i32x4.splat(0)));
+  return i32x4.sub(i32x4.shr_s(r, right), i32x4.gt_s(v128.and(r, i32x4.splat(mask)), threshold));
+}
+
+/** y = add(a, b) over n int8 elements with the qadd descriptor p (TFLite's int8 add; see the header); 16 lanes a step. */
 export function add_s8(p: usize, n: i32, a: usize, b: usize, y: usize): void {
   const za = descI32(p, QADD_ZA), ma = descI32(p, QADD_MULT_A), sa = descI32(p, QADD_SHIFT_A);
   const zb = descI32(p, QADD_ZB), mb = descI32(p, QADD_MULT_B), sb = descI32(p, QADD_SHIFT_B);
   const zy = descI32(p, QADD_ZY), my = descI32(p, QADD_MULT_Y), sy = descI32(p, QADD_SHIFT_Y);
   const lo = descI32(p, QADD_LO), hi = descI32(p, QADD_HI), left = descI32(p, QADD_LEFT);
-  for (let i = 0; i < n; i++) {
+  const la = sa > 0 ? sa : 0, ra = sa > 0 ? 0 : -sa, lb = sb > 0 ? sb : 0, rb = sb > 0 ? 0 : -sb, ly = sy > 0 ? sy : 0, ry = sy > 0 ? 0 : -sy;
+  const vma = i32x4.splat(ma), vmb = i32x4.splat(mb), vmy = i32x4.splat(my), vza = i32x4.splat(za), vzb = i32x4.splat(zb);
+  const vzy = i32x4.splat(zy), vlo = i32x4.splat(lo), vhi = i32x4.splat(hi);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
+    const a16lo = i16x8.extend_low_i8x16_s(va), a16hi = i16x8.extend_high_i8x16_s(va);
+    const b16lo = i16x8.extend_low_i8x16_s(vb), b16hi = i16x8.extend_high_i8x16_s(vb);
+    const xa0 = i32x4.extend_low_i16x8_s(a16lo), xa1 = i32x4.extend_high_i16x8_s(a16lo), xa2 = i32x4.extend_low_i16x8_s(a16hi), xa3 = i32x4.extend_high_i16x8_s(a16hi);
+    const xb0 = i32x4.extend_low_i16x8_s(b16lo), xb1 = i32x4.extend_high_i16x8_s(b16lo), xb2 = i32x4.extend_low_i16x8_s(b16hi), xb3 = i32x4.extend_high_i16x8_s(b16hi);
+    const y0 = sum4(xa0, xb0, vza, vzb, vma, vmb, vmy, left, la, ra, lb, rb, ly, ry, vzy, vlo, vhi);
+    const y1 = sum4(xa1, xb1, vza, vzb, vma, vmb, vmy, left, la, ra, lb, rb, ly, ry, vzy, vlo, vhi);
+    const y2 = sum4(xa2, xb2, vza, vzb, vma, vmb, vmy, left, la, ra, lb, rb, ly, ry, vzy, vlo, vhi);
+    const y3 = sum4(xa3, xb3, vza, vzb, vma, vmb, vmy, left, la, ra, lb, rb, ly, ry, vzy, vlo, vhi);
+    v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y0, y1), i16x8.narrow_i32x4_s(y2, y3)));
+  }
+  for (; i < n; i++) {
     const va = mulq((<i32>load<i8>(a + <usize>i) - za) << left, ma, sa);
     const vb = mulq((<i32>load<i8>(b + <usize>i) - zb) << left, mb, sb);
     store<i8>(y + <usize>i, clampI8(zy + mulq(va + vb, my, sy), lo, hi));
   }
+}
+
+// @ts-ignore: decorator
+@inline function sum4(xa: v128, xb: v128, za: v128, zb: v128, ma: v128, mb: v128, my: v128, left: i32,
+  la: i32, ra: i32, lb: i32, rb: i32, ly: i32, ry: i32, zy: v128, lo: v128, hi: v128): v128 {
+  const sa = mulq4(i32x4.shl(i32x4.sub(xa, za), left), ma, la, ra);
+  const sb = mulq4(i32x4.shl(i32x4.sub(xb, zb), left), mb, lb, rb);
+  return i32x4.min_s(i32x4.max_s(i32x4.add(mulq4(i32x4.add(sa, sb), my, ly, ry), zy), lo), hi);
 }
 
 /** y[i] = clamp(nearest(x[i]·inv) + zero, −128, 127), int8 from f32 (NaN → zero; ties to even). */

@@ -146,8 +146,8 @@ function qgemm_4x8_kernel(kp: i32, a: usize, b: usize, tile: usize): void {
   v128.store(tile, c30, 96); v128.store(tile, c31, 112);
 }
 
-/** Writes tile rows [0, mr) × columns [0, nr) to C: int8 requantized, or f32 (f32out). */
-function store_tile(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, hi: i32, c: usize, ldc: i32, f32out: i32): void {
+/** Writes tile rows [0, mr) × columns [0, nr) to C: int8 requantized, or f32 (f32out); one element at a time. */
+function store_tile_scalar(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, hi: i32, c: usize, ldc: i32, f32out: i32): void {
   for (let j = 0; j < nr; j++) {
     const qj = q + <usize>j * QPARAM_BYTES;
     const bias = load<i32>(qj), mult = load<i32>(qj, 4), shift = load<i32>(qj, 8), scale = load<f32>(qj, 12);
@@ -159,6 +159,49 @@ function store_tile(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, h
         const v = zy + mulq(acc, mult, shift);
         store<i8>(c + <usize>i * ldc + j, <i8>(v < lo ? lo : v > hi ? hi : v));
       }
+    }
+  }
+}
+
+/**
+ * A full 4×8 tile, 4 columns at a time. The 4 QPARAM records of a column quad transpose into bias, mult,
+ * shift and scale vectors. int8: when the quad's 4 shifts are equal (lowerQuantized gives a layer one shift and
+ * per-channel multipliers, so they always are) MulQ runs on vectors, bit for bit as mulq: x << left, the 64-bit
+ * products (extmul), + 2^30, the low 32 bits of >> 31, then RoundingDivideByPOT with one exponent; else the
+ * scalar loop.
+ */
+function store_tile(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, hi: i32, c: usize, ldc: i32, f32out: i32): void {
+  if (mr < MR || nr < NR) { store_tile_scalar(tile, mr, nr, q, zy, lo, hi, c, ldc, f32out); return; }
+  for (let h = 0; h < 2; h++) {
+    const qh = q + <usize>(h * 4) * QPARAM_BYTES;
+    const r0 = v128.load(qh), r1 = v128.load(qh, 16), r2 = v128.load(qh, 32), r3 = v128.load(qh, 48);
+    const l01 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), h01 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+    const l23 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), h23 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+    const bias = v128.shuffle<i32>(l01, l23, 0, 1, 4, 5), mult = v128.shuffle<i32>(l01, l23, 2, 3, 6, 7);
+    const shifts = v128.shuffle<i32>(h01, h23, 0, 1, 4, 5), scale = v128.shuffle<i32>(h01, h23, 2, 3, 6, 7);
+    const shift = i32x4.extract_lane(shifts, 0);
+    if (!f32out && !i32x4.all_true(i32x4.eq(shifts, i32x4.splat(shift)))) {
+      store_tile_scalar(tile + (<usize>(h * 4) << 2), mr, 4, qh, zy, lo, hi, c + <usize>(h * 4), ldc, f32out);
+      continue;
+    }
+    const left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const mask = <i32>((<i64>1 << right) - 1), half = i32x4.splat(mask >> 1), vmask = i32x4.splat(mask);
+    const nudge = i64x2.splat(<i64>1 << 30), vzy = i32x4.splat(zy), vlo = i32x4.splat(lo), vhi = i32x4.splat(hi);
+    for (let i = 0; i < MR; i++) {
+      const acc = i32x4.add(v128.load(tile + (<usize>(i * NR + h * 4) << 2)), bias);
+      if (f32out) {
+        v128.store(c + ((<usize>i * ldc + h * 4) << 2), f32x4.mul(f32x4.convert_i32x4_s(acc), scale));
+        continue;
+      }
+      const x = i32x4.shl(acc, left);
+      const plo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
+      const phi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
+      const r = v128.shuffle<i32>(plo, phi, 0, 2, 4, 6); // srdhm: the low halves
+      const threshold = i32x4.sub(half, i32x4.lt_s(r, i32x4.splat(0))); // lt_s is −1 where r < 0
+      const d = i32x4.sub(i32x4.shr_s(r, right), i32x4.gt_s(v128.and(r, vmask), threshold));
+      const y = i32x4.min_s(i32x4.max_s(i32x4.add(d, vzy), vlo), vhi);
+      const b8 = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y, y), i16x8.narrow_i32x4_s(y, y));
+      v128.store32_lane(c + <usize>i * ldc + h * 4, b8, 0);
     }
   }
 }

@@ -129,8 +129,8 @@ function globalGeom([h, w, c]: readonly number[]): ConvGeom {
 
 /**
  * Per output channel j: bias_j = round(b_j / (sx·sw_j)) − zfold·Σ_p qw_pj (zfold = zx for the im2col / dense
- * paths, whose padding is zx; 0 for the direct depthwise kernel, which subtracts zx itself), and either the
- * int8 multiplier sx·sw_j / sy as (mult, shift) or, without output parameters (f32 output), scale sx·sw_j.
+ * paths, whose padding is zx; 0 for the direct depthwise kernel, which subtracts zx itself), scale sx·sw_j (the
+ * f32 output's), and with output parameters the int8 multiplier sx·sw_j / sy as mult_j · 2^(shift − 31).
  */
 function requantRecords(w: QWeights, x: QParams, y: QParams | undefined, cout: number, k: number, zfold: number): Int32Array {
   const bias = new Int32Array(cout), mult = new Int32Array(cout), shift = new Int32Array(cout), scale = new Float32Array(cout);
@@ -140,7 +140,16 @@ function requantRecords(w: QWeights, x: QParams, y: QParams | undefined, cout: n
     for (let p = 0; p < k; p++) colsum += w.q[p * cout + j];
     bias[j] = clampI32(Math.round((w.bias ? w.bias[j] : 0) / s) - zfold * colsum);
     scale[j] = s;
-    if (y) { const m = quantizeMultiplier(s / y.scale); mult[j] = m.mult; shift[j] = m.shift; }
+  }
+  if (y) {
+    // One shift for the layer (its largest channel's), a 31-bit multiplier per channel: the kernel then
+    // requantizes 4 channels per vector (assembly/qgemm.ts store_tile); a channel whose multiplier is 2^k times
+    // smaller than the largest keeps 31 − k bits of it.
+    const layer = Math.max(...Array.from(scale, (s) => quantizeMultiplier(s / y.scale).shift));
+    for (let j = 0; j < cout; j++) {
+      mult[j] = Math.min(2 ** 31 - 1, Math.round(scale[j] / y.scale * 2 ** (31 - layer)));
+      shift[j] = layer;
+    }
   }
   return qparamRecords(bias, mult, shift, scale);
 }

@@ -21,13 +21,15 @@ function int8s(rng: Rng, n: number): Int8Array {
 
 interface Case { m: number; n: number; k: number; lda: number; f32out: boolean }
 
-/** QPARAM records for n columns: bias, a multiplier in [2^30, 2^31), shift, f32 scale. */
+/** QPARAM records for n columns: bias, a multiplier, shift, f32 scale. Half the time one shift for all columns
+ *  and multipliers of any size (what lowerQuantized makes: the vector requantization), else per-column shifts. */
 function qparams(rng: Rng, n: number, k: number): Int32Array {
-  const q = new Int32Array(n * 4), f = new Float32Array(q.buffer);
+  const q = new Int32Array(n * 4), f = new Float32Array(q.buffer), uniform = rng.next() < 0.5;
+  const range = (): number => rng.int(-Math.ceil(Math.log2(k * 128 * 128 + 1)) - 4, 2), shift = range();
   for (let j = 0; j < n; j++) {
     q[4 * j] = rng.int(-(1 << 20), 1 << 20);
-    q[4 * j + 1] = rng.int(2 ** 30, 2 ** 31);
-    q[4 * j + 2] = rng.int(-Math.ceil(Math.log2(k * 128 * 128 + 1)) - 4, 2);
+    q[4 * j + 1] = uniform ? rng.int(0, 2 ** 31) : rng.int(2 ** 30, 2 ** 31);
+    q[4 * j + 2] = uniform ? shift : range();
     f[4 * j + 3] = rng.uniform(1e-4, 1e-2);
   }
   return q;
