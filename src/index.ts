@@ -29,3 +29,4 @@ export * as io from './io/index';
 export * as init from './init';
 export * from './parallel/index';
 export { InferenceModel, type InferenceOptions } from './infer/index';
+export { quantize, QuantizedModel, type QuantizeOptions, type QuantSpec } from './quant/index';
