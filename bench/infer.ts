@@ -270,7 +270,7 @@ async function main(): Promise<void> {
         const parts: [string, number][] = [['arena_total', m.total], ['arena_weights', m.weights], ['arena_pool', m.activations],
           ['arena_other', m.scratch], ['arena_bound', bound], ['largest_two_activations', m.largestTwo], ['largest_im2col_band', m.colBand]];
         for (const [metric, value] of parts) rows.push({ ...common, metric, value, unit: 'bytes' });
-        arenaLines.push(`${modelName} rede ${t} thread(s): arena ${m.total} bytes = weights ${m.weights} + pool ${m.activations} (activations + per-op scratch) ` +
+        arenaLines.push(`${modelName} ${kind} ${t} thread(s): arena ${m.total} bytes = weights ${m.weights} + pool ${m.activations} (activations + per-op scratch) ` +
           `+ ${m.scratch} descriptors; bound weights + two largest activations ${m.largestTwo} + ${t} × im2col band ${m.colBand} = ${bound}: ` +
           `${m.total < bound ? 'below' : 'ABOVE'} by ${Math.abs(bound - m.total)} bytes`);
       }
