@@ -1,8 +1,8 @@
 // Post-training int8 quantization end to end: per-channel weight round trips; an int8 LeNet-5 trained briefly
 // on the digits agrees with its f32 self on ≥ 99 % of held-out digits and keeps its accuracy; int8 ResNet-20
-// (batch norm folded, residual adds in int8) tracks f32 and gives the same outputs with 1 and 2 threads and
-// after a save/load; grouped, depthwise and unsupported layers (concat, tanh) run in the right domain; bad
-// options and files are refused by name.
+// (batch norm folded, residual adds in int8) tracks f32 and gives the same outputs with 1 and 2 threads, in
+// batched plans and on the TypeScript reference kernels; grouped, depthwise and unsupported layers (concat,
+// tanh) run in the right domain; bad options and files are refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
@@ -79,6 +79,9 @@ test('int8 ResNet-20 tracks f32 (residual adds in int8), same outputs with 1 and
     assert.ok(agree >= 0.9, `argmax agreement ${agree}`);
     assert.deepEqual(q2.predict(held), yq, '2 threads: the same bytes');
     assert.deepEqual(q4.predict(held), yq, 'batched plans: the same bytes');
+    // The TypeScript reference kernels run the same int8 graph to the same bytes (every kernel is exact).
+    const ref = await qm.compile({ variant: 'ref' }), few = held.subarray(0, 3 * 768);
+    assert.deepEqual(ref.predict(few), q1.predict(few), 'reference kernels: the same bytes');
   } finally { await q2.close(); }
 });
 
