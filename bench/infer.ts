@@ -7,7 +7,7 @@
 //   npm run bench:infer -- --json            one JSON object per line (bench/lib.ts)
 //   ... -- --filter=resnet18 --quick         one model, fewer samples
 // The int8 runners quantize a model with the same kind of random weights (He init, identity batch norms),
-// calibrated on 4 random inputs; their 'speedup_vs_f32' rows divide rede f32's median by int8's at the same
+// calibrated on one random input; their 'speedup_vs_f32' rows divide rede f32's median by int8's at the same
 // thread count, both from the same interleaved samples.
 // Each runner lives in its own child process (so its peak RSS is its own) and loads its model before any
 // timing starts; samples are then taken round-robin, one runner at a time (the others idle on their
@@ -70,7 +70,7 @@ async function redeRunner(g: Lowered, threads: number): Promise<Run> {
 async function redeInt8Runner(config: ModelConfig, threads: number): Promise<Run> {
   const m = await Model.create(config, { seed: 1 });
   const per = numelOf(config.input);
-  const inf = await quantize(m, new Rng(7).array(4 * per, 0, 1)).compile({ workers: threads });
+  const inf = await quantize(m, new Rng(7).array(per, 0, 1)).compile({ workers: threads });
   arena = inf.memory;
   const x = new Rng(5).array(per, 0, 1);
   return () => { inf.predict(x); };
