@@ -6,6 +6,8 @@
 export const GEMM_MR: i32 = 5;
 /** Micro-tile columns and packed-B panel width: gemm_pack_b writes ceil(n/NR) panels of k×NR floats. */
 export const GEMM_NR: i32 = 8;
+/** One int8 GEMM output channel's parameters (assembly/qgemm.ts): i32 bias, i32 mult, i32 shift, f32 scale. */
+export const QPARAM_BYTES: i32 = 16;
 /** Bytes of the static per-step hyper-parameter block the Optimizer writes (the largest optimizer descriptor). */
 export const OPTIM_STEP_BYTES: i32 = 28;
 
@@ -74,6 +76,21 @@ export const LRN_BIAS: i32 = 3; // f32
 export const LRN_ALPHA: i32 = 4; // f32
 export const LRN_BETA: i32 = 5; // f32
 export const LRN_DESC_BYTES: i32 = 24;
+
+// qadd: int8 add (assembly/qconv.ts add_s8), TFLite's scheme: each input (q − z) << left, scaled by its multiplier (mult, shift), summed, scaled by the output's, + zy, clamped to [lo, hi].
+export const QADD_ZA: i32 = 0; // i32
+export const QADD_MULT_A: i32 = 1; // i32
+export const QADD_SHIFT_A: i32 = 2; // i32
+export const QADD_ZB: i32 = 3; // i32
+export const QADD_MULT_B: i32 = 4; // i32
+export const QADD_SHIFT_B: i32 = 5; // i32
+export const QADD_ZY: i32 = 6; // i32
+export const QADD_MULT_Y: i32 = 7; // i32
+export const QADD_SHIFT_Y: i32 = 8; // i32
+export const QADD_LO: i32 = 9; // i32
+export const QADD_HI: i32 = 10; // i32
+export const QADD_LEFT: i32 = 11; // i32
+export const QADD_DESC_BYTES: i32 = 48;
 
 // sgd: SGD step hyper-parameters (assembly/optim.ts); the same for every parameter range of one step.
 export const SGD_LR: i32 = 0; // f32

@@ -14,3 +14,5 @@ export * from './optim';
 export * from './reduce';
 export * from './tensor';
 export * from './peak';
+export * from './qgemm';
+export * from './qconv';

@@ -1,11 +1,14 @@
-// Inference benchmark: batch-1 latency of ResNet-18 and VGG-16 at 224×224×3, rede's InferenceModel (1 and
-// 2 threads) against @tensorflow/tfjs-backend-wasm (XNNPACK; 1 and 2 threads: tfjs turns threads off in Node,
+// Inference benchmark: batch-1 latency of ResNet-18 and VGG-16 at 224×224×3 and ResNet-20 at 32×32×3, rede's
+// InferenceModel (1 and 2 threads; f32, and int8 after post-training quantization: docs/int8.md) against @tensorflow/tfjs-backend-wasm (XNNPACK; 1 and 2 threads: tfjs turns threads off in Node,
 // bench/lib.ts loadTfjsWasm turns them back on) and onnxruntime-web (1 and 2 threads), same configs, random
 // weights, same run.
 //   npm run bench:infer                      table: median ms, ratio to rede 1 thread, peak RSS per runner,
 //                                            and rede's arena by part against weights + 2 largest + 1 band
 //   npm run bench:infer -- --json            one JSON object per line (bench/lib.ts)
 //   ... -- --filter=resnet18 --quick         one model, fewer samples
+// The int8 runners quantize a model with the same kind of random weights (He init, identity batch norms),
+// calibrated on one random input; their 'speedup_vs_f32' rows divide rede f32's median by int8's at the same
+// thread count, both from the same interleaved samples.
 // Each runner lives in its own child process (so its peak RSS is its own) and loads its model before any
 // timing starts; samples are then taken round-robin, one runner at a time (the others idle on their
 // message port), so load from other processes falls on all runners alike. The peers get the graph rede
@@ -20,14 +23,17 @@ import { InferenceModel, type InferenceMemory } from '../src/infer/model';
 import { lowerGraph, type Lowered, type WeightSource } from '../src/infer/lower';
 import { resnet18 } from '../src/zoo/resnet';
 import { vgg16 } from '../src/zoo/vgg';
+import { resnet20 } from '../src/zoo/small';
+import { Model } from '../src/api/model';
+import { quantize } from '../src/quant/index';
 import { parseBenchArgs, median, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow } from './lib';
 import { Rng } from '../test/helpers/rand';
 import { tfjsGraph } from '../test/helpers/tfjs-graph';
 
-const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), vgg16: () => vgg16() };
-const RUNNERS = ['rede:1', 'rede:2', 'tfjs-wasm:1', 'tfjs-wasm:2', 'ort-web:1', 'ort-web:2'] as const;
+const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), vgg16: () => vgg16(), resnet20: () => resnet20([32, 32, 3]) };
+const RUNNERS = ['rede:1', 'rede:2', 'rede-int8:1', 'rede-int8:2', 'tfjs-wasm:1', 'tfjs-wasm:2', 'ort-web:1', 'ort-web:2'] as const;
 type Runner = (typeof RUNNERS)[number];
-const PEER_NAME: Record<string, string> = { rede: 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web' };
+const PEER_NAME: Record<string, string> = { rede: 'rede', 'rede-int8': 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web' };
 
 // ---- child side: one runner ---------------------------------------------------------------------------
 
@@ -60,6 +66,15 @@ async function redeRunner(g: Lowered, threads: number): Promise<Run> {
   return () => { inf.predict(x); };
 }
 
+/** rede int8: a model with random weights quantized (calibrated on a few random inputs), then compiled. */
+async function redeInt8Runner(config: ModelConfig, threads: number): Promise<Run> {
+  const m = await Model.create(config, { seed: 1 });
+  const per = numelOf(config.input);
+  const inf = await quantize(m, new Rng(7).array(per, 0, 1)).compile({ workers: threads });
+  arena = inf.memory;
+  const x = new Rng(5).array(per, 0, 1);
+  return () => { inf.predict(x); };
+}
 
 async function tfjsRunner(g: Lowered, threads: number): Promise<Run> {
   const tf = await loadTfjsWasm(threads);
@@ -170,7 +185,7 @@ async function child(runner: Runner, modelName: string): Promise<void> {
   let run: Run;
   // Every runner starts from the same lowered graph and weights (no training Model in the process).
   const g = lowerGraph(buildGraph(config), randomWeights(1));
-  run = kind === 'rede' ? await redeRunner(g, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g, threads) : await ortRunner(g, threads);
+  run = kind === 'rede' ? await redeRunner(g, threads) : kind === 'rede-int8' ? await redeInt8Runner(config, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g, threads) : await ortRunner(g, threads);
   // Warm-up: first calls compile and allocate, and V8 tiers the wasm up; onnxruntime needs a few more.
   const w0 = performance.now();
   for (let i = 0; i < 3 || performance.now() - w0 < 1500; i++) await run();
@@ -231,13 +246,20 @@ async function main(): Promise<void> {
     }
     const stats = new Map<Runner, { maxRss: number; rss: number; arena: InferenceMemory | null }>();
     for (const [r, c] of kids) { stats.set(r, await ask(c, { cmd: 'stats' })); c.kill(); }
+    for (const t of [1, 2]) {
+      const f = per.get(`rede:${t}` as Runner), q = per.get(`rede-int8:${t}` as Runner);
+      if (f?.length && q?.length) arenaLines.push(`${modelName} int8 vs f32, ${t} thread(s): ${fmt(median(f), 2)} ms / ${fmt(median(q), 2)} ms = ${fmt(median(f) / median(q), 2)}× (same interleaved samples)`);
+    }
     const base = per.has('rede:1') ? median(per.get('rede:1')!) : null;
     for (const r of RUNNERS) {
       const [kind, t] = r.split(':');
       const ms = per.has(r) ? median(per.get(r)!) : null;
       const st = stats.get(r);
-      const common = { bench: 'infer', case: `${modelName}_224_b1`, peer: PEER_NAME[kind], variant: kind === 'rede' ? 'relaxed-simd' : 'wasm-simd', threads: Number(t) };
+      const size = MODELS[modelName]().input[0];
+      const common = { bench: 'infer', case: `${modelName}_${size}_b1`, peer: PEER_NAME[kind], variant: kind === 'rede' ? 'relaxed-simd' : kind === 'rede-int8' ? 'int8' : 'wasm-simd', threads: Number(t) };
       rows.push({ ...common, metric: 'latency', value: ms, unit: 'ms', ...(failed.has(r) ? { note: failed.get(r) } : {}) });
+      const f32 = per.get(`rede:${t}` as Runner);
+      if (kind === 'rede-int8' && ms && f32?.length) rows.push({ ...common, metric: 'speedup_vs_f32', value: median(f32) / ms, unit: 'x' });
       rows.push({ ...common, metric: 'peak_rss', value: st ? st.maxRss / 2 ** 20 : null, unit: 'MiB' });
       table.push([`${modelName} ${r}`, fmt(ms), ms && base ? fmt(ms / base, 2) : 'n/a', st ? fmt(st.maxRss / 2 ** 20, 0) : 'n/a', st ? fmt(st.rss / 2 ** 20, 0) : 'n/a',
         failed.get(r)?.slice(0, 60) ?? '']);
@@ -248,7 +270,7 @@ async function main(): Promise<void> {
         const parts: [string, number][] = [['arena_total', m.total], ['arena_weights', m.weights], ['arena_pool', m.activations],
           ['arena_other', m.scratch], ['arena_bound', bound], ['largest_two_activations', m.largestTwo], ['largest_im2col_band', m.colBand]];
         for (const [metric, value] of parts) rows.push({ ...common, metric, value, unit: 'bytes' });
-        arenaLines.push(`${modelName} rede ${t} thread(s): arena ${m.total} bytes = weights ${m.weights} + pool ${m.activations} (activations + per-op scratch) ` +
+        arenaLines.push(`${modelName} ${kind} ${t} thread(s): arena ${m.total} bytes = weights ${m.weights} + pool ${m.activations} (activations + per-op scratch) ` +
           `+ ${m.scratch} descriptors; bound weights + two largest activations ${m.largestTwo} + ${t} × im2col band ${m.colBand} = ${bound}: ` +
           `${m.total < bound ? 'below' : 'ABOVE'} by ${Math.abs(bound - m.total)} bytes`);
       }
@@ -256,7 +278,7 @@ async function main(): Promise<void> {
   }
   if (args.json) rows.forEach(printJsonRow);
   else {
-    console.log(`inference, batch 1, 224×224×3; ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${samples} interleaved samples`);
+    console.log(`inference, batch 1; ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${samples} interleaved samples`);
     console.log(formatTable(['model runner', 'ms', '÷ rede 1 thr', 'peak RSS MiB', 'RSS after MiB', 'note'], table));
     for (const l of arenaLines) console.log(l);
   }

@@ -11,6 +11,7 @@
 export const constants = {
   GEMM_MR: { value: 5, doc: 'Micro-tile rows: op(A) is packed into MR-high k-panels.' },
   GEMM_NR: { value: 8, doc: 'Micro-tile columns and packed-B panel width: gemm_pack_b writes ceil(n/NR) panels of k×NR floats.' },
+  QPARAM_BYTES: { value: 16, doc: 'One int8 GEMM output channel\'s parameters (assembly/qgemm.ts): i32 bias, i32 mult, i32 shift, f32 scale.' },
 };
 
 /** Descriptors: name → doc and slots [field, 'i32' | 'f32'] in memory order. */
@@ -37,6 +38,11 @@ export const descriptors = {
   lrn: {
     doc: 'TensorFlow\'s LRN over rows × c (assembly/norm.ts): window channels i − radius … i + radius.',
     slots: [['rows', 'i32'], ['c', 'i32'], ['radius', 'i32'], ['bias', 'f32'], ['alpha', 'f32'], ['beta', 'f32']],
+  },
+  qadd: {
+    doc: 'int8 add (assembly/qconv.ts add_s8), TFLite\'s scheme: each input (q − z) << left, scaled by its multiplier (mult, shift), summed, scaled by the output\'s, + zy, clamped to [lo, hi].',
+    slots: [['za', 'i32'], ['multA', 'i32'], ['shiftA', 'i32'], ['zb', 'i32'], ['multB', 'i32'], ['shiftB', 'i32'],
+      ['zy', 'i32'], ['multY', 'i32'], ['shiftY', 'i32'], ['lo', 'i32'], ['hi', 'i32'], ['left', 'i32']],
   },
   sgd: {
     doc: 'SGD step hyper-parameters (assembly/optim.ts); the same for every parameter range of one step.',

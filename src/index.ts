@@ -33,3 +33,4 @@ export * as caffe from './interop/caffe/index';
 export { Solver } from './interop/caffe/solve';
 export { profileStep, type ProfileOptions, type StepProfile, type LayerTime } from './bench/profile';
 export { measurePeak, type Peak, type PeakOptions } from './bench/peak';
+export { quantize, QuantizedModel, type QuantizeOptions, type QuantSpec } from './quant/index';

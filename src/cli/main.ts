@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `rede` command line: rede train | eval | predict | summary | viz | experiment | generate | bench | export | import. Run from a checkout with
+// The `rede` command line: rede train | eval | predict | summary | viz | experiment | generate | bench | export | import | quantize. Run from a checkout with
 //   node --import tsx src/cli/main.ts train --model lenet5 --data mnist --augment
 // A RedeError (bad input: a missing file, a wrong shape, a bad option) prints as one line `rede: <message>`
 // with exit status 1; anything else is a bug in rede and keeps its stack.
@@ -16,6 +16,7 @@ import { experiment, usage as experimentUsage } from './commands/experiment';
 import { generate, usage as generateUsage } from './commands/generate';
 import { exportCommand, exportUsage, importCommand, importUsage } from './commands/pytorch';
 import { bench, usage as benchUsage } from './commands/bench';
+import { quantizeCommand, usage as quantizeUsage } from './commands/quantize';
 import { EXPERIMENTS } from '../experiments/index';
 
 const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>; usage: string; what: string }> = {
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   bench: { run: bench, usage: benchUsage, what: 'per-layer time, GFLOP/s and % of peak of a training step or inference' },
   export: { run: exportCommand, usage: exportUsage, what: 'a saved model as a PyTorch module + safetensors weights, or as safetensors' },
   import: { run: importCommand, usage: importUsage, what: 'a PyTorch state_dict (safetensors) with a rede config, as a .rede model' },
+  quantize: { run: quantizeCommand, usage: quantizeUsage, what: 'an int8 model from a saved one, calibrated on a dataset' },
 };
 
 export const usage = `usage: rede <command> [options]

@@ -20,6 +20,7 @@ import { BatchNorm, LRN } from '../layers/norm';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D } from '../layers/pool';
 import { Activation, Softmax, type Epilogue } from '../layers/activation';
 import { Add, Concat } from '../layers/merge';
+import type { QOp } from './qops';
 
 /** A value of the inference graph: per-example shape; id 0 is the model input. */
 export interface Value { id: number; shape: Shape; floats: number }
@@ -34,10 +35,13 @@ export interface LayerOp {
 }
 
 export type Op =
-  /** y = act(conv(x; w) + b [+ res]); w HWIO [kh, kw, cin/groups, cout]; softmax over cout. */
-  | { kind: 'conv'; name: string; x: number; y: number; res: number; geo: ConvGeom; w: Float32Array; b: Float32Array | null; act: Epilogue }
+  /** y = act(conv(x; w) + b [+ res]); w HWIO [kh, kw, cin/groups, cout]; softmax over cout. pre: the graph node
+   *  whose output is conv(x; w) + b before the residual add (what int8 lowering quantizes there). */
+  | { kind: 'conv'; name: string; x: number; y: number; res: number; pre: number; geo: ConvGeom; w: Float32Array; b: Float32Array | null; act: Epilogue }
   /** y = act(x·w + b [+ res]); w [in, units]. */
-  | { kind: 'dense'; name: string; x: number; y: number; res: number; k: number; n: number; w: Float32Array; b: Float32Array | null; act: Epilogue }
+  | { kind: 'dense'; name: string; x: number; y: number; res: number; pre: number; k: number; n: number; w: Float32Array; b: Float32Array | null; act: Epilogue }
+  /** int8 inference ops (src/infer/qops.ts), made by lowerQuantized from a lowered graph. */
+  | QOp
   /** Any layer without a label below. */
   | (LayerOp & { kind: 'layer' })
   | (LayerOp & { kind: 'maxpool' | 'avgpool'; geo: ConvGeom })
@@ -55,6 +59,8 @@ export interface Lowered {
   values: Value[];
   ops: Op[];
   output: number;
+  /** Per value: the graph node whose output it holds (−1: the model input; an alias keeps its producer). */
+  nodeOf: number[];
   /** What was folded or fused, for summaries and tests. */
   folded: { batchnorm: number; relu: number; act: number; add: number; alias: number };
 }
@@ -86,6 +92,7 @@ export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
   const values: Value[] = [{ id: 0, shape: graph.input, floats: numelOf(graph.input) }];
   const ops: Op[] = [];
   const folded = { batchnorm: 0, relu: 0, act: 0, add: 0, alias: 0 };
+  const nodeOf: number[] = [-1];
   /** Node index → value id (−1: not yet produced). The model input is node −1. */
   const valueOf = new Map<number, number>([[-1, 0]]);
   const done = new Set<number>();
@@ -129,6 +136,7 @@ export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
       }
       // → add(skip), when every other input of the add already exists (so it is ready when this op runs).
       let res = -1;
+      const pre = tail;
       const addAt = soleReader(tail);
       if (linear() && isType(addAt, 'add') && nodes[addAt].inputs.length === 2) {
         const [a0, a1] = nodes[addAt].inputs, other = a0 === tail ? a1 : a0;
@@ -144,9 +152,9 @@ export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
         if (A.type === 'relu') folded.relu++; else folded.act++;
       }
       const y = newValue(nodes[tail].layer.outShape);
-      if (L instanceof Conv2D) ops.push({ kind: 'conv', name: L.name, x, y, res, geo: L.geo, w, b, act });
-      else ops.push({ kind: 'dense', name: L.name, x, y, res, k: L.inFeatures, n: L.units, w, b, act });
-      valueOf.set(tail, y);
+      if (L instanceof Conv2D) ops.push({ kind: 'conv', name: L.name, x, y, res, pre, geo: L.geo, w, b, act });
+      else ops.push({ kind: 'dense', name: L.name, x, y, res, pre, k: L.inFeatures, n: L.units, w, b, act });
+      valueOf.set(tail, y); nodeOf[y] = tail;
       return;
     }
     if (L.type === 'flatten' || L.type === 'reshape' || L.type === 'dropout') {
@@ -165,9 +173,9 @@ export function lowerGraph(graph: Graph, weights: WeightSource): Lowered {
       state: Object.fromEntries(L.state.map((d) => [d.name, weights.state(L, d.name, d.floats)])),
     };
     ops.push(label(op, n, c));
-    valueOf.set(tail, op.y);
+    valueOf.set(tail, op.y); nodeOf[op.y] = tail;
   });
-  return { values, ops, output: src(output), folded };
+  return { values, ops, output: src(output), nodeOf, folded };
 }
 
 /** The op's kind and the fields tools read, for the layers they know; any other layer is a 'layer' op. */

@@ -26,7 +26,8 @@ import { Engine, type EngineVariant } from '../engine/engine';
 import { RedeError, shapeStr } from '../engine/errors';
 import { MemoryPlan, alignUp } from '../engine/plan';
 import type { ConvGeom } from '../ops/conv';
-import { GEMM_NR, CONV_DESC_BYTES, writeConvDesc } from '../engine/generated/abi';
+import { GEMM_NR, CONV_DESC_BYTES, POOL_DESC_BYTES, QADD_DESC_BYTES, QPARAM_BYTES, writeConvDesc, writePoolDesc, writeQaddDesc } from '../engine/generated/abi';
+import type { QConvOp, QDenseOp } from './qops';
 import { numelOf, type Call, type Shape } from '../layers/layer';
 import { epilogueCalls, type Epilogue } from '../layers/activation';
 import { toExamples, type InputData } from '../data/input';
@@ -198,7 +199,7 @@ export class InferenceModel {
       return plan;
     }).reverse();
     const last = g.ops.find((op) => op.y === g.output);
-    const softmax = last !== undefined && (last.kind === 'softmax' || ((last.kind === 'conv' || last.kind === 'dense') && last.act.type === 'softmax'));
+    const softmax = last !== undefined && (last.kind === 'softmax' || ((last.kind === 'conv' || last.kind === 'dense' || last.kind === 'qconv' || last.kind === 'qdense') && last.act.type === 'softmax'));
     const inf = new InferenceModel(e, g.values[0].shape, outputShape, T, plans, ctl, helpers, b.memory(),
       { folded: g.folded, ops: g.ops.map((op) => ({ kind: op.kind, name: op.name })) }, softmax);
     inf.helperTimeoutMs = o.helperTimeoutMs ?? HELPER_TIMEOUT_MS;
@@ -369,6 +370,12 @@ class Builder {
         if (op.b) floats += alignUp(op.b.length, 16);
       } else if (op.kind === 'dense') {
         floats += alignUp(panels(op.k, op.n), 16) + (op.b ? alignUp(op.n, 16) : 0);
+      } else if (op.kind === 'qconv' || op.kind === 'qdense') {
+        floats += this.qWeightBytes(op) / 4;
+      } else if (op.kind === 'qadd') {
+        floats += alignUp(QADD_DESC_BYTES / 4, 16);
+      } else if (op.kind === 'quantize' || op.kind === 'dequantize' || op.kind === 'qmaxpool' || op.kind === 'qavgpool') {
+        // no constants
       } else {
         for (const a of [...Object.values(op.params), ...Object.values(op.state)]) floats += alignUp(a.length, 16);
       }
@@ -402,6 +409,22 @@ class Builder {
         const cols = this.splitColumns(batch, op.n), rows = !cols && T > 1 && batch >= T;
         s.threads = cols || rows ? T : 1;
         s.gemm = k.gemm_f32_packed_b_scratch_bytes(rows ? Math.ceil(batch / T) : batch, op.n, op.k);
+      } else if (op.kind === 'qconv') {
+        const geo = op.geo, K = Builder.colWidth(geo);
+        if (Builder.depthwise(geo)) descBytes += CONV_DESC_BYTES;
+        else {
+          const w = this.convWork(geo, batch);
+          s.threads = T;
+          if (!Builder.pointwise(geo)) s.col = w.rows * K * geo.groups;
+          s.gemm = k.qgemm_scratch_bytes(w.rows, geo.cout / geo.groups, K);
+          descBytes += w.descs * CONV_DESC_BYTES;
+        }
+      } else if (op.kind === 'qdense') {
+        s.gemm = k.qgemm_scratch_bytes(batch, op.n, op.k);
+      } else if (op.kind === 'qmaxpool' || op.kind === 'qavgpool') {
+        descBytes += POOL_DESC_BYTES;
+      } else if (op.kind === 'qadd' || op.kind === 'quantize' || op.kind === 'dequantize') {
+        // no scratch, constants only
       } else {
         // A layer op: its parameters and state as constants, its descriptors in the descriptor region, its
         // other buffers (max pool's argmax, unused at inference) and its scratch in the op's pool block.
@@ -523,6 +546,14 @@ class Builder {
     } else if (op.kind === 'dense') {
       made.packed = this.putPacked(op.w, op.k, op.n);
       if (op.b) made.bias = this.putF32(op.b);
+    } else if (op.kind === 'qconv' || op.kind === 'qdense') {
+      this.putQWeights(op, made);
+    } else if (op.kind === 'qadd') {
+      made.w = this.weightsAt;
+      writeQaddDesc(this.e, made.w, op.p);
+      this.weightsAt += alignUp(QADD_DESC_BYTES / 4, 16) * 4;
+    } else if (op.kind === 'quantize' || op.kind === 'dequantize' || op.kind === 'qmaxpool' || op.kind === 'qavgpool') {
+      // none
     } else {
       made.params = place(op.params); made.state = place(op.state);
     }
@@ -611,12 +642,120 @@ class Builder {
         after.push(...Builder.epilogue({ y, rows: batch, cols: op.n, bias: c.bias, res, act: op.act }));
         break;
       }
+      case 'quantize': case 'dequantize': {
+        const n = op.n * batch;
+        if (op.kind === 'quantize') main.push(['quantize_f32_s8', [n, V(op.x), V(op.y), Math.fround(1 / op.q.scale), op.q.zero]]);
+        else main.push(['dequantize_s8_f32', [n, V(op.x), V(op.y), op.q.scale, op.q.zero]]);
+        break;
+      }
+      case 'qadd': {
+        const c = this.constsOf(op, i);
+        main.push(['add_s8', [c.w, op.n * batch, V(op.xs[0]), V(op.xs[1]), V(op.y)]]);
+        break;
+      }
+      case 'qmaxpool': case 'qavgpool': {
+        const g = op.geo, d = this.putDesc(POOL_DESC_BYTES, (at) => writePoolDesc(this.e, at, { n: batch, h: g.h, w: g.w, c: g.cin, kh: g.kh, kw: g.kw,
+          strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, oh: g.oh, ow: g.ow }));
+        main.push([op.kind === 'qmaxpool' ? 'maxpool_s8' : 'avgpool_s8', [d, V(op.x), V(op.y)]]);
+        break;
+      }
+      case 'qdense': {
+        const c = this.constsOf(op, i), x = V(op.x), y = V(op.y);
+        main.push(['qgemm_s8', [batch, op.n, op.k, x, op.k, c.packed, c.bias, op.zy, op.lo, op.hi, y, op.n, op.f32out ? 1 : 0, this.gemmAt[0]]]);
+        if (op.f32out) after.push(...epilogueCalls(op.act, batch, op.n, y, y));
+        break;
+      }
+      case 'qconv': {
+        this.compileQConv(op, i, batch, V, threads, after);
+        break;
+      }
       default: {
         main.push(...this.layerCalls(op, i, batch, V));
         if (op.relu) main.push(['relu_forward_f32', [this.g.values[op.y].floats * batch, V(op.y), V(op.y)]]);
       }
     }
     return { threads, after };
+  }
+
+  // ---- int8 ops (src/infer/qops.ts) -------------------------------------------------------------------
+  private static depthwise(geo: ConvGeom): boolean { return geo.groups > 1 && geo.groups === geo.cin; }
+  /** Bytes of an int8 conv / dense's constants: packed weights per group (depthwise: raw HWIO), QPARAM records. */
+  private qWeightBytes(op: QConvOp | QDenseOp): number {
+    const rec = alignUp(op.qp.length * 4, 64);
+    if (op.kind === 'qdense') return alignUp(this.k.qgemm_packed_b_bytes(op.k, op.n), 64) + rec;
+    const g = op.geo;
+    if (Builder.depthwise(g)) return alignUp(op.w.length, 64) + rec;
+    return g.groups * alignUp(this.k.qgemm_packed_b_bytes(Builder.colWidth(g), g.cout / g.groups), 64) + rec;
+  }
+  /** Places an int8 conv / dense's weights (packed once per group through a staging copy) and its QPARAM records. */
+  private putQWeights(op: QConvOp | QDenseOp, made: Consts): void {
+    const e = this.e, depthwise = op.kind === 'qconv' && Builder.depthwise(op.geo);
+    const groups = op.kind === 'qconv' ? op.geo.groups : 1, cout = op.kind === 'qconv' ? op.geo.cout : op.n;
+    const K = op.kind === 'qconv' ? Builder.colWidth(op.geo) : op.k, coutG = cout / groups;
+    made.packed = this.weightsAt;
+    if (depthwise) {
+      e.u8.set(new Uint8Array(op.w.buffer, op.w.byteOffset, op.w.length), made.packed);
+      this.weightsAt += alignUp(op.w.length, 64);
+    } else {
+      const m = e.mark(), stage = e.reserve(op.w.length, 'int8 weight staging'), per = alignUp(this.k.qgemm_packed_b_bytes(K, coutG), 64);
+      e.u8.set(new Uint8Array(op.w.buffer, op.w.byteOffset, op.w.length), stage);
+      for (let g = 0; g < groups; g++) this.k.qgemm_pack_b(K, coutG, stage + g * coutG, cout, made.packed + g * per);
+      e.release(m);
+      this.weightsAt += groups * per;
+    }
+    made.bias = this.weightsAt;
+    e.i32.set(op.qp, made.bias >>> 2);
+    this.weightsAt += alignUp(op.qp.length * 4, 64);
+  }
+  /**
+   * An int8 conv: depthwise direct; else the f32 conv's bands (convWork: rows split across threads, or GEMM
+   * columns when rows are few and there is one group), each an int8 im2col (zero point as padding; none for
+   * 1×1) and one qgemm_s8 per group, which requantizes (or writes f32, then the activation) as it stores.
+   */
+  private compileQConv(op: QConvOp, i: number, batch: number, V: (v: number) => number, threads: Call[][], after: Call[]): void {
+    const geo = op.geo, c = this.constsOf(op, i), x = V(op.x), y = V(op.y), T = this.T, f32out = op.f32out ? 1 : 0;
+    if (Builder.depthwise(geo)) {
+      const d = this.putConvDesc({ ...geo, n: batch });
+      threads[0].push(['dwconv_s8', [d, x, c.packed, c.bias, op.zx, op.zy, op.lo, op.hi, y]]);
+      return;
+    }
+    const K = Builder.colWidth(geo), cout = geo.cout, G = geo.groups, coutG = cout / G, elem = op.f32out ? 4 : 1;
+    const per = alignUp(this.k.qgemm_packed_b_bytes(K, coutG), 64), pw = Builder.pointwise(geo), work = this.convWork(geo, batch);
+    const columns = work.columns && G === 1, descs = new Map<string, number>();
+    const desc = ({ e0, e1, r0, r1 }: Band): number => {
+      const key = `${e1 - e0}:${r0}:${r1}`;
+      let d = descs.get(key);
+      if (d === undefined) descs.set(key, d = this.putConvDesc(this.bandGeom(geo, r0, r1, e1 - e0)));
+      return d;
+    };
+    const bandCalls = (t: number, b: Band, [j0, j1]: readonly [number, number]): Call[] => {
+      const rows = (b.e1 - b.e0) * (b.r1 - b.r0) * geo.ow, pix0 = (b.e0 * geo.oh + b.r0) * geo.ow, calls: Call[] = [];
+      let a = x + pix0 * geo.cin, lda = geo.cin, gStride = geo.cin / G; // 1×1: x is [P, cin], group g at column g·cinG
+      if (!pw) {
+        const from = Math.max(0, b.r0 * geo.strideH - geo.padTop);
+        calls.push(['im2col_s8', [desc(b), x + b.e0 * geo.h * geo.w * geo.cin + from * geo.w * geo.cin, this.colAt[t], op.zx]]);
+        a = this.colAt[t]; lda = K; gStride = rows * K; // col [G, rows, K]
+      }
+      const yb = y + pix0 * cout * elem;
+      for (let g = 0; g < G; g++) {
+        const c0 = g * coutG + j0, n = j1 - j0;
+        calls.push(['qgemm_s8', [rows, n, K, a + g * gStride, lda, c.packed + g * per + (j0 / 8) * (this.k.qgemm_packed_b_bytes(K, 8)),
+          c.bias + c0 * QPARAM_BYTES, op.zy, op.lo, op.hi, yb + c0 * elem, cout, f32out, this.gemmAt[t]]]);
+      }
+      if (op.f32out && !columns) calls.push(...epilogueCalls(op.act, rows, cout, yb, yb));
+      return calls;
+    };
+    if (!columns) {
+      // With several groups and few rows convWork may hand every thread all bands (column split): thread 0 runs them alone.
+      work.threads.forEach((bands, t) => { if (!work.columns || t === 0) for (const b of bands) threads[t].push(...bandCalls(t, b, [0, coutG])); });
+    } else {
+      const panels = Math.ceil(cout / 8);
+      work.threads.forEach((bands, t) => {
+        const [q0, q1] = Builder.share(panels, t, T);
+        if (q1 > q0) for (const b of bands) threads[t].push(...bandCalls(t, b, [q0 * 8, Math.min(cout, q1 * 8)]));
+      });
+      if (op.f32out) after.push(...epilogueCalls(op.act, batch * geo.oh * geo.ow, cout, y, y));
+    }
   }
 
   /**

@@ -15,6 +15,8 @@ import { optimRef } from './optim';
 import { reduceRef } from './reduce';
 import { tensorRef } from './tensor';
 import { peakRef } from './peak';
+import { qgemmRef } from './qgemm';
+import { qconvRef } from './qconv';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -40,5 +42,7 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...reduceRef(h),
     ...tensorRef(h),
     ...peakRef(h),
+    ...qgemmRef(h),
+    ...qconvRef(h),
   } satisfies Kernels;
 }

@@ -139,7 +139,7 @@ test('optimizer names map to optimizer configs', () => {
 
 test('bad input is one line `rede: …` and status 1', async () => {
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /^rede: unknown command 'frobnicate' \(expected train, eval, predict, summary, viz, experiment, generate, bench, export, import\)\n$/],
+    [['frobnicate'], /^rede: unknown command 'frobnicate' \(expected train, eval, predict, summary, viz, experiment, generate, bench, export, import, quantize\)\n$/],
     [['train', '--bogus'], /^rede: train: unknown option '--bogus' \(see 'rede train --help'\)\n$/],
     [['train', '--epochs', '0'], /^rede: train: --epochs must be a positive integer, got 0\n$/],
     [['train', '--epochs', '-1'], /^rede: train: --epochs must be a positive integer, got -1\n$/],
