@@ -1,4 +1,4 @@
-// Kernel benchmark: GEMM (square) and convolution (forward, backward-data, backward-filter) in GFLOP/s,
+// Kernel benchmark: GEMM (square), convolution (forward, backward-data, backward-filter) and LRN in GFLOP/s,
 // rede's plain-SIMD and relaxed-SIMD builds against @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; one
 // thread in Node), same shapes, same run, one thread each. Medians of several samples after warm-up, the
 // runners' samples interleaved.
@@ -14,6 +14,7 @@ import type { Tensor } from '../src/engine/tensor';
 import { gemm } from '../src/ops/gemm';
 import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvGeom, type ConvPath, type ConvPadding } from '../src/ops/conv';
 import { CONV_SMALL_CIN_MAX } from '../src/engine/generated/abi';
+import { lrnForward, lrnBackward, type LrnOptions } from '../src/ops/norm';
 import { parseBenchArgs, timeCallsInterleaved, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow, type TimeOptions } from './lib';
 import { Rng } from '../test/helpers/rand';
 
@@ -35,6 +36,16 @@ const CONVS: ConvCase[] = [
 /** The rede paths a case runs: both, where the direct kernels apply. */
 const pathsOf = (c: ConvCase): ConvPath[] => (c.cin <= CONV_SMALL_CIN_MAX ? ['gemm', 'direct', 'auto'] : ['auto']);
 const PASSES = ['fwd', 'bwd_data', 'bwd_filter'] as const;
+// AlexNet's LRNs (after conv1 and conv2, batch 1): TensorFlow's parameters with AlexNet's values, and a general
+// beta (the vector exp/log path). FLOPs: (2·radius + 3) per element, as the layer counts them.
+interface LrnCase { name: string; shape: number[]; o: Required<LrnOptions> }
+const LRN_OPTS = { depthRadius: 2, bias: 2, alpha: 1e-4 };
+const LRNS: LrnCase[] = [
+  { name: 'lrn_55x55x96', shape: [1, 55, 55, 96], o: { ...LRN_OPTS, beta: 0.75 } },
+  { name: 'lrn_27x27x256', shape: [1, 27, 27, 256], o: { ...LRN_OPTS, beta: 0.75 } },
+  { name: 'lrn_27x27x256_beta0.6', shape: [1, 27, 27, 256], o: { ...LRN_OPTS, beta: 0.6 } },
+];
+const lrnFlops = (c: LrnCase): number => (2 * c.o.depthRadius + 3) * c.shape.reduce((a, b) => a * b, 1);
 
 /** One benchmark case: its FLOPs and the rede conv paths it runs (absent: one path, no tag). */
 interface Case { name: string; flops: number; paths?: ConvPath[] }
@@ -66,6 +77,11 @@ function redeCalls(e: Engine, rng: Rng): Map<string, () => void> {
       calls.set(`${cc.name}_bwd_filter${tag}`, () => conv2dBackwardFilter(e, g, x, dy, dw));
     }
   }
+  for (const lc of LRNS) {
+    const x = fill(lc.shape), y = e.tensor(lc.shape), dy = fill(lc.shape), dx = e.tensor(lc.shape);
+    calls.set(`${lc.name}_fwd`, () => lrnForward(e, x, y, lc.o));
+    calls.set(`${lc.name}_bwd`, () => lrnBackward(e, x, dy, dx, lc.o));
+  }
   return calls;
 }
 
@@ -91,6 +107,13 @@ function tfjsCalls(tf: typeof TF, rng: Rng): Map<string, (() => void) | string> 
     else calls.set(`${cc.name}_bwd_data`, 'not available: tf.conv2dTranspose takes no explicit padding');
     calls.set(`${cc.name}_bwd_filter`, 'not available: tfjs-backend-wasm has no Conv2DBackpropFilter kernel');
   }
+  for (const lc of LRNS) {
+    const x = fill(lc.shape) as TF.Tensor4D, dy = fill(lc.shape), { depthRadius, bias, alpha, beta } = lc.o;
+    const y = tf.localResponseNormalization(x, depthRadius, bias, alpha, beta);
+    calls.set(`${lc.name}_fwd`, () => tf.localResponseNormalization(x, depthRadius, bias, alpha, beta).dispose());
+    // the backward kernel alone (tf.grad would rerun the forward)
+    calls.set(`${lc.name}_bwd`, () => (tf.engine().runKernel('LRNGrad', { x, y, dy }, { depthRadius, bias, alpha, beta }) as TF.Tensor).dispose());
+  }
   return calls;
 }
 
@@ -100,6 +123,7 @@ async function main(): Promise<void> {
   const cases: Case[] = [
     ...GEMM_SIZES.map((s) => ({ name: `gemm_${s}`, flops: 2 * s ** 3 })),
     ...CONVS.flatMap((cc) => PASSES.map((p) => ({ name: `${cc.name}_${p}`, flops: convFlops(geom(cc)), paths: pathsOf(cc) }))),
+    ...LRNS.flatMap((lc) => ['fwd', 'bwd'].map((p) => ({ name: `${lc.name}_${p}`, flops: lrnFlops(lc) }))),
   ].filter((c) => c.name.includes(args.filter));
   const rows: BenchRow[] = [];
   const row = (c: Case, peer: string, variant: string, value: number | null, note?: string): void => {
