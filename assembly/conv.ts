@@ -1,7 +1,9 @@
 // Convolution, ggml style: forward is im2col + one GEMM, backward-data is a GEMM + col2im, backward-filter is
 // a GEMM of im2colᵀ with dy. All the SIMD effort then lives in gemm_f32; the copies here are SIMD runs of
 // contiguous channels. Two paths skip im2col: 1×1 stride-1 unpadded convolution (x already is the col
-// matrix) and depthwise convolution (groups == cin > 1), which is direct, SIMD over channels.
+// matrix) and depthwise convolution (groups == cin > 1), which is direct, SIMD over channels. Convs with few
+// input channels (groups 1, cin ≤ CONV_SMALL_CIN_MAX) run the direct kernels of assembly/conv_small.ts per pass
+// where they measured faster (smallWins), or as the descriptor's path slot says.
 //
 // Shapes (NHWC activations, HWIO weights); G = groups, cinG = cin/G, coutG = cout/G, P = n·oh·ow output
 // pixels, K = kh·kw·cinG:
@@ -20,7 +22,7 @@
 // build generates the slot indices read here (assembly/abi.ts) and the one TypeScript writer
 // (writeConvDesc in src/engine/generated/abi.ts); a layer writes its descriptor once at plan time.
 //   desc[0..16] = n, h, w, cin, oh, ow, cout, kh, kw, strideH, strideW, padTop, padLeft, dilationH,
-//                 dilationW, groups, tileRows
+//                 dilationW, groups, tileRows, path
 // padBottom/padRight are implied by oh/ow. tileRows is the number of output pixels handled per GEMM call
 // (0: chosen here, see tileRows below); it only bounds scratch and never changes results.
 //
