@@ -8,6 +8,14 @@ export const GEMM_MR: i32 = 5;
 export const GEMM_NR: i32 = 8;
 /** One int8 GEMM output channel's parameters (assembly/qgemm.ts): i32 bias, i32 mult, i32 shift, f32 scale. */
 export const QPARAM_BYTES: i32 = 16;
+/** Conv descriptor path: the kernel chooses (assembly/conv.ts convPath). */
+export const CONV_PATH_AUTO: i32 = 0;
+/** Conv descriptor path: im2col + GEMM (or the pointwise / depthwise special cases). */
+export const CONV_PATH_GEMM: i32 = 1;
+/** Conv descriptor path: direct small-input-channel kernels (assembly/conv_small.ts) where they apply. */
+export const CONV_PATH_DIRECT: i32 = 2;
+/** Largest cin (groups = 1) the direct small-channel conv kernels take. */
+export const CONV_SMALL_CIN_MAX: i32 = 4;
 /** Bytes of the static per-step hyper-parameter block the Optimizer writes (the largest optimizer descriptor). */
 export const OPTIM_STEP_BYTES: i32 = 28;
 
@@ -17,7 +25,7 @@ export const OPTIM_STEP_BYTES: i32 = 28;
 // @ts-ignore: decorator
 @inline export function descF32(desc: usize, slot: i32): f32 { return load<f32>(desc + (<usize>slot << 2)); }
 
-// conv: Convolution geometry (assembly/conv.ts); padBottom/padRight are implied by oh/ow; tileRows 0: the kernel chooses.
+// conv: Convolution geometry (assembly/conv.ts); padBottom/padRight are implied by oh/ow; tileRows 0: the kernel chooses; path: CONV_PATH_* (0: the kernel chooses).
 export const CONV_N: i32 = 0; // i32
 export const CONV_H: i32 = 1; // i32
 export const CONV_W: i32 = 2; // i32
@@ -35,7 +43,8 @@ export const CONV_DILATION_H: i32 = 13; // i32
 export const CONV_DILATION_W: i32 = 14; // i32
 export const CONV_GROUPS: i32 = 15; // i32
 export const CONV_TILE_ROWS: i32 = 16; // i32
-export const CONV_DESC_BYTES: i32 = 68;
+export const CONV_PATH: i32 = 17; // i32
+export const CONV_DESC_BYTES: i32 = 72;
 
 // pool: 2-D pooling geometry (assembly/pool.ts): x [n, h, w, c] → y [n, oh, ow, c]; padBottom/padRight are implied by oh/ow.
 export const POOL_N: i32 = 0; // i32

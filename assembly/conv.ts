@@ -1,7 +1,9 @@
 // Convolution, ggml style: forward is im2col + one GEMM, backward-data is a GEMM + col2im, backward-filter is
 // a GEMM of im2colᵀ with dy. All the SIMD effort then lives in gemm_f32; the copies here are SIMD runs of
 // contiguous channels. Two paths skip im2col: 1×1 stride-1 unpadded convolution (x already is the col
-// matrix) and depthwise convolution (groups == cin > 1), which is direct, SIMD over channels.
+// matrix) and depthwise convolution (groups == cin > 1), which is direct, SIMD over channels. Convs with few
+// input channels (groups 1, cin ≤ CONV_SMALL_CIN_MAX) run the direct kernels of assembly/conv_small.ts per pass
+// where they measured faster (smallWins), or as the descriptor's path slot says.
 //
 // Shapes (NHWC activations, HWIO weights); G = groups, cinG = cin/G, coutG = cout/G, P = n·oh·ow output
 // pixels, K = kh·kw·cinG:
@@ -20,7 +22,7 @@
 // build generates the slot indices read here (assembly/abi.ts) and the one TypeScript writer
 // (writeConvDesc in src/engine/generated/abi.ts); a layer writes its descriptor once at plan time.
 //   desc[0..16] = n, h, w, cin, oh, ow, cout, kh, kw, strideH, strideW, padTop, padLeft, dilationH,
-//                 dilationW, groups, tileRows
+//                 dilationW, groups, tileRows, path
 // padBottom/padRight are implied by oh/ow. tileRows is the number of output pixels handled per GEMM call
 // (0: chosen here, see tileRows below); it only bounds scratch and never changes results.
 //
@@ -29,8 +31,13 @@
 import { gemm_f32, gemm_scratch_bytes } from './gemm';
 import {
   descI32, CONV_N, CONV_H, CONV_W, CONV_CIN, CONV_OH, CONV_OW, CONV_COUT, CONV_KH, CONV_KW, CONV_STRIDE_H, CONV_STRIDE_W,
-  CONV_PAD_TOP, CONV_PAD_LEFT, CONV_DILATION_H, CONV_DILATION_W, CONV_GROUPS, CONV_TILE_ROWS,
+  CONV_PAD_TOP, CONV_PAD_LEFT, CONV_DILATION_H, CONV_DILATION_W, CONV_GROUPS, CONV_TILE_ROWS, CONV_PATH,
+  CONV_PATH_GEMM, CONV_PATH_DIRECT,
 } from './abi';
+import {
+  conv_small_applies, conv_small_data_applies, conv_small_scratch_bytes, conv_small_forward, conv_small_backward_data,
+  conv_small_backward_filter,
+} from './conv_small';
 
 
 /**
@@ -93,11 +100,46 @@ function gemmScratchBytes(desc: usize): usize {
   return (most + ALIGN - 1) & ~(ALIGN - 1);
 }
 
-/** Scratch bytes every conv kernel here needs for this descriptor (0 for depthwise). */
+/** Passes, as conv_small_scratch_bytes numbers them. */
+const FORWARD: i32 = 0, BACKWARD_DATA: i32 = 1, BACKWARD_FILTER: i32 = 2;
+
+/**
+ * Whether pass `which` runs the direct small-channel kernel (assembly/conv_small.ts) rather than im2col + GEMM:
+ * the descriptor's path, or where it is CONV_PATH_AUTO, the rule measured in docs/benchmarks.md (kernels).
+ */
+function useSmall(desc: usize, which: i32): bool {
+  const path = descI32(desc, CONV_PATH);
+  if (path == CONV_PATH_GEMM) return false;
+  if (which == BACKWARD_DATA ? !conv_small_data_applies(desc) : !conv_small_applies(desc)) return false;
+  return path == CONV_PATH_DIRECT || smallWins(desc, which);
+}
+
+/**
+ * CONV_PATH_AUTO's choice where the direct kernels apply (groups 1, cin ≤ CONV_SMALL_CIN_MAX), from
+ * bench/kernels.ts (docs/benchmarks.md, kernels): direct forward and backward-data ran 1.2–3.4× the GEMM path on
+ * 3×3 and 5×5 stride-1 convs and matched it on 7×7/2 and 11×11/4 stems; 1×1 convs stay on GEMM (x already is
+ * the col matrix there: direct ran 0.3–0.55×). The direct filter gradient won at stride 1 (1.3–3.4×) and lost
+ * on the strided stems (0.7×: its per-pixel windows barely overlap, so the GEMM's packed panels read less).
+ */
+function smallWins(desc: usize, which: i32): bool {
+  const pointlike = descI32(desc, CONV_KH) * descI32(desc, CONV_KW) == 1;
+  if (which == BACKWARD_FILTER) return descI32(desc, CONV_STRIDE_H) == 1 && descI32(desc, CONV_STRIDE_W) == 1;
+  return !pointlike;
+}
+
+/** Scratch bytes every conv kernel here needs for this descriptor (0 for depthwise): the most any pass's path asks for. */
 export function conv2d_scratch_bytes(desc: usize): i32 {
   if (isDepthwise(desc)) return 0;
-  const colTile: usize = isPointwise(desc) ? 0 : <usize>tileRows(desc) * colWidth(desc) * 4;
-  return <i32>(gemmScratchBytes(desc) + colTile);
+  let bytes: usize = 0, gemm = false;
+  for (let which = FORWARD; which <= BACKWARD_FILTER; which++) {
+    if (useSmall(desc, which)) bytes = max(bytes, conv_small_scratch_bytes(desc, which));
+    else gemm = true;
+  }
+  if (gemm) {
+    const colTile: usize = isPointwise(desc) ? 0 : <usize>tileRows(desc) * colWidth(desc) * 4;
+    bytes = max(bytes, gemmScratchBytes(desc) + colTile);
+  }
+  return <i32>bytes;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -319,6 +361,7 @@ function biasActRows(y: usize, rows: i32, cout: i32, bias: usize, act: i32): voi
  */
 export function conv2d_forward_f32(desc: usize, x: usize, w: usize, bias: usize, y: usize, act: i32, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseForward(desc, x, w, bias, y, act); return; }
+  if (useSmall(desc, FORWARD)) { conv_small_forward(desc, x, w, bias, y, act, scratch); return; }
   const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);
@@ -337,6 +380,7 @@ export function conv2d_forward_f32(desc: usize, x: usize, w: usize, bias: usize,
 /** dx [n, h, w, cin] = ∂(Σ y·dy)/∂x for dy [n, oh, ow, cout], w [kh, kw, cinG, cout]; dx is overwritten. */
 export function conv2d_backward_data_f32(desc: usize, dy: usize, w: usize, dx: usize, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseBackwardData(desc, dy, w, dx); return; }
+  if (useSmall(desc, BACKWARD_DATA)) { conv_small_backward_data(desc, dy, w, dx, scratch); return; }
   const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);
@@ -363,6 +407,7 @@ export function conv2d_backward_data_f32(desc: usize, dy: usize, w: usize, dx: u
  */
 export function conv2d_backward_filter_f32(desc: usize, x: usize, dy: usize, dw: usize, accumulate: i32, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseBackwardFilter(desc, x, dy, dw, accumulate); return; }
+  if (useSmall(desc, BACKWARD_FILTER)) { conv_small_backward_filter(desc, x, dy, dw, accumulate, scratch); return; }
   const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);

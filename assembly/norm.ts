@@ -196,10 +196,15 @@ export function batchnorm_backward_f32(desc: usize, x: usize, dy: usize, dx: usi
 // ---------------------------------------------------------------------------------------------------------
 // LRN, TensorFlow's tf.nn.local_response_normalization: across channels within each row (pixel),
 //   s[i] = bias + alpha·Σ_{j=max(0,i-r)}^{min(c-1,i+r)} x[j]²,   y[i] = x[i]·s[i]^(-beta)
-// (alpha is not divided by the window size, unlike Caffe/PyTorch). Window sums run in f64, added and
-// removed as the window slides (each f32 square is exact in f64). Scalar: LRN is AlexNet's, and rare.
-// s^(-beta) has exact fast paths for beta = 0.5, 0.75 (AlexNet), 1; otherwise exp(-beta·ln s) below,
-// written out here because AssemblyScript's Math.pow/exp/log use lookup tables (static data).
+// (alpha is not divided by the window size, unlike Caffe/PyTorch).
+// SIMD over 4 channels i..i+3 of a row: the window sum is 2r+1 unaligned loads of x (squared) where the
+// whole window lies inside the row, per-lane bounded sums at the row's ends; f32 sums of 2r+1 squares
+// (relative error ≤ (2r+1)·2⁻²⁴, the old f64 sliding sums measured 0.4 GFLOP/s on AlexNet's LRN).
+// s^(-beta) (powNegV): exact special cases beta = 0.75 (AlexNet: r·√r with r = 1/√s, which cannot overflow
+// the way (s·√s) does), 0.5 and 1; otherwise exp(−beta·ln s) with f32 Cephes-style polynomials (about
+// 2 ulp each), and the f64 scalar path below for any lane outside their range (s subnormal,
+// |beta·ln s| > 87) and for a whole vector whose f32 s overflowed (its sums then redone in f64).
+// AssemblyScript's Math.pow/exp/log use lookup tables (static data), hence our own.
 
 const LN2_HI: f64 = 6.93147180369123816490e-01, LN2_LO: f64 = 1.90821492927058770002e-10;
 
@@ -237,8 +242,8 @@ function expSmall(t: f64): f64 {
   return p * pow2(half) * pow2(ki - half);
 }
 
-/** s^(-beta) for s ≥ 0. */
-@inline function powNeg(s: f64, beta: f64): f64 {
+/** s^(-beta) for s ≥ 0, in f64 (the scalar tail and the lanes powNegV leaves to it). */
+function powNeg(s: f64, beta: f64): f64 {
   if (beta == 0.75) return 1 / Math.sqrt(s * Math.sqrt(s));
   if (beta == 0.5) return 1 / Math.sqrt(s);
   if (beta == 1) return 1 / s;
@@ -247,72 +252,181 @@ function expSmall(t: f64): f64 {
   return expSmall(-beta * lnPositive(s));
 }
 
-@inline function sq(p: usize): f64 {
-  const v = <f64>load<f32>(p);
-  return v * v;
+/** ln s, lane-wise, for normal finite s > 0 (Cephes logf: s = m·2^e, m ∈ [√½, √2), degree-9 polynomial in m − 1). */
+@inline function logV(s: v128): v128 {
+  const bits = s;
+  let e = i32x4.sub(i32x4.shr_u(bits, 23), i32x4.splat(127));
+  let m = v128.or(v128.and(bits, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000)); // [1, 2)
+  const big = f32x4.gt(m, f32x4.splat(1.41421356));
+  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  e = i32x4.sub(e, big); // big lanes are −1: e + 1
+  const f = f32x4.sub(m, f32x4.splat(1)), z = f32x4.mul(f, f);
+  let p = f32x4.splat(7.0376836292e-2);
+  p = madd(p, f, f32x4.splat(-1.1514610310e-1)); p = madd(p, f, f32x4.splat(1.1676998740e-1));
+  p = madd(p, f, f32x4.splat(-1.2420140846e-1)); p = madd(p, f, f32x4.splat(1.4249322787e-1));
+  p = madd(p, f, f32x4.splat(-1.6668057665e-1)); p = madd(p, f, f32x4.splat(2.0000714765e-1));
+  p = madd(p, f, f32x4.splat(-2.4999993993e-1)); p = madd(p, f, f32x4.splat(3.3333331174e-1));
+  const ef = f32x4.convert_i32x4_s(e);
+  let y = f32x4.mul(f32x4.mul(p, f), z);
+  y = madd(ef, f32x4.splat(-2.12194440e-4), y);
+  y = madd(z, f32x4.splat(-0.5), y);
+  return madd(ef, f32x4.splat(0.693359375), f32x4.add(f, y));
 }
 
-/** Bytes of scratch lrn_backward_f32 needs for c channels (one f64 [c] row). */
+/** e^t, lane-wise, for |t| ≤ 87 (Cephes expf: t = n·ln2 + r, degree-5 polynomial, then 2^n into the exponent). */
+@inline function expV(t: v128): v128 {
+  const n = f32x4.nearest(f32x4.mul(t, f32x4.splat(1.44269504088896341)));
+  let r = madd(n, f32x4.splat(-0.693359375), t);
+  r = madd(n, f32x4.splat(2.12194440e-4), r);
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3)); p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2)); p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(madd(p, f32x4.mul(r, r), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(y, scale);
+}
+
+/** s^(-beta) lane-wise for s ≥ 0 (see the section header). */
+@inline function powNegV(s: v128, beta: f32): v128 {
+  if (beta == 0.75) { const r = f32x4.div(f32x4.splat(1), f32x4.sqrt(s)); return f32x4.mul(r, f32x4.sqrt(r)); }
+  if (beta == 0.5) return f32x4.div(f32x4.splat(1), f32x4.sqrt(s));
+  if (beta == 1) return f32x4.div(f32x4.splat(1), s);
+  const inRange = v128.and(f32x4.ge(s, f32x4.splat(1.17549435e-38)), f32x4.le(s, f32x4.splat(3.40282347e38)));
+  if (i32x4.all_true(inRange)) {
+    const t = f32x4.mul(f32x4.splat(-beta), logV(s));
+    if (i32x4.all_true(f32x4.le(f32x4.abs(t), f32x4.splat(87)))) return expV(t);
+  }
+  let out = f32x4.splat(0);
+  out = f32x4.replace_lane(out, 0, <f32>powNeg(<f64>f32x4.extract_lane(s, 0), beta));
+  out = f32x4.replace_lane(out, 1, <f32>powNeg(<f64>f32x4.extract_lane(s, 1), beta));
+  out = f32x4.replace_lane(out, 2, <f32>powNeg(<f64>f32x4.extract_lane(s, 2), beta));
+  out = f32x4.replace_lane(out, 3, <f32>powNeg(<f64>f32x4.extract_lane(s, 3), beta));
+  return out;
+}
+
+/** s[i] = bias + alpha·Σ_window x² for one channel, in f64 (the scalar tail, and vectors whose f32 s overflowed). */
+function lrnS64(xr: usize, i: i32, c: i32, r: i32, bias: f32, alpha: f32): f64 {
+  let w = 0.0;
+  const hi = min(c - 1, i + r);
+  for (let j = max(0, i - r); j <= hi; j++) { const a = <f64>load<f32>(xr + (<usize>j << 2)); w += a * a; }
+  return <f64>bias + <f64>alpha * w;
+}
+
+/** Whether every lane of s is below +∞ (a window of huge x can overflow f32's x², where f64 does not). */
+@inline function allFinite(s: v128): bool {
+  return i32x4.all_true(f32x4.lt(s, f32x4.splat(Infinity)));
+}
+
+/** Σ_{j=max(0,i-r)}^{min(c-1,i+r)} v[j]·v[j] (square) or v[j] (plain), one channel i, in f32 like the vector sums. */
+@inline function windowAt(v: usize, i: i32, c: i32, r: i32, square: bool): f32 {
+  let s: f32 = 0;
+  const hi = min(c - 1, i + r);
+  for (let j = max(0, i - r); j <= hi; j++) {
+    const a = load<f32>(v + (<usize>j << 2));
+    s += square ? a * a : a;
+  }
+  return s;
+}
+
+/**
+ * The window sums of channels i..i+3 of one row v (squared when `square`): 2r+1 vector loads where
+ * i − r ≥ 0 and i + 3 + r < c, per-lane bounded sums otherwise. Lanes past c are not read (i + 4 ≤ c).
+ */
+@inline function windowV(v: usize, i: i32, c: i32, r: i32, square: bool): v128 {
+  if (i >= r && i + 3 + r < c) {
+    let p = v + (<usize>(i - r) << 2);
+    const end = v + (<usize>(i + r) << 2);
+    let acc = f32x4.splat(0);
+    for (; p <= end; p += 4) {
+      const a = v128.load(p);
+      acc = square ? madd(a, a, acc) : f32x4.add(acc, a);
+    }
+    return acc;
+  }
+  let out = f32x4.splat(windowAt(v, i, c, r, square));
+  out = f32x4.replace_lane(out, 1, windowAt(v, i + 1, c, r, square));
+  out = f32x4.replace_lane(out, 2, windowAt(v, i + 2, c, r, square));
+  out = f32x4.replace_lane(out, 3, windowAt(v, i + 3, c, r, square));
+  return out;
+}
+
+/** Bytes of scratch lrn_backward_f32 needs for c channels (one f32 [c] row of t, and room to spare). */
 export function lrn_scratch_bytes(c: i32): i32 {
   return 8 * c;
 }
 
+/** Channels [i0, i1) of one LRN row in f64. */
+function lrnForwardScalar(xr: usize, yr: usize, i0: i32, i1: i32, c: i32, r: i32, bias: f32, alpha: f32, beta: f32): void {
+  for (let i = i0; i < i1; i++) {
+    const o = <usize>i << 2;
+    store<f32>(yr + o, <f32>(<f64>load<f32>(xr + o) * powNeg(lrnS64(xr, i, c, r, bias, alpha), beta)));
+  }
+}
+
+/** Pass 1 of the backward for channels [i0, i1) in f64: dx = dy·s^(-beta), t = dy·x·s^(-beta)/s. */
+function lrnBackwardScalar(xr: usize, dyr: usize, dxr: usize, t: usize, i0: i32, i1: i32, c: i32, r: i32, bias: f32, alpha: f32, beta: f32): void {
+  for (let i = i0; i < i1; i++) {
+    const o = <usize>i << 2;
+    const s = lrnS64(xr, i, c, r, bias, alpha), p = powNeg(s, beta), g = <f64>load<f32>(dyr + o);
+    store<f32>(t + o, <f32>(g * <f64>load<f32>(xr + o) * p / s));
+    store<f32>(dxr + o, <f32>(g * p));
+  }
+}
+
 /** y = x·(bias + alpha·Σ_window x²)^(-beta), window = channels i-radius..i+radius; x, y: [rows, c]; y must not overlap x. */
 export function lrn_forward_f32(desc: usize, x: usize, y: usize): void {
-  const rows = descI32(desc, LRN_ROWS), c = descI32(desc, LRN_C), radius = descI32(desc, LRN_RADIUS);
+  const rows = descI32(desc, LRN_ROWS), c = descI32(desc, LRN_C), radius = min(descI32(desc, LRN_RADIUS), c);
   const bias = descF32(desc, LRN_BIAS), alpha = descF32(desc, LRN_ALPHA), beta = descF32(desc, LRN_BETA);
-  const rowBytes = <usize>c << 2;
+  const rowBytes = <usize>c << 2, c4 = c & ~3;
+  const bv = f32x4.splat(bias), av = f32x4.splat(alpha);
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rowBytes, yr = y + <usize>r * rowBytes;
-    let window = 0.0; // Σ x[j]² for j in [i - radius, i + radius] ∩ [0, c)
-    for (let j = 0; j <= radius && j < c; j++) window += sq(xr + (<usize>j << 2));
-    for (let i = 0; i < c; i++) {
+    let i = 0;
+    for (; i < c4; i += 4) {
       const o = <usize>i << 2;
-      const xi = load<f32>(xr + o);
-      const s = <f64>bias + <f64>alpha * Math.max(window, 0);
-      const add = i + radius + 1, drop = i - radius;
-      if (add < c) window += sq(xr + (<usize>add << 2));
-      if (drop >= 0) window -= sq(xr + (<usize>drop << 2));
-      store<f32>(yr + o, <f32>(<f64>xi * powNeg(s, beta)));
+      const s = madd(av, windowV(xr, i, c, radius, true), bv);
+      if (!allFinite(s)) { lrnForwardScalar(xr, yr, i, i + 4, c, radius, bias, alpha, beta); continue; }
+      v128.store(yr + o, f32x4.mul(v128.load(xr + o), powNegV(s, beta)));
     }
+    lrnForwardScalar(xr, yr, i, c, c, radius, bias, alpha, beta);
   }
 }
 
 /**
  * LRN backward: with s as in the forward and t[i] = dy[i]·x[i]·s[i]^(-beta-1),
  *   dx[j] = dy[j]·s[j]^(-beta) - 2·alpha·beta·x[j]·Σ_{i=j-radius}^{j+radius} t[i]
- * x, dy, dx: [rows, c]; dx may be dy. scratch: lrn_scratch_bytes(c), 8-byte aligned (t, one row, f64).
+ * x, dy, dx: [rows, c]; dx may be dy. scratch: lrn_scratch_bytes(c), 4-byte aligned (t, one row, f32: t must fit
+ * f32, which only absurd inputs break, e.g. bias < 1e-30 with |x| > 0).
  */
 export function lrn_backward_f32(desc: usize, x: usize, dy: usize, dx: usize, scratch: usize): void {
-  const rows = descI32(desc, LRN_ROWS), c = descI32(desc, LRN_C), radius = descI32(desc, LRN_RADIUS);
+  const rows = descI32(desc, LRN_ROWS), c = descI32(desc, LRN_C), radius = min(descI32(desc, LRN_RADIUS), c);
   const bias = descF32(desc, LRN_BIAS), alpha = descF32(desc, LRN_ALPHA), beta = descF32(desc, LRN_BETA);
-  const rowBytes = <usize>c << 2;
-  const k = 2.0 * <f64>alpha * <f64>beta;
+  const rowBytes = <usize>c << 2, c4 = c & ~3;
+  const k: f32 = 2 * alpha * beta;
+  const bv = f32x4.splat(bias), av = f32x4.splat(alpha), kv = f32x4.splat(k);
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rowBytes, dyr = dy + <usize>r * rowBytes, dxr = dx + <usize>r * rowBytes;
     // pass 1: dx[i] = dy[i]·s^(-beta), t[i] = dy[i]·x[i]·s^(-beta)/s
-    let window = 0.0;
-    for (let j = 0; j <= radius && j < c; j++) window += sq(xr + (<usize>j << 2));
-    for (let i = 0; i < c; i++) {
+    let i = 0;
+    for (; i < c4; i += 4) {
       const o = <usize>i << 2;
-      const s = <f64>bias + <f64>alpha * Math.max(window, 0);
-      const add = i + radius + 1, drop = i - radius;
-      if (add < c) window += sq(xr + (<usize>add << 2));
-      if (drop >= 0) window -= sq(xr + (<usize>drop << 2));
-      const pw = powNeg(s, beta), g = <f64>load<f32>(dyr + o);
-      store<f64>(scratch + (<usize>i << 3), g * <f64>load<f32>(xr + o) * pw / s);
-      store<f32>(dxr + o, <f32>(g * pw));
+      const s = madd(av, windowV(xr, i, c, radius, true), bv);
+      if (!allFinite(s)) { lrnBackwardScalar(xr, dyr, dxr, scratch, i, i + 4, c, radius, bias, alpha, beta); continue; }
+      const p = powNegV(s, beta), g = v128.load(dyr + o);
+      v128.store(scratch + o, f32x4.div(f32x4.mul(f32x4.mul(g, v128.load(xr + o)), p), s));
+      v128.store(dxr + o, f32x4.mul(g, p));
     }
+    lrnBackwardScalar(xr, dyr, dxr, scratch, i, c, c, radius, bias, alpha, beta);
     // pass 2: dx[j] -= 2·alpha·beta·x[j]·Σ_window t
-    let tw = 0.0;
-    for (let j = 0; j <= radius && j < c; j++) tw += load<f64>(scratch + (<usize>j << 3));
-    for (let i = 0; i < c; i++) {
+    for (i = 0; i < c4; i += 4) {
       const o = <usize>i << 2;
-      const v = <f64>load<f32>(dxr + o) - k * <f64>load<f32>(xr + o) * tw;
-      const add = i + radius + 1, drop = i - radius;
-      if (add < c) tw += load<f64>(scratch + (<usize>add << 3));
-      if (drop >= 0) tw -= load<f64>(scratch + (<usize>drop << 3));
-      store<f32>(dxr + o, <f32>v);
+      const tw = windowV(scratch, i, c, radius, false);
+      v128.store(dxr + o, f32x4.sub(v128.load(dxr + o), f32x4.mul(kv, f32x4.mul(v128.load(xr + o), tw))));
+    }
+    for (; i < c; i++) {
+      const o = <usize>i << 2;
+      store<f32>(dxr + o, load<f32>(dxr + o) - k * load<f32>(xr + o) * windowAt(scratch, i, c, radius, false));
     }
   }
 }

@@ -1,4 +1,4 @@
-// Kernel benchmark: GEMM (square) and convolution (forward, backward-data, backward-filter) in GFLOP/s,
+// Kernel benchmark: GEMM (square), convolution (forward, backward-data, backward-filter) and LRN in GFLOP/s,
 // rede's plain-SIMD and relaxed-SIMD builds against @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; one
 // thread in Node), same shapes, same run, one thread each. Medians of several samples after warm-up, the
 // runners' samples interleaved.
@@ -6,11 +6,15 @@
 //   npm run bench:kernels -- --json       one JSON object per line (bench/lib.ts)
 //   ... -- --filter=gemm_512 --quick      a subset, shorter runs
 // FLOPs: GEMM 2·m·n·k; conv 2·n·oh·ow·cout·kh·kw·cin/groups for each of the three passes.
+// Convs with cin ≤ 4 run both rede paths, interleaved: variant "<build>/gemm" (im2col + GEMM) and
+// "<build>/direct" (assembly/conv_small.ts); "auto" picks one of them (assembly/conv.ts smallWins).
 import type * as TF from '@tensorflow/tfjs';
 import { Engine } from '../src/engine/engine';
 import type { Tensor } from '../src/engine/tensor';
 import { gemm } from '../src/ops/gemm';
-import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvGeom } from '../src/ops/conv';
+import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvGeom, type ConvPath, type ConvPadding } from '../src/ops/conv';
+import { CONV_SMALL_CIN_MAX } from '../src/engine/generated/abi';
+import { lrnForward, lrnBackward, type LrnOptions } from '../src/ops/norm';
 import { parseBenchArgs, timeCallsInterleaved, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow, type TimeOptions } from './lib';
 import { Rng } from '../test/helpers/rand';
 
@@ -18,26 +22,43 @@ const PEER = '@tensorflow/tfjs-backend-wasm';
 const VARIANTS = ['simd', 'relaxed-simd'] as const;
 type Variant = (typeof VARIANTS)[number];
 
-interface ConvCase { name: string; n: number; h: number; w: number; cin: number; cout: number; k: number }
+interface ConvCase { name: string; n: number; h: number; w: number; cin: number; cout: number; k: number; stride?: number; padding?: ConvPadding }
 const GEMM_SIZES = [128, 256, 512, 1024];
 const CONVS: ConvCase[] = [
   { name: 'conv5x5_28x28x1_32_b32', n: 32, h: 28, w: 28, cin: 1, cout: 32, k: 5 },
+  // LeNet-5's c1 and ResNet-20's stem at training batch size; ResNet-18's and AlexNet's stems (strided)
+  { name: 'conv5x5_28x28x1_6_b64', n: 64, h: 28, w: 28, cin: 1, cout: 6, k: 5 },
+  { name: 'conv3x3_32x32x3_16_b64', n: 64, h: 32, w: 32, cin: 3, cout: 16, k: 3 },
+  { name: 'conv7x7s2_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 7, stride: 2 },
+  { name: 'conv11x11s4_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 11, stride: 4, padding: 2 },
   { name: 'conv3x3_56x56x64_64_b8', n: 8, h: 56, w: 56, cin: 64, cout: 64, k: 3 },
 ];
+/** The rede paths a case runs: both, where the direct kernels apply. */
+const pathsOf = (c: ConvCase): ConvPath[] => (c.cin <= CONV_SMALL_CIN_MAX ? ['gemm', 'direct', 'auto'] : ['auto']);
 const PASSES = ['fwd', 'bwd_data', 'bwd_filter'] as const;
+// AlexNet's LRNs (after conv1 and conv2, batch 1): TensorFlow's parameters with AlexNet's values, and a general
+// beta (the vector exp/log path). FLOPs: (2·radius + 3) per element, as the layer counts them.
+interface LrnCase { name: string; shape: number[]; o: Required<LrnOptions> }
+const LRN_OPTS = { depthRadius: 2, bias: 2, alpha: 1e-4 };
+const LRNS: LrnCase[] = [
+  { name: 'lrn_55x55x96', shape: [1, 55, 55, 96], o: { ...LRN_OPTS, beta: 0.75 } },
+  { name: 'lrn_27x27x256', shape: [1, 27, 27, 256], o: { ...LRN_OPTS, beta: 0.75 } },
+  { name: 'lrn_27x27x256_beta0.6', shape: [1, 27, 27, 256], o: { ...LRN_OPTS, beta: 0.6 } },
+];
+const lrnFlops = (c: LrnCase): number => (2 * c.o.depthRadius + 3) * c.shape.reduce((a, b) => a * b, 1);
 
-/** One benchmark case: its FLOPs and, per runner, a prepared call (or null: not available). */
-interface Case { name: string; flops: number }
+/** One benchmark case: its FLOPs and the rede conv paths it runs (absent: one path, no tag). */
+interface Case { name: string; flops: number; paths?: ConvPath[] }
 
 
-function geom(c: ConvCase): ConvGeom {
-  return convGeom({ n: c.n, h: c.h, w: c.w, cin: c.cin, cout: c.cout, kh: c.k, kw: c.k, padding: 'same' });
+function geom(c: ConvCase, path: ConvPath = 'auto'): ConvGeom {
+  return convGeom({ n: c.n, h: c.h, w: c.w, cin: c.cin, cout: c.cout, kh: c.k, kw: c.k, stride: c.stride ?? 1, padding: c.padding ?? 'same', path });
 }
 
 const convFlops = (g: ConvGeom): number => 2 * g.n * g.oh * g.ow * g.cout * g.kh * g.kw * g.cin / g.groups;
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
-/** rede: prepared calls per case name, on one engine (the given variant). */
+/** rede: prepared calls per case name (and, for small-channel convs, per "/path"), on one engine. */
 function redeCalls(e: Engine, rng: Rng): Map<string, () => void> {
   const calls = new Map<string, () => void>();
   const fill = (shape: number[]): Tensor => e.tensor(shape, rng.array(numel(shape)));
@@ -46,12 +67,20 @@ function redeCalls(e: Engine, rng: Rng): Map<string, () => void> {
     calls.set(`gemm_${s}`, () => gemm(e, a, b, c));
   }
   for (const cc of CONVS) {
-    const g = geom(cc);
-    const x = fill(xShape(g)), w = fill(wShape(g)), y = e.tensor(yShape(g));
-    const dy = fill(yShape(g)), dx = e.tensor(xShape(g)), dw = e.tensor(wShape(g));
-    calls.set(`${cc.name}_fwd`, () => conv2dForward(e, g, x, w, null, y));
-    calls.set(`${cc.name}_bwd_data`, () => conv2dBackwardData(e, g, dy, w, dx));
-    calls.set(`${cc.name}_bwd_filter`, () => conv2dBackwardFilter(e, g, x, dy, dw));
+    const g0 = geom(cc);
+    const x = fill(xShape(g0)), w = fill(wShape(g0)), y = e.tensor(yShape(g0));
+    const dy = fill(yShape(g0)), dx = e.tensor(xShape(g0)), dw = e.tensor(wShape(g0));
+    for (const path of pathsOf(cc)) {
+      const g = geom(cc, path), tag = path === 'auto' && pathsOf(cc).length === 1 ? '' : `/${path}`;
+      calls.set(`${cc.name}_fwd${tag}`, () => conv2dForward(e, g, x, w, null, y));
+      calls.set(`${cc.name}_bwd_data${tag}`, () => conv2dBackwardData(e, g, dy, w, dx));
+      calls.set(`${cc.name}_bwd_filter${tag}`, () => conv2dBackwardFilter(e, g, x, dy, dw));
+    }
+  }
+  for (const lc of LRNS) {
+    const x = fill(lc.shape), y = e.tensor(lc.shape), dy = fill(lc.shape), dx = e.tensor(lc.shape);
+    calls.set(`${lc.name}_fwd`, () => lrnForward(e, x, y, lc.o));
+    calls.set(`${lc.name}_bwd`, () => lrnBackward(e, x, dy, dx, lc.o));
   }
   return calls;
 }
@@ -68,10 +97,22 @@ function tfjsCalls(tf: typeof TF, rng: Rng): Map<string, (() => void) | string> 
     const g = geom(cc);
     const x = fill(xShape(g)) as TF.Tensor4D, w = fill(wShape(g)) as TF.Tensor4D, dy = fill(yShape(g)) as TF.Tensor4D;
     const xs = xShape(g) as [number, number, number, number];
-    calls.set(`${cc.name}_fwd`, () => tf.conv2d(x, w, 1, 'same').dispose());
+    const s = cc.stride ?? 1;
+    const pad = typeof cc.padding === 'number'
+      ? [[0, 0], [g.padTop, g.padBottom], [g.padLeft, g.padRight], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]
+      : 'same';
+    calls.set(`${cc.name}_fwd`, () => tf.conv2d(x, w, s, pad).dispose());
     // conv2dTranspose(dy, w, xShape) is Conv2DBackpropInput: the data gradient of conv2d(x, w).
-    calls.set(`${cc.name}_bwd_data`, () => tf.conv2dTranspose(dy, w, xs, 1, 'same').dispose());
+    if (typeof pad === 'string') calls.set(`${cc.name}_bwd_data`, () => tf.conv2dTranspose(dy, w, xs, s, pad).dispose());
+    else calls.set(`${cc.name}_bwd_data`, 'not available: tf.conv2dTranspose takes no explicit padding');
     calls.set(`${cc.name}_bwd_filter`, 'not available: tfjs-backend-wasm has no Conv2DBackpropFilter kernel');
+  }
+  for (const lc of LRNS) {
+    const x = fill(lc.shape) as TF.Tensor4D, dy = fill(lc.shape), { depthRadius, bias, alpha, beta } = lc.o;
+    const y = tf.localResponseNormalization(x, depthRadius, bias, alpha, beta);
+    calls.set(`${lc.name}_fwd`, () => tf.localResponseNormalization(x, depthRadius, bias, alpha, beta).dispose());
+    // the backward kernel alone (tf.grad would rerun the forward)
+    calls.set(`${lc.name}_bwd`, () => (tf.engine().runKernel('LRNGrad', { x, y, dy }, { depthRadius, bias, alpha, beta }) as TF.Tensor).dispose());
   }
   return calls;
 }
@@ -81,7 +122,8 @@ async function main(): Promise<void> {
   const timing: TimeOptions = args.quick ? { warmupMs: 150, samples: 3, minSampleMs: 60 } : { warmupMs: 500, samples: 11, minSampleMs: 200 };
   const cases: Case[] = [
     ...GEMM_SIZES.map((s) => ({ name: `gemm_${s}`, flops: 2 * s ** 3 })),
-    ...CONVS.flatMap((cc) => PASSES.map((p) => ({ name: `${cc.name}_${p}`, flops: convFlops(geom(cc)) }))),
+    ...CONVS.flatMap((cc) => PASSES.map((p) => ({ name: `${cc.name}_${p}`, flops: convFlops(geom(cc)), paths: pathsOf(cc) }))),
+    ...LRNS.flatMap((lc) => ['fwd', 'bwd'].map((p) => ({ name: `${lc.name}_${p}`, flops: lrnFlops(lc) }))),
   ].filter((c) => c.name.includes(args.filter));
   const rows: BenchRow[] = [];
   const row = (c: Case, peer: string, variant: string, value: number | null, note?: string): void => {
@@ -99,7 +141,8 @@ async function main(): Promise<void> {
   for (const c of cases) {
     // The three runners' samples alternate (bench/lib.ts), so a busy machine slows them alike.
     const p = peer.get(c.name)!;
-    const runners: [string, string, () => void][] = VARIANTS.map((v) => ['rede', v, engines.get(v)!.get(c.name)!]);
+    const tags = c.paths && c.paths.length > 1 ? c.paths.map((p) => `/${p}`) : [''];
+    const runners: [string, string, () => void][] = VARIANTS.flatMap((v) => tags.map((t): [string, string, () => void] => ['rede', `${v}${t}`, engines.get(v)!.get(`${c.name}${t}`)!]));
     if (typeof p !== 'string') runners.push([PEER, 'simd', p]);
     const seconds = timeCallsInterleaved(runners.map((r) => r[2]), timing);
     runners.forEach(([peerName, variant], i) => row(c, peerName, variant, gflops(c, seconds[i])));
@@ -111,10 +154,11 @@ async function main(): Promise<void> {
   const get = (name: string, peerName: string, variant: string) =>
     rows.find((r) => r.case === name && r.peer === peerName && r.variant === variant)?.value ?? null;
   const ratio = (a: number | null, b: number | null) => (a === null || b === null ? 'n/a' : `${(a / b).toFixed(2)}x`);
-  const table = cases.map((c) => {
-    const s = get(c.name, 'rede', 'simd'), r = get(c.name, 'rede', 'relaxed-simd'), t = get(c.name, PEER, 'simd');
-    return [c.name, fmt(s), fmt(r), fmt(t), ratio(s, t), ratio(r, t)];
-  });
+  const table = cases.flatMap((c) => (c.paths && c.paths.length > 1 ? c.paths : ['']).map((path) => {
+    const t = path ? `/${path}` : '';
+    const s = get(c.name, 'rede', `simd${t}`), r = get(c.name, 'rede', `relaxed-simd${t}`), tf1 = get(c.name, PEER, 'simd');
+    return [`${c.name}${t}`, fmt(s), fmt(r), fmt(tf1), ratio(s, tf1), ratio(r, tf1)];
+  }));
   console.log(`GFLOP/s, one thread, median of ${timing.samples} samples after ${timing.warmupMs} ms warm-up (tfjs-wasm ${tf.version.tfjs}, SIMD, XNNPACK)`);
   console.log(formatTable(['case', 'rede simd', 'rede relaxed', 'tfjs-wasm', 'simd/tfjs', 'relaxed/tfjs'], table));
   const notes = [...new Set(rows.filter((r) => r.note).map((r) => r.note))];

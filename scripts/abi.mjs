@@ -12,15 +12,19 @@ export const constants = {
   GEMM_MR: { value: 5, doc: 'Micro-tile rows: op(A) is packed into MR-high k-panels.' },
   GEMM_NR: { value: 8, doc: 'Micro-tile columns and packed-B panel width: gemm_pack_b writes ceil(n/NR) panels of k×NR floats.' },
   QPARAM_BYTES: { value: 16, doc: 'One int8 GEMM output channel\'s parameters (assembly/qgemm.ts): i32 bias, i32 mult, i32 shift, f32 scale.' },
+  CONV_PATH_AUTO: { value: 0, doc: 'Conv descriptor path: the kernel chooses (assembly/conv.ts convPath).' },
+  CONV_PATH_GEMM: { value: 1, doc: 'Conv descriptor path: im2col + GEMM (or the pointwise / depthwise special cases).' },
+  CONV_PATH_DIRECT: { value: 2, doc: 'Conv descriptor path: direct small-input-channel kernels (assembly/conv_small.ts) where they apply.' },
+  CONV_SMALL_CIN_MAX: { value: 4, doc: 'Largest cin (groups = 1) the direct small-channel conv kernels take.' },
 };
 
 /** Descriptors: name → doc and slots [field, 'i32' | 'f32'] in memory order. */
 export const descriptors = {
   conv: {
-    doc: 'Convolution geometry (assembly/conv.ts); padBottom/padRight are implied by oh/ow; tileRows 0: the kernel chooses.',
+    doc: 'Convolution geometry (assembly/conv.ts); padBottom/padRight are implied by oh/ow; tileRows 0: the kernel chooses; path: CONV_PATH_* (0: the kernel chooses).',
     slots: [['n', 'i32'], ['h', 'i32'], ['w', 'i32'], ['cin', 'i32'], ['oh', 'i32'], ['ow', 'i32'], ['cout', 'i32'],
       ['kh', 'i32'], ['kw', 'i32'], ['strideH', 'i32'], ['strideW', 'i32'], ['padTop', 'i32'], ['padLeft', 'i32'],
-      ['dilationH', 'i32'], ['dilationW', 'i32'], ['groups', 'i32'], ['tileRows', 'i32']],
+      ['dilationH', 'i32'], ['dilationW', 'i32'], ['groups', 'i32'], ['tileRows', 'i32'], ['path', 'i32']],
   },
   pool: {
     doc: '2-D pooling geometry (assembly/pool.ts): x [n, h, w, c] → y [n, oh, ow, c]; padBottom/padRight are implied by oh/ow.',

@@ -5,10 +5,15 @@
 import type { Engine } from '../engine/engine';
 import { RedeError, checkInt, shapeStr } from '../engine/errors';
 import { numel, type Tensor } from '../engine/tensor';
-import { CONV_DESC_BYTES, writeConvDesc } from '../engine/generated/abi';
+import { CONV_DESC_BYTES, CONV_PATH_AUTO, CONV_PATH_DIRECT, CONV_PATH_GEMM, CONV_SMALL_CIN_MAX, writeConvDesc } from '../engine/generated/abi';
 
 export type ConvPadding = 'same' | 'valid' | number | readonly [top: number, bottom: number, left: number, right: number];
 export type ConvAct = 'none' | 'relu' | 0 | 1;
+/** Which kernels run: 'auto' lets the kernel choose (measured rule, assembly/conv.ts); 'gemm' im2col + GEMM;
+ *  'direct' the small-input-channel kernels (groups 1, cin ≤ 4; backward-data only at stride 1, else GEMM). */
+export type ConvPath = 'auto' | 'gemm' | 'direct';
+const PATHS: Record<ConvPath, number> = { auto: CONV_PATH_AUTO, gemm: CONV_PATH_GEMM, direct: CONV_PATH_DIRECT };
+const PATH_NAMES: Record<number, ConvPath> = Object.fromEntries(Object.entries(PATHS).map(([k, v]) => [v, k as ConvPath]));
 
 export interface ConvGeomOptions {
   n: number; h: number; w: number; cin: number; cout: number; kh: number; kw: number;
@@ -23,6 +28,8 @@ export interface ConvGeomOptions {
   groups?: number;
   /** Output pixels per GEMM tile; 0 (default) lets the kernel choose. Bounds scratch; results do not change. */
   tileRows?: number;
+  /** Default 'auto'. The paths agree to rounding; benchmarks and tests pin one to compare them. */
+  path?: ConvPath;
 }
 
 /** Every field of a convolution resolved, incl. the output size oh × ow. */
@@ -32,6 +39,8 @@ export interface ConvGeom {
   readonly strideH: number; readonly strideW: number; readonly dilationH: number; readonly dilationW: number;
   readonly padTop: number; readonly padBottom: number; readonly padLeft: number; readonly padRight: number;
   readonly groups: number; readonly tileRows: number;
+  /** The descriptor's CONV_PATH_* number (ConvPath resolved). */
+  readonly path: number;
 }
 
 const WHERE = 'conv2d';
@@ -59,6 +68,12 @@ export function convGeom(o: ConvGeomOptions): ConvGeom {
   const groups = o.groups ?? 1, tileRows = o.tileRows ?? 0;
   checkInt(WHERE, 'groups', groups);
   checkInt(WHERE, 'tileRows', tileRows, 0);
+  const pathName = o.path ?? 'auto';
+  if (!Object.hasOwn(PATHS, pathName)) throw new RedeError(`${WHERE}: path must be 'auto', 'gemm' or 'direct', got ${JSON.stringify(o.path)}`);
+  if (pathName === 'direct' && (groups !== 1 || o.cin > CONV_SMALL_CIN_MAX)) {
+    throw new RedeError(`${WHERE}: path 'direct' needs groups = 1 and cin <= ${CONV_SMALL_CIN_MAX}, got groups = ${groups}, cin = ${o.cin}`);
+  }
+  const path = PATHS[pathName];
   if (o.cin % groups || o.cout % groups) {
     throw new RedeError(`${WHERE}: groups = ${groups} must divide cin = ${o.cin} and cout = ${o.cout}`);
   }
@@ -81,7 +96,7 @@ export function convGeom(o: ConvGeomOptions): ConvGeom {
   }
   const oh = Math.floor((ph - effKh) / strideH) + 1, ow = Math.floor((pw - effKw) / strideW) + 1;
   const g: ConvGeom = { n: o.n, h: o.h, w: o.w, cin: o.cin, cout: o.cout, kh: o.kh, kw: o.kw, oh, ow, strideH, strideW,
-    dilationH, dilationW, padTop, padBottom, padLeft, padRight, groups, tileRows };
+    dilationH, dilationW, padTop, padBottom, padLeft, padRight, groups, tileRows, path };
   checkSizes(g);
   return g;
 }
@@ -100,7 +115,8 @@ function checkGeom(where: string, g: ConvGeom): void {
   let ok: ConvGeom;
   try {
     ok = convGeom({ n: g.n, h: g.h, w: g.w, cin: g.cin, cout: g.cout, kh: g.kh, kw: g.kw, stride: [g.strideH, g.strideW],
-      dilation: [g.dilationH, g.dilationW], padding: [g.padTop, g.padBottom, g.padLeft, g.padRight], groups: g.groups, tileRows: g.tileRows });
+      dilation: [g.dilationH, g.dilationW], padding: [g.padTop, g.padBottom, g.padLeft, g.padRight], groups: g.groups, tileRows: g.tileRows,
+      path: PATH_NAMES[g.path] });
   } catch (err) {
     throw new RedeError(`${where}: invalid geometry: ${(err as Error).message.replace(/^conv2d: /, '')}`);
   }

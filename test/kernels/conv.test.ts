@@ -161,6 +161,61 @@ test('conv kernels match the reference on the special paths: 1×1, depthwise SIM
   }
 });
 
+test('direct small-channel kernels (cin ≤ 4) and the GEMM path both match the reference: tile, block and row remainders', async () => {
+  const rng = new Rng(14);
+  // cout around the 8-channel panel and its 4-lane halves; P = oh·ow around the 4-pixel tile; w around the
+  // 16-pixel row tile of backward-data; odd h (its row pairs); dilation (pairs iy, iy + dh); strides; padding
+  // wider than the kernel; windows that stop short of the bottom/right edge; in-place x (valid, no padding).
+  const couts = [1, 3, 4, 6, 8, 9, 16, 17];
+  const cases: ConvGeomOptions[] = [];
+  for (let i = 0; i < 24; i++) {
+    const cin = 1 + (i % 4), k = [1, 2, 3, 5][(i >> 2) % 4], stride = i % 5 === 4 ? 2 : i % 7 === 6 ? 3 : 1;
+    const dilation = k > 1 && i % 6 === 1 ? 2 : 1;
+    const padding = (['valid', 'same', [k + 1, 0, 1, k + 2], 1] as ConvPadding[])[i % 4];
+    const span = (k - 1) * dilation + 1;
+    cases.push({ n: 1 + (i % 3), h: span + rng.int(0, 9), w: [15, 16, 17, 1, 33][i % 5] + span, cin, cout: couts[i % couts.length],
+      kh: k, kw: i % 9 === 8 ? Math.max(1, k - 1) : k, stride, padding, dilation });
+  }
+  cases.push({ n: 2, h: 28, w: 28, cin: 1, cout: 6, kh: 5, kw: 5, padding: 'same' }); // LeNet-5's c1
+  cases.push({ n: 1, h: 9, w: 7, cin: 3, cout: 5, kh: 3, kw: 3, stride: [1, 2], padding: [0, 2, 1, 0], dilation: [2, 1] });
+  cases.push({ n: 1, h: 3, w: 3, cin: 4, cout: 2, kh: 3, kw: 3 }); // one output pixel
+  for (const { name, e, ref } of await testEngines()) {
+    for (const o of cases) {
+      for (const path of ['direct', 'gemm'] as const) {
+        const g = convGeom({ ...o, path });
+        checkAgainstRef(e, ref, g, rng, `${name} path=${path} ${describe(o, g)}`);
+      }
+    }
+  }
+});
+
+test('direct small-channel gradients agree with finite differences', async () => {
+  const cases: ConvGeomOptions[] = [
+    { n: 2, h: 7, w: 6, cin: 1, cout: 6, kh: 5, kw: 5, padding: 'same', path: 'direct' },
+    { n: 1, h: 6, w: 9, cin: 3, cout: 9, kh: 3, kw: 2, dilation: [2, 1], padding: [1, 2, 0, 1], path: 'direct' },
+    { n: 1, h: 7, w: 7, cin: 2, cout: 4, kh: 3, kw: 3, stride: 2, padding: 1, path: 'direct' },
+  ];
+  for (const { name, e } of await testEngines()) {
+    for (const [i, o] of cases.entries()) {
+      const mark = e.mark();
+      const g = convGeom(o), rng = new Rng(200 + i);
+      const x = e.tensor(xShape(g), rng.array(numel(xShape(g))));
+      const w = e.tensor(wShape(g), rng.array(numel(wShape(g))));
+      const y = e.tensor(yShape(g)), dy = e.tensor(yShape(g));
+      const dx = e.tensor(xShape(g)), dw = e.tensor(wShape(g));
+      gradcheck({
+        e, seed: i,
+        inputs: [{ name: `${name} dx ${describe(o, g)}`, ptr: x.ptr, n: numel(xShape(g)), grad: dx.ptr },
+          { name: `${name} dw ${describe(o, g)}`, ptr: w.ptr, n: numel(wShape(g)), grad: dw.ptr }],
+        y: { ptr: y.ptr, n: numel(yShape(g)) }, dy: dy.ptr,
+        forward: () => conv2dForward(e, g, x, w, null, y),
+        backward: () => { conv2dBackwardData(e, g, dy, w, dx); conv2dBackwardFilter(e, g, x, dy, dw); },
+      });
+      e.release(mark);
+    }
+  }
+});
+
 test('conv gradients agree with finite differences through the wasm kernels', async () => {
   const cases: ConvGeomOptions[] = [
     { n: 2, h: 6, w: 5, cin: 3, cout: 4, kh: 3, kw: 2, stride: [2, 1], padding: 'same', tileRows: 5 },
@@ -298,6 +353,8 @@ test('conv wrappers refuse bad input with RedeErrors naming conv2d and the shape
   throwsRede(() => convGeom({ n: 1, h: 5, w: 4, cin: 0, cout: 1, kh: 3, kw: 3 }), /^conv2d: cin must be an integer >= 1, got 0/);
   throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 1, cout: 1, kh: 3, kw: 3, stride: [1, 1.5] }), /^conv2d: strideW must be an integer/);
   throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 1, cout: 1, kh: 3, kw: 3, padding: [1, -1, 0, 0] }), /^conv2d: padBottom must be an integer >= 0/);
+  throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 5, cout: 1, kh: 3, kw: 3, path: 'direct' }), /^conv2d: path 'direct' needs groups = 1 and cin <= 4, got groups = 1, cin = 5/);
+  throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 1, cout: 1, kh: 3, kw: 3, path: 'fast' as 'auto' }), /^conv2d: path must be 'auto', 'gemm' or 'direct', got "fast"/);
   throwsRede(() => conv2dForward(e, { ...g, oh: 4 }, x, w, null, y), /^conv2d: geometry says oh×ow = 4×3, but its fields give 3×3/);
   throwsRede(() => conv2dBackwardData(e, { ...g, groups: 2 }, dy, w, x), /^conv2d backward-data: invalid geometry: groups = 2 must divide cin = 3/);
   e.release(mark);

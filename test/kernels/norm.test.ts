@@ -139,6 +139,41 @@ test('LRN forward and backward match the reference', async () => {
   }
 });
 
+test('LRN SIMD paths match the reference: channel remainders, radius ≥ c, general beta, out-of-range lanes, sentinels', async () => {
+  const rng = new Rng(15);
+  const SENTINEL = 12345.5, GUARD = 8;
+  // [radius, bias, alpha, beta, x scale]: AlexNet's 0.75 and the other exact cases; general beta through the
+  // vector exp/log; x² overflowing f32 (s = ∞ in f32, finite in f64); s subnormal (tiny bias, x = 0);
+  // |beta·ln s| > 87 (huge beta). (t = dy·x·s^(-beta-1) is kept in f32: inputs whose t overflows f32 are out of range.)
+  const cases: [number, number, number, number, number][] = [[2, 2, 1e-4, 0.75, 3], [3, 1, 0.1, 0.5, 2], [1, 0.5, 0.3, 1, 2],
+    [2, 1, 0.2, 0.6, 2], [5, 1.5, 1, 2.5, 10], [7, 1, 0.05, 0.3, 1], [20, 0.7, 0.02, 1.7, 1], [2, 1, 1, 0.75, 3e19],
+    [1, 1, 1, 0.6, 3e19], [0, 1e-39, 1, 0.6, 0], [1, 1, 1, 30, 100]];
+  for (const { name, e, ref } of await testEngines()) {
+    for (const c of [1, 2, 4, 5, 7, 8, 11, 16, 19, 96]) {
+      for (const [radius, bias, alpha, beta, scale] of cases) {
+        const rows = 3, n = rows * c, mark = e.mark();
+        const xs = rng.array(n, -scale, scale);
+        if (scale === 0) xs.fill(0);
+        const x = e.tensor([n], xs), dy = e.tensor([n], rng.array(n));
+        const guarded = () => { const t = e.tensor([n + GUARD]); e.f32.fill(SENTINEL, t.ptr >>> 2, (t.ptr >>> 2) + n + GUARD); return t; };
+        const y = guarded(), yr = e.tensor([n]), dx = guarded(), dxr = e.tensor([n]);
+        const scratch = e.reserve(e.k.lrn_scratch_bytes(c)), desc = lrnDesc(e, rows, c, radius, bias, alpha, beta);
+        e.k.lrn_forward_f32(desc, x.ptr, y.ptr);
+        ref.lrn_forward_f32(desc, x.ptr, yr.ptr);
+        e.k.lrn_backward_f32(desc, x.ptr, dy.ptr, dx.ptr, scratch);
+        ref.lrn_backward_f32(desc, x.ptr, dy.ptr, dxr.ptr, 0);
+        const what = `${name} lrn c=${c} radius=${radius} bias=${bias} beta=${beta} |x|≤${scale}`;
+        assertClose(e.read(y.ptr, n), e.read(yr.ptr, n), `${what} y`, { rtol: 2e-6, atol: 1e-7 });
+        assertClose(e.read(dx.ptr, n), e.read(dxr.ptr, n), `${what} dx`, { rtol: 1e-5, atol: 1e-6 });
+        for (const [t, nm] of [[y, 'y'], [dx, 'dx']] as const) {
+          assert.ok(e.read(t.ptr + n * 4, GUARD).every((v) => v === SENTINEL), `${what}: ${nm} written past its end`);
+        }
+        e.release(mark);
+      }
+    }
+  }
+});
+
 test('LRN backward passes finite differences through the wasm kernels', async () => {
   for (const { e } of await testEngines()) {
     for (const [radius, bias, alpha, beta] of LRN_CASES) {
