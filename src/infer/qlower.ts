@@ -13,6 +13,7 @@
 import { RedeError } from '../engine/errors';
 import { numelOf } from '../layers/layer';
 import type { ConvGeom } from '../ops/conv';
+import { CONV_PATH_AUTO } from '../engine/generated/abi';
 import { quantizeMultiplier } from '../ref/qmath';
 import type { Lowered, Op, Value } from './lower';
 import { qparamRecords, type QParams, type QOp } from './qops';
@@ -124,7 +125,7 @@ export function lowerQuantized(g: Lowered, src: QSource): Lowered {
 /** A global average pool as one window over the map [h, w, c]. */
 function globalGeom([h, w, c]: readonly number[]): ConvGeom {
   return { n: 1, h, w, cin: c, cout: c, kh: h, kw: w, oh: 1, ow: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
-    padTop: 0, padBottom: 0, padLeft: 0, padRight: 0, groups: 1, tileRows: 0 };
+    padTop: 0, padBottom: 0, padLeft: 0, padRight: 0, groups: 1, tileRows: 0, path: CONV_PATH_AUTO };
 }
 
 /**

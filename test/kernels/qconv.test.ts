@@ -35,7 +35,7 @@ function geom(rng: Rng, depthwise: boolean): ConvDesc {
   const h = rng.int(1, 8) + (kh - 1) * dh, w = rng.int(1, 8) + (kw - 1) * dw;
   const padTop = rng.int(0, kh), padLeft = rng.int(0, kw), padB = rng.int(0, kh), padR = rng.int(0, kw);
   const oh = Math.floor((h + padTop + padB - (kh - 1) * dh - 1) / sh) + 1, ow = Math.floor((w + padLeft + padR - (kw - 1) * dw - 1) / sw) + 1;
-  return { n: rng.int(1, 3), h, w, cin, oh, ow, cout, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, dilationH: dh, dilationW: dw, groups, tileRows: 0 };
+  return { n: rng.int(1, 3), h, w, cin, oh, ow, cout, kh, kw, strideH: sh, strideW: sw, padTop, padLeft, dilationH: dh, dilationW: dw, groups, tileRows: 0, path: 0 };
 }
 
 test('im2col_s8 and dwconv_s8 equal their references', async () => {
