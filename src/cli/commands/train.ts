@@ -15,6 +15,7 @@ import { Progress, ProgressLogger } from '../../train/progress';
 import { writeFileAtomic } from '../../io/atomic';
 import { figure } from '../../viz/svg';
 import type { History } from '../../train/trainer';
+import { describeBackend } from '../../bridge/types';
 
 /** Loss and accuracy per epoch, training and held-out, side by side. */
 export function learningCurves(h: History, name: string): string {
@@ -45,6 +46,9 @@ export const usage = `usage: rede train [options]
   --out FILE              save the trained model (.rede)
   --workers N|auto        worker threads sharing each batch (auto: one per core)                  [1]
   --deterministic         the same weights for any worker count (fixed micro-shards)
+  --backend NAME          wasm (rede's engine) | tfjs (TensorFlow.js: tfjs-node-gpu, tfjs-node or tfjs,
+                          the first installed; docs/backends.md)                               [wasm]
+  --tfjs-backend NAME     with --backend tfjs: tensorflow | wasm | cpu (default: the package's own)
   --plot FILE.svg         write the learning curves (loss and accuracy per epoch, train and held-out)
   --csv FILE.csv          one row per epoch (epoch from 0, loss, accuracy, val_loss, ...), written as it ends
 
@@ -57,7 +61,7 @@ const OPTIONS = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, schedule: { type: 'string' },
   seed: { type: 'string' }, augment: { type: 'boolean' }, subset: { type: 'string' }, 'validation-split': { type: 'string' },
   out: { type: 'string' }, workers: { type: 'string' }, deterministic: { type: 'boolean' }, plot: { type: 'string' },
-  csv: { type: 'string' }, 'clip-norm': { type: 'string' },
+  csv: { type: 'string' }, 'clip-norm': { type: 'string' }, backend: { type: 'string' }, 'tfjs-backend': { type: 'string' },
 } as const;
 
 const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adamw'] as const;
@@ -149,6 +153,10 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const dataSpec = v.data ?? 'mnist';
   const workers = v.workers === undefined || v.workers === 'auto' ? (v.workers ?? 1) as number | 'auto'
     : num('train', 'workers', v.workers, 1, { int: true, min: 1 });
+  const backend = v.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'tfjs') throw new RedeError(`train: unknown --backend '${backend}' (expected wasm or tfjs)`);
+  if (v['tfjs-backend'] !== undefined && backend !== 'tfjs') throw new RedeError('train: --tfjs-backend needs --backend tfjs');
+  if (backend === 'tfjs' && (v.workers !== undefined || v.deterministic)) throw new RedeError('train: --workers and --deterministic are the wasm engine\'s; --backend tfjs runs on one tfjs device');
   if (v.plot && !v.plot.endsWith('.svg')) throw new RedeError(`train: --plot writes SVG; give a file name ending in .svg, got '${v.plot}'`);
   // Every write target, before any data is read: a typo must not cost a training run.
   const targets: [string, string | undefined][] = [['out', v.out], ['plot', v.plot], ['csv', v.csv]];
@@ -158,7 +166,9 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const data = await loadData('train', dataSpec, 'train');
   const trainSet = firstN('train', data.train!, subsetN);
   const config = modelConfig('train', v.model ?? 'lenet5', trainSet.shape, trainSet.classes);
-  const model = await Model.create(config, { seed });
+  const model = await Model.create(config, { seed, backend, ...(v['tfjs-backend'] ? { tfjsBackend: v['tfjs-backend'] } : {}) });
+  const info = model.backendInfo;
+  io.stderr.write(`backend: ${describeBackend(info)}\n`);
   const nTrain = split ? trainSet.y.length - Math.floor(trainSet.y.length * split) : trainSet.y.length;
   if (batchSize > nTrain) {
     io.stderr.write(`train: --batch-size ${count(batchSize)} is more than the ${count(nTrain)} training examples; using ${count(nTrain)}\n`);
@@ -170,7 +180,7 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const augment = v.augment ? augmentFor(dataSpec) : undefined;
   const validation = split ? undefined : data.test ?? undefined;
 
-  io.stderr.write(`${config.name ?? 'model'} (${count(model.paramCount)} parameters, engine ${model.e.variant}) on ${trainSet.name ?? dataSpec}: ` +
+  io.stderr.write(`${config.name ?? 'model'} (${count(model.paramCount)} parameters, engine ${backend === 'tfjs' ? `tfjs ${info.tfjsBackend}` : model.e.variant}) on ${trainSet.name ?? dataSpec}: ` +
     `${count(nTrain)} training examples${split ? `, ${count(trainSet.y.length - nTrain)} held out for validation` : ''}; ` +
     `${describe(optimizer)}${sched ? ' cosine' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? ', augmented' : ''}\n`);
 
