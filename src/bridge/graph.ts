@@ -55,6 +55,28 @@ export function checkSupported(net: Network): void {
   });
 }
 
+/** The tfjs kernels a layer's gradient needs beyond elementwise ones (tfjs-backend-wasm 4.22 lacks the conv ones). */
+function gradientKernels(L: Layer): string[] {
+  if (L instanceof Conv2D) return L.geo.groups > 1 && L.geo.groups === L.geo.cin ? ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] : ['Conv2DBackpropFilter', 'Conv2DBackpropInput'];
+  if (L instanceof Conv2DTranspose) return ['Conv2DBackpropFilter', 'Conv2D'];
+  switch (L.type) {
+    case 'maxpool2d': return ['MaxPoolGrad'];
+    case 'avgpool2d': return ['AvgPoolGrad'];
+    case 'lrn': return ['LRNGrad'];
+    case 'upsampling2d': return ['ResizeNearestNeighborGrad'];
+  }
+  return [];
+}
+
+/** Throws unless tfjs's current backend has every kernel training `net` needs, naming the layer and the kernel. */
+export function checkTrainable(tf: Tf, net: Network): void {
+  const backend = tf.getBackend();
+  for (const L of net.layers) {
+    const missing = gradientKernels(L).find((k) => !tf.getKernel(k, backend));
+    if (missing) throw new RedeError(`tfjs backend: ${L.type} '${L.name}' cannot train on tfjs's '${backend}' backend: it has no ${missing} kernel (predict and evaluate work; train on 'cpu', 'webgl', 'webgpu' or 'tensorflow')`);
+  }
+}
+
 export class TfGraph {
   /** One tensor per network parameter entry (net.entries order). */
   params: TF.Tensor[] = [];

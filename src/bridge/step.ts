@@ -15,7 +15,7 @@ import type { Logs } from '../train/callbacks';
 import type { StepAt, StepExecutor, StepResult, TrainData } from '../train/step';
 import { Trainer, type CompileOptions } from '../train/trainer';
 import type { Source } from '../train/source';
-import type { Forward, TfGraph } from './graph';
+import { checkTrainable, type Forward, type TfGraph } from './graph';
 import { headOutputs, objectiveLoss, topKHits, type Truth } from './objective';
 import { TfOptimizer } from './optim';
 
@@ -52,6 +52,7 @@ export class TfjsStep implements StepExecutor {
   }
 
   async begin(data: TrainData): Promise<void> {
+    checkTrainable(this.g.tf, this.t.net);
     this.source = data.source;
     const rows = Math.min(data.batchSize, data.source.count);
     if (!this.staging || this.staging.rows < rows) this.staging = new Staging(this.t.net, this.t.objective.sparse, rows);

@@ -250,3 +250,17 @@ test('the tfjs backend keeps the loop contract: a non-finite loss stops fit with
   assert.deepEqual(m.getWeight('d/kernel'), before);
   assert.ok(tf.memory().numTensors <= tensors + 8, `tf tensors leaked: ${tensors} → ${tf.memory().numTensors}`); // grads, state: a bounded set, not per step
 });
+
+test("tfjs's wasm backend (no conv gradient kernels in 4.22) predicts as rede does, and refuses to train naming the layer and the kernel", async () => {
+  try {
+    const m = await Model.create(LENET, { seed: 1, backend: 'tfjs', tfjsBackend: 'wasm' });
+    assert.equal(m.backendInfo.device, 'CPU (WebAssembly, tfjs-backend-wasm)');
+    const w = await Model.create(LENET, { seed: 1 });
+    const rng = new Rng(8), x = rng.array(3 * 784, 0, 1), y = new Int32Array([1, 2, 3]);
+    assert.ok(maxDiff(m.predict(x), w.predict(x)) <= 1e-4);
+    m.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+    await assert.rejects(m.fit(x, y), /tfjs backend: conv2d 'c1' cannot train on tfjs's 'wasm' backend: it has no Conv2DBackpropFilter kernel \(predict and evaluate work/);
+  } finally {
+    await loadTfjs('cpu');
+  }
+});
