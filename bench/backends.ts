@@ -4,7 +4,8 @@
 // on its cpu backend, and optionally its wasm backend), samples interleaved so that load from other processes
 // falls on every peer alike. Not a test: no assertion on speed.
 //   node --import tsx bench/backends.ts [--json] [--quick] [--tfjs=cpu,wasm] [--filter=lenet5]
-// Prints a header line first (commit, load average, the machine's measured single-thread GEMM peak), then
+// Prints a header line first (commit, load average, the machine's measured single-thread GEMM peak), a footer
+// line last (the load average at the end), and between them
 //   {"bench":"backends","case":"lenet5_b32","peer":"rede","variant":"wasm","threads":1,"metric":"examples_per_s",...}
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -25,7 +26,7 @@ interface Case { name: string; config: ModelConfig; shape: [number, number, numb
 // tfjs-cpu's convolution gradients are plain loops: a few steps per sample keep ResNet-20 to minutes.
 const CASES = ([
   { name: `lenet5_b${B}`, config: lenet5(), shape: [28, 28, 1], steps: args.quick ? 2 : 4 },
-  { name: `resnet20_b${B}`, config: resnet20(), shape: [32, 32, 3], steps: args.quick ? 1 : 2 },
+  { name: `resnet20_b${B}`, config: resnet20([32, 32, 3]), shape: [32, 32, 3], steps: args.quick ? 1 : 2 },
 ] satisfies Case[]).filter((c) => c.name.includes(args.filter));
 
 function commit(): string {
@@ -78,21 +79,21 @@ const header = {
   cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.versions.node, gemm_peak_gflops: +(await gemmPeak()).toFixed(1),
   batch: B, samples,
 };
+if (args.json) process.stdout.write(`${JSON.stringify(header)}\n`);
 for (const c of CASES) {
   const ps = await peers(c), ds = dataset(c);
   for (const p of ps) await sample(p, ds); // warm-up: tfjs compiles its kernels, V8 tiers the wasm up
   const rates = ps.map(() => [] as number[]);
   for (let s = 0; s < samples; s++) for (const [i, p] of ps.entries()) rates[i].push(await sample(p, ds));
   ps.forEach((p, i) => {
-    const info = p.model.backendInfo;
-    rows.push({ bench: 'backends', case: c.name, peer: p.peer, variant: p.variant, threads: 1, metric: 'examples_per_s', value: median(rates[i]), unit: 'examples/s', note: info.device });
+    const r: BenchRow = { bench: 'backends', case: c.name, peer: p.peer, variant: p.variant, threads: 1, metric: 'examples_per_s', value: median(rates[i]), unit: 'examples/s', note: p.model.backendInfo.device };
+    rows.push(r);
+    if (args.json) printJsonRow(r); // as each case ends: a long run's early cases are not lost
   });
 }
-header.load = os.loadavg().map((l) => +l.toFixed(2)) as typeof header.load; // after the run too: the load it ran under
 
 if (args.json) {
-  process.stdout.write(`${JSON.stringify(header)}\n`);
-  rows.forEach(printJsonRow);
+  process.stdout.write(`${JSON.stringify({ bench: 'backends', footer: true, load: os.loadavg().map((l) => +l.toFixed(2)) })}\n`); // the load it ran under
 } else {
   console.log(`training examples/s by backend, batch ${B}, medians of ${samples} interleaved samples; commit ${header.commit}, ${header.cpus} × ${header.cpu}, ` +
     `Node ${header.node}, load ${header.load.join(' ')}, GEMM peak ${header.gemm_peak_gflops} GFLOP/s (one thread)`);

@@ -264,3 +264,25 @@ test("tfjs's wasm backend (no conv gradient kernels in 4.22) predicts as rede do
     await loadTfjs('cpu');
   }
 });
+
+test('tfjs cpu is deterministic: the same seed twice gives bitwise the same weights; two outputs with loss weights agree with wasm', async () => {
+  const cfg: ModelConfig = {
+    input: [6], outputs: ['main', 'aux'], layers: [
+      { type: 'dense', name: 'h', units: 8, activation: 'relu' },
+      { type: 'dropout', name: 'drop', rate: 0.3 },
+      { type: 'dense', name: 'main', units: 4 },
+      { type: 'dense', name: 'aux', units: 4, inputs: ['h'], activation: 'softmax' },
+    ],
+  };
+  const rng = new Rng(12), n = 18, x = rng.array(n * 6), y = new Int32Array(n).map((_, i) => i % 4);
+  const run = async (backend: 'wasm' | 'tfjs') => {
+    const m = await Model.create(cfg, { seed: 6, backend });
+    m.compile({ optimizer: { type: 'sgd', lr: 0.1, momentum: 0.5 }, loss: 'sparse_categorical_crossentropy', lossWeights: [1, 0.3] });
+    await m.fit(x, y, { epochs: 2, batchSize: 5, seed: 9 });
+    return m;
+  };
+  const [a, b, w] = [await run('tfjs'), await run('tfjs'), await run('wasm')];
+  for (const [name, v] of a.getWeights()) assert.deepEqual(b.getWeights().get(name)!.data, v.data, `${name}: bitwise run to run`);
+  assertSameModel(w, a, TOL, 'two outputs');
+  assert.ok(Math.abs(w.evaluate(x, y).loss - a.evaluate(x, y).loss) <= 1e-5);
+});
