@@ -3,7 +3,9 @@
 // { backend: 'wasm' } (rede's engine, one thread) and { backend: 'tfjs' } (TensorFlow.js; here @tensorflow/tfjs
 // on its cpu backend, and optionally its wasm backend), samples interleaved so that load from other processes
 // falls on every peer alike. Not a test: no assertion on speed.
-//   node --import tsx bench/backends.ts [--json] [--quick] [--tfjs=cpu,wasm] [--filter=lenet5]
+//   node --import tsx bench/backends.ts [--json] [--quick] [--samples=N] [--tfjs=cpu,tensorflow] [--filter=lenet5]
+// tfjs-cpu's convolution gradients run at a few MFLOP/s (generic buffer accessors in plain loops): ResNet-20
+// takes tens of seconds per example there, so its case is a batch of 4, one step per sample.
 // Prints a header line first (commit, load average, the machine's measured single-thread GEMM peak), a footer
 // line last (the load average at the end), and between them
 //   {"bench":"backends","case":"lenet5_b32","peer":"rede","variant":"wasm","threads":1,"metric":"examples_per_s",...}
@@ -20,13 +22,12 @@ import { fmt, formatTable, median, parseBenchArgs, printJsonRow, quietly, type B
 
 const args = parseBenchArgs();
 const tfjsBackends = (process.argv.find((a) => a.startsWith('--tfjs='))?.slice(7) ?? 'cpu').split(',').filter(Boolean);
-const B = 32;
+const samplesArg = Number(process.argv.find((a) => a.startsWith('--samples='))?.slice(10));
 
-interface Case { name: string; config: ModelConfig; shape: [number, number, number]; steps: number }
-// tfjs-cpu's convolution gradients are plain loops: a few steps per sample keep ResNet-20 to minutes.
+interface Case { name: string; config: ModelConfig; shape: [number, number, number]; batch: number; steps: number }
 const CASES = ([
-  { name: `lenet5_b${B}`, config: lenet5(), shape: [28, 28, 1], steps: args.quick ? 2 : 4 },
-  { name: `resnet20_b${B}`, config: resnet20([32, 32, 3]), shape: [32, 32, 3], steps: args.quick ? 1 : 2 },
+  { name: 'lenet5_b32', config: lenet5(), shape: [28, 28, 1], batch: 32, steps: args.quick ? 2 : 4 },
+  { name: 'resnet20_b4', config: resnet20([32, 32, 3]), shape: [32, 32, 3], batch: 4, steps: 1 },
 ] satisfies Case[]).filter((c) => c.name.includes(args.filter));
 
 function commit(): string {
@@ -49,7 +50,7 @@ async function gemmPeak(): Promise<number> {
 }
 
 function dataset(c: Case): Dataset {
-  const rng = new Rng(3), n = B * c.steps;
+  const rng = new Rng(3), n = c.batch * c.steps;
   return { x: rng.array(n * c.shape[0] * c.shape[1] * c.shape[2], 0, 1), y: Int32Array.from({ length: n }, () => rng.int(0, 10)), shape: c.shape, classes: 10, name: c.name };
 }
 
@@ -67,24 +68,24 @@ async function peers(c: Case): Promise<Peer[]> {
 }
 
 /** Examples per second of one fit over the case's data (its steps batches), as fit's own clock reports it. */
-async function sample(p: Peer, ds: Dataset): Promise<number> {
-  const h = await p.model.fit(ds, { epochs: 1, batchSize: B, shuffle: true, seed: 2, verbose: 0 });
+async function sample(p: Peer, ds: Dataset, batchSize: number): Promise<number> {
+  const h = await p.model.fit(ds, { epochs: 1, batchSize, shuffle: true, seed: 2, verbose: 0 });
   return h.history.examples_per_s[0];
 }
 
 const rows: BenchRow[] = [];
-const samples = args.quick ? 2 : 3;
+const samples = Number.isInteger(samplesArg) && samplesArg > 0 ? samplesArg : args.quick ? 2 : 3;
 const header = {
   bench: 'backends', header: true, commit: commit(), date: new Date().toISOString(), load: os.loadavg().map((l) => +l.toFixed(2)),
   cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.versions.node, gemm_peak_gflops: +(await gemmPeak()).toFixed(1),
-  batch: B, samples,
+  samples,
 };
 if (args.json) process.stdout.write(`${JSON.stringify(header)}\n`);
 for (const c of CASES) {
   const ps = await peers(c), ds = dataset(c);
-  for (const p of ps) await sample(p, ds); // warm-up: tfjs compiles its kernels, V8 tiers the wasm up
+  for (const p of ps) await sample(p, ds, c.batch); // warm-up: tfjs compiles its kernels, V8 tiers the wasm up
   const rates = ps.map(() => [] as number[]);
-  for (let s = 0; s < samples; s++) for (const [i, p] of ps.entries()) rates[i].push(await sample(p, ds));
+  for (let s = 0; s < samples; s++) for (const [i, p] of ps.entries()) rates[i].push(await sample(p, ds, c.batch));
   ps.forEach((p, i) => {
     const r: BenchRow = { bench: 'backends', case: c.name, peer: p.peer, variant: p.variant, threads: 1, metric: 'examples_per_s', value: median(rates[i]), unit: 'examples/s', note: p.model.backendInfo.device };
     rows.push(r);
@@ -95,7 +96,7 @@ for (const c of CASES) {
 if (args.json) {
   process.stdout.write(`${JSON.stringify({ bench: 'backends', footer: true, load: os.loadavg().map((l) => +l.toFixed(2)) })}\n`); // the load it ran under
 } else {
-  console.log(`training examples/s by backend, batch ${B}, medians of ${samples} interleaved samples; commit ${header.commit}, ${header.cpus} × ${header.cpu}, ` +
+  console.log(`training examples/s by backend, medians of ${samples} interleaved samples; commit ${header.commit}, ${header.cpus} × ${header.cpu}, ` +
     `Node ${header.node}, load ${header.load.join(' ')}, GEMM peak ${header.gemm_peak_gflops} GFLOP/s (one thread)`);
   console.log(formatTable(['case', 'backend', 'examples/s', '÷ wasm', 'device'], rows.map((r) => {
     const wasm = rows.find((w) => w.case === r.case && w.variant === 'wasm')!.value!;

@@ -249,6 +249,14 @@ test('the tfjs backend keeps the loop contract: a non-finite loss stops fit with
   await assert.rejects(m.fit(x, y, { epochs: 1, batchSize: 2, shuffle: false }), /fit: loss is Infinity at epoch 1, step 1/);
   assert.deepEqual(m.getWeight('d/kernel'), before);
   assert.ok(tf.memory().numTensors <= tensors + 8, `tf tensors leaked: ${tensors} → ${tf.memory().numTensors}`); // grads, state: a bounded set, not per step
+  // Steps, evaluations and predictions allocate nothing that outlives them: one epoch or five leave as many tensors.
+  const ok = new Float32Array([0, 1, 1, 0]);
+  await m.fit(x, ok, { epochs: 1, batchSize: 1 });
+  m.evaluate(x, ok); m.predict(x);
+  const after1 = tf.memory().numTensors;
+  await m.fit(x, ok, { epochs: 5, batchSize: 1 });
+  m.evaluate(x, ok); m.predict(x);
+  assert.equal(tf.memory().numTensors, after1);
 });
 
 test("tfjs's wasm backend (no conv gradient kernels in 4.22) predicts as rede does, and refuses to train naming the layer and the kernel", async () => {
