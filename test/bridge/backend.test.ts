@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Model } from '../../src/api/model';
+import { InferenceModel } from '../../src/infer/index';
 import { RedeError } from '../../src/engine/errors';
 import { defineLayer } from '../../src/layers/index';
 import { Reshape } from '../../src/layers/shape';
@@ -203,6 +204,10 @@ test('a .rede saved on one backend loads in the other, predicts the same and res
     assert.equal(w.backend, 'wasm');
     for (const [name, v] of t.getWeights()) assert.deepEqual(w.getWeights().get(name)!.data, v.data, `${name} round-trips bitwise`);
     assert.ok(maxDiff(w.predict(x), t.predict(x)) <= 1e-5);
+    // rede's inference compiler (batch norm folded) takes the tfjs-trained model as it is
+    const inf = await InferenceModel.from(t);
+    assert.ok(maxDiff(inf.predict(x), t.predict(x)) <= 1e-4);
+    await inf.close();
     // wasm → file → tfjs, and both resume from the saved optimizer state the same way
     await w.save(join(dir, 'wasm.rede'));
     const t2 = await Model.load(join(dir, 'wasm.rede'), { backend: 'tfjs' });
