@@ -31,9 +31,9 @@ const settings = {
   batchSize: qNum('batch', 32),
   workers: qNum('workers', Math.min(4, cores)),
   augment: q.get('augment') === '1',
-  /** 'wasm', 'tfjs' (the first tfjs backend that can train), or 'tfjs-<name>'. */
-  backend: q.get('backend') ?? 'wasm',
 };
+/** The backend switch: 'wasm', 'tfjs' (the first tfjs backend that can train), or 'tfjs-<name>'. */
+let wantedBackend = q.get('backend') ?? 'wasm';
 const AUGMENT = { rotation: 10, zoom: 0.1, shift: 2 };
 const SEED = 1;
 
@@ -86,7 +86,7 @@ async function trainLoop(): Promise<void> {
   try {
     while (state.phase === 'training' || state.phase === 'paused') {
       restartWanted = false;
-      if (settings.backend !== current) await switchBackend();
+      if (wantedBackend !== current) await switchBackend();
       if (resetWanted) resetModel();
       const tfjs = model.backend === 'tfjs';
       state.workersInUse = tfjs ? 1 : state.threaded ? await resolveWorkers(settings.workers, { batchSize: settings.batchSize, examples: train.y.length, deterministic: false }) : 1;
@@ -170,9 +170,9 @@ async function modelOn(choice: string, from?: Model): Promise<Model> {
   return m;
 }
 
-/** Moves training to settings.backend (between fits: the weights are in the model). */
+/** Moves training to wantedBackend (between fits: the weights are in the model). */
 async function switchBackend(): Promise<void> {
-  const choice = settings.backend;
+  const choice = wantedBackend;
   if (model?.trainer && model.backend === 'wasm') await closeWorkers(model.trainer);
   model = await modelOn(choice, model);
   current = choice;
@@ -224,7 +224,7 @@ function startOrPause(): void {
 /** A setting fit fixes at its start changed: restart fit at the next step (or now, if not training). */
 function settingsChanged(): void {
   if (looping) restartWanted = true;
-  else if (settings.backend !== current) switchBackend().catch(fail);
+  else if (wantedBackend !== current) switchBackend().catch(fail);
   else showThreading();
 }
 
@@ -353,8 +353,8 @@ async function main(): Promise<void> {
   train = data.subset(digits.train, 0, Math.min(opts.train, digits.train.y.length));
   heldOut = data.subset(digits.test, 0, Math.min(opts.heldOut, digits.test.y.length));
   trainSample = data.subset(train, 0, Math.min(opts.heldOut, train.y.length));
-  ui.backend.value = settings.backend;
-  if (ui.backend.value !== settings.backend) throw new Error(`unknown backend '${settings.backend}' (expected ${Array.from(ui.backend.options).map((o) => o.value).join(', ')})`);
+  ui.backend.value = wantedBackend;
+  if (ui.backend.value !== wantedBackend) throw new Error(`unknown backend '${wantedBackend}' (expected ${Array.from(ui.backend.options).map((o) => o.value).join(', ')})`);
   await switchBackend();
   chooser();
 
@@ -368,7 +368,7 @@ async function main(): Promise<void> {
   ui.batch.addEventListener('change', () => { settings.batchSize = Number(ui.batch.value); settingsChanged(); });
   ui.workers.addEventListener('change', () => { settings.workers = Number(ui.workers.value); settingsChanged(); });
   ui.augment.addEventListener('change', () => { settings.augment = ui.augment.checked; settingsChanged(); });
-  ui.backend.addEventListener('change', () => { settings.backend = ui.backend.value; settingsChanged(); });
+  ui.backend.addEventListener('change', () => { wantedBackend = ui.backend.value; settingsChanged(); });
   const pad = drawingPad(ui.pad, predictDrawing);
   ui.clear.addEventListener('click', () => { pad.clear(); predictDrawing(); });
 
