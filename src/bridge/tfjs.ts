@@ -82,6 +82,7 @@ export function loadTfjs(backend?: TfjsBackendName): Promise<Loaded> {
   if (backend !== undefined && !(TFJS_BACKENDS as readonly string[]).includes(backend)) {
     throw new RedeError(`tfjs backend: unknown tfjs backend '${String(backend)}' (expected one of ${TFJS_BACKENDS.join(', ')})`);
   }
+  if (!loading || backend !== loadedWith) failures.length = 0; // a new attempt reports its own skips
   if (loading && backend !== loadedWith) loading = loading.then((l) => quietly(() => choose(l.tf, l.info.package, backend))).catch(() => load(backend));
   loading ??= load(backend);
   loadedWith = backend;

@@ -238,6 +238,8 @@ test('unsupported layers, options and backends fail with a RedeError naming them
   await assert.rejects(Model.create(BRANCHY, { tfjsBackend: 'webgl' }), /tfjsBackend applies to backend 'tfjs'/);
   await assert.rejects(Model.create(BRANCHY, { backend: 'tfjs', tfjsBackend: 'metal' }), /unknown tfjs backend 'metal' \(expected one of webgpu, webgl, wasm, cpu, tensorflow\)/);
   await assert.rejects(Model.create(BRANCHY, { backend: 'tfjs', tfjsBackend: 'webgpu' }), /tfjs backend: the tfjs backend 'webgpu' could not start/);
+  // tfjs-node's native backend without tfjs-node (not installable here): named, not a crash
+  await assert.rejects(Model.create(BRANCHY, { backend: 'tfjs', tfjsBackend: 'tensorflow' }), /tfjs backend: the tfjs backend 'tensorflow' could not start with @tensorflow\/tfjs/);
   const m = await Model.create(BRANCHY, { backend: 'tfjs', tfjsBackend: 'cpu' });
   m.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
   const x = new Float32Array(2 * 8 * 8 * 4), y = new Int32Array(2);
