@@ -168,7 +168,8 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const config = modelConfig('train', v.model ?? 'lenet5', trainSet.shape, trainSet.classes);
   const model = await Model.create(config, { seed, backend, ...(v['tfjs-backend'] ? { tfjsBackend: v['tfjs-backend'] } : {}) });
   const info = model.backendInfo;
-  io.stderr.write(`backend: ${describeBackend(info)}\n`);
+  // The wasm engine is named in the header line below; tfjs's package, backend and device get a line of their own.
+  if (backend === 'tfjs') io.stderr.write(`backend: ${describeBackend(info)}\n`);
   const nTrain = split ? trainSet.y.length - Math.floor(trainSet.y.length * split) : trainSet.y.length;
   if (batchSize > nTrain) {
     io.stderr.write(`train: --batch-size ${count(batchSize)} is more than the ${count(nTrain)} training examples; using ${count(nTrain)}\n`);
