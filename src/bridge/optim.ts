@@ -4,6 +4,9 @@
 //   sgd       v = μ·v + ĝ;  p −= lr·(nesterov ? ĝ + μ·v : v)          (μ = 0: p −= lr·ĝ, no state)
 //   rmsprop   s = α·s + (1 − α)·ĝ²;  u = ĝ/(√s + ε);  b = μ·b + u (μ > 0);  p −= lr·u
 //   adam(w)   m = β1·m + (1 − β1)·ĝ;  v = β2·v + (1 − β2)·ĝ²;  p = p·(1 − lr·wd) − lr·(m/bc1)/(√(v/bc2) + ε)
+//   adagrad   h = h + ĝ²;  p −= lr·ĝ/(√h + ε)
+//   adadelta  s = ρ·s + (1 − ρ)·ĝ²;  u = ĝ·√(a + ε)/√(s + ε);  a = ρ·a + (1 − ρ)·u²;  p −= lr·u
+// A frozen layer (trainable: false) keeps its parameters and state.
 // Clipping scales every gradient by min(1, clipNorm / ‖g‖₂) first, the global norm over all of them.
 import type * as TF from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
@@ -43,6 +46,11 @@ export class TfOptimizer {
       }
       net.entries.forEach((en, i) => {
         const p = params[i];
+        if (!en.layer.trainable) { // a frozen layer (trainable: false) keeps its values and its state
+          this.state.forEach((slot, s) => { state[s][i] = tf.keep(tf.clone(slot[i])); });
+          next.push(tf.keep(tf.clone(p)));
+          return;
+        }
         let g = scale ? tf.mul(grads[i], scale) : grads[i];
         const l1 = en.regularize ? en.layer.l1 : 0, l2 = en.regularize ? en.layer.l2 : 0;
         if (l2) g = tf.add(g, tf.mul(p, l2));
@@ -73,6 +81,19 @@ export class TfOptimizer {
             const v = keep(1, tf.add(tf.mul(this.state[1][i], b2), tf.mul(tf.square(g), 1 - b2)));
             const stepv = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
             q = tf.sub(wd ? tf.mul(p, 1 - lr * wd) : p, tf.mul(stepv, lr));
+            break;
+          }
+          case 'adagrad': { // PyTorch's defaults, as src/optim/optimizer.ts
+            const hsum = keep(0, tf.add(this.state[0][i], tf.square(g)));
+            q = tf.sub(p, tf.mul(tf.div(g, tf.add(tf.sqrt(hsum), c.eps ?? 1e-10)), lr));
+            break;
+          }
+          case 'adadelta': {
+            const rho = c.alpha ?? 0.9, eps = c.eps ?? 1e-6;
+            const sq = keep(0, tf.add(tf.mul(this.state[0][i], rho), tf.mul(tf.square(g), 1 - rho)));
+            const u = tf.div(tf.mul(g, tf.sqrt(tf.add(this.state[1][i], eps))), tf.sqrt(tf.add(sq, eps)));
+            keep(1, tf.add(tf.mul(this.state[1][i], rho), tf.mul(tf.square(u), 1 - rho)));
+            q = tf.sub(p, tf.mul(u, lr));
             break;
           }
         }

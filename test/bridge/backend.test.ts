@@ -301,3 +301,25 @@ test('tfjs cpu is deterministic: the same seed twice gives bitwise the same weig
   assertSameModel(w, a, TOL, 'two outputs');
   assert.ok(Math.abs(w.evaluate(x, y).loss - a.evaluate(x, y).loss) <= 1e-5);
 });
+
+test("AdaGrad and AdaDelta (the Caffe solver's) agree across backends, and a frozen layer stays bitwise unchanged on tfjs", async () => {
+  const cfg: ModelConfig = { input: [6], layers: [{ type: 'dense', name: 'h', units: 8, activation: 'tanh' }, { type: 'dense', name: 'o', units: 3 }] };
+  const rng = new Rng(10), n = 16, x = new Float32Array(n * 6).map(() => rng.uniform(-1, 1)), y = new Float32Array(n * 3).map(() => rng.uniform(0, 1));
+  for (const optimizer of [{ type: 'adagrad', lr: 0.05 }, { type: 'adadelta', lr: 1 }] as const) {
+    const [w, t] = await both(cfg, 5);
+    for (const m of [w, t]) {
+      m.compile({ optimizer, loss: 'mse' });
+      await m.fit(x, y, { epochs: 2, batchSize: 5, seed: 1 });
+    }
+    assertSameModel(w, t, TOL, optimizer.type);
+  }
+  const frozen: ModelConfig = { input: [6], layers: [{ type: 'dense', name: 'h', units: 8, activation: 'tanh', trainable: false }, { type: 'dense', name: 'o', units: 3 }] };
+  const [w, t] = await both(frozen, 6);
+  const before = t.getWeights().get('h/kernel')!.data.slice();
+  for (const m of [w, t]) {
+    m.compile({ optimizer: { type: 'adam', lr: 0.01 }, loss: 'mse' });
+    await m.fit(x, y, { epochs: 2, batchSize: 5, seed: 1 });
+  }
+  assert.deepEqual(t.getWeights().get('h/kernel')!.data, before, 'the frozen kernel changed on tfjs');
+  assert.ok(maxDiff(t.getWeights().get('o/kernel')!.data, w.getWeights().get('o/kernel')!.data) <= TOL);
+});

@@ -69,7 +69,6 @@ const OPTIONS = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, schedule: { type: 'string' },
   seed: { type: 'string' }, augment: { type: 'boolean' }, subset: { type: 'string' }, 'validation-split': { type: 'string' },
   out: { type: 'string' }, workers: { type: 'string' }, deterministic: { type: 'boolean' }, plot: { type: 'string' },
-<<<<<<< HEAD
   csv: { type: 'string' }, 'clip-norm': { type: 'string' }, loss: { type: 'string' }, target: { type: 'string' },
   solver: { type: 'string' }, 'snapshot-prefix': { type: 'string' }, 'max-iter': { type: 'string' },
   backend: { type: 'string' }, 'tfjs-backend': { type: 'string' },
