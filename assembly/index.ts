@@ -12,4 +12,6 @@ export * from './norm';
 export * from './dropout';
 export * from './optim';
 export * from './reduce';
+export * from './rnn';
+export * from './embed';
 export * from './tensor';

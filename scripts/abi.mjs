@@ -50,6 +50,11 @@ export const descriptors = {
     doc: 'Adam/AdamW step hyper-parameters (assembly/optim.ts): bc1 = 1 − β1^t, bc2 = 1 − β2^t (computed in f64 by the caller), wd = AdamW\'s decoupled weight decay (0: Adam).',
     slots: [['lr', 'f32'], ['beta1', 'f32'], ['beta2', 'f32'], ['eps', 'f32'], ['bc1', 'f32'], ['bc2', 'f32'], ['wd', 'f32']],
   },
+  rnn: {
+    doc: 'Recurrent layer geometry (assembly/rnn.ts): x [n, t, f] → y [n, t, u] (returnSeq) or [n, u]; cell 0 simple, 1 LSTM, 2 GRU; act/ract 0 tanh, 1 relu, 2 sigmoid, 3 linear, 4 hard_sigmoid; masked: a step whose f inputs are all 0 is skipped.',
+    slots: [['n', 'i32'], ['t', 'i32'], ['f', 'i32'], ['u', 'i32'], ['cell', 'i32'], ['act', 'i32'], ['ract', 'i32'],
+      ['returnSeq', 'i32'], ['backwards', 'i32'], ['resetAfter', 'i32'], ['masked', 'i32']],
+  },
 };
 
 /** The optimizer's per-step block (assembly/optim.ts optim_step_block) holds any one of the three. */

@@ -14,6 +14,7 @@ import { dropoutRef } from './dropout';
 import { optimRef } from './optim';
 import { reduceRef } from './reduce';
 import { tensorRef } from './tensor';
+import { embedRef, rnnRef } from './rnn';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -38,5 +39,7 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...optimRef(h),
     ...reduceRef(h),
     ...tensorRef(h),
+    ...rnnRef(h),
+    ...embedRef(h),
   } satisfies Kernels;
 }
