@@ -36,7 +36,7 @@ export interface SetWeightsOptions {
 
 /** Handle name → documented name. A handle not listed (a layer from defineLayer) is its own name. */
 const PUBLIC: Readonly<Record<string, string>> = {
-  w: 'kernel', b: 'bias', gamma: 'gamma', beta: 'beta', running_mean: 'moving_mean', running_var: 'moving_variance',
+  w: 'kernel', u: 'recurrent_kernel', table: 'embeddings', b: 'bias', gamma: 'gamma', beta: 'beta', running_mean: 'moving_mean', running_var: 'moving_variance',
 };
 /** PyTorch's names for the batch-norm statistics, accepted by setWeights in its layout. */
 const PYTORCH_ALIASES: Readonly<Record<string, string>> = { running_mean: 'moving_mean', running_var: 'moving_variance' };
