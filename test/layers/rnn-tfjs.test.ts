@@ -20,7 +20,7 @@ function tfLayer(tf: typeof TF, kind: Kind, returnSequences: boolean, goBackward
   if (kind === 'simple_rnn') return tf.layers.simpleRNN(common);
   // tfjs defaults to hard_sigmoid gates; Keras 2 and rede to sigmoid
   if (kind === 'lstm') return tf.layers.lstm({ ...common, recurrentActivation: 'sigmoid' });
-  return tf.layers.gru({ ...common, recurrentActivation: 'sigmoid', resetAfter: false });
+  return tf.layers.gru({ ...common, recurrentActivation: 'sigmoid' }); // tfjs's GRU is resetAfter: false (it refuses true)
 }
 
 for (const kind of ['simple_rnn', 'lstm', 'gru'] as const) {
