@@ -270,9 +270,10 @@ function colsum(rows: i32, cols: i32, src: usize, stride: i32, dst: usize, accum
  * From dy (and the work forward left): dw, dr, db (written, or added with accumulate; db may be 0 without
  * bias) and dx (overwritten; 0: not wanted). dy is read only. x, w, r, b are the forward's operands; this
  * kernel kept the gates and does not read b (the reference, src/ref/rnn.ts, recomputes the gates from it).
+ * dhs: 0, or [n, t, u] in step order for ∂L/∂h of every step (a probe: the vanishing gradient over time).
  */
 export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: usize, dy: usize, work: usize, dx: usize,
-  dw: usize, dr: usize, db: usize, accumulate: i32, scratch: usize): void {
+  dw: usize, dr: usize, db: usize, accumulate: i32, dhs: usize, scratch: usize): void {
   const n = descI32(desc, RNN_N), t = descI32(desc, RNN_T), f = descI32(desc, RNN_F), u = descI32(desc, RNN_U);
   const cell = descI32(desc, RNN_CELL), act = descI32(desc, RNN_ACT), ract = descI32(desc, RNN_RACT);
   const back = descI32(desc, RNN_BACKWARDS), masked = descI32(desc, RNN_MASKED), resetAfter = descI32(desc, RNN_RESET_AFTER);
@@ -298,6 +299,7 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
         const dyr = at(dy, (bi * t + s) * u);
         for (let j = 0; j < u; j += 4) st(at(dhr, j), f32x4.add(ld(at(dhr, j), u - j), ld(at(dyr, j), u - j)), u - j);
       }
+      if (dhs) memory.copy(at(dhs, (bi * t + s) * u), dhr, <usize>u << 2);
       if (!runs) {
         // h = h₋ (and c = c₋): dh and dc pass through, the gates get nothing.
         memory.copy(dnr, dhr, <usize>u << 2);

@@ -110,9 +110,16 @@ export class Recurrent extends Layer {
     return [['rnn_forward_f32', [this.desc(e, buf.desc, batch), x, p.w, p.u, this.useBias ? p.b : 0, y, buf.work, scratch]]];
   }
 
+  /**
+   * 0, or a byte address of [batch, steps, units] floats: each backward then leaves ∂L/∂h of every step there
+   * (step order) — a probe of the gradient through time (src/experiments/adding-problem.ts).
+   */
+  stateGradsAt = 0;
+
   backward(s: Step, [x]: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
     const desc = this.desc(s.e, this.buf.desc, s.batch), b = this.useBias;
-    s.k.rnn_backward_f32(desc, x, this.p.w, this.p.u, b ? this.p.b : 0, dy, this.buf.work, dx || 0, this.g.w, this.g.u, b ? this.g.b : 0, s.accumulate ? 1 : 0, s.scratch);
+    s.k.rnn_backward_f32(desc, x, this.p.w, this.p.u, b ? this.p.b : 0, dy, this.buf.work, dx || 0, this.g.w, this.g.u, b ? this.g.b : 0,
+      s.accumulate ? 1 : 0, this.stateGradsAt, s.scratch);
   }
 
   config(): Record<string, unknown> { return { type: this.type, ...this.cfg }; }

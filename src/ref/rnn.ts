@@ -104,7 +104,7 @@ export const rnnRef = (heap: Heap) => {
     },
 
     rnn_backward_f32(desc: number, x: number, w: number, r: number, b: number, dy: number, work: number, dx: number,
-      dw: number, dr: number, db: number, accumulate: number, _scratch: number): void {
+      dw: number, dr: number, db: number, accumulate: number, dhs: number, _scratch: number): void {
       const d = readRnnDesc(heap, desc), f = heap.f32, { n, t, u } = d, F = d.f, gu = gatesOf(d.cell) * u;
       const X = x >>> 2, W = w >>> 2, R = r >>> 2, B = b ? b >>> 2 : -1, DY = dy >>> 2, HP = work >>> 2, CP = HP + n * t * u, M = CP + n * t * u;
       const biasGu = d.cell === GRU && d.resetAfter ? 2 * gu : gu;
@@ -115,8 +115,10 @@ export const rnnRef = (heap: Heap) => {
         if (!d.returnSeq) for (let j = 0; j < u; j++) dh[j] = f[DY + bi * u + j];
         for (let s = t - 1; s >= 0; s--) {
           const tau = d.backwards ? t - 1 - s : s, row = bi * t + tau, xr = X + row * F;
-          if (f[M + row] === 0) continue; // h = h₋, c = c₋: dh and dc pass through unchanged
-          if (d.returnSeq) for (let j = 0; j < u; j++) dh[j] += f[DY + (bi * t + s) * u + j];
+          const on = f[M + row] !== 0;
+          if (d.returnSeq && on) for (let j = 0; j < u; j++) dh[j] += f[DY + (bi * t + s) * u + j];
+          if (dhs) for (let j = 0; j < u; j++) f[(dhs >>> 2) + (bi * t + s) * u + j] = dh[j];
+          if (!on) continue; // h = h₋, c = c₋: dh and dc pass through unchanged
           const hp = Float64Array.from(f.subarray(HP + row * u, HP + row * u + u));
           const cp = Float64Array.from(f.subarray(CP + row * u, CP + row * u + u));
           const v = step(d, f, xr, W, R, B, hp, cp);

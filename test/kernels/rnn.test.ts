@@ -45,7 +45,7 @@ test('rnn forward and backward match the reference for every cell and option', a
       const work = e.reserve(Math.max(e.k.rnn_work_bytes(desc), ref.rnn_work_bytes(desc)), 'work');
       const scratch = e.reserve(e.k.rnn_scratch_bytes(desc), 'scratch');
       const withSentinel = (n: number) => e.tensor([n + 4], new Float32Array(n + 4).fill(SENTINEL));
-      const y = withSentinel(yn), yr = withSentinel(yn);
+      const y = withSentinel(yn), yr = withSentinel(yn), hn = c.n * c.t * c.u, dhs = e.tensor([hn]), dhsr = e.tensor([hn]);
       e.k.rnn_forward_f32(desc, x.ptr, w.ptr, r.ptr, useBias ? b.ptr : 0, y.ptr, work, scratch);
       const yw = e.read(y.ptr, yn + 4);
       assert.deepEqual([...yw.subarray(yn)], [SENTINEL, SENTINEL, SENTINEL, SENTINEL], `y sentinel ${what}`);
@@ -55,9 +55,10 @@ test('rnn forward and backward match the reference for every cell and option', a
         const g = { dw: e.tensor([c.f * gu + 4], [...init.dw, SENTINEL, SENTINEL, SENTINEL, SENTINEL]), dr: e.tensor([c.u * gu + 4], [...init.dr, SENTINEL, SENTINEL, SENTINEL, SENTINEL]), db: e.tensor([bn + 4], [...init.db, SENTINEL, SENTINEL, SENTINEL, SENTINEL]), dx: withSentinel(xn) };
         const gr = { dw: e.tensor([c.f * gu], init.dw), dr: e.tensor([c.u * gu], init.dr), db: e.tensor([bn], init.db), dx: e.tensor([xn]) };
         e.k.rnn_forward_f32(desc, x.ptr, w.ptr, r.ptr, useBias ? b.ptr : 0, y.ptr, work, scratch);
-        e.k.rnn_backward_f32(desc, x.ptr, w.ptr, r.ptr, useBias ? b.ptr : 0, dy.ptr, work, g.dx.ptr, g.dw.ptr, g.dr.ptr, useBias ? g.db.ptr : 0, acc, scratch);
+        e.k.rnn_backward_f32(desc, x.ptr, w.ptr, r.ptr, useBias ? b.ptr : 0, dy.ptr, work, g.dx.ptr, g.dw.ptr, g.dr.ptr, useBias ? g.db.ptr : 0, acc, acc ? dhs.ptr : 0, scratch);
         ref.rnn_forward_f32(desc, x.ptr, w.ptr, r.ptr, useBias ? b.ptr : 0, yr.ptr, work, scratch);
-        ref.rnn_backward_f32(desc, x.ptr, w.ptr, r.ptr, useBias ? b.ptr : 0, dy.ptr, work, gr.dx.ptr, gr.dw.ptr, gr.dr.ptr, useBias ? gr.db.ptr : 0, acc, scratch);
+        ref.rnn_backward_f32(desc, x.ptr, w.ptr, r.ptr, useBias ? b.ptr : 0, dy.ptr, work, gr.dx.ptr, gr.dw.ptr, gr.dr.ptr, useBias ? gr.db.ptr : 0, acc, acc ? dhsr.ptr : 0, scratch);
+        if (acc) assertClose(e.read(dhs.ptr, hn), e.read(dhsr.ptr, hn), `dh per step ${what}`, { rtol: 1e-4, atol: 2e-5 });
         assertClose(yw.subarray(0, yn), e.read(yr.ptr, yn), `forward ${what}`, { rtol: 2e-5, atol: 2e-6 });
         for (const [k, n] of [['dw', c.f * gu], ['dr', c.u * gu], ['db', bn], ['dx', xn]] as const) {
           if (k === 'db' && !useBias) { assertClose(e.read(g.db.ptr, bn), init.db, `db untouched without bias ${what}`, { rtol: 0, atol: 0 }); continue; }
