@@ -25,8 +25,8 @@ export const EXPERIMENTS: Record<string, { run: (o: ExperimentOptions) => Promis
   'vanishing-gradient': { run: vanishingGradient, what: 'gradient norm per layer in deep sigmoid/tanh/ReLU nets, with BN and residuals (2.6.2)' },
   overfitting: { run: overfitting, what: 'none vs L2 vs dropout vs augmentation vs all, on 1,000 images (2.6.3)' },
   gan: { run: gan, what: 'a DCGAN and a class-conditional GAN, scored by a classifier (score, Fréchet distance)' },
-  'adding-problem': { run: addingProblem, what: 'the adding problem at T = 50, 100, 200: simple RNN vs LSTM vs GRU, and ‖∂L/∂h_t‖ over t (2.6.2)' },
   'autoencoder-vs-pca': { run: autoencoderVsPca, what: 'reconstruction error of a deep autoencoder vs PCA at code sizes 2, 10, 30 (2.6.3)' },
+  'adding-problem': { run: addingProblem, what: 'the adding problem at T = 50, 100, 200: simple RNN vs LSTM vs GRU, and ‖∂L/∂h_t‖ over t (2.6.2)' },
 };
 
 /** Runs experiment `name`: returns its main table (markdown), the files written and the claim checks. */
