@@ -1,7 +1,8 @@
 // rede's default GRU (resetAfter: the reset gate multiplies h₋·R_h + b_rh, Keras 2's and cuDNN's form) against
 // PyTorch 1.13's nn.GRU, which computes exactly that form — tfjs's GRU lacks it. PyTorch runs in f64 through
 // /usr/bin/python3; its gates are ordered r, z, n with weights [3u, in], rede's (Keras's) z, r, h with [in, 3u],
-// and PyTorch's two biases are rede's bias rows 0 and 1. Output, dx and every gradient for L = Σ y·r, within 1e-4.
+// and PyTorch's two biases are rede's bias rows 0 and 1. Output, dx and every gradient for L = Σ y·r, within 1e-4;
+// the weights go in through setWeights' PyTorch layout.
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { modelEngines, withModel } from '../helpers/model';
@@ -47,7 +48,11 @@ test('gru (resetAfter, the default) agrees with PyTorch nn.GRU: output, dx and w
     const t = JSON.parse(p.stdout) as Record<'y' | 'dx' | 'w_ih' | 'w_hh' | 'b_ih' | 'b_hh', number[]>;
     for (const { name, e } of await modelEngines()) {
       await withModel(e, { input: [T, F], layers: [{ type: 'gru', name: 'gru', units: U, returnSequences: seq }] }, (m) => {
-        m.setWeights({ 'gru/kernel': { shape: [F, 3 * U], data: kernel }, 'gru/recurrent_kernel': { shape: [U, 3 * U], data: rec }, 'gru/bias': { shape: [2, 3 * U], data: bias } });
+        // PyTorch's layout in (src/model/weights.ts arrangeRecurrent), checked against this file's own mapping
+        m.setWeights({ 'gru/kernel': { shape: [3 * U, F], data: input.w_ih }, 'gru/recurrent_kernel': { shape: [3 * U, U], data: input.w_hh },
+          'gru/bias': { shape: [2, 3 * U], data: [...input.b_ih, ...input.b_hh] } }, { fromLayout: 'pytorch' });
+        assertClose(m.getWeight('gru/kernel'), kernel, 'pytorch layout → rede', { rtol: 0, atol: 0 });
+        assertClose(m.getWeights({ layout: 'pytorch' }).get('gru/recurrent_kernel')!.data, input.w_hh, 'rede → pytorch layout', { rtol: 0, atol: 0 });
         const what = `${name} returnSequences=${seq}`;
         assertClose(m.forward(x, { training: true }), t.y, `${what} forward`, { rtol: 1e-4, atol: 1e-4 });
         assertClose(m.backward(r), t.dx, `${what} dx`, { rtol: 1e-4, atol: 1e-4 });
