@@ -23,14 +23,16 @@
 // a masking layer) is skipped per example: the state carries through, its output is 0, and no gradient flows
 // through its gates — Keras's mask semantics with zero output for masked steps.
 //
+// The recurrent weights are packed into GEMM panels once per call (forward: R; backward: Rᵀ), so the t per-step
+// GEMMs skip gemm_f32's packing of B (at u = 256 a 1 MiB repack per step).
 // Memory: the layer plans `work` (kept from forward to backward, rnn_work_bytes) and shared `scratch`
-// (rnn_scratch_bytes); nothing is allocated. Work, by time index τ (not step order), each region 64-byte aligned:
+// (rnn_scratch_bytes: [backward's buffers | packed R | packed R_h | GEMM scratch]); nothing is allocated. Work, by time index τ (not step order), each region 64-byte aligned:
 //   a  [n, t, GU]  the gates after their nonlinearity (P before the loop)
 //   h  [n, t, u]   the state after the step at τ          hp [n, t, u]  the state before it (h₋)
 //   c  [n, t, u]   LSTM: the cell after the step           hr [n, t, u]  GRU: h₋·R_h + b_rh (resetAfter) or r⊙h₋
 //   m  [n, t]      masked: 1 where the step runs, 0 where it is skipped
 // The descriptor (scripts/abi.mjs 'rnn', why a descriptor: assembly/conv.ts) is written once by the layer.
-import { gemm_f32, gemm_scratch_bytes } from './gemm';
+import { gemm_f32, gemm_scratch_bytes, gemm_f32_packed_b, gemm_pack_b, gemm_packed_b_bytes } from './gemm';
 import './act'; // exp_f32x4, sigmoid_x4, tanh_x4 are declared @global there
 import {
   descI32, RNN_N, RNN_T, RNN_F, RNN_U, RNN_CELL, RNN_ACT, RNN_RACT, RNN_RETURN_SEQ, RNN_BACKWARDS, RNN_RESET_AFTER, RNN_MASKED,
@@ -124,9 +126,15 @@ function backFloats(desc: usize): i32 {
   return al(n * t * gatesOf(cell) * u) + (cell == GRU ? al(n * t * u) : 0) + 4 * al(n * u);
 }
 
+/** Bytes of the packed recurrent weights: all of R or Rᵀ (or GRU's z, r blocks), then GRU's h block. */
+function packBytes(desc: usize): i32 {
+  const u = descI32(desc, RNN_U), gu = gatesOf(descI32(desc, RNN_CELL)) * u;
+  return (max(gemm_packed_b_bytes(u, gu), gemm_packed_b_bytes(gu, u)) + 63 & ~63) + (gemm_packed_b_bytes(u, u) + 63 & ~63);
+}
+
 /** Bytes of scratch forward or backward needs. */
 export function rnn_scratch_bytes(desc: usize): i32 {
-  return (backFloats(desc) << 2) + gemmScratch(desc);
+  return (backFloats(desc) << 2) + packBytes(desc) + gemmScratch(desc);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -148,7 +156,11 @@ export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: us
   const back = descI32(desc, RNN_BACKWARDS), masked = descI32(desc, RNN_MASKED), resetAfter = descI32(desc, RNN_RESET_AFTER);
   const G = gatesOf(cell), gu = G * u, rows = n * t;
   const A = at(work, workA(desc)), H = at(work, workH(desc)), HP = at(work, workHp(desc)), C = at(work, workC(desc)), M = at(work, workM(desc));
-  const rec = scratch, gs = scratch + (<usize>backFloats(desc) << 2);
+  const rec = scratch, pr = scratch + (<usize>backFloats(desc) << 2);
+  const prh = pr + <usize>(max(gemm_packed_b_bytes(u, gu), gemm_packed_b_bytes(gu, u)) + 63 & ~63), gs = pr + <usize>packBytes(desc);
+  const recCols = cell == GRU && !resetAfter ? 2 * u : gu;
+  gemm_pack_b(0, u, recCols, r, gu, pr);
+  if (cell == GRU && !resetAfter) gemm_pack_b(0, u, u, at(r, 2 * u), gu, prh);
   // P = x·W + b for every step at once.
   gemm_f32(0, 0, rows, gu, f, x, f, w, gu, A, gu, 0, gs);
   if (b) {
@@ -167,9 +179,8 @@ export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: us
       if (s == 0) memory.fill(dst, 0, <usize>u << 2);
       else memory.copy(dst, at(H, (bi * t + prev) * u), <usize>u << 2);
     }
-    const recCols = cell == GRU && !resetAfter ? 2 * u : gu;
     if (s == 0) memory.fill(rec, 0, <usize>(n * gu) << 2);
-    else gemm_f32(0, 0, n, recCols, u, at(HP, tau * u), t * u, r, gu, rec, gu, 0, gs);
+    else gemm_f32_packed_b(0, n, recCols, u, at(HP, tau * u), t * u, pr, rec, gu, 0, gs);
     if (br) {
       for (let bi = 0; bi < n; bi++) {
         const rr = at(rec, bi * gu);
@@ -220,7 +231,7 @@ export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: us
           st(at(hrr, j), resetAfter ? ld(at(rr, 2 * u + j), q) : f32x4.mul(rg, ld(at(hpr, j), q)), q);
         }
       }
-      if (!resetAfter && s > 0) gemm_f32(0, 0, n, u, u, at(C, tau * u), t * u, at(r, 2 * u), gu, at(rec, 2 * u), gu, 0, gs);
+      if (!resetAfter && s > 0) gemm_f32_packed_b(0, n, u, u, at(C, tau * u), t * u, prh, at(rec, 2 * u), gu, 0, gs);
       for (let bi = 0; bi < n; bi++) {
         const row = bi * t + tau, ar = at(A, row * gu), rr = at(rec, bi * gu), hrr = at(C, row * u), hpr = at(HP, row * u), hr = at(H, row * u);
         if (masked && load<f32>(at(M, row)) == 0) {
@@ -285,8 +296,13 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
   let dh = at(DHR, cell == GRU ? al(rows * u) : 0);
   let dhNew = at(dh, al(n * u));
   const dc = at(dhNew, al(n * u)), drh = at(dc, al(n * u));
-  const gs = scratch + (<usize>backFloats(desc) << 2);
+  const pr = scratch + (<usize>backFloats(desc) << 2);
+  const prh = pr + <usize>(max(gemm_packed_b_bytes(u, gu), gemm_packed_b_bytes(gu, u)) + 63 & ~63), gs = pr + <usize>packBytes(desc);
   const one = f32x4.splat(1);
+  // Rᵀ over the gates fed by h₋·R directly (GRU: z, r), and GRU's R_hᵀ.
+  const direct = cell == GRU ? 2 * u : gu;
+  gemm_pack_b(1, direct, u, r, gu, pr);
+  if (cell == GRU) gemm_pack_b(1, u, u, at(r, 2 * u), gu, prh);
   if (returnSeq) memory.fill(dh, 0, <usize>(n * u) << 2);
   else memory.copy(dh, dy, <usize>(n * u) << 2);
   memory.fill(dc, 0, <usize>(n * u) << 2);
@@ -348,7 +364,7 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
     }
     if (cell == GRU && !resetAfter) {
       // d(r⊙h₋) = dP_h·R_hᵀ, then dr = d(r⊙h₋)⊙h₋ and dh₋ += d(r⊙h₋)⊙r.
-      gemm_f32(0, 1, n, u, u, at(DP, tau * gu + 2 * u), t * gu, at(r, 2 * u), gu, drh, u, 0, gs);
+      gemm_f32_packed_b(0, n, u, u, at(DP, tau * gu + 2 * u), t * gu, prh, drh, u, 0, gs);
       for (let bi = 0; bi < n; bi++) {
         const row = bi * t + tau;
         if (masked && load<f32>(at(M, row)) == 0) continue;
@@ -362,9 +378,8 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
     }
     // dh₋ += dP·Rᵀ over the gates whose pre-activation h₋·R feeds directly (not before the first step: h₋ = 0).
     if (s > 0) {
-      const direct = cell == GRU ? 2 * u : gu;
-      gemm_f32(0, 1, n, u, direct, at(DP, tau * gu), t * gu, r, gu, dhNew, u, 1, gs);
-      if (cell == GRU && resetAfter) gemm_f32(0, 1, n, u, u, at(DHR, tau * u), t * u, at(r, 2 * u), gu, dhNew, u, 1, gs);
+      gemm_f32_packed_b(0, n, u, direct, at(DP, tau * gu), t * gu, pr, dhNew, u, 1, gs);
+      if (cell == GRU && resetAfter) gemm_f32_packed_b(0, n, u, u, at(DHR, tau * u), t * u, prh, dhNew, u, 1, gs);
     }
     const tmp = dh; dh = dhNew; dhNew = tmp;
   }

@@ -24,6 +24,9 @@ function cases(rng: Rng): Case[] {
   }
   // GRU both ways at a larger size, and reset_after on each side explicitly.
   for (const resetAfter of [0, 1]) out.push({ cell: 2, act: 0, ract: 2, returnSeq: 1, backwards: 0, resetAfter, masked: 1, n: 3, t: 5, f: 6, u: 13 });
+  // u past the GEMM's k block (KC = 256): the packed recurrent weights span several k panels.
+  out.push({ cell: 1, act: 0, ract: 2, returnSeq: 0, backwards: 0, resetAfter: 0, masked: 0, n: 2, t: 3, f: 3, u: 260 });
+  out.push({ cell: 2, act: 0, ract: 2, returnSeq: 1, backwards: 1, resetAfter: 1, masked: 0, n: 2, t: 2, f: 2, u: 257 });
   return out;
 }
 
