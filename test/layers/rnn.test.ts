@@ -108,3 +108,31 @@ test('sequence layers reject bad configs and bad ids with clear errors', async (
   assert.throws(() => m.forward(new Float32Array([1, 2, 3, 0, 4, 1])), /embedding 'emb': 1 id is not in \[0, 4\) \(inputDim 4\); the first, example 1 step 1, is 4/);
   assert.throws(() => m.forward(new Float32Array([1, NaN, 3])), RedeError);
 });
+
+test('InferenceModel runs sequence models (masked too) as training does, on 1 and 2 workers; save/load keeps them', async () => {
+  const { InferenceModel } = await import('../../src/infer/model');
+  const config: ModelConfig = { input: [6], layers: [
+    { type: 'embedding', inputDim: 9, outputDim: 4, maskZero: true }, { type: 'lstm', units: 5, returnSequences: true, goBackwards: true },
+    { type: 'gru', units: 4, returnSequences: true }, { type: 'time_distributed', units: 3, activation: 'softmax' }] };
+  const m = await ModelClass.create(config, { seed: 2 });
+  randomizeParams(m, 8);
+  const x = new Float32Array([1, 2, 0, 0, 3, 8, 0, 5, 6, 7, 1, 0, 4, 4, 4, 0, 0, 0]);
+  const want = m.forward(x);
+  for (const workers of [1, 2]) {
+    const inf = await InferenceModel.from(m, { workers });
+    try {
+      assertClose(inf.predict(x), want, `InferenceModel workers=${workers}`, { rtol: 1e-5, atol: 1e-6 });
+    } finally {
+      await inf.close();
+    }
+  }
+  const { mkdtempSync, rmSync } = await import('node:fs'), { join } = await import('node:path'), { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'rede-seq-'));
+  try {
+    await m.save(join(dir, 'seq.rede'));
+    const back = await ModelClass.load(join(dir, 'seq.rede'));
+    assertClose(back.forward(x), want, 'after save/load', { rtol: 0, atol: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
