@@ -136,3 +136,24 @@ test('InferenceModel runs sequence models (masked too) as training does, on 1 an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('every sequence layer type has a finite-difference case', () => {
+  const covered = new Set<string>(cases.flatMap((c) => c.layers.map((l) => l.type)));
+  assert.deepEqual(['embedding', 'masking', 'simple_rnn', 'lstm', 'gru', 'time_distributed'].filter((t) => !covered.has(t)), []);
+});
+
+test('recurrent backward({accumulate: true}) adds weight gradients (embedding too); dInput is written', async () => {
+  const config: ModelConfig = { input: [4], layers: [{ type: 'embedding', name: 'e', inputDim: 5, outputDim: 3 }, { type: 'lstm', name: 'l', units: 3, returnSequences: true }, { type: 'gru', name: 'g', units: 2 }] };
+  const names = ['e/embeddings', 'l/kernel', 'l/recurrent_kernel', 'l/bias', 'g/kernel', 'g/recurrent_kernel', 'g/bias'];
+  for (const { name, e } of await modelEngines()) {
+    await withModel(e, config, (m) => {
+      randomizeParams(m, 3);
+      const x = new Float32Array([1, 2, 3, 4, 0, 1, 1, 2]), dy = new Rng(4).array(4);
+      m.forward(x);
+      m.backward(dy);
+      const g1 = names.map((k) => m.getGrad(k));
+      m.backward(dy, { accumulate: true });
+      names.forEach((k, i) => assertClose(m.getGrad(k), g1[i].map((v) => 2 * v), `${name} ${k} accumulated`, { rtol: 1e-6, atol: 1e-7 }));
+    });
+  }
+});
