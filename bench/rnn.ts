@@ -81,7 +81,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
     row({ peer: 'tfjs', variant: backend, value: null, note: `tfjs ${backend} backend did not start: ${(err as Error).message}` });
     continue;
   }
-  const peer = tfjsStep(tf);
+  const warn = console.warn, log = console.log;
+  console.warn = console.log = () => {}; // tfjs greets Node users and warns about its orthogonal initializer
+  let peer: ReturnType<typeof tfjsStep>;
+  try { peer = tfjsStep(tf); peer.step(); } finally { console.warn = warn; console.log = log; }
   // tfjs cpu runs ~2 orders of magnitude slower: fewer, shorter samples for it keep the run short.
   const o = backend === 'cpu' ? { ...timing, warmupMs: 0, minSampleMs: 0 } : timing;
   const [s1, s2, sp] = timeCallsInterleaved([rede.simd, rede['relaxed-simd'], peer.step], o);
