@@ -15,7 +15,8 @@ import { Rng } from '../test/helpers/rand';
 import { fmt, formatTable, loadTfjsWasm, parseBenchArgs, printJsonRow, quietly, timeCall, timeCallsInterleaved, type BenchRow } from './lib';
 
 const args = parseBenchArgs();
-const B = 32, T = 50, F = 256, U = 256, GU = 4 * U;
+// --quick is a smoke run (the test command runs it) on a small layer: batch 8, 10 steps, 32 → 64 units.
+const [B, T, F, U] = args.quick ? [8, 10, 32, 64] : [32, 50, 256, 256], GU = 4 * U;
 const CASE = `lstm_b${B}_t${T}_u${U}`;
 const rows: BenchRow[] = [];
 const row = (r: Omit<BenchRow, 'bench' | 'threads' | 'case' | 'metric' | 'unit'>) => rows.push({ bench: 'rnn', case: CASE, threads: 1, metric: 'examples_per_s', unit: 'examples/s', ...r });
