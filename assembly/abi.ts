@@ -134,3 +134,17 @@ export const ADADELTA_LR: i32 = 0; // f32
 export const ADADELTA_RHO: i32 = 1; // f32
 export const ADADELTA_EPS: i32 = 2; // f32
 export const ADADELTA_DESC_BYTES: i32 = 12;
+
+// rnn: Recurrent layer geometry (assembly/rnn.ts): x [n, t, f] → y [n, t, u] (returnSeq) or [n, u]; cell 0 simple, 1 LSTM, 2 GRU; act/ract 0 tanh, 1 relu, 2 sigmoid, 3 linear, 4 hard_sigmoid; masked: a step whose f inputs are all 0 is skipped.
+export const RNN_N: i32 = 0; // i32
+export const RNN_T: i32 = 1; // i32
+export const RNN_F: i32 = 2; // i32
+export const RNN_U: i32 = 3; // i32
+export const RNN_CELL: i32 = 4; // i32
+export const RNN_ACT: i32 = 5; // i32
+export const RNN_RACT: i32 = 6; // i32
+export const RNN_RETURN_SEQ: i32 = 7; // i32
+export const RNN_BACKWARDS: i32 = 8; // i32
+export const RNN_RESET_AFTER: i32 = 9; // i32
+export const RNN_MASKED: i32 = 10; // i32
+export const RNN_DESC_BYTES: i32 = 44;

@@ -3,7 +3,7 @@
 // Every pointer is a byte address into the one memory; every count is in elements. Outputs may alias an input
 // exactly (in place) but must not partially overlap one.
 //
-// The SIMD exp below is shared with loss.ts: it is declared @global so that loss.ts can use it without it
+// The SIMD exp below is shared with loss.ts, and sigmoid_x4 / tanh_x4 with rnn.ts: they are declared @global so that those files can use them without them
 // becoming a wasm export (assembly/index.ts re-exports everything this file exports).
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -96,12 +96,12 @@ const ROUND_MAGIC: f32 = 12582912.0;
 }
 
 /** σ(x) = 1 / (1 + e^−x): e^−x = inf for x < −88.7 gives exactly 0, never NaN. */
-@inline function sigmoid_x4(x: v128): v128 {
+@global @inline function sigmoid_x4(x: v128): v128 {
   return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp_f32x4(f32x4.neg(x))));
 }
 
 /** tanh(x) = sign(x)·m/(m + 2), m = e^{2|x|} − 1; |x| is capped at 9.5 where tanh already rounds to 1. */
-@inline function tanh_x4(x: v128): v128 {
+@global @inline function tanh_x4(x: v128): v128 {
   const a = f32x4.pmin(f32x4.abs(x), f32x4.splat(9.5));
   const m = expm1_f32x4(f32x4.add(a, a));
   const t = f32x4.div(m, f32x4.add(m, f32x4.splat(2)));

@@ -12,6 +12,8 @@ export * from './norm';
 export * from './dropout';
 export * from './optim';
 export * from './reduce';
+export * from './rnn';
+export * from './embed';
 export * from './tensor';
 export * from './peak';
 export * from './qgemm';

@@ -2,6 +2,7 @@
 // trains, measures, checks the lecture's claim on its own numbers, and writes a markdown report, SVG plots
 // and the raw numbers as JSON. `rede experiment NAME [--quick] [--out dir]` calls runExperiment.
 import { RedeError } from '../engine/errors';
+import { addingProblem } from './adding-problem';
 import { autoencoderVsPca } from './autoencoder';
 import { featureExtraction } from './feature-extraction';
 import { gan } from './gan';
@@ -15,6 +16,7 @@ export { vanishingGradient, deepNet, VARIANTS } from './vanishing-gradient';
 export { overfitting, overfitCnn, REGULARIZATIONS } from './overfitting';
 export { autoencoderVsPca, encoderConfig, decoderConfig, convEncoderConfig, convDecoderConfig } from './autoencoder';
 export { gan, generatorConfig, discriminatorConfig } from './gan';
+export { addingProblem, addingData, addingModel, CELLS } from './adding-problem';
 export { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
 export { fitPca, projectPca, covariance, topEigen, jacobiEigen, type Pca } from './pca';
 
@@ -24,6 +26,7 @@ export const EXPERIMENTS: Record<string, { run: (o: ExperimentOptions) => Promis
   overfitting: { run: overfitting, what: 'none vs L2 vs dropout vs augmentation vs all, on 1,000 images (2.6.3)' },
   gan: { run: gan, what: 'a DCGAN and a class-conditional GAN, scored by a classifier (score, Fréchet distance)' },
   'autoencoder-vs-pca': { run: autoencoderVsPca, what: 'reconstruction error of a deep autoencoder vs PCA at code sizes 2, 10, 30 (2.6.3)' },
+  'adding-problem': { run: addingProblem, what: 'the adding problem at T = 50, 100, 200: simple RNN vs LSTM vs GRU, and ‖∂L/∂h_t‖ over t (2.6.2)' },
 };
 
 /** Runs experiment `name`: returns its main table (markdown), the files written and the claim checks. */

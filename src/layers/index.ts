@@ -12,11 +12,14 @@ import { Add, Concat } from './merge';
 import { BatchNorm, LRN } from './norm';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type PoolConfig } from './pool';
 import { Reshape } from './shape';
+import { Embedding, Masking, type EmbeddingConfig } from './embedding';
+import { RNN_ACTIVATIONS, RNN_RECURRENT_ACTIVATIONS, Recurrent, type RnnConfig } from './rnn';
+import { TimeDistributed, type TimeDistributedConfig } from './time-distributed';
 import { UpSampling2D, type UpSampling2DConfig } from './upsampling';
 
 export const LAYER_TYPES = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'globalavgpool2d', 'batchnorm', 'lrn', 'dropout',
   'flatten', 'reshape', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', 'add', 'concat',
-  'conv2d_transpose', 'upsampling2d'] as const;
+  'conv2d_transpose', 'upsampling2d', 'embedding', 'masking', 'simple_rnn', 'lstm', 'gru', 'time_distributed'] as const;
 
 /** How an option's value must look: a finite number, one >= 0, a boolean, a number or [h, w], a conv
  *  padding, a list of positive integers, or one of some strings. Ranges are the layer's own check. */
@@ -25,6 +28,8 @@ export type Kind = 'number' | 'nonneg' | 'boolean' | 'pair' | 'padding' | 'shape
 const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'zeros', 'ones'] as const;
 const WEIGHTED = { useBias: 'boolean', activation: ACTIVATIONS, alpha: 'number', init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
 const WINDOW = { pool: 'pair', stride: 'pair', padding: ['same', 'valid'] } as const;
+const RECURRENT = { units: 'number', activation: RNN_ACTIVATIONS, returnSequences: 'boolean', goBackwards: 'boolean', useBias: 'boolean',
+  init: INITS, recurrentInit: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
 
 /** Every option each type takes (besides type, name, inputs and trainable): a misspelled option is an error, not a silent default. */
 const OPTIONS: Record<(typeof LAYER_TYPES)[number], Readonly<Record<string, Kind>>> = {
@@ -43,6 +48,12 @@ const OPTIONS: Record<(typeof LAYER_TYPES)[number], Readonly<Record<string, Kind
   add: {}, concat: {},
   conv2d_transpose: { filters: 'number', kernel: 'pair', stride: 'pair', padding: ['same', 'valid'], outputPadding: 'pair', ...WEIGHTED },
   upsampling2d: { size: 'pair', interpolation: ['nearest', 'bilinear'] },
+  embedding: { inputDim: 'number', outputDim: 'number', maskZero: 'boolean', init: INITS, l1: 'nonneg', l2: 'nonneg' },
+  masking: { maskValue: 'number' },
+  simple_rnn: RECURRENT,
+  lstm: { ...RECURRENT, recurrentActivation: RNN_RECURRENT_ACTIVATIONS },
+  gru: { ...RECURRENT, recurrentActivation: RNN_RECURRENT_ACTIVATIONS, resetAfter: 'boolean' },
+  time_distributed: { units: 'number', ...WEIGHTED },
 };
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -85,15 +96,16 @@ export function defineLayer(type: string, options: Defined['options'], build: De
   DEFINED.set(type, { options, build });
 }
 
-export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
+/** `inMasks[i]`: whether input i is a masked sequence (Layer.masks of the layer it comes from). */
+export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[], inMasks: readonly boolean[] = []): Layer {
   const { inputs: _inputs, trainable, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
   if (trainable !== undefined && typeof trainable !== 'boolean') throw new RedeError(`${show(c.type)} '${cfg.name}': trainable must be true or false, got ${show(trainable)}`);
-  const layer = buildOwn(c as LayerConfig & { name: string }, inShapes);
+  const layer = buildOwn(c as LayerConfig & { name: string }, inShapes, inMasks);
   layer.trainable = trainable ?? true; // frozen: its parameters keep their values (the optimizers skip them)
   return layer;
 }
 
-function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[]): Layer {
+function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[], inMasks: readonly boolean[]): Layer {
   const defined = typeof c.type === 'string' ? DEFINED.get(c.type) : undefined;
   if (!isLayerType(c.type) && !defined) {
     throw new RedeError(`layer '${c.name}': unknown type ${show(c.type)} (expected one of ${[...LAYER_TYPES, ...DEFINED.keys()].join(', ')})`);
@@ -129,5 +141,9 @@ function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[])
     case 'concat': return new Concat(c, inShapes);
     case 'conv2d_transpose': return new Conv2DTranspose(c as Conv2DTransposeConfig, inShapes);
     case 'upsampling2d': return new UpSampling2D(c as UpSampling2DConfig, inShapes);
+    case 'embedding': return new Embedding(c as EmbeddingConfig, inShapes);
+    case 'masking': return new Masking(c, inShapes);
+    case 'simple_rnn': case 'lstm': case 'gru': return new Recurrent(c.type, c as RnnConfig, inShapes, inMasks[0] ?? false);
+    case 'time_distributed': return new TimeDistributed(c as TimeDistributedConfig, inShapes);
   }
 }

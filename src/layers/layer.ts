@@ -119,6 +119,12 @@ export abstract class Layer {
   /** L1/L2 coefficients applied to this layer's `regularize` parameters. */
   l1 = 0;
   l2 = 0;
+  /**
+   * Whether this layer's output is a masked sequence: all-zero steps are padding that a recurrent layer
+   * reading it skips (an embedding with maskZero, a masking layer, a recurrent layer returning sequences of
+   * a masked input). The graph tells each layer whether its inputs are (buildLayer's inMasks).
+   */
+  masks = false;
 
   constructor(
     readonly type: string,

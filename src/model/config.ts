@@ -36,13 +36,20 @@ export type LayerConfig = Common & (
       padding?: 'same' | 'valid'; outputPadding?: number | [number, number]; useBias?: boolean;
       activation?: Exclude<Activation, 'softmax'>; alpha?: number; init?: string } & Regularized)
   | { type: 'upsampling2d'; size?: number | [number, number]; interpolation?: 'nearest' | 'bilinear' }
+  // Sequences (per example [steps, features]; src/layers/rnn.ts, embedding.ts, time-distributed.ts).
+  | ({ type: 'embedding'; inputDim: number; outputDim: number; maskZero?: boolean; init?: string } & Regularized)
+  | { type: 'masking'; maskValue?: number }
+  | ({ type: 'simple_rnn' | 'lstm' | 'gru'; units: number; activation?: 'tanh' | 'relu' | 'sigmoid' | 'linear';
+      recurrentActivation?: 'sigmoid' | 'hard_sigmoid'; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean;
+      useBias?: boolean; init?: string; recurrentInit?: string } & Regularized)
+  | ({ type: 'time_distributed'; units: number; useBias?: boolean; activation?: Activation; alpha?: number; init?: string } & Regularized)
 );
 
 export type LayerType = LayerConfig['type'];
 
 export interface ModelConfig {
   name?: string;
-  /** Per-example input shape: [h, w, c] (NHWC) or [features]. */
+  /** Per-example input shape: [h, w, c] (NHWC), [features], or a sequence [steps, features] ([steps] of ids for an embedding). */
   input: Shape;
   layers: LayerConfig[];
   /** The output layer's name; defaults to the last layer. */

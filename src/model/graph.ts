@@ -57,7 +57,7 @@ export function buildGraph(config: ModelConfig): Graph {
       return at;
     });
     const inShapes = inputs.map((at) => (at < 0 ? config.input : nodes[at].layer.outShape));
-    const layer = buildLayer({ ...cfg, name }, inShapes);
+    const layer = buildLayer({ ...cfg, name }, inShapes, inputs.map((at) => at >= 0 && nodes[at].layer.masks));
     inputs.forEach((at, slot) => (at < 0 ? inputConsumers : nodes[at].consumers).push({ node: i, slot }));
     nodes.push({ layer, inputs, consumers: [] });
     index.set(name, i);

@@ -1,12 +1,14 @@
 // Weights as people move them: every parameter and batch-norm statistic of a network under one documented
-// name, `<layer>/<kernel|bias|gamma|beta|moving_mean|moving_variance>` (Keras's names), in rede's layout or
+// name, `<layer>/<kernel|recurrent_kernel|embeddings|bias|gamma|beta|moving_mean|moving_variance>` (Keras's names), in rede's layout or
 // PyTorch's. The layers keep their short handle names (w, b, running_mean, …: `this.p.w` in a kernel call);
 // PUBLIC below is the one place where a handle becomes a name. .rede files (src/api/persist.ts) use the same
 // names, so a file's tensors and getWeights() agree.
 //
 // Layouts. 'rede' and 'keras' are the same: conv kernels HWIO [kh, kw, in/groups, out], dense kernels
-// [in, out], transposed-conv kernels [kh, kw, out, in]. 'pytorch': conv kernels OIHW [out, in/groups, kh, kw],
-// ConvTranspose2d kernels [in, out, kh, kw], dense kernels [out, in]; and a dense layer
+// [in, out], transposed-conv kernels [kh, kw, out, in], recurrent kernel [in, G·u] and recurrent_kernel [u, G·u]
+// (gate blocks in Keras's order), embeddings [vocab, dim]. 'pytorch': conv kernels OIHW [out, in/groups, kh, kw],
+// ConvTranspose2d kernels [in, out, kh, kw], dense kernels [out, in], recurrent kernels [G·u, in] and [G·u, u]
+// with a GRU's gates in PyTorch's order r, z, n (arrangeRecurrent); and a dense layer
 // that reads a flattened [h, w, c] tensor (through parameter-free elementwise layers at most) takes its input
 // rows in PyTorch's c, h, w flatten order instead of rede's h, w, c. Biases and batch-norm vectors are the
 // same in every layout. The conversion is one index map per tensor: external[i] = rede[order[i]].
@@ -36,7 +38,7 @@ export interface SetWeightsOptions {
 
 /** Handle name → documented name. A handle not listed (a layer from defineLayer) is its own name. */
 const PUBLIC: Readonly<Record<string, string>> = {
-  w: 'kernel', b: 'bias', gamma: 'gamma', beta: 'beta', running_mean: 'moving_mean', running_var: 'moving_variance',
+  w: 'kernel', u: 'recurrent_kernel', table: 'embeddings', b: 'bias', gamma: 'gamma', beta: 'beta', running_mean: 'moving_mean', running_var: 'moving_variance',
 };
 /** PyTorch's names for the batch-norm statistics, accepted by setWeights in its layout. */
 const PYTORCH_ALIASES: Readonly<Record<string, string>> = { running_mean: 'moving_mean', running_var: 'moving_variance' };
@@ -107,6 +109,7 @@ function flattenedFrom(g: Graph, node: number): Shape | null {
 /** A slot's shape in `layout`, and where each of its values comes from in rede's order (null: the same). */
 function arrange(g: Graph, slot: WeightSlot, layout: WeightLayout): { shape: number[]; order: Int32Array | null } {
   const s = [...slot.shape];
+  if (layout === 'pytorch' && RECURRENT.has(slot.layer.type)) return arrangeRecurrent(slot);
   if (layout !== 'pytorch' || slot.handle !== 'w') return { shape: s, order: null };
   if (slot.layer.type === 'conv2d') {
     const [kh, kw, ci, co] = s, order = new Int32Array(slot.n);
@@ -135,6 +138,26 @@ function arrange(g: Graph, slot: WeightSlot, layout: WeightLayout): { shape: num
     return { shape: [outF, inF], order };
   }
   return { shape: s, order: null };
+}
+
+/** Recurrent layers (src/layers/rnn.ts): Keras's gate blocks i, f, c, o (LSTM) and z, r, h (GRU) in the columns. */
+const RECURRENT = new Set(['simple_rnn', 'lstm', 'gru']);
+
+/**
+ * PyTorch's nn.RNN / LSTM / GRU layout of a recurrent layer's tensor: kernels transposed to [G·u, in]
+ * (weight_ih / weight_hh), GRU's gate blocks reordered z, r, h → r, z, n; the bias keeps its shape (a GRU's
+ * rows are bias_ih and bias_hh, reordered the same way; an LSTM's or simple RNN's one bias is PyTorch's
+ * bias_ih + bias_hh).
+ */
+function arrangeRecurrent(slot: WeightSlot): { shape: number[]; order: Int32Array } {
+  const gu = slot.shape[slot.shape.length - 1], rows = slot.n / gu, gru = slot.layer.type === 'gru', u = gru ? gu / 3 : gu;
+  // Column j of rede's rows, in PyTorch's gate order: GRU blocks (r, z, n) are rede's blocks (1, 0, 2).
+  const col = (j: number): number => (gru ? [1, 0, 2][Math.floor(j / u)] * u + (j % u) : j);
+  const order = new Int32Array(slot.n);
+  let i = 0;
+  if (slot.handle === 'b') { for (let r = 0; r < rows; r++) for (let j = 0; j < gu; j++) order[i++] = r * gu + col(j); return { shape: [...slot.shape], order }; }
+  for (let j = 0; j < gu; j++) for (let r = 0; r < rows; r++) order[i++] = r * gu + col(j); // external (j, r) ← rede (r, col(j))
+  return { shape: [gu, rows], order };
 }
 
 const layoutNote: Record<WeightLayout, string> = {

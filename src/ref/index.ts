@@ -17,6 +17,7 @@ import { tensorRef } from './tensor';
 import { peakRef } from './peak';
 import { qgemmRef } from './qgemm';
 import { qconvRef } from './qconv';
+import { embedRef, rnnRef } from './rnn';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -44,5 +45,7 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...peakRef(h),
     ...qgemmRef(h),
     ...qconvRef(h),
+    ...rnnRef(h),
+    ...embedRef(h),
   } satisfies Kernels;
 }

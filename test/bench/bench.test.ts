@@ -37,3 +37,10 @@ test('bench:infer --quick (resnet18): rede, tfjs-wasm and onnxruntime-web on 1 a
   }
   assert.ok(rows.some((r) => r.metric.startsWith('arena') || r.case.includes('arena')), 'arena rows');
 });
+
+test('bench:rnn --quick: an LSTM layer forward + backward on rede (both builds) and tfjs (cpu, wasm), in examples/s', () => {
+  const rows = bench('rnn');
+  for (const variant of ['simd (round cpu)', 'relaxed-simd (round wasm)']) has(rows, { case: 'lstm_b8_t10_u64', peer: 'rede', variant, metric: 'examples_per_s' }, `rede ${variant}`);
+  for (const variant of ['cpu', 'wasm']) has(rows, { case: 'lstm_b8_t10_u64', peer: 'tfjs', variant }, `tfjs ${variant}`);
+  has(rows, { case: 'gemm_512', peer: 'rede', metric: 'gflops' }, 'the measured peak');
+});

@@ -75,7 +75,16 @@ test('gan (quick): GAN and conditional GAN train, their samples move toward the 
 });
 
 test('runExperiment names the experiments it knows', async () => {
-  assert.deepEqual(Object.keys(EXPERIMENTS), ['feature-extraction', 'vanishing-gradient', 'overfitting', 'gan', 'autoencoder-vs-pca']);
-  await assert.rejects(runExperiment('nope'), /unknown experiment 'nope' \(expected feature-extraction, vanishing-gradient, overfitting, gan, autoencoder-vs-pca\)/);
+  assert.deepEqual(Object.keys(EXPERIMENTS), ['feature-extraction', 'vanishing-gradient', 'overfitting', 'gan', 'autoencoder-vs-pca', 'adding-problem']);
+  await assert.rejects(runExperiment('nope'), /unknown experiment 'nope' \(expected feature-extraction, vanishing-gradient, overfitting, gan, autoencoder-vs-pca, adding-problem\)/);
   await assert.rejects(runExperiment('overfitting', { seed: 1.5 }), /seed must be an integer, got 1.5/);
+});
+
+test('adding-problem (quick): the gated cells beat the simple RNN at T = 30 and carry the gradient back to step 1', async () => {
+  const r = await quick('adding-problem');
+  assert.equal(r.table.split('\n').length, 2 + 2 * 3, 'two lengths × three cells');
+  assert.ok(readFileSync(join(out, 'adding-problem.svg'), 'utf8').includes('‖∂L/∂h_t‖ over t, T = 30'));
+  const data = JSON.parse(readFileSync(join(out, 'adding-problem.json'), 'utf8'));
+  assert.equal(data.runs.length, 6);
+  for (const run of data.runs) assert.equal(run.trainedGrads.length, run.T, 'one state gradient norm per step');
 });

@@ -50,6 +50,18 @@ const EVERY_TYPE: ModelConfig = {
   ],
 };
 
+/** The sequence types, which take ids or [steps, features]: embedding → masking → simple_rnn → lstm → gru → time_distributed. */
+const SEQUENCE_TYPES: ModelConfig = {
+  name: 'sequence-types', input: [5], layers: [
+    { type: 'embedding', name: 'emb', inputDim: 6, outputDim: 3, maskZero: true },
+    { type: 'masking', name: 'mask' },
+    { type: 'simple_rnn', name: 'rnn', units: 3, returnSequences: true },
+    { type: 'lstm', name: 'lstm', units: 3, returnSequences: true },
+    { type: 'gru', name: 'gru', units: 2, returnSequences: true },
+    { type: 'time_distributed', name: 'td', units: 2 },
+  ],
+};
+
 const layer = (m: { layers: Layer[] }, name: string): Layer => m.layers.find((L) => L.name === name)!;
 
 test('binding a name a layer does not declare throws naming the layer and what it declares', async () => {
@@ -101,8 +113,8 @@ test('checkBound names the first declared handle of each kind left without an ad
 });
 
 test('every layer type declares exactly the handles its params, state and buffers() list, all bound after plan', async () => {
-  assert.deepEqual([...new Set(EVERY_TYPE.layers.map((l) => l.type))].sort(), [...LAYER_TYPES].sort(), 'the model covers every layer type');
-  await withModel(await simd(), EVERY_TYPE, (m) => {
+  assert.deepEqual([...new Set([...EVERY_TYPE.layers, ...SEQUENCE_TYPES.layers].map((l) => l.type))].sort(), [...LAYER_TYPES].sort(), 'the models cover every layer type');
+  for (const [config, x] of [[EVERY_TYPE, new Rng(5).array(4 * 8 * 8 * 2)], [SEQUENCE_TYPES, Float32Array.from({ length: 4 * 5 }, (_, i) => i % 6)]] as const) await withModel(await simd(), config, (m) => {
     m.plan(4);
     for (const L of m.layers) {
       const names = (h: object): string[] => Object.keys(h).sort();
@@ -113,7 +125,7 @@ test('every layer type declares exactly the handles its params, state and buffer
       assert.deepEqual(names(L.buf), L.buffers(4).map((b) => b.name).sort(), `${L.name}: buffer handles`);
       for (const h of [L.p, L.g, L.s, L.buf]) for (const [k, addr] of Object.entries(h)) assert.ok(addr > 0, `${L.name}.${k} bound`);
     }
-    const out = m.forward(new Rng(5).array(4 * 8 * 8 * 2), { training: true });
+    const out = m.forward(x, { training: true });
     assert.ok(out.every(Number.isFinite));
   });
 });

@@ -1,0 +1,401 @@
+// Recurrent layers: simple RNN, LSTM (Hochreiter & Schmidhuber 1997, with forget gate) and GRU (Cho et al.
+// 2014), forward and backpropagation through time, in Keras's weight layout and gate order.
+//
+// Shapes (n examples, t steps, f input features, u units, G gates: 1 simple, 4 LSTM (i, f, c, o), 3 GRU
+// (z, r, h); GU = G·u; rows are batch-major, row (b, τ) = b·t + τ):
+//   x, dx  [n, t, f]      y, dy  [n, t, u] (returnSeq) or [n, u] (the last state)
+//   w, dw  [f, GU]        r, dr  [u, GU]   (recurrent_kernel)
+//   b, db  [GU]; GRU with resetAfter: [2, GU] (input bias, then recurrent bias)
+// The algebra, per step with h₋ = the previous state (0 before the first step) and P = x·W + b:
+//   simple  h = act(P + h₋·R)
+//   LSTM    i, f, o = ract(P_· + h₋·R_·), g = act(P_c + h₋·R_c), c = f⊙c₋ + i⊙g, h = o⊙act(c)
+//   GRU     z, r = ract(P_· + h₋·R_· + b_r·), ĥ = act(P_h + r⊙(h₋·R_h + b_rh))   (resetAfter, Keras 2's default)
+//           ĥ = act(P_h + (r⊙h₋)·R_h)                                            (resetAfter = 0)
+//           h = z⊙h₋ + (1 − z)⊙ĥ
+// so the input projection of every step is one GEMM (n·t × GU × f) before the loop, each step one recurrent
+// GEMM (n × GU × u; a GRU without resetAfter two, since R_h acts on r⊙h₋), and the gates one fused pass.
+// Backward walks the steps in reverse: per step a fused pass turns dh (and dc) into dP, the gradient of the
+// gates' pre-activations, and one GEMM dP·Rᵀ carries it to h₋. dW = xᵀ·dP, dR = h₋ᵀ·dP and dx = dP·Wᵀ are then
+// one GEMM each over all steps, because every step's h₋ was kept (`hp` below).
+//
+// go_backwards (Keras): the steps run from τ = t−1 down to 0, and y's sequence is in that (reversed) order.
+// Masking: with `masked`, a step whose f inputs are all exactly 0 (an embedding's padding id with mask_zero,
+// a masking layer) is skipped per example: the state carries through, its output is 0, and no gradient flows
+// through its gates — Keras's mask semantics with zero output for masked steps.
+//
+// The recurrent weights are packed into GEMM panels once per call (forward: R; backward: Rᵀ), so the t per-step
+// GEMMs skip gemm_f32's packing of B (at u = 256 a 1 MiB repack per step).
+// Memory: the layer plans `work` (kept from forward to backward, rnn_work_bytes) and shared `scratch`
+// (rnn_scratch_bytes: [backward's buffers | packed R | packed R_h | GEMM scratch]); nothing is allocated. Work, by time index τ (not step order), each region 64-byte aligned:
+//   a  [n, t, GU]  the gates after their nonlinearity (P before the loop)
+//   h  [n, t, u]   the state after the step at τ          hp [n, t, u]  the state before it (h₋)
+//   c  [n, t, u]   LSTM: the cell after the step           hr [n, t, u]  GRU: h₋·R_h + b_rh (resetAfter) or r⊙h₋
+//   m  [n, t]      masked: 1 where the step runs, 0 where it is skipped
+// The descriptor (scripts/abi.mjs 'rnn', why a descriptor: assembly/conv.ts) is written once by the layer.
+import { gemm_f32, gemm_scratch_bytes, gemm_f32_packed_b, gemm_pack_b, gemm_packed_b_bytes } from './gemm';
+import './act'; // exp_f32x4, sigmoid_x4, tanh_x4 are declared @global there
+import {
+  descI32, RNN_N, RNN_T, RNN_F, RNN_U, RNN_CELL, RNN_ACT, RNN_RACT, RNN_RETURN_SEQ, RNN_BACKWARDS, RNN_RESET_AFTER, RNN_MASKED,
+} from './abi';
+
+const SIMPLE: i32 = 0;
+const LSTM: i32 = 1;
+const GRU: i32 = 2;
+const TANH: i32 = 0;
+const RELU: i32 = 1;
+const SIGMOID: i32 = 2;
+const HARD_SIGMOID: i32 = 4; // tfjs's and Keras 2's: clip(0.2·x + 0.5, 0, 1)
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+/** Floats rounded up to 16 (64 bytes), so every region starts on a cache line. */
+// @ts-ignore: decorator
+@inline function al(floats: i32): i32 { return (floats + 15) & ~15; }
+
+/** Four lanes from p, or the first `rem` (< 4) and zeros: a row's tail never reads past the row. */
+// @ts-ignore: decorator
+@inline function ld(p: usize, rem: i32): v128 {
+  if (rem >= 4) return v128.load(p);
+  let v = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(p));
+  if (rem > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (rem > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+// @ts-ignore: decorator
+@inline function st(p: usize, v: v128, rem: i32): void {
+  if (rem >= 4) { v128.store(p, v); return; }
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (rem > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (rem > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+/** The activation `kind` per lane. */
+// @ts-ignore: decorator
+@inline function act_x4(kind: i32, x: v128): v128 {
+  if (kind == TANH) return tanh_x4(x);
+  if (kind == SIGMOID) return sigmoid_x4(x);
+  if (kind == RELU) return f32x4.pmax(x, f32x4.splat(0));
+  if (kind == HARD_SIGMOID) return f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5)), f32x4.splat(0)), f32x4.splat(1));
+  return x; // linear
+}
+
+/** Its derivative, from the output y. */
+// @ts-ignore: decorator
+@inline function dact_x4(kind: i32, y: v128): v128 {
+  const one = f32x4.splat(1);
+  if (kind == TANH) return f32x4.sub(one, f32x4.mul(y, y));
+  if (kind == SIGMOID) return f32x4.mul(y, f32x4.sub(one, y));
+  if (kind == RELU) return v128.and(one, f32x4.gt(y, f32x4.splat(0)));
+  if (kind == HARD_SIGMOID) return v128.and(f32x4.splat(0.2), v128.and(f32x4.gt(y, f32x4.splat(0)), f32x4.lt(y, one)));
+  return one;
+}
+
+function gatesOf(cell: i32): i32 { return cell == LSTM ? 4 : cell == GRU ? 3 : 1; }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Work and scratch layout (offsets in floats).
+
+function workA(_desc: usize): i32 { return 0; }
+function workH(desc: usize): i32 {
+  return al(descI32(desc, RNN_N) * descI32(desc, RNN_T) * gatesOf(descI32(desc, RNN_CELL)) * descI32(desc, RNN_U));
+}
+function workHp(desc: usize): i32 { return workH(desc) + al(descI32(desc, RNN_N) * descI32(desc, RNN_T) * descI32(desc, RNN_U)); }
+/** c (LSTM) or hr (GRU): the same slot, a cell has one or the other. */
+function workC(desc: usize): i32 { return workHp(desc) + al(descI32(desc, RNN_N) * descI32(desc, RNN_T) * descI32(desc, RNN_U)); }
+function workM(desc: usize): i32 {
+  const extra = descI32(desc, RNN_CELL) == SIMPLE ? 0 : al(descI32(desc, RNN_N) * descI32(desc, RNN_T) * descI32(desc, RNN_U));
+  return workC(desc) + extra;
+}
+
+/** Bytes of the work region kept from forward to backward. */
+export function rnn_work_bytes(desc: usize): i32 {
+  const m = descI32(desc, RNN_MASKED) ? al(descI32(desc, RNN_N) * descI32(desc, RNN_T)) : 0;
+  return (workM(desc) + m) << 2;
+}
+
+function gemmScratch(desc: usize): i32 {
+  const n = descI32(desc, RNN_N), t = descI32(desc, RNN_T), f = descI32(desc, RNN_F), u = descI32(desc, RNN_U);
+  const gu = gatesOf(descI32(desc, RNN_CELL)) * u, rows = n * t;
+  // Every product below is at most max(rows, f, u) × max(gu, f) × max(f, u, gu, rows).
+  return gemm_scratch_bytes(max(rows, max(f, u)), max(gu, f), max(max(f, u), max(gu, rows)));
+}
+
+/** Backward's own floats: dP [n·t, GU], dHr [n·t, u] (GRU), dh twice, dc, drh [n, u]. Forward needs only rec [n, GU]. */
+function backFloats(desc: usize): i32 {
+  const n = descI32(desc, RNN_N), t = descI32(desc, RNN_T), u = descI32(desc, RNN_U), cell = descI32(desc, RNN_CELL);
+  return al(n * t * gatesOf(cell) * u) + (cell == GRU ? al(n * t * u) : 0) + 4 * al(n * u);
+}
+
+/** Bytes of the packed recurrent weights: all of R or Rᵀ (or GRU's z, r blocks), then GRU's h block. */
+function packBytes(desc: usize): i32 {
+  const u = descI32(desc, RNN_U), gu = gatesOf(descI32(desc, RNN_CELL)) * u;
+  return (max(gemm_packed_b_bytes(u, gu), gemm_packed_b_bytes(gu, u)) + 63 & ~63) + (gemm_packed_b_bytes(u, u) + 63 & ~63);
+}
+
+/** Bytes of scratch forward or backward needs. */
+export function rnn_scratch_bytes(desc: usize): i32 {
+  return (backFloats(desc) << 2) + packBytes(desc) + gemmScratch(desc);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Forward.
+
+/** Whether example b's step at τ runs: some input is non-zero (always, unless masked). */
+function stepRuns(x: usize, f: i32, row: i32): bool {
+  const p = at(x, row * f);
+  for (let j = 0; j < f; j++) if (load<f32>(at(p, j)) != 0) return true;
+  return false;
+}
+
+/**
+ * y = the layer on x (see the header); b may be 0 (no bias). Leaves in `work` what rnn_backward_f32 reads.
+ */
+export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: usize, y: usize, work: usize, scratch: usize): void {
+  const n = descI32(desc, RNN_N), t = descI32(desc, RNN_T), f = descI32(desc, RNN_F), u = descI32(desc, RNN_U);
+  const cell = descI32(desc, RNN_CELL), act = descI32(desc, RNN_ACT), ract = descI32(desc, RNN_RACT);
+  const back = descI32(desc, RNN_BACKWARDS), masked = descI32(desc, RNN_MASKED), resetAfter = descI32(desc, RNN_RESET_AFTER);
+  const G = gatesOf(cell), gu = G * u, rows = n * t;
+  const A = at(work, workA(desc)), H = at(work, workH(desc)), HP = at(work, workHp(desc)), C = at(work, workC(desc)), M = at(work, workM(desc));
+  const rec = scratch, pr = scratch + (<usize>backFloats(desc) << 2);
+  const prh = pr + <usize>(max(gemm_packed_b_bytes(u, gu), gemm_packed_b_bytes(gu, u)) + 63 & ~63), gs = pr + <usize>packBytes(desc);
+  const recCols = cell == GRU && !resetAfter ? 2 * u : gu;
+  gemm_pack_b(0, u, recCols, r, gu, pr);
+  if (cell == GRU && !resetAfter) gemm_pack_b(0, u, u, at(r, 2 * u), gu, prh);
+  // P = x·W + b for every step at once.
+  gemm_f32(0, 0, rows, gu, f, x, f, w, gu, A, gu, 0, gs);
+  if (b) {
+    for (let i = 0; i < rows; i++) {
+      const ar = at(A, i * gu);
+      for (let j = 0; j < gu; j += 4) st(at(ar, j), f32x4.add(ld(at(ar, j), gu - j), ld(at(b, j), gu - j)), gu - j);
+    }
+  }
+  if (masked) for (let i = 0; i < rows; i++) store<f32>(at(M, i), stepRuns(x, f, i) ? 1 : 0);
+  const br = cell == GRU && resetAfter && b ? at(b, gu) : <usize>0; // the recurrent bias
+  for (let s = 0; s < t; s++) {
+    const tau = back ? t - 1 - s : s, prev = back ? tau + 1 : tau - 1;
+    // h₋ into hp[:, τ]; rec = h₋·R (+ b_r).
+    for (let bi = 0; bi < n; bi++) {
+      const dst = at(HP, (bi * t + tau) * u);
+      if (s == 0) memory.fill(dst, 0, <usize>u << 2);
+      else memory.copy(dst, at(H, (bi * t + prev) * u), <usize>u << 2);
+    }
+    if (s == 0) memory.fill(rec, 0, <usize>(n * gu) << 2);
+    else gemm_f32_packed_b(0, n, recCols, u, at(HP, tau * u), t * u, pr, rec, gu, 0, gs);
+    if (br) {
+      for (let bi = 0; bi < n; bi++) {
+        const rr = at(rec, bi * gu);
+        for (let j = 0; j < gu; j += 4) st(at(rr, j), f32x4.add(ld(at(rr, j), gu - j), ld(at(br, j), gu - j)), gu - j);
+      }
+    }
+    if (cell == SIMPLE) {
+      for (let bi = 0; bi < n; bi++) {
+        const row = bi * t + tau, ar = at(A, row * gu), hr = at(H, row * u), rr = at(rec, bi * gu);
+        if (masked && load<f32>(at(M, row)) == 0) { memory.copy(hr, at(HP, row * u), <usize>u << 2); memory.fill(ar, 0, <usize>u << 2); continue; }
+        for (let j = 0; j < u; j += 4) {
+          const q = u - j, v = act_x4(act, f32x4.add(ld(at(ar, j), q), ld(at(rr, j), q)));
+          st(at(ar, j), v, q); st(at(hr, j), v, q);
+        }
+      }
+    } else if (cell == LSTM) {
+      for (let bi = 0; bi < n; bi++) {
+        const row = bi * t + tau, ar = at(A, row * gu), hr = at(H, row * u), cr = at(C, row * u), rr = at(rec, bi * gu);
+        const cp = s == 0 ? <usize>0 : at(C, (bi * t + prev) * u);
+        if (masked && load<f32>(at(M, row)) == 0) {
+          memory.copy(hr, at(HP, row * u), <usize>u << 2);
+          if (cp) memory.copy(cr, cp, <usize>u << 2); else memory.fill(cr, 0, <usize>u << 2);
+          memory.fill(ar, 0, <usize>gu << 2);
+          continue;
+        }
+        for (let j = 0; j < u; j += 4) {
+          const q = u - j;
+          const ig = act_x4(ract, f32x4.add(ld(at(ar, j), q), ld(at(rr, j), q)));
+          const fg = act_x4(ract, f32x4.add(ld(at(ar, u + j), q), ld(at(rr, u + j), q)));
+          const gg = act_x4(act, f32x4.add(ld(at(ar, 2 * u + j), q), ld(at(rr, 2 * u + j), q)));
+          const og = act_x4(ract, f32x4.add(ld(at(ar, 3 * u + j), q), ld(at(rr, 3 * u + j), q)));
+          const c0 = cp ? ld(at(cp, j), q) : f32x4.splat(0);
+          const c1 = f32x4.add(f32x4.mul(fg, c0), f32x4.mul(ig, gg));
+          st(at(ar, j), ig, q); st(at(ar, u + j), fg, q); st(at(ar, 2 * u + j), gg, q); st(at(ar, 3 * u + j), og, q);
+          st(at(cr, j), c1, q); st(at(hr, j), f32x4.mul(og, act_x4(act, c1)), q);
+        }
+      }
+    } else {
+      // GRU. z and r first; without resetAfter, r⊙h₋ then feeds the second recurrent GEMM (into rec's h block).
+      for (let bi = 0; bi < n; bi++) {
+        const row = bi * t + tau, ar = at(A, row * gu), rr = at(rec, bi * gu), hrr = at(C, row * u), hpr = at(HP, row * u);
+        if (masked && load<f32>(at(M, row)) == 0) continue;
+        for (let j = 0; j < u; j += 4) {
+          const q = u - j;
+          const zg = act_x4(ract, f32x4.add(ld(at(ar, j), q), ld(at(rr, j), q)));
+          const rg = act_x4(ract, f32x4.add(ld(at(ar, u + j), q), ld(at(rr, u + j), q)));
+          st(at(ar, j), zg, q); st(at(ar, u + j), rg, q);
+          st(at(hrr, j), resetAfter ? ld(at(rr, 2 * u + j), q) : f32x4.mul(rg, ld(at(hpr, j), q)), q);
+        }
+      }
+      if (!resetAfter && s > 0) gemm_f32_packed_b(0, n, u, u, at(C, tau * u), t * u, prh, at(rec, 2 * u), gu, 0, gs);
+      for (let bi = 0; bi < n; bi++) {
+        const row = bi * t + tau, ar = at(A, row * gu), rr = at(rec, bi * gu), hrr = at(C, row * u), hpr = at(HP, row * u), hr = at(H, row * u);
+        if (masked && load<f32>(at(M, row)) == 0) {
+          memory.copy(hr, hpr, <usize>u << 2); memory.fill(ar, 0, <usize>gu << 2); memory.fill(hrr, 0, <usize>u << 2);
+          continue;
+        }
+        for (let j = 0; j < u; j += 4) {
+          const q = u - j;
+          const zg = ld(at(ar, j), q), rg = ld(at(ar, u + j), q);
+          const inner = resetAfter ? f32x4.mul(rg, ld(at(hrr, j), q)) : ld(at(rr, 2 * u + j), q); // rec's h block: (r⊙h₋)·R_h
+          const hh = act_x4(act, f32x4.add(ld(at(ar, 2 * u + j), q), inner));
+          const h0 = ld(at(hpr, j), q);
+          st(at(ar, 2 * u + j), hh, q);
+          st(at(hr, j), f32x4.add(f32x4.mul(zg, h0), f32x4.mul(f32x4.sub(f32x4.splat(1), zg), hh)), q);
+        }
+      }
+    }
+  }
+  // y: every step's output in step order (0 where masked), or the last state.
+  if (descI32(desc, RNN_RETURN_SEQ)) {
+    for (let bi = 0; bi < n; bi++) {
+      for (let s = 0; s < t; s++) {
+        const tau = back ? t - 1 - s : s, row = bi * t + tau, dst = at(y, (bi * t + s) * u);
+        if (masked && load<f32>(at(M, row)) == 0) memory.fill(dst, 0, <usize>u << 2);
+        else memory.copy(dst, at(H, row * u), <usize>u << 2);
+      }
+    }
+  } else {
+    const last = back ? 0 : t - 1;
+    for (let bi = 0; bi < n; bi++) memory.copy(at(y, bi * u), at(H, (bi * t + last) * u), <usize>u << 2);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backward.
+
+/** dst[j] (+)= Σ_i src[i·stride + j] for i < rows, j < cols. */
+function colsum(rows: i32, cols: i32, src: usize, stride: i32, dst: usize, accumulate: i32): void {
+  if (!accumulate) memory.fill(dst, 0, <usize>cols << 2);
+  for (let i = 0; i < rows; i++) {
+    const sr = at(src, i * stride);
+    for (let j = 0; j < cols; j += 4) st(at(dst, j), f32x4.add(ld(at(dst, j), cols - j), ld(at(sr, j), cols - j)), cols - j);
+  }
+}
+
+/**
+ * From dy (and the work forward left): dw, dr, db (written, or added with accumulate; db may be 0 without
+ * bias) and dx (overwritten; 0: not wanted). dy is read only. x, w, r, b are the forward's operands; this
+ * kernel kept the gates and does not read b (the reference, src/ref/rnn.ts, recomputes the gates from it).
+ * dhs: 0, or [n, t, u] in step order for ∂L/∂h of every step (a probe: the vanishing gradient over time).
+ */
+export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: usize, dy: usize, work: usize, dx: usize,
+  dw: usize, dr: usize, db: usize, accumulate: i32, dhs: usize, scratch: usize): void {
+  const n = descI32(desc, RNN_N), t = descI32(desc, RNN_T), f = descI32(desc, RNN_F), u = descI32(desc, RNN_U);
+  const cell = descI32(desc, RNN_CELL), act = descI32(desc, RNN_ACT), ract = descI32(desc, RNN_RACT);
+  const back = descI32(desc, RNN_BACKWARDS), masked = descI32(desc, RNN_MASKED), resetAfter = descI32(desc, RNN_RESET_AFTER);
+  const returnSeq = descI32(desc, RNN_RETURN_SEQ);
+  const G = gatesOf(cell), gu = G * u, rows = n * t;
+  const A = at(work, workA(desc)), H = at(work, workH(desc)), HP = at(work, workHp(desc)), C = at(work, workC(desc)), M = at(work, workM(desc));
+  const DP = scratch;
+  const DHR = at(DP, al(rows * gu));
+  let dh = at(DHR, cell == GRU ? al(rows * u) : 0);
+  let dhNew = at(dh, al(n * u));
+  const dc = at(dhNew, al(n * u)), drh = at(dc, al(n * u));
+  const pr = scratch + (<usize>backFloats(desc) << 2);
+  const prh = pr + <usize>(max(gemm_packed_b_bytes(u, gu), gemm_packed_b_bytes(gu, u)) + 63 & ~63), gs = pr + <usize>packBytes(desc);
+  const one = f32x4.splat(1);
+  // Rᵀ over the gates fed by h₋·R directly (GRU: z, r), and GRU's R_hᵀ.
+  const direct = cell == GRU ? 2 * u : gu;
+  gemm_pack_b(1, direct, u, r, gu, pr);
+  if (cell == GRU) gemm_pack_b(1, u, u, at(r, 2 * u), gu, prh);
+  if (returnSeq) memory.fill(dh, 0, <usize>(n * u) << 2);
+  else memory.copy(dh, dy, <usize>(n * u) << 2);
+  memory.fill(dc, 0, <usize>(n * u) << 2);
+  for (let s = t - 1; s >= 0; s--) {
+    const tau = back ? t - 1 - s : s, prev = back ? tau + 1 : tau - 1;
+    for (let bi = 0; bi < n; bi++) {
+      const row = bi * t + tau, dhr = at(dh, bi * u), dnr = at(dhNew, bi * u), dpr = at(DP, row * gu);
+      const runs = !masked || load<f32>(at(M, row)) != 0;
+      if (returnSeq && runs) {
+        const dyr = at(dy, (bi * t + s) * u);
+        for (let j = 0; j < u; j += 4) st(at(dhr, j), f32x4.add(ld(at(dhr, j), u - j), ld(at(dyr, j), u - j)), u - j);
+      }
+      if (dhs) memory.copy(at(dhs, (bi * t + s) * u), dhr, <usize>u << 2);
+      if (!runs) {
+        // h = h₋ (and c = c₋): dh and dc pass through, the gates get nothing.
+        memory.copy(dnr, dhr, <usize>u << 2);
+        memory.fill(dpr, 0, <usize>gu << 2);
+        if (cell == GRU) memory.fill(at(DHR, row * u), 0, <usize>u << 2);
+        continue;
+      }
+      const ar = at(A, row * gu);
+      if (cell == SIMPLE) {
+        for (let j = 0; j < u; j += 4) {
+          const q = u - j;
+          st(at(dpr, j), f32x4.mul(ld(at(dhr, j), q), dact_x4(act, ld(at(ar, j), q))), q);
+        }
+        memory.fill(dnr, 0, <usize>u << 2);
+      } else if (cell == LSTM) {
+        const cr = at(C, row * u), cp = s == 0 ? <usize>0 : at(C, (bi * t + prev) * u), dcr = at(dc, bi * u);
+        for (let j = 0; j < u; j += 4) {
+          const q = u - j;
+          const ig = ld(at(ar, j), q), fg = ld(at(ar, u + j), q), gg = ld(at(ar, 2 * u + j), q), og = ld(at(ar, 3 * u + j), q);
+          const tc = act_x4(act, ld(at(cr, j), q)), d = ld(at(dhr, j), q);
+          const dct = f32x4.add(ld(at(dcr, j), q), f32x4.mul(f32x4.mul(d, og), dact_x4(act, tc)));
+          const c0 = cp ? ld(at(cp, j), q) : f32x4.splat(0);
+          st(at(dpr, j), f32x4.mul(f32x4.mul(dct, gg), dact_x4(ract, ig)), q);
+          st(at(dpr, u + j), f32x4.mul(f32x4.mul(dct, c0), dact_x4(ract, fg)), q);
+          st(at(dpr, 2 * u + j), f32x4.mul(f32x4.mul(dct, ig), dact_x4(act, gg)), q);
+          st(at(dpr, 3 * u + j), f32x4.mul(f32x4.mul(d, tc), dact_x4(ract, og)), q);
+          st(at(dcr, j), f32x4.mul(dct, fg), q);
+        }
+        memory.fill(dnr, 0, <usize>u << 2);
+      } else {
+        const hpr = at(HP, row * u), hrr = at(C, row * u), dhrr = at(DHR, row * u);
+        for (let j = 0; j < u; j += 4) {
+          const q = u - j;
+          const zg = ld(at(ar, j), q), rg = ld(at(ar, u + j), q), hh = ld(at(ar, 2 * u + j), q);
+          const d = ld(at(dhr, j), q), h0 = ld(at(hpr, j), q);
+          const dph = f32x4.mul(f32x4.mul(d, f32x4.sub(one, zg)), dact_x4(act, hh));
+          st(at(dpr, j), f32x4.mul(f32x4.mul(d, f32x4.sub(h0, hh)), dact_x4(ract, zg)), q);
+          st(at(dpr, 2 * u + j), dph, q);
+          st(at(dnr, j), f32x4.mul(d, zg), q);
+          if (resetAfter) {
+            st(at(dhrr, j), f32x4.mul(dph, rg), q);
+            st(at(dpr, u + j), f32x4.mul(f32x4.mul(dph, ld(at(hrr, j), q)), dact_x4(ract, rg)), q);
+          }
+        }
+      }
+    }
+    if (cell == GRU && !resetAfter) {
+      // d(r⊙h₋) = dP_h·R_hᵀ, then dr = d(r⊙h₋)⊙h₋ and dh₋ += d(r⊙h₋)⊙r.
+      gemm_f32_packed_b(0, n, u, u, at(DP, tau * gu + 2 * u), t * gu, prh, drh, u, 0, gs);
+      for (let bi = 0; bi < n; bi++) {
+        const row = bi * t + tau;
+        if (masked && load<f32>(at(M, row)) == 0) continue;
+        const ar = at(A, row * gu), dpr = at(DP, row * gu), hpr = at(HP, row * u), dnr = at(dhNew, bi * u), dd = at(drh, bi * u);
+        for (let j = 0; j < u; j += 4) {
+          const q = u - j, rg = ld(at(ar, u + j), q), g = ld(at(dd, j), q);
+          st(at(dpr, u + j), f32x4.mul(f32x4.mul(g, ld(at(hpr, j), q)), dact_x4(ract, rg)), q);
+          st(at(dnr, j), f32x4.add(ld(at(dnr, j), q), f32x4.mul(g, rg)), q);
+        }
+      }
+    }
+    // dh₋ += dP·Rᵀ over the gates whose pre-activation h₋·R feeds directly (not before the first step: h₋ = 0).
+    if (s > 0) {
+      gemm_f32_packed_b(0, n, u, direct, at(DP, tau * gu), t * gu, pr, dhNew, u, 1, gs);
+      if (cell == GRU && resetAfter) gemm_f32_packed_b(0, n, u, u, at(DHR, tau * u), t * u, prh, dhNew, u, 1, gs);
+    }
+    const tmp = dh; dh = dhNew; dhNew = tmp;
+  }
+  // Over all steps: dW = xᵀ·dP, db = Σ dP, dR = h₋ᵀ·dP (GRU's h block: h₋ᵀ·dHr, or (r⊙h₋)ᵀ·dP_h), dx = dP·Wᵀ.
+  gemm_f32(1, 0, f, gu, rows, x, f, DP, gu, dw, gu, accumulate, gs);
+  if (db) colsum(rows, gu, DP, gu, db, accumulate);
+  if (cell == GRU) {
+    gemm_f32(1, 0, u, 2 * u, rows, HP, u, DP, gu, dr, gu, accumulate, gs);
+    if (resetAfter) {
+      gemm_f32(1, 0, u, u, rows, HP, u, DHR, u, at(dr, 2 * u), gu, accumulate, gs);
+      if (db) { colsum(rows, 2 * u, DP, gu, at(db, gu), accumulate); colsum(rows, u, DHR, u, at(db, gu + 2 * u), accumulate); }
+    } else {
+      gemm_f32(1, 0, u, u, rows, C, u, at(DP, 2 * u), gu, at(dr, 2 * u), gu, accumulate, gs);
+    }
+  } else {
+    gemm_f32(1, 0, u, gu, rows, HP, u, DP, gu, dr, gu, accumulate, gs);
+  }
+  if (dx) gemm_f32(0, 1, rows, f, gu, DP, gu, w, gu, dx, f, 0, gs);
+}
