@@ -1,7 +1,7 @@
 // Picks and compiles the kernels module: relaxed SIMD (FMA) where the runtime has it, plain SIMD otherwise,
 // the shared-memory build for worker threads. The bytes are inlined (generated/wasm-bytes.ts), so the same
 // code loads in Node and in browsers with nothing to fetch.
-import { WASM_BASE64 } from './generated/wasm-bytes';
+import { WASM_BASE64, WASM_SHARED } from './generated/wasm-bytes';
 
 export type Variant = 'relaxed-simd' | 'simd';
 export type VariantRequest = Variant | 'auto';
@@ -16,11 +16,24 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** The non-shared binary with its imported memory's limits flag (at `at`) turned from 0x01 (max) to 0x03 (max, shared). */
+function sharedTwin(plain: Uint8Array<ArrayBuffer>, at: number, variant: Variant): Uint8Array<ArrayBuffer> {
+  if (plain[at] !== 0x01) throw new Error(`rede: the ${variant} kernels' byte ${at} is ${plain[at]}, not the memory limits flag 0x01 the build recorded (a stale generated/wasm-bytes.ts?)`);
+  const b = plain.slice();
+  b[at] = 0x03;
+  return b;
+}
+
 const cache = new Map<string, Uint8Array<ArrayBuffer>>();
 export function wasmBytes(variant: Variant, shared: boolean): Uint8Array<ArrayBuffer> {
-  const key = shared ? `${variant}-shared` as const : variant;
+  const key = shared ? `${variant}-shared` : variant;
   let b = cache.get(key);
-  if (!b) cache.set(key, (b = decodeBase64(WASM_BASE64[key])));
+  if (!b) {
+    const twin = WASM_SHARED[variant];
+    b = !shared ? decodeBase64(WASM_BASE64[variant])
+      : typeof twin === 'number' ? sharedTwin(wasmBytes(variant, false), twin, variant) : decodeBase64(twin);
+    cache.set(key, b);
+  }
   return b;
 }
 

@@ -42,3 +42,14 @@ test('checked gemm names the shapes on mismatch, and refuses regions outside the
   assert.throws(() => gemm(e, { shape: [2, 4], ptr: 1 << 30 }, b, c), /outside the arena/);
   assert.throws(() => gemm(e, { shape: [2, 4.5], ptr: a.ptr }, b, c), /positive integer dims/);
 });
+
+test('the shared-memory kernels derived from the non-shared binary are byte for byte the shared build asc wrote', async () => {
+  const { wasmBytes } = await import('../../src/engine/wasm');
+  const { readFileSync } = await import('node:fs');
+  for (const v of ['simd', 'relaxed-simd'] as const) {
+    const built = new Uint8Array(readFileSync(new URL(`../../build/wasm/rede-${v}-shared.wasm`, import.meta.url)));
+    assert.deepEqual(wasmBytes(v, true), built, `${v}-shared`);
+    assert.notDeepEqual(wasmBytes(v, false), built, `${v}: the non-shared binary must differ`);
+  }
+  assert.equal(WebAssembly.validate(wasmBytes('simd', true)), true); // relaxed SIMD validates only behind Node's flag
+});
