@@ -3,17 +3,9 @@
 //   {"bench":"kernels","case":"gemm_512","peer":"rede","variant":"simd","threads":1,"metric":"gflops","value":41.2,"unit":"GFLOP/s"}
 // A row a peer cannot run has value null and a note saying why; no number is ever made up.
 
-export interface BenchRow {
-  bench: string;
-  case: string;
-  peer: string;
-  variant: string;
-  threads: number;
-  metric: string;
-  value: number | null;
-  unit: string;
-  note?: string;
-}
+// The row type is the package's own (src/bench/rows.ts: `rede bench` prints the same rows).
+import type { BenchRow } from '../src/bench/rows';
+export type { BenchRow };
 
 export interface BenchArgs {
   /** --json: one JSON object per line instead of the table. */

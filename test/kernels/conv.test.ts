@@ -189,16 +189,12 @@ test('direct small-channel kernels (cin ≤ 4) and the GEMM path both match the 
   }
 });
 
-test('direct small-channel gradients agree with finite differences', async () => {
-  const cases: ConvGeomOptions[] = [
-    { n: 2, h: 7, w: 6, cin: 1, cout: 6, kh: 5, kw: 5, padding: 'same', path: 'direct' },
-    { n: 1, h: 6, w: 9, cin: 3, cout: 9, kh: 3, kw: 2, dilation: [2, 1], padding: [1, 2, 0, 1], path: 'direct' },
-    { n: 1, h: 7, w: 7, cin: 2, cout: 4, kh: 3, kw: 3, stride: 2, padding: 1, path: 'direct' },
-  ];
+/** Finite differences of dx and dw for each conv geometry, on every test engine (seeds seedBase + i). */
+async function gradcheckConvs(cases: readonly ConvGeomOptions[], seedBase: number): Promise<void> {
   for (const { name, e } of await testEngines()) {
     for (const [i, o] of cases.entries()) {
       const mark = e.mark();
-      const g = convGeom(o), rng = new Rng(200 + i);
+      const g = convGeom(o), rng = new Rng(seedBase + i);
       const x = e.tensor(xShape(g), rng.array(numel(xShape(g))));
       const w = e.tensor(wShape(g), rng.array(numel(wShape(g))));
       const y = e.tensor(yShape(g)), dy = e.tensor(yShape(g));
@@ -214,34 +210,23 @@ test('direct small-channel gradients agree with finite differences', async () =>
       e.release(mark);
     }
   }
+}
+
+test('direct small-channel gradients agree with finite differences', async () => {
+  await gradcheckConvs([
+    { n: 2, h: 7, w: 6, cin: 1, cout: 6, kh: 5, kw: 5, padding: 'same', path: 'direct' },
+    { n: 1, h: 6, w: 9, cin: 3, cout: 9, kh: 3, kw: 2, dilation: [2, 1], padding: [1, 2, 0, 1], path: 'direct' },
+    { n: 1, h: 7, w: 7, cin: 2, cout: 4, kh: 3, kw: 3, stride: 2, padding: 1, path: 'direct' },
+  ], 200);
 });
 
 test('conv gradients agree with finite differences through the wasm kernels', async () => {
-  const cases: ConvGeomOptions[] = [
+  await gradcheckConvs([
     { n: 2, h: 6, w: 5, cin: 3, cout: 4, kh: 3, kw: 2, stride: [2, 1], padding: 'same', tileRows: 5 },
     { n: 1, h: 7, w: 7, cin: 4, cout: 6, kh: 3, kw: 3, dilation: 2, padding: [1, 2, 2, 0], groups: 2 },
     { n: 1, h: 5, w: 6, cin: 3, cout: 6, kh: 3, kw: 3, groups: 3, stride: 2, padding: 'same' },
     { n: 2, h: 3, w: 4, cin: 5, cout: 3, kh: 1, kw: 1, tileRows: 4 },
-  ];
-  for (const { name, e } of await testEngines()) {
-    for (const [i, o] of cases.entries()) {
-      const mark = e.mark();
-      const g = convGeom(o), rng = new Rng(100 + i);
-      const x = e.tensor(xShape(g), rng.array(numel(xShape(g))));
-      const w = e.tensor(wShape(g), rng.array(numel(wShape(g))));
-      const y = e.tensor(yShape(g)), dy = e.tensor(yShape(g));
-      const dx = e.tensor(xShape(g)), dw = e.tensor(wShape(g));
-      gradcheck({
-        e, seed: i,
-        inputs: [{ name: `${name} dx ${describe(o, g)}`, ptr: x.ptr, n: numel(xShape(g)), grad: dx.ptr },
-          { name: `${name} dw ${describe(o, g)}`, ptr: w.ptr, n: numel(wShape(g)), grad: dw.ptr }],
-        y: { ptr: y.ptr, n: numel(yShape(g)) }, dy: dy.ptr,
-        forward: () => conv2dForward(e, g, x, w, null, y),
-        backward: () => { conv2dBackwardData(e, g, dy, w, dx); conv2dBackwardFilter(e, g, x, dy, dw); },
-      });
-      e.release(mark);
-    }
-  }
+  ], 100);
 });
 
 test('conv forward, dx and dw agree with @tensorflow/tfjs (conv2d, depthwiseConv2d, grouped by split)', async () => {
