@@ -11,6 +11,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildDemo, formatSizes, inferenceSizes } from './build-demo.mjs';
 import { fixDeclarations } from './fix-dts.mjs';
 
@@ -30,11 +31,19 @@ await build({
     'rede-infer-worker': 'src/infer/worker.ts',
   },
 });
-await build({ ...common, platform: 'node', format: 'cjs', entryPoints: { index: 'src/index.ts', 'rede-worker': 'src/parallel/worker.ts' }, outdir: 'dist/cjs', outExtension: { '.js': '.cjs' } });
+// A single-file worker bundle leaves the inlined kernels out: a worker is sent the compiled module, never bytes
+// (src/engine/wasm-bytes-absent.ts stands in). dist/esm's worker shares its chunks, so it needs no such step.
+const withoutWasmBytes = {
+  name: 'without-wasm-bytes',
+  setup(b) { b.onResolve({ filter: /\/generated\/wasm-bytes$/ }, () => ({ path: join(process.cwd(), 'src/engine/wasm-bytes-absent.ts') })); },
+};
+const cjs = { ...common, platform: 'node', format: 'cjs', outdir: 'dist/cjs', outExtension: { '.js': '.cjs' } };
+await build({ ...cjs, entryPoints: { index: 'src/index.ts' } });
+await build({ ...cjs, entryPoints: { 'rede-worker': 'src/parallel/worker.ts' }, plugins: [withoutWasmBytes] });
 // The browser build stays one file (plus its worker): a page or a bundler takes rede.js alone.
 const browser = { ...common, platform: 'browser', format: 'esm', minify: true, external: ['node:*', '@tensorflow/*'] };
 await build({ ...browser, entryPoints: ['src/index.ts'], outfile: 'dist/browser/rede.js' });
-await build({ ...browser, entryPoints: ['src/parallel/worker.ts'], outfile: 'dist/browser/rede-worker.js' });
+await build({ ...browser, entryPoints: ['src/parallel/worker.ts'], outfile: 'dist/browser/rede-worker.js', plugins: [withoutWasmBytes] });
 console.log(`browser bundle dist/browser/rede.js: ${formatSizes(await inferenceSizes('dist/browser'))}`);
 // The live training page (demo/) beside the bundles it uses: dist/demo (npm run demo serves it; not packed).
 await buildDemo();
