@@ -3,12 +3,14 @@
 //                 120 → ReLU → dense 84 → ReLU → dense 10), one thread: rede (each wasm build), PyTorch, convnetjs
 //   resnet20_b64  ResNet-20 (32×32×3, src/zoo/small.ts), 1 thread (rede's trainer in this thread) and 2 threads
 //                 (rede's worker group of 2; PyTorch with 2 intra-op threads)
+//   lenet5_b32_backends, resnet20_b4_backends   the same nets trained through Model.fit on --backend wasm and
+//                 --backend tfjs (@tensorflow/tfjs's cpu backend; bench/backend-cases.ts), interleaved
 // All: softmax cross-entropy, SGD momentum 0.9, batch 64, random data from a fixed pool of batches. PyTorch
 // (Debian's python3-torch) runs in one long-lived process (bench/peers/torch_train.py): each round times a block
 // of rede steps, then a block of PyTorch steps, so both see the same machine; medians over rounds. The header
 // states the commit, load average and the peak measured in this process. LeNet-5 also reports the planned arena
 // by part against what its tensors need, and the RSS over a long run.
-//   node --import tsx bench/train.ts [--json] [--quick] [--filter=resnet20] [--steps=N]
+//   node --import tsx bench/train.ts [--json] [--quick] [--filter=resnet20] [--steps=N] [--tfjs=cpu,wasm]
 import { createRequire } from 'node:module';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,6 +28,7 @@ import { shareData } from '../src/parallel/group-step';
 import { benchHeader, headerText } from '../src/bench/header';
 import { headerRows } from '../src/bench/rows';
 import { Rng } from '../test/helpers/rand';
+import { BACKEND_CASES, backendRows } from './backend-cases';
 import { fmt, formatTable, median, parseBenchArgs, printJsonRow, type BenchRow } from './lib';
 
 const args = parseBenchArgs();
@@ -209,6 +212,10 @@ try {
         await rede.close();
       }
     }
+  }
+  if (BACKEND_CASES.some(wanted)) {
+    const tfjs = (process.argv.find((a) => a.startsWith('--tfjs='))?.slice(7) ?? 'cpu').split(',').filter(Boolean);
+    rows.push(...await backendRows({ bench: 'train', tfjs, quick: args.quick, filter: args.filter }));
   }
 } finally {
   if (typeof torch !== 'string') torch.close();
