@@ -441,3 +441,42 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
   }
   if (dx) gemm_f32(0, 1, rows, f, gu, DP, gu, w, gu, dx, f, 0, gs);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The bidirectional wrapper's merge (src/layers/bidirectional.ts, Keras's Bidirectional): the forward direction's
+// output yf and the backward direction's yb, each [n, t, u] (t = 1 for the last state), into y. The backward
+// direction ran with go_backwards, so its sequence is in reversed time; `reverse` puts row s at t − 1 − s
+// (Keras reverses it back when returning sequences). mode: 0 concat (y [n, t, 2u]), 1 sum, 2 mul, 3 ave.
+
+/** y = merge(yf, reversed yb). */
+export function rnn_merge_f32(mode: i32, n: i32, t: i32, u: i32, reverse: i32, yf: usize, yb: usize, y: usize): void {
+  const half = f32x4.splat(0.5), wy = mode == 0 ? 2 * u : u;
+  for (let bi = 0; bi < n; bi++) {
+    for (let s = 0; s < t; s++) {
+      const fr = at(yf, (bi * t + s) * u), br = at(yb, (bi * t + (reverse ? t - 1 - s : s)) * u), yr = at(y, (bi * t + s) * wy);
+      if (mode == 0) { memory.copy(yr, fr, <usize>u << 2); memory.copy(at(yr, u), br, <usize>u << 2); continue; }
+      for (let j = 0; j < u; j += 4) {
+        const q = u - j, a = ld(at(fr, j), q), b = ld(at(br, j), q);
+        st(at(yr, j), mode == 1 ? f32x4.add(a, b) : mode == 2 ? f32x4.mul(a, b) : f32x4.mul(f32x4.add(a, b), half), q);
+      }
+    }
+  }
+}
+
+/** dyf, dyb (overwritten, yb's own row order) from dy; mul reads yf and yb. */
+export function rnn_merge_backward_f32(mode: i32, n: i32, t: i32, u: i32, reverse: i32, yf: usize, yb: usize, dy: usize, dyf: usize, dyb: usize): void {
+  const half = f32x4.splat(0.5), wy = mode == 0 ? 2 * u : u;
+  for (let bi = 0; bi < n; bi++) {
+    for (let s = 0; s < t; s++) {
+      const rb = (bi * t + (reverse ? t - 1 - s : s)) * u, fr = (bi * t + s) * u, dyr = at(dy, (bi * t + s) * wy);
+      if (mode == 0) { memory.copy(at(dyf, fr), dyr, <usize>u << 2); memory.copy(at(dyb, rb), at(dyr, u), <usize>u << 2); continue; }
+      for (let j = 0; j < u; j += 4) {
+        const q = u - j, d = ld(at(dyr, j), q);
+        let df = d, db = d;
+        if (mode == 2) { df = f32x4.mul(d, ld(at(yb, rb + j), q)); db = f32x4.mul(d, ld(at(yf, fr + j), q)); }
+        else if (mode == 3) { df = f32x4.mul(d, half); db = df; }
+        st(at(dyf, fr + j), df, q); st(at(dyb, rb + j), db, q);
+      }
+    }
+  }
+}

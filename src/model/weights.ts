@@ -45,7 +45,9 @@ const PYTORCH_ALIASES: Readonly<Record<string, string>> = { running_mean: 'movin
 
 /** The documented name of a layer's parameter or state handle. */
 export function weightName(layer: string, handle: string): string {
-  return `${layer}/${Object.hasOwn(PUBLIC, handle) ? PUBLIC[handle] : handle}`;
+  // A wrapper's handles are prefixed by the inner layer's part ('forward/w' of a bidirectional layer).
+  const cut = handle.lastIndexOf('/') + 1, leaf = handle.slice(cut);
+  return `${layer}/${handle.slice(0, cut)}${Object.hasOwn(PUBLIC, leaf) ? PUBLIC[leaf] : leaf}`;
 }
 
 /** What this module reads of a network (a structural view: network.ts imports this file, not the reverse). */
