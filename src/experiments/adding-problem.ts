@@ -204,7 +204,8 @@ export function writeAddingReport(outDir: string, runs: AddingRun[], s: AddingSe
       'LSTM (Hochreiter & Schmidhuber 1997) and GRU (Cho et al. 2014) add a path whose factor is a gate (f, z) that training holds near 1. ' +
       `The adding problem needs a value kept for T/2 steps or more; "solved" is test MSE below ${SOLVED_MSE} (predicting the mean scores 1/6).`,
     settings, table, figures, checks, machine, seconds,
-    notes: ['‖∂L/∂h_t‖ is the total gradient of the probe batch\'s MSE with respect to the state after input step t (the recurrent layer\'s per-step dh in backpropagation through time), averaged over the probe sequences.'],
+    notes: ['‖∂L/∂h_t‖ is the total gradient of the probe batch\'s MSE with respect to the state after input step t (the recurrent layer\'s per-step dh in backpropagation through time), averaged over the probe sequences.',
+      `Command: \`rede experiment adding-problem${quick ? ' --quick' : ''}${seed === 1 ? '' : ` --seed ${seed}`}\`.`],
     data: { settings: s, seed, runs },
   });
   return { table, files, checks, seconds };

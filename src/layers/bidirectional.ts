@@ -92,8 +92,10 @@ export class Bidirectional extends Layer {
   override readonly g: Record<string, number> = {};
   override readonly buf: Record<string, number> = {};
   private bindHere(kind: 'p' | 'g' | 'buf', name: string, addr: number): void {
-    if (!Number.isInteger(addr) || addr <= 0) throw new RedeError(`bidirectional '${this.name}': ${name} must be bound to a positive address, got ${addr}`);
-    this[kind][name] = addr;
+    const what = kind === 'p' ? 'parameter' : kind === 'g' ? 'gradient' : 'buffer', h = this[kind];
+    if (!Object.hasOwn(h, name)) throw new RedeError(`bidirectional '${this.name}': no ${what} '${name}' to bind (declared: ${Object.keys(h).join(', ')})`);
+    if (!Number.isInteger(addr) || addr <= 0) throw new RedeError(`bidirectional '${this.name}': ${what} '${name}' must be bound to a positive address, got ${addr}`);
+    h[name] = addr;
   }
 
   /** A direction's site: its handles picked out of this layer's (the model's or an inference arena's). */
