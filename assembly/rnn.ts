@@ -444,16 +444,17 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
 
 // ---------------------------------------------------------------------------------------------------------------
 // The bidirectional wrapper's merge (src/layers/bidirectional.ts, Keras's Bidirectional): the forward direction's
-// output yf and the backward direction's yb, each [n, t, u] (t = 1 for the last state), into y. The backward
-// direction ran with go_backwards, so its sequence is in reversed time; `reverse` puts row s at t − 1 − s
-// (Keras reverses it back when returning sequences). mode: 0 concat (y [n, t, 2u]), 1 sum, 2 mul, 3 ave.
+// output yf and the backward direction's yb, the first t rows of u of each example's `rows` (t = 1 for the last
+// state; rows > t when the directions also return their states), into y [n, t, ·]. The backward direction ran
+// with go_backwards, so its sequence is in reversed time; `reverse` puts row s at t − 1 − s (Keras reverses it
+// back when returning sequences). mode: 0 concat (y [n, t, 2u]), 1 sum, 2 mul, 3 ave.
 
 /** y = merge(yf, reversed yb). */
-export function rnn_merge_f32(mode: i32, n: i32, t: i32, u: i32, reverse: i32, yf: usize, yb: usize, y: usize): void {
+export function rnn_merge_f32(mode: i32, n: i32, t: i32, u: i32, rows: i32, reverse: i32, yf: usize, yb: usize, y: usize): void {
   const half = f32x4.splat(0.5), wy = mode == 0 ? 2 * u : u;
   for (let bi = 0; bi < n; bi++) {
     for (let s = 0; s < t; s++) {
-      const fr = at(yf, (bi * t + s) * u), br = at(yb, (bi * t + (reverse ? t - 1 - s : s)) * u), yr = at(y, (bi * t + s) * wy);
+      const fr = at(yf, (bi * rows + s) * u), br = at(yb, (bi * rows + (reverse ? t - 1 - s : s)) * u), yr = at(y, (bi * t + s) * wy);
       if (mode == 0) { memory.copy(yr, fr, <usize>u << 2); memory.copy(at(yr, u), br, <usize>u << 2); continue; }
       for (let j = 0; j < u; j += 4) {
         const q = u - j, a = ld(at(fr, j), q), b = ld(at(br, j), q);
@@ -463,12 +464,12 @@ export function rnn_merge_f32(mode: i32, n: i32, t: i32, u: i32, reverse: i32, y
   }
 }
 
-/** dyf, dyb (overwritten, yb's own row order) from dy; mul reads yf and yb. */
-export function rnn_merge_backward_f32(mode: i32, n: i32, t: i32, u: i32, reverse: i32, yf: usize, yb: usize, dy: usize, dyf: usize, dyb: usize): void {
+/** The first t rows of each example's dyf, dyb (overwritten, yb's own row order) from dy; mul reads yf and yb. */
+export function rnn_merge_backward_f32(mode: i32, n: i32, t: i32, u: i32, rows: i32, reverse: i32, yf: usize, yb: usize, dy: usize, dyf: usize, dyb: usize): void {
   const half = f32x4.splat(0.5), wy = mode == 0 ? 2 * u : u;
   for (let bi = 0; bi < n; bi++) {
     for (let s = 0; s < t; s++) {
-      const rb = (bi * t + (reverse ? t - 1 - s : s)) * u, fr = (bi * t + s) * u, dyr = at(dy, (bi * t + s) * wy);
+      const rb = (bi * rows + (reverse ? t - 1 - s : s)) * u, fr = (bi * rows + s) * u, dyr = at(dy, (bi * t + s) * wy);
       if (mode == 0) { memory.copy(at(dyf, fr), dyr, <usize>u << 2); memory.copy(at(dyb, rb), at(dyr, u), <usize>u << 2); continue; }
       for (let j = 0; j < u; j += 4) {
         const q = u - j, d = ld(at(dyr, j), q);

@@ -8,7 +8,8 @@
 import { RedeError, shapeStr } from '../engine/errors';
 import { Layer, expectInputs, numelOf, type Call, type OutputPart, type Shape, type Site, type Step } from './layer';
 
-export const SELECT_PARTS = ['output', 'h', 'c'] as const;
+/** A recurrent layer's [output, h, c]; a bidirectional one's [output, forward_h, forward_c, backward_h, backward_c]. */
+export const SELECT_PARTS = ['output', 'h', 'c', 'forward_h', 'forward_c', 'backward_h', 'backward_c'] as const;
 export interface SelectConfig { name: string; part: (typeof SELECT_PARTS)[number] }
 
 export class Select extends Layer {

@@ -199,17 +199,17 @@ export const rnnRef = (heap: Heap) => {
 
 /** The bidirectional merge (assembly/rnn.ts rnn_merge_f32 / rnn_merge_backward_f32), element by element. */
 export const mergeRef = (heap: Heap) => ({
-  rnn_merge_f32(mode: number, n: number, t: number, u: number, reverse: number, yf: number, yb: number, y: number): void {
+  rnn_merge_f32(mode: number, n: number, t: number, u: number, rows: number, reverse: number, yf: number, yb: number, y: number): void {
     const f = heap.f32, wy = mode === 0 ? 2 * u : u;
     for (let bi = 0; bi < n; bi++) for (let s = 0; s < t; s++) for (let j = 0; j < u; j++) {
-      const a = f[(yf >>> 2) + (bi * t + s) * u + j], b = f[(yb >>> 2) + (bi * t + (reverse ? t - 1 - s : s)) * u + j], Y = (y >>> 2) + (bi * t + s) * wy;
+      const a = f[(yf >>> 2) + (bi * rows + s) * u + j], b = f[(yb >>> 2) + (bi * rows + (reverse ? t - 1 - s : s)) * u + j], Y = (y >>> 2) + (bi * t + s) * wy;
       if (mode === 0) { f[Y + j] = a; f[Y + u + j] = b; } else f[Y + j] = mode === 1 ? a + b : mode === 2 ? a * b : (a + b) * 0.5;
     }
   },
-  rnn_merge_backward_f32(mode: number, n: number, t: number, u: number, reverse: number, yf: number, yb: number, dy: number, dyf: number, dyb: number): void {
+  rnn_merge_backward_f32(mode: number, n: number, t: number, u: number, rows: number, reverse: number, yf: number, yb: number, dy: number, dyf: number, dyb: number): void {
     const f = heap.f32, wy = mode === 0 ? 2 * u : u;
     for (let bi = 0; bi < n; bi++) for (let s = 0; s < t; s++) for (let j = 0; j < u; j++) {
-      const F = (bi * t + s) * u + j, B = (bi * t + (reverse ? t - 1 - s : s)) * u + j, D = (dy >>> 2) + (bi * t + s) * wy + j;
+      const F = (bi * rows + s) * u + j, B = (bi * rows + (reverse ? t - 1 - s : s)) * u + j, D = (dy >>> 2) + (bi * t + s) * wy + j;
       const df = mode === 0 ? f[D] : mode === 2 ? f[D] * f[(yb >>> 2) + B] : mode === 3 ? 0.5 * f[D] : f[D];
       const db = mode === 0 ? f[D + u] : mode === 2 ? f[D] * f[(yf >>> 2) + F] : mode === 3 ? 0.5 * f[D] : f[D];
       f[(dyf >>> 2) + F] = df; f[(dyb >>> 2) + B] = db;

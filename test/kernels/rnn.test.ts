@@ -129,3 +129,25 @@ test('embedding and masking match the reference; bad ids give zero rows and are 
     }
   }
 });
+
+test('the bidirectional merge and its backward match the reference: every mode, reversed, with state rows, sentinels', async () => {
+  const rng = new Rng(33);
+  for (const { name, e, ref } of await testEngines()) {
+    for (const mode of [0, 1, 2, 3]) for (const u of [1, 3, 4, 5, 9]) for (const [t, rows, reverse] of [[1, 1, 0], [4, 4, 1], [3, 5, 1], [1, 3, 0]]) {
+      const n = rng.int(1, 4), inN = n * rows * u, wy = mode === 0 ? 2 * u : u, yn = n * t * wy, what = `${name} mode=${mode} u=${u} t=${t} rows=${rows}`;
+      const mark = e.mark();
+      const yf = e.tensor([inN], rng.array(inN)), yb = e.tensor([inN], rng.array(inN)), dy = e.tensor([yn], rng.array(yn));
+      const sent = (k: number) => e.tensor([k + 4], new Float32Array(k + 4).fill(SENTINEL));
+      const y = sent(yn), yr = sent(yn), dyf = sent(inN), dyb = sent(inN), dyfr = sent(inN), dybr = sent(inN);
+      e.k.rnn_merge_f32(mode, n, t, u, rows, reverse, yf.ptr, yb.ptr, y.ptr);
+      ref.rnn_merge_f32(mode, n, t, u, rows, reverse, yf.ptr, yb.ptr, yr.ptr);
+      assert.deepEqual(e.read(y.ptr, yn + 4), e.read(yr.ptr, yn + 4), `merge ${what}`);
+      e.k.rnn_merge_backward_f32(mode, n, t, u, rows, reverse, yf.ptr, yb.ptr, dy.ptr, dyf.ptr, dyb.ptr);
+      ref.rnn_merge_backward_f32(mode, n, t, u, rows, reverse, yf.ptr, yb.ptr, dy.ptr, dyfr.ptr, dybr.ptr);
+      // rows past t (the states) are left as they were, like the sentinels
+      assert.deepEqual(e.read(dyf.ptr, inN + 4), e.read(dyfr.ptr, inN + 4), `merge backward dyf ${what}`);
+      assert.deepEqual(e.read(dyb.ptr, inN + 4), e.read(dybr.ptr, inN + 4), `merge backward dyb ${what}`);
+      e.release(mark);
+    }
+  }
+});

@@ -47,6 +47,16 @@ const cases: Case[] = [
     { name: `bidirectional lstm ${mergeMode}, sequences`, input: [3, 2], layers: [{ type: 'bidirectional', layer: 'lstm', units: 3, returnSequences: true, mergeMode }] },
     { name: `bidirectional gru ${mergeMode}, last state`, input: [4, 2], layers: [{ type: 'bidirectional', layer: 'gru', units: 3, mergeMode }] },
   ]),
+  { name: 'bidirectional lstm returnState: its states start a bidirectional lstm (masked input)', input: [4, 2], x: zeroSteps(2), layers: [
+    { type: 'masking', name: 'mask' },
+    { type: 'bidirectional', name: 'enc', layer: 'lstm', units: 3, returnState: true, returnSequences: true, mergeMode: 'sum' },
+    ...(['output', 'forward_h', 'forward_c', 'backward_h', 'backward_c'] as const).map((part): LayerConfig => ({ type: 'select', name: part, inputs: ['enc'], part })),
+    { type: 'bidirectional', layer: 'lstm', units: 3, inputs: ['output', 'forward_h', 'forward_c', 'backward_h', 'backward_c'] }] },
+  { name: 'bidirectional gru returnState (last state, concat) → initial state of a gru', input: [4, 2], layers: [
+    { type: 'bidirectional', name: 'enc', layer: 'gru', units: 3, returnState: true },
+    { type: 'select', name: 'fh', inputs: ['enc'], part: 'forward_h' }, { type: 'select', name: 'bh', inputs: ['enc'], part: 'backward_h' },
+    { type: 'add', name: 'h0', inputs: ['fh', 'bh'] }, { type: 'select', name: 'out', inputs: ['enc'], part: 'output' },
+    { type: 'gru', name: 'dec', units: 3, inputs: ['input', 'h0'] }, { type: 'concat', inputs: ['out', 'dec'] }] },
   { name: 'bidirectional simple_rnn after masking (sequences) → bidirectional gru', input: [5, 2], x: zeroSteps(2), layers: [
     { type: 'masking' }, { type: 'bidirectional', layer: 'simple_rnn', units: 3, returnSequences: true }, { type: 'bidirectional', layer: 'gru', units: 2, mergeMode: 'sum', resetAfter: false }] },
 ];
@@ -99,12 +109,15 @@ test('returnState, initial states, select and bidirectional reject bad configs w
   const packed: LayerConfig = { type: 'lstm', name: 'l', units: 3, returnState: true };
   await bad([packed, { type: 'dense', units: 2 }], /dense 'dense_1': input 0 packs several outputs \(output, h, c: a recurrent layer with returnState\); read each through a select layer/);
   await bad([packed], /model: output 'l' packs several outputs \(output, h, c\); make select layers of them the outputs/);
-  await bad([packed, { type: 'select', part: 'c2' } as unknown as LayerConfig], /select 'select_1': part must be one of 'output', 'h', 'c', got 'c2'/);
+  await bad([packed, { type: 'select', part: 'c2' } as unknown as LayerConfig], /select 'select_1': part must be one of 'output', 'h', 'c', 'forward_h', 'forward_c', 'backward_h', 'backward_c', got 'c2'/);
   await bad([{ type: 'gru', name: 'g', units: 3, returnState: true }, { type: 'select', part: 'c' }], /select 'select_1': its input has no part 'c' \(it has 'output', 'h'\)/);
   await bad([{ type: 'flatten' }, { type: 'select', part: 'h' }], /select 'select_1': its input \[8\] is one tensor; select reads a layer with several outputs/);
   await bad([{ type: 'flatten' }, { type: 'dense', name: 'h0', units: 4 }, { type: 'gru', units: 3, inputs: ['input', 'h0'] }], /gru 'gru_2': initial state h0 \(input 1\) must be \[3\] \(units\) per example, got \[4\]/);
   await bad([{ type: 'flatten' }, { type: 'dense', name: 'h0', units: 3 }, { type: 'lstm', units: 3, inputs: ['input', 'h0'] }], /lstm 'lstm_2': expects 1 input \(the sequence\) or 3 \(the sequence, then the initial state h0 and c0\), got 2/);
-  await bad([{ type: 'bidirectional', layer: 'lstm', units: 3, returnState: true } as LayerConfig], /bidirectional 'bidirectional_0': returnState is not supported in a bidirectional layer/);
+  await bad([{ type: 'bidirectional', name: 'bi', layer: 'lstm', units: 3, returnState: true }, { type: 'select', part: 'h' }],
+    /select 'select_1': its input has no part 'h' \(it has 'output', 'forward_h', 'forward_c', 'backward_h', 'backward_c'\)/);
+  await bad([{ type: 'flatten' }, { type: 'dense', name: 'h0', units: 3 }, { type: 'bidirectional', layer: 'gru', units: 3, inputs: ['input', 'h0'] }],
+    /bidirectional 'bidirectional_2': expects 1 input \(the sequence\) or 3 \(the sequence, then the initial state: forward h0, backward h0\), got 2/);
   await bad([{ type: 'bidirectional', layer: 'dense', units: 3 } as unknown as LayerConfig], /bidirectional 'bidirectional_0': layer must be one of 'simple_rnn', 'lstm', 'gru', got 'dense'/);
   await bad([{ type: 'bidirectional', layer: 'gru', units: 3, mergeMode: 'max' } as unknown as LayerConfig], /mergeMode must be one of 'concat', 'sum', 'mul', 'ave', got 'max'/);
   await bad([{ type: 'bidirectional', layer: 'lstm', units: 3, resetAfter: true }], /lstm 'bidirectional_0\/forward': resetAfter is a gru option/);
@@ -118,7 +131,9 @@ test('InferenceModel and .rede save/load run returnState, initial states and bid
     { type: 'lstm', name: 'enc', units: 3, returnState: true },
     { type: 'select', name: 'h', inputs: ['enc'], part: 'h' }, { type: 'select', name: 'c', inputs: ['enc'], part: 'c' },
     { type: 'lstm', name: 'dec', units: 3, returnSequences: true, inputs: ['bi', 'h', 'c'] },
-    { type: 'bidirectional', name: 'bi2', layer: 'gru', units: 2, mergeMode: 'ave' },
+    { type: 'bidirectional', name: 'bi2', layer: 'gru', units: 2, mergeMode: 'ave', returnState: true },
+    { type: 'select', name: 'bi2_out', inputs: ['bi2'], part: 'output' }, { type: 'select', name: 'bi2_bh', inputs: ['bi2'], part: 'backward_h' },
+    { type: 'concat', inputs: ['bi2_out', 'bi2_bh'] },
     { type: 'dense', units: 2, activation: 'softmax' }] };
   const m = await ModelClass.create(config, { seed: 2 });
   randomizeParams(m, 8);

@@ -141,3 +141,35 @@ for (const kind of ['simple_rnn', 'lstm', 'gru'] as const) {
     }
   });
 }
+
+for (const kind of ['simple_rnn', 'lstm', 'gru'] as const) {
+  test(`bidirectional ${kind} returnState and initialState agree with tfjs`, async () => {
+    const tf = await tfjs();
+    const rng = new Rng(63);
+    // enc: bidirectional with returnState over x; dec: bidirectional over x from enc's four (or two) states;
+    // compared: enc's merged sequence and every state, then dec's output, flattened and concatenated.
+    const w = [0, 1, 2, 3].map(() => weightsOf(rng, kind)), x = rng.array(B * T * F);
+    const enc = tf.layers.bidirectional({ layer: tfCell(tf, kind, { returnSequences: true, returnState: true }), mergeMode: 'ave' });
+    const dec = tf.layers.bidirectional({ layer: tfCell(tf, kind, {}), mergeMode: 'concat' });
+    const run = (xi: TF.Tensor) => {
+      const [out, ...states] = enc.apply(xi) as TF.Tensor[];
+      const y = dec.apply(xi, { initialState: states }) as TF.Tensor;
+      return tf.concat([out, ...states, y].map((t) => t.reshape([B, -1])), 1);
+    };
+    run(tf.zeros([B, T, F]));
+    enc.setWeights([...tfWeights(tf, kind, w[0]), ...tfWeights(tf, kind, w[1])]);
+    dec.setWeights([...tfWeights(tf, kind, w[2]), ...tfWeights(tf, kind, w[3])]);
+    const states = kind === 'lstm' ? ['forward_h', 'forward_c', 'backward_h', 'backward_c'] : ['forward_h', 'backward_h'];
+    const r = rng.array(B * (T * U + states.length * U + 2 * U));
+    const want = tfRun(tf, run, [enc, dec], x, r);
+    const config: ModelConfig = { input: [T, F], layers: [
+      { type: 'bidirectional', name: 'enc', layer: kind, units: U, returnSequences: true, returnState: true, mergeMode: 'ave', ...rnnOpts(kind) } as LayerConfig,
+      { type: 'select', name: 'output', inputs: ['enc'], part: 'output' }, { type: 'flatten', name: 'out_flat', inputs: ['output'] },
+      ...states.map((part): LayerConfig => ({ type: 'select', name: part, inputs: ['enc'], part } as LayerConfig)),
+      { type: 'bidirectional', name: 'dec', layer: kind, units: U, mergeMode: 'concat', inputs: ['input', ...states], ...rnnOpts(kind) } as LayerConfig,
+      { type: 'concat', inputs: ['out_flat', ...states, 'dec'] }] };
+    await compare(config, { ...redeWeights('enc/forward', kind, w[0]), ...redeWeights('enc/backward', kind, w[1]), ...redeWeights('dec/forward', kind, w[2]), ...redeWeights('dec/backward', kind, w[3]) },
+      ['enc/forward', 'enc/backward', 'dec/forward', 'dec/backward'].flatMap(names), x, r, want, `bidirectional ${kind} returnState → initialState`);
+    enc.dispose(); dec.dispose();
+  });
+}
