@@ -158,3 +158,10 @@ test('InferenceModel and .rede save/load run returnState, initial states and bid
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a layer named like a bidirectional layer\'s part is refused: their weights would share names', async () => {
+  const { e } = (await modelEngines())[0];
+  await assert.rejects(ModelClass.create({ input: [6, 3], layers: [
+    { type: 'bidirectional', name: 'bi', layer: 'gru', units: 3, returnSequences: true }, { type: 'gru', name: 'bi/forward', units: 3 }] }, { engine: e }),
+  (err: Error) => err instanceof RedeError && /model: layers 'bi' and 'bi\/forward' both have a weight named 'bi\/forward\/kernel'; rename one/.test(err.message));
+});
