@@ -135,7 +135,7 @@ export const ADADELTA_RHO: i32 = 1; // f32
 export const ADADELTA_EPS: i32 = 2; // f32
 export const ADADELTA_DESC_BYTES: i32 = 12;
 
-// rnn: Recurrent layer geometry (assembly/rnn.ts): x [n, t, f] → y [n, t, u] (returnSeq) or [n, u]; cell 0 simple, 1 LSTM, 2 GRU; act/ract 0 tanh, 1 relu, 2 sigmoid, 3 linear, 4 hard_sigmoid; masked: a step whose f inputs are all 0 is skipped.
+// rnn: Recurrent layer geometry (assembly/rnn.ts): x [n, t, f] → y [n, t, u] (returnSeq) or [n, u]; cell 0 simple, 1 LSTM, 2 GRU; act/ract 0 tanh, 1 relu, 2 sigmoid, 3 linear, 4 hard_sigmoid; masked: a step whose f inputs are all 0 is skipped; returnState: y also holds the last h (and LSTM's c) after the output rows.
 export const RNN_N: i32 = 0; // i32
 export const RNN_T: i32 = 1; // i32
 export const RNN_F: i32 = 2; // i32
@@ -147,4 +147,5 @@ export const RNN_RETURN_SEQ: i32 = 7; // i32
 export const RNN_BACKWARDS: i32 = 8; // i32
 export const RNN_RESET_AFTER: i32 = 9; // i32
 export const RNN_MASKED: i32 = 10; // i32
-export const RNN_DESC_BYTES: i32 = 44;
+export const RNN_RETURN_STATE: i32 = 11; // i32
+export const RNN_DESC_BYTES: i32 = 48;

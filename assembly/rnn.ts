@@ -3,10 +3,12 @@
 //
 // Shapes (n examples, t steps, f input features, u units, G gates: 1 simple, 4 LSTM (i, f, c, o), 3 GRU
 // (z, r, h); GU = G·u; rows are batch-major, row (b, τ) = b·t + τ):
-//   x, dx  [n, t, f]      y, dy  [n, t, u] (returnSeq) or [n, u] (the last state)
+//   x, dx  [n, t, f]      y, dy  [n, S, u]: S = t (returnSeq) or 1 (the last state), then with returnState the
+//                         last h and (LSTM) the last c as rows: Keras's [output, h, c], per example back to back
+//   h0, dh0, c0, dc0 [n, u]  the initial state (0: zeros) and its gradient (0: not wanted)
 //   w, dw  [f, GU]        r, dr  [u, GU]   (recurrent_kernel)
 //   b, db  [GU]; GRU with resetAfter: [2, GU] (input bias, then recurrent bias)
-// The algebra, per step with h₋ = the previous state (0 before the first step) and P = x·W + b:
+// The algebra, per step with h₋ = the previous state (h0 before the first step) and P = x·W + b:
 //   simple  h = act(P + h₋·R)
 //   LSTM    i, f, o = ract(P_· + h₋·R_·), g = act(P_c + h₋·R_c), c = f⊙c₋ + i⊙g, h = o⊙act(c)
 //   GRU     z, r = ract(P_· + h₋·R_· + b_r·), ĥ = act(P_h + r⊙(h₋·R_h + b_rh))   (resetAfter, Keras 2's default)
@@ -31,11 +33,15 @@
 //   h  [n, t, u]   the state after the step at τ          hp [n, t, u]  the state before it (h₋)
 //   c  [n, t, u]   LSTM: the cell after the step           hr [n, t, u]  GRU: h₋·R_h + b_rh (resetAfter) or r⊙h₋
 //   m  [n, t]      masked: 1 where the step runs, 0 where it is skipped
+//   c0 [n, u]      LSTM: the initial cell (c0 or zeros), c₋ of the first step
+// Why h0, c0, dh0, dc0 are arguments and not descriptor slots: they are activations of other layers, whose
+// addresses differ between the training arena and an inference arena; the descriptor holds only sizes.
 // The descriptor (scripts/abi.mjs 'rnn', why a descriptor: assembly/conv.ts) is written once by the layer.
 import { gemm_f32, gemm_scratch_bytes, gemm_f32_packed_b, gemm_pack_b, gemm_packed_b_bytes } from './gemm';
 import './act'; // exp_f32x4, sigmoid_x4, tanh_x4 are declared @global there
 import {
   descI32, RNN_N, RNN_T, RNN_F, RNN_U, RNN_CELL, RNN_ACT, RNN_RACT, RNN_RETURN_SEQ, RNN_BACKWARDS, RNN_RESET_AFTER, RNN_MASKED,
+  RNN_RETURN_STATE,
 } from './abi';
 
 const SIMPLE: i32 = 0;
@@ -108,9 +114,15 @@ function workM(desc: usize): i32 {
 }
 
 /** Bytes of the work region kept from forward to backward. */
+function workC0(desc: usize): i32 { return workM(desc) + (descI32(desc, RNN_MASKED) ? al(descI32(desc, RNN_N) * descI32(desc, RNN_T)) : 0); }
 export function rnn_work_bytes(desc: usize): i32 {
-  const m = descI32(desc, RNN_MASKED) ? al(descI32(desc, RNN_N) * descI32(desc, RNN_T)) : 0;
-  return (workM(desc) + m) << 2;
+  const c0 = descI32(desc, RNN_CELL) == LSTM ? al(descI32(desc, RNN_N) * descI32(desc, RNN_U)) : 0;
+  return (workC0(desc) + c0) << 2;
+}
+/** Rows of y per example: the output (t or 1), then with returnState h and (LSTM) c. */
+function yRows(desc: usize): i32 {
+  const out = descI32(desc, RNN_RETURN_SEQ) ? descI32(desc, RNN_T) : 1;
+  return out + (descI32(desc, RNN_RETURN_STATE) ? (descI32(desc, RNN_CELL) == LSTM ? 2 : 1) : 0);
 }
 
 function gemmScratch(desc: usize): i32 {
@@ -148,9 +160,10 @@ function stepRuns(x: usize, f: i32, row: i32): bool {
 }
 
 /**
- * y = the layer on x (see the header); b may be 0 (no bias). Leaves in `work` what rnn_backward_f32 reads.
+ * y = the layer on x from the initial state h0, c0 (see the header); b, h0, c0 may be 0 (no bias, zero state).
+ * Leaves in `work` what rnn_backward_f32 reads.
  */
-export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: usize, y: usize, work: usize, scratch: usize): void {
+export function rnn_forward_f32(desc: usize, x: usize, h0: usize, c0: usize, w: usize, r: usize, b: usize, y: usize, work: usize, scratch: usize): void {
   const n = descI32(desc, RNN_N), t = descI32(desc, RNN_T), f = descI32(desc, RNN_F), u = descI32(desc, RNN_U);
   const cell = descI32(desc, RNN_CELL), act = descI32(desc, RNN_ACT), ract = descI32(desc, RNN_RACT);
   const back = descI32(desc, RNN_BACKWARDS), masked = descI32(desc, RNN_MASKED), resetAfter = descI32(desc, RNN_RESET_AFTER);
@@ -170,16 +183,22 @@ export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: us
     }
   }
   if (masked) for (let i = 0; i < rows; i++) store<f32>(at(M, i), stepRuns(x, f, i) ? 1 : 0);
+  const C0 = at(work, workC0(desc));
+  if (cell == LSTM) {
+    if (c0) memory.copy(C0, c0, <usize>(n * u) << 2);
+    else memory.fill(C0, 0, <usize>(n * u) << 2);
+  }
   const br = cell == GRU && resetAfter && b ? at(b, gu) : <usize>0; // the recurrent bias
   for (let s = 0; s < t; s++) {
     const tau = back ? t - 1 - s : s, prev = back ? tau + 1 : tau - 1;
     // h₋ into hp[:, τ]; rec = h₋·R (+ b_r).
     for (let bi = 0; bi < n; bi++) {
       const dst = at(HP, (bi * t + tau) * u);
-      if (s == 0) memory.fill(dst, 0, <usize>u << 2);
-      else memory.copy(dst, at(H, (bi * t + prev) * u), <usize>u << 2);
+      if (s > 0) memory.copy(dst, at(H, (bi * t + prev) * u), <usize>u << 2);
+      else if (h0) memory.copy(dst, at(h0, bi * u), <usize>u << 2);
+      else memory.fill(dst, 0, <usize>u << 2);
     }
-    if (s == 0) memory.fill(rec, 0, <usize>(n * gu) << 2);
+    if (s == 0 && !h0) memory.fill(rec, 0, <usize>(n * gu) << 2);
     else gemm_f32_packed_b(0, n, recCols, u, at(HP, tau * u), t * u, pr, rec, gu, 0, gs);
     if (br) {
       for (let bi = 0; bi < n; bi++) {
@@ -199,10 +218,10 @@ export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: us
     } else if (cell == LSTM) {
       for (let bi = 0; bi < n; bi++) {
         const row = bi * t + tau, ar = at(A, row * gu), hr = at(H, row * u), cr = at(C, row * u), rr = at(rec, bi * gu);
-        const cp = s == 0 ? <usize>0 : at(C, (bi * t + prev) * u);
+        const cp = s == 0 ? at(C0, bi * u) : at(C, (bi * t + prev) * u);
         if (masked && load<f32>(at(M, row)) == 0) {
           memory.copy(hr, at(HP, row * u), <usize>u << 2);
-          if (cp) memory.copy(cr, cp, <usize>u << 2); else memory.fill(cr, 0, <usize>u << 2);
+          memory.copy(cr, cp, <usize>u << 2);
           memory.fill(ar, 0, <usize>gu << 2);
           continue;
         }
@@ -212,8 +231,7 @@ export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: us
           const fg = act_x4(ract, f32x4.add(ld(at(ar, u + j), q), ld(at(rr, u + j), q)));
           const gg = act_x4(act, f32x4.add(ld(at(ar, 2 * u + j), q), ld(at(rr, 2 * u + j), q)));
           const og = act_x4(ract, f32x4.add(ld(at(ar, 3 * u + j), q), ld(at(rr, 3 * u + j), q)));
-          const c0 = cp ? ld(at(cp, j), q) : f32x4.splat(0);
-          const c1 = f32x4.add(f32x4.mul(fg, c0), f32x4.mul(ig, gg));
+          const c1 = f32x4.add(f32x4.mul(fg, ld(at(cp, j), q)), f32x4.mul(ig, gg));
           st(at(ar, j), ig, q); st(at(ar, u + j), fg, q); st(at(ar, 2 * u + j), gg, q); st(at(ar, 3 * u + j), og, q);
           st(at(cr, j), c1, q); st(at(hr, j), f32x4.mul(og, act_x4(act, c1)), q);
         }
@@ -231,7 +249,7 @@ export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: us
           st(at(hrr, j), resetAfter ? ld(at(rr, 2 * u + j), q) : f32x4.mul(rg, ld(at(hpr, j), q)), q);
         }
       }
-      if (!resetAfter && s > 0) gemm_f32_packed_b(0, n, u, u, at(C, tau * u), t * u, prh, at(rec, 2 * u), gu, 0, gs);
+      if (!resetAfter && (s > 0 || h0)) gemm_f32_packed_b(0, n, u, u, at(C, tau * u), t * u, prh, at(rec, 2 * u), gu, 0, gs);
       for (let bi = 0; bi < n; bi++) {
         const row = bi * t + tau, ar = at(A, row * gu), rr = at(rec, bi * gu), hrr = at(C, row * u), hpr = at(HP, row * u), hr = at(H, row * u);
         if (masked && load<f32>(at(M, row)) == 0) {
@@ -250,18 +268,24 @@ export function rnn_forward_f32(desc: usize, x: usize, w: usize, r: usize, b: us
       }
     }
   }
-  // y: every step's output in step order (0 where masked), or the last state.
-  if (descI32(desc, RNN_RETURN_SEQ)) {
-    for (let bi = 0; bi < n; bi++) {
+  // y: every step's output in step order (0 where masked), or the last state; then the last h (and c).
+  const ys = yRows(desc) * u, last = back ? 0 : t - 1, returnSeq = descI32(desc, RNN_RETURN_SEQ);
+  for (let bi = 0; bi < n; bi++) {
+    const yr = at(y, bi * ys), lastRow = bi * t + last;
+    if (returnSeq) {
       for (let s = 0; s < t; s++) {
-        const tau = back ? t - 1 - s : s, row = bi * t + tau, dst = at(y, (bi * t + s) * u);
+        const tau = back ? t - 1 - s : s, row = bi * t + tau, dst = at(yr, s * u);
         if (masked && load<f32>(at(M, row)) == 0) memory.fill(dst, 0, <usize>u << 2);
         else memory.copy(dst, at(H, row * u), <usize>u << 2);
       }
+    } else {
+      memory.copy(yr, at(H, lastRow * u), <usize>u << 2);
     }
-  } else {
-    const last = back ? 0 : t - 1;
-    for (let bi = 0; bi < n; bi++) memory.copy(at(y, bi * u), at(H, (bi * t + last) * u), <usize>u << 2);
+    if (descI32(desc, RNN_RETURN_STATE)) {
+      const out = returnSeq ? t : 1;
+      memory.copy(at(yr, out * u), at(H, lastRow * u), <usize>u << 2);
+      if (cell == LSTM) memory.copy(at(yr, (out + 1) * u), at(C, lastRow * u), <usize>u << 2);
+    }
   }
 }
 
@@ -279,12 +303,13 @@ function colsum(rows: i32, cols: i32, src: usize, stride: i32, dst: usize, accum
 
 /**
  * From dy (and the work forward left): dw, dr, db (written, or added with accumulate; db may be 0 without
- * bias) and dx (overwritten; 0: not wanted). dy is read only. x, w, r, b are the forward's operands; this
+ * bias), dx, dh0 and dc0 (overwritten; 0: not wanted). dy is read only. The initial state need not be
+ * passed again: forward kept h0 as the first step's h₋ and c0 in work. x, w, r, b are the forward's operands; this
  * kernel kept the gates and does not read b (the reference, src/ref/rnn.ts, recomputes the gates from it).
  * dhs: 0, or [n, t, u] in step order for ∂L/∂h of every step (a probe: the vanishing gradient over time).
  */
 export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: usize, dy: usize, work: usize, dx: usize,
-  dw: usize, dr: usize, db: usize, accumulate: i32, dhs: usize, scratch: usize): void {
+  dh0: usize, dc0: usize, dw: usize, dr: usize, db: usize, accumulate: i32, dhs: usize, scratch: usize): void {
   const n = descI32(desc, RNN_N), t = descI32(desc, RNN_T), f = descI32(desc, RNN_F), u = descI32(desc, RNN_U);
   const cell = descI32(desc, RNN_CELL), act = descI32(desc, RNN_ACT), ract = descI32(desc, RNN_RACT);
   const back = descI32(desc, RNN_BACKWARDS), masked = descI32(desc, RNN_MASKED), resetAfter = descI32(desc, RNN_RESET_AFTER);
@@ -303,16 +328,27 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
   const direct = cell == GRU ? 2 * u : gu;
   gemm_pack_b(1, direct, u, r, gu, pr);
   if (cell == GRU) gemm_pack_b(1, u, u, at(r, 2 * u), gu, prh);
-  if (returnSeq) memory.fill(dh, 0, <usize>(n * u) << 2);
-  else memory.copy(dh, dy, <usize>(n * u) << 2);
+  // dh, dc entering the last step: from the last-state output row and the returnState rows of dy.
+  const ys = yRows(desc) * u, out = returnSeq ? t : 1, returnState = descI32(desc, RNN_RETURN_STATE);
+  const C0 = at(work, workC0(desc));
+  memory.fill(dh, 0, <usize>(n * u) << 2);
   memory.fill(dc, 0, <usize>(n * u) << 2);
+  for (let bi = 0; bi < n; bi++) {
+    const dyr = at(dy, bi * ys), dhr = at(dh, bi * u);
+    if (!returnSeq) memory.copy(dhr, dyr, <usize>u << 2);
+    if (returnState) {
+      const dsh = at(dyr, out * u);
+      for (let j = 0; j < u; j += 4) st(at(dhr, j), f32x4.add(ld(at(dhr, j), u - j), ld(at(dsh, j), u - j)), u - j);
+      if (cell == LSTM) memory.copy(at(dc, bi * u), at(dyr, (out + 1) * u), <usize>u << 2);
+    }
+  }
   for (let s = t - 1; s >= 0; s--) {
     const tau = back ? t - 1 - s : s, prev = back ? tau + 1 : tau - 1;
     for (let bi = 0; bi < n; bi++) {
       const row = bi * t + tau, dhr = at(dh, bi * u), dnr = at(dhNew, bi * u), dpr = at(DP, row * gu);
       const runs = !masked || load<f32>(at(M, row)) != 0;
       if (returnSeq && runs) {
-        const dyr = at(dy, (bi * t + s) * u);
+        const dyr = at(dy, bi * ys + s * u);
         for (let j = 0; j < u; j += 4) st(at(dhr, j), f32x4.add(ld(at(dhr, j), u - j), ld(at(dyr, j), u - j)), u - j);
       }
       if (dhs) memory.copy(at(dhs, (bi * t + s) * u), dhr, <usize>u << 2);
@@ -331,15 +367,14 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
         }
         memory.fill(dnr, 0, <usize>u << 2);
       } else if (cell == LSTM) {
-        const cr = at(C, row * u), cp = s == 0 ? <usize>0 : at(C, (bi * t + prev) * u), dcr = at(dc, bi * u);
+        const cr = at(C, row * u), cp = s == 0 ? at(C0, bi * u) : at(C, (bi * t + prev) * u), dcr = at(dc, bi * u);
         for (let j = 0; j < u; j += 4) {
           const q = u - j;
           const ig = ld(at(ar, j), q), fg = ld(at(ar, u + j), q), gg = ld(at(ar, 2 * u + j), q), og = ld(at(ar, 3 * u + j), q);
           const tc = act_x4(act, ld(at(cr, j), q)), d = ld(at(dhr, j), q);
           const dct = f32x4.add(ld(at(dcr, j), q), f32x4.mul(f32x4.mul(d, og), dact_x4(act, tc)));
-          const c0 = cp ? ld(at(cp, j), q) : f32x4.splat(0);
           st(at(dpr, j), f32x4.mul(f32x4.mul(dct, gg), dact_x4(ract, ig)), q);
-          st(at(dpr, u + j), f32x4.mul(f32x4.mul(dct, c0), dact_x4(ract, fg)), q);
+          st(at(dpr, u + j), f32x4.mul(f32x4.mul(dct, ld(at(cp, j), q)), dact_x4(ract, fg)), q);
           st(at(dpr, 2 * u + j), f32x4.mul(f32x4.mul(dct, ig), dact_x4(act, gg)), q);
           st(at(dpr, 3 * u + j), f32x4.mul(f32x4.mul(d, tc), dact_x4(ract, og)), q);
           st(at(dcr, j), f32x4.mul(dct, fg), q);
@@ -376,12 +411,19 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
         }
       }
     }
-    // dh₋ += dP·Rᵀ over the gates whose pre-activation h₋·R feeds directly (not before the first step: h₋ = 0).
-    if (s > 0) {
+    // dh₋ += dP·Rᵀ over the gates whose pre-activation h₋·R feeds directly (before the first step only when
+    // dh0 is wanted).
+    if (s > 0 || dh0) {
       gemm_f32_packed_b(0, n, u, direct, at(DP, tau * gu), t * gu, pr, dhNew, u, 1, gs);
       if (cell == GRU && resetAfter) gemm_f32_packed_b(0, n, u, u, at(DHR, tau * u), t * u, prh, dhNew, u, 1, gs);
     }
     const tmp = dh; dh = dhNew; dhNew = tmp;
+  }
+  // After the first step, dh and dc are the gradients of its incoming state: ∂L/∂h0, ∂L/∂c0.
+  if (dh0) memory.copy(dh0, dh, <usize>(n * u) << 2);
+  if (dc0) {
+    if (cell == LSTM) memory.copy(dc0, dc, <usize>(n * u) << 2);
+    else memory.fill(dc0, 0, <usize>(n * u) << 2);
   }
   // Over all steps: dW = xᵀ·dP, db = Σ dP, dR = h₋ᵀ·dP (GRU's h block: h₋ᵀ·dHr, or (r⊙h₋)ᵀ·dP_h), dx = dP·Wᵀ.
   gemm_f32(1, 0, f, gu, rows, x, f, DP, gu, dw, gu, accumulate, gs);
@@ -398,4 +440,44 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
     gemm_f32(1, 0, u, gu, rows, HP, u, DP, gu, dr, gu, accumulate, gs);
   }
   if (dx) gemm_f32(0, 1, rows, f, gu, DP, gu, w, gu, dx, f, 0, gs);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The bidirectional wrapper's merge (src/layers/bidirectional.ts, Keras's Bidirectional): the forward direction's
+// output yf and the backward direction's yb, the first t rows of u of each example's `rows` (t = 1 for the last
+// state; rows > t when the directions also return their states), into y [n, t, ·]. The backward direction ran
+// with go_backwards, so its sequence is in reversed time; `reverse` puts row s at t − 1 − s (Keras reverses it
+// back when returning sequences). mode: 0 concat (y [n, t, 2u]), 1 sum, 2 mul, 3 ave.
+
+/** y = merge(yf, reversed yb). */
+export function rnn_merge_f32(mode: i32, n: i32, t: i32, u: i32, rows: i32, reverse: i32, yf: usize, yb: usize, y: usize): void {
+  const half = f32x4.splat(0.5), wy = mode == 0 ? 2 * u : u;
+  for (let bi = 0; bi < n; bi++) {
+    for (let s = 0; s < t; s++) {
+      const fr = at(yf, (bi * rows + s) * u), br = at(yb, (bi * rows + (reverse ? t - 1 - s : s)) * u), yr = at(y, (bi * t + s) * wy);
+      if (mode == 0) { memory.copy(yr, fr, <usize>u << 2); memory.copy(at(yr, u), br, <usize>u << 2); continue; }
+      for (let j = 0; j < u; j += 4) {
+        const q = u - j, a = ld(at(fr, j), q), b = ld(at(br, j), q);
+        st(at(yr, j), mode == 1 ? f32x4.add(a, b) : mode == 2 ? f32x4.mul(a, b) : f32x4.mul(f32x4.add(a, b), half), q);
+      }
+    }
+  }
+}
+
+/** The first t rows of each example's dyf, dyb (overwritten, yb's own row order) from dy; mul reads yf and yb. */
+export function rnn_merge_backward_f32(mode: i32, n: i32, t: i32, u: i32, rows: i32, reverse: i32, yf: usize, yb: usize, dy: usize, dyf: usize, dyb: usize): void {
+  const half = f32x4.splat(0.5), wy = mode == 0 ? 2 * u : u;
+  for (let bi = 0; bi < n; bi++) {
+    for (let s = 0; s < t; s++) {
+      const rb = (bi * rows + (reverse ? t - 1 - s : s)) * u, fr = (bi * rows + s) * u, dyr = at(dy, (bi * t + s) * wy);
+      if (mode == 0) { memory.copy(at(dyf, fr), dyr, <usize>u << 2); memory.copy(at(dyb, rb), at(dyr, u), <usize>u << 2); continue; }
+      for (let j = 0; j < u; j += 4) {
+        const q = u - j, d = ld(at(dyr, j), q);
+        let df = d, db = d;
+        if (mode == 2) { df = f32x4.mul(d, ld(at(yb, rb + j), q)); db = f32x4.mul(d, ld(at(yf, fr + j), q)); }
+        else if (mode == 3) { df = f32x4.mul(d, half); db = df; }
+        st(at(dyf, fr + j), df, q); st(at(dyb, rb + j), db, q);
+      }
+    }
+  }
 }

@@ -69,9 +69,9 @@ export const descriptors = {
     slots: [['lr', 'f32'], ['rho', 'f32'], ['eps', 'f32']],
   },
   rnn: {
-    doc: 'Recurrent layer geometry (assembly/rnn.ts): x [n, t, f] → y [n, t, u] (returnSeq) or [n, u]; cell 0 simple, 1 LSTM, 2 GRU; act/ract 0 tanh, 1 relu, 2 sigmoid, 3 linear, 4 hard_sigmoid; masked: a step whose f inputs are all 0 is skipped.',
+    doc: 'Recurrent layer geometry (assembly/rnn.ts): x [n, t, f] → y [n, t, u] (returnSeq) or [n, u]; cell 0 simple, 1 LSTM, 2 GRU; act/ract 0 tanh, 1 relu, 2 sigmoid, 3 linear, 4 hard_sigmoid; masked: a step whose f inputs are all 0 is skipped; returnState: y also holds the last h (and LSTM\'s c) after the output rows.',
     slots: [['n', 'i32'], ['t', 'i32'], ['f', 'i32'], ['u', 'i32'], ['cell', 'i32'], ['act', 'i32'], ['ract', 'i32'],
-      ['returnSeq', 'i32'], ['backwards', 'i32'], ['resetAfter', 'i32'], ['masked', 'i32']],
+      ['returnSeq', 'i32'], ['backwards', 'i32'], ['resetAfter', 'i32'], ['masked', 'i32'], ['returnState', 'i32']],
   },
 };
 

@@ -152,6 +152,10 @@ export function writeAddingReport(outDir: string, runs: AddingRun[], s: AddingSe
       { name: 'solved', x: [s.lengths[0], s.lengths[s.lengths.length - 1]], y: [SOLVED_MSE, SOLVED_MSE], color: '#888', dash: '2 3', legend: false },
     ],
   };
+  const accPanel: Panel = {
+    kind: 'line', title: 'Test accuracy vs sequence length', xLabel: 'T (steps)', yLabel: `accuracy (|err| < ${TOLERANCE})`,
+    series: CELLS.map((c) => { const rs = runs.filter((x) => x.cell === c); return { name: c, x: rs.map((x) => x.T), y: rs.map((x) => x.accuracy), color: color(c), markers: true }; }),
+  };
   const gradPanels: Panel[] = s.lengths.map((T) => ({
     kind: 'line', logY: true, xIntegers: true, title: `‖∂L/∂h_t‖ over t, T = ${T}`, xLabel: 't (input step)', yLabel: '‖∂L/∂h_t‖ (probe mean)',
     note: 'solid: after training; dashed: at initialization',
@@ -165,8 +169,8 @@ export function writeAddingReport(outDir: string, runs: AddingRun[], s: AddingSe
     series: runs.filter((x) => x.T === T).map((x) => ({ name: x.cell, x: x.losses.map((_, i) => i + 1), y: x.losses.map((_, i) => mean(x.losses.slice(Math.max(0, i - window + 1), i + 1))), color: color(x.cell) })),
   }));
   const figures = [
-    { file: 'adding-problem.svg', svg: figure([msePanel, ...gradPanels], { cols: 2, title: 'The adding problem: error vs T, and the gradient through time' }),
-      caption: 'Test MSE per cell and sequence length (log scale), and the state gradient ‖∂L/∂h_t‖ over the input steps t (log scale) before and after training.' },
+    { file: 'adding-problem.svg', svg: figure([msePanel, accPanel, ...gradPanels], { cols: 2, title: 'The adding problem: error vs T, and the gradient through time' }),
+      caption: 'Test MSE (log scale) and accuracy per cell and sequence length, and the state gradient ‖∂L/∂h_t‖ over the input steps t (log scale) before and after training.' },
     { file: 'adding-problem-loss.svg', svg: figure(lossPanels, { cols: 2, title: 'Training loss' }), caption: `Training MSE per Adam step (moving mean over ${window} steps).` },
   ];
   const by = (cell: Cell, T: number) => runs.find((x) => x.cell === cell && x.T === T)!;
@@ -204,7 +208,8 @@ export function writeAddingReport(outDir: string, runs: AddingRun[], s: AddingSe
       'LSTM (Hochreiter & Schmidhuber 1997) and GRU (Cho et al. 2014) add a path whose factor is a gate (f, z) that training holds near 1. ' +
       `The adding problem needs a value kept for T/2 steps or more; "solved" is test MSE below ${SOLVED_MSE} (predicting the mean scores 1/6).`,
     settings, table, figures, checks, machine, seconds,
-    notes: ['‖∂L/∂h_t‖ is the total gradient of the probe batch\'s MSE with respect to the state after input step t (the recurrent layer\'s per-step dh in backpropagation through time), averaged over the probe sequences.'],
+    notes: ['‖∂L/∂h_t‖ is the total gradient of the probe batch\'s MSE with respect to the state after input step t (the recurrent layer\'s per-step dh in backpropagation through time), averaged over the probe sequences.',
+      `Command: \`rede experiment adding-problem${quick ? ' --quick' : ''}${seed === 1 ? '' : ` --seed ${seed}`}\`.`],
     data: { settings: s, seed, runs },
   });
   return { table, files, checks, seconds };

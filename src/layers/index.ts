@@ -7,19 +7,21 @@ import { Conv2D, type Conv2DConfig } from './conv2d';
 import { Conv2DTranspose, type Conv2DTransposeConfig } from './conv2d-transpose';
 import { Dense, type DenseConfig } from './dense';
 import { Dropout } from './dropout';
-import type { Layer, Shape } from './layer';
+import type { Layer, OutputPart, Shape } from './layer';
 import { Add, Concat } from './merge';
 import { BatchNorm, LRN } from './norm';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type PoolConfig } from './pool';
 import { Reshape } from './shape';
 import { Embedding, Masking, type EmbeddingConfig } from './embedding';
-import { RNN_ACTIVATIONS, RNN_RECURRENT_ACTIVATIONS, Recurrent, type RnnConfig } from './rnn';
+import { RNN_ACTIVATIONS, RNN_RECURRENT_ACTIVATIONS, RNN_TYPES, Recurrent, type RnnConfig } from './rnn';
+import { Bidirectional, MERGE_MODES, type BidirectionalConfig } from './bidirectional';
+import { SELECT_PARTS, Select, type SelectConfig } from './select';
 import { TimeDistributed, type TimeDistributedConfig } from './time-distributed';
 import { UpSampling2D, type UpSampling2DConfig } from './upsampling';
 
 export const LAYER_TYPES = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'globalavgpool2d', 'batchnorm', 'lrn', 'dropout',
   'flatten', 'reshape', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax', 'add', 'concat',
-  'conv2d_transpose', 'upsampling2d', 'embedding', 'masking', 'simple_rnn', 'lstm', 'gru', 'time_distributed'] as const;
+  'conv2d_transpose', 'upsampling2d', 'embedding', 'masking', 'simple_rnn', 'lstm', 'gru', 'time_distributed', 'select', 'bidirectional'] as const;
 
 /** How an option's value must look: a finite number, one >= 0, a boolean, a number or [h, w], a conv
  *  padding, a list of positive integers, or one of some strings. Ranges are the layer's own check. */
@@ -29,7 +31,7 @@ const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'ze
 const WEIGHTED = { useBias: 'boolean', activation: ACTIVATIONS, alpha: 'number', init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
 const WINDOW = { pool: 'pair', stride: 'pair', padding: ['same', 'valid'] } as const;
 const RECURRENT = { units: 'number', activation: RNN_ACTIVATIONS, returnSequences: 'boolean', goBackwards: 'boolean', useBias: 'boolean',
-  init: INITS, recurrentInit: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
+  init: INITS, recurrentInit: INITS, l1: 'nonneg', l2: 'nonneg', returnState: 'boolean' } as const;
 
 /** Every option each type takes (besides type, name, inputs and trainable): a misspelled option is an error, not a silent default. */
 const OPTIONS: Record<(typeof LAYER_TYPES)[number], Readonly<Record<string, Kind>>> = {
@@ -54,6 +56,8 @@ const OPTIONS: Record<(typeof LAYER_TYPES)[number], Readonly<Record<string, Kind
   lstm: { ...RECURRENT, recurrentActivation: RNN_RECURRENT_ACTIVATIONS },
   gru: { ...RECURRENT, recurrentActivation: RNN_RECURRENT_ACTIVATIONS, resetAfter: 'boolean' },
   time_distributed: { units: 'number', ...WEIGHTED },
+  select: { part: SELECT_PARTS },
+  bidirectional: { layer: RNN_TYPES, mergeMode: MERGE_MODES, ...RECURRENT, recurrentActivation: RNN_RECURRENT_ACTIVATIONS, resetAfter: 'boolean' },
 };
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -96,16 +100,24 @@ export function defineLayer(type: string, options: Defined['options'], build: De
   DEFINED.set(type, { options, build });
 }
 
-/** `inMasks[i]`: whether input i is a masked sequence (Layer.masks of the layer it comes from). */
-export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[], inMasks: readonly boolean[] = []): Layer {
+/**
+ * `inMasks[i]`: whether input i is a masked sequence (Layer.masks of the layer it comes from); `inParts[i]`:
+ * that layer's Layer.parts (several outputs in one tensor, which only a select layer reads).
+ */
+export function buildLayer(cfg: LayerConfig & { name: string }, inShapes: readonly Shape[], inMasks: readonly boolean[] = [],
+  inParts: readonly (readonly OutputPart[] | null)[] = []): Layer {
   const { inputs: _inputs, trainable, ...c } = cfg as LayerConfig & { name: string; inputs?: string[] };
   if (trainable !== undefined && typeof trainable !== 'boolean') throw new RedeError(`${show(c.type)} '${cfg.name}': trainable must be true or false, got ${show(trainable)}`);
-  const layer = buildOwn(c as LayerConfig & { name: string }, inShapes, inMasks);
+  const packed = inParts.findIndex((p) => p);
+  if (packed >= 0 && c.type !== 'select') {
+    throw new RedeError(`${String(c.type)} '${cfg.name}': input ${packed} packs several outputs (${inParts[packed]!.map((p) => p.name).join(', ')}: a recurrent layer with returnState); read each through a select layer, e.g. { type: 'select', part: 'h' }`);
+  }
+  const layer = buildOwn(c as LayerConfig & { name: string }, inShapes, inMasks, inParts);
   layer.trainable = trainable ?? true; // frozen: its parameters keep their values (the optimizers skip them)
   return layer;
 }
 
-function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[], inMasks: readonly boolean[]): Layer {
+function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[], inMasks: readonly boolean[], inParts: readonly (readonly OutputPart[] | null)[]): Layer {
   const defined = typeof c.type === 'string' ? DEFINED.get(c.type) : undefined;
   if (!isLayerType(c.type) && !defined) {
     throw new RedeError(`layer '${c.name}': unknown type ${show(c.type)} (expected one of ${[...LAYER_TYPES, ...DEFINED.keys()].join(', ')})`);
@@ -145,5 +157,7 @@ function buildOwn(c: LayerConfig & { name: string }, inShapes: readonly Shape[],
     case 'masking': return new Masking(c, inShapes);
     case 'simple_rnn': case 'lstm': case 'gru': return new Recurrent(c.type, c as RnnConfig, inShapes, inMasks[0] ?? false);
     case 'time_distributed': return new TimeDistributed(c as TimeDistributedConfig, inShapes);
+    case 'select': return new Select(c as SelectConfig, inShapes, inParts);
+    case 'bidirectional': return new Bidirectional(c as BidirectionalConfig, inShapes, inMasks[0] ?? false);
   }
 }

@@ -22,6 +22,9 @@ export interface ParamDecl {
   regularize: boolean;
 }
 
+/** One of several outputs packed in a layer's output (Layer.parts): its name, per-example shape, and whether it is a masked sequence. */
+export interface OutputPart { name: string; shape: Shape; masks: boolean }
+
 /** Non-trainable saved state (batch norm running statistics). */
 export interface StateDecl { name: string; floats: number; init: 0 | 1 }
 
@@ -125,6 +128,12 @@ export abstract class Layer {
    * a masked input). The graph tells each layer whether its inputs are (buildLayer's inMasks).
    */
   masks = false;
+  /**
+   * null, or the several outputs this layer's one output tensor packs back to back per example (a recurrent
+   * layer with returnState: Keras's [output, h, c]). Only `select` layers may read such a tensor; each picks
+   * one part (src/layers/select.ts).
+   */
+  parts: readonly OutputPart[] | null = null;
 
   constructor(
     readonly type: string,

@@ -4,6 +4,11 @@
 // One kernel call each way (assembly/rnn.ts): forward keeps the gates and states in the layer's planned `work`
 // buffer, and backward runs backpropagation through time from it.
 //   x [b, t, f] → y [b, t, u] (returnSequences) or [b, u] (the last state)
+// returnState (Keras's return_state): the one output packs [output, h, c] per example as rows of u — y
+// [b, t + 2, u] for an LSTM returning sequences, [b, 2, u] for a GRU's last state — and `select` layers pick
+// the parts (Layer.parts, src/layers/select.ts): rede's graph gives each layer one output tensor.
+// Initial state (Keras's initial_state): a second input h0 [u] (and a third, c0 [u], for an LSTM), any
+// layer's output; backward writes their gradients.
 // Masking: when the input is masked (an embedding with maskZero or a masking layer before it), a step whose
 // inputs are all 0 is skipped per example; with returnSequences the output stays masked for a next layer.
 import type { Engine } from '../engine/engine';
@@ -24,6 +29,8 @@ export interface RnnConfig {
   /** The gates' activation (LSTM, GRU); default sigmoid. hard_sigmoid is Keras 2's and tfjs's clip(0.2x + 0.5, 0, 1). */
   recurrentActivation?: (typeof RNN_RECURRENT_ACTIVATIONS)[number];
   returnSequences?: boolean; goBackwards?: boolean;
+  /** The output packs [output, h, c] (LSTM) or [output, h]; pick them with select layers. */
+  returnState?: boolean;
   /** GRU: the reset gate applies after the recurrent product (Keras 2 and tfjs's default: true). */
   resetAfter?: boolean;
   useBias?: boolean; init?: Init; recurrentInit?: Init; l1?: number; l2?: number;
@@ -44,24 +51,39 @@ export class Recurrent extends Layer {
   readonly useBias: boolean;
   /** Whether the input marks skipped steps by all-zero rows. */
   readonly maskedInput: boolean;
+  /** Whether the initial state is given (inputs 1 and, for an LSTM, 2); else it is zero. */
+  readonly initialState: boolean;
   private readonly codes: Omit<RnnDesc, 'n'>;
 
   constructor(type: RnnType, readonly cfg: RnnConfig, inShapes: readonly Shape[], maskedInput = false) {
     const where = `${type} '${cfg.name}'`;
-    expectInputs(where, inShapes, 1);
+    const states = type === 'lstm' ? 2 : 1, stateNames = type === 'lstm' ? 'h0 and c0' : 'h0';
+    if (inShapes.length !== 1 && inShapes.length !== 1 + states) {
+      throw new RedeError(`${where}: expects 1 input (the sequence) or ${1 + states} (the sequence, then the initial state ${stateNames}), got ${inShapes.length}`);
+    }
     if (inShapes[0].length !== 2) throw new RedeError(`${where}: input must be a sequence [steps, features] per example, got ${shapeStr(inShapes[0])}`);
     if (!Number.isInteger(cfg.units) || cfg.units < 1) throw new RedeError(`${where}: units must be a positive integer, got ${cfg.units}`);
+    inShapes.slice(1).forEach((sh, i) => {
+      if (sh.length !== 1 || sh[0] !== cfg.units) throw new RedeError(`${where}: initial state ${i === 0 ? 'h0' : 'c0'} (input ${i + 1}) must be [${cfg.units}] (units) per example, got ${shapeStr(sh)}`);
+    });
     if (cfg.resetAfter !== undefined && type !== 'gru') throw new RedeError(`${where}: resetAfter is a gru option`);
     if (cfg.recurrentActivation !== undefined && type === 'simple_rnn') throw new RedeError(`${where}: a simple_rnn has no gates, so no recurrentActivation`);
-    const [t, f] = inShapes[0], u = cfg.units, returnSeq = cfg.returnSequences ?? false;
-    super(type, cfg.name, inShapes, returnSeq ? [t, u] : [u]);
+    const [t, f] = inShapes[0], u = cfg.units, returnSeq = cfg.returnSequences ?? false, returnState = cfg.returnState ?? false;
+    const outShape = returnSeq ? [t, u] : [u];
+    super(type, cfg.name, inShapes, returnState ? [(returnSeq ? t : 1) + states, u] : outShape);
     this.steps = t; this.features = f; this.units = u;
     this.useBias = cfg.useBias ?? true;
     this.maskedInput = maskedInput;
-    this.masks = maskedInput && returnSeq;
+    this.masks = maskedInput && returnSeq && !returnState;
+    if (returnState) {
+      this.parts = [{ name: 'output', shape: outShape, masks: maskedInput && returnSeq }, { name: 'h', shape: [u], masks: false },
+        ...(type === 'lstm' ? [{ name: 'c', shape: [u], masks: false }] : [])];
+    }
+    this.initialState = inShapes.length > 1;
     const resetAfter = type === 'gru' && (cfg.resetAfter ?? true);
     this.codes = { t, f, u, cell: CELL[type], act: ACT[cfg.activation ?? 'tanh'], ract: ACT[cfg.recurrentActivation ?? 'sigmoid'],
-      returnSeq: returnSeq ? 1 : 0, backwards: cfg.goBackwards ? 1 : 0, resetAfter: resetAfter ? 1 : 0, masked: maskedInput ? 1 : 0 };
+      returnSeq: returnSeq ? 1 : 0, backwards: cfg.goBackwards ? 1 : 0, resetAfter: resetAfter ? 1 : 0, masked: maskedInput ? 1 : 0,
+      returnState: returnState ? 1 : 0 };
     this.p = handles('w', 'u', this.useBias && 'b');
     this.g = handles('w', 'u', this.useBias && 'b');
     this.buf = handles('desc', 'work');
@@ -81,7 +103,8 @@ export class Recurrent extends Layer {
    */
   private workBytes(batch: number): number {
     const { t, u, cell, masked } = this.codes, al = (v: number): number => Math.ceil(v / 16) * 16, nt = batch * t;
-    return 4 * (al(nt * GATES[this.type as RnnType] * u) + 2 * al(nt * u) + (cell === 0 ? 0 : al(nt * u)) + (masked ? al(nt) : 0));
+    return 4 * (al(nt * GATES[this.type as RnnType] * u) + 2 * al(nt * u) + (cell === 0 ? 0 : al(nt * u)) + (masked ? al(nt) : 0) +
+      (cell === CELL.lstm ? al(batch * u) : 0));
   }
 
   override flops(): number { const { t, f, u } = this.codes, gu = GATES[this.type as RnnType] * u; return 2 * t * gu * (f + u); }
@@ -106,8 +129,8 @@ export class Recurrent extends Layer {
     return this.descriptor(e, at, batch, () => writeRnnDesc(e, at, this.descOf(batch)));
   }
 
-  forwardCalls({ e, batch, x: [x], y, p, buf, scratch }: Site<this>): Call[] {
-    return [['rnn_forward_f32', [this.desc(e, buf.desc, batch), x, p.w, p.u, this.useBias ? p.b : 0, y, buf.work, scratch]]];
+  forwardCalls({ e, batch, x: [x, h0, c0], y, p, buf, scratch }: Site<this>): Call[] {
+    return [['rnn_forward_f32', [this.desc(e, buf.desc, batch), x, h0 ?? 0, c0 ?? 0, p.w, p.u, this.useBias ? p.b : 0, y, buf.work, scratch]]];
   }
 
   /**
@@ -116,9 +139,10 @@ export class Recurrent extends Layer {
    */
   stateGradsAt = 0;
 
-  backward(s: Step, [x]: readonly number[], _y: number, dy: number, [dx]: readonly number[]): void {
+  backward(s: Step, [x]: readonly number[], _y: number, dy: number, [dx, dh0, dc0]: readonly number[]): void {
     const desc = this.desc(s.e, this.buf.desc, s.batch), b = this.useBias;
-    s.k.rnn_backward_f32(desc, x, this.p.w, this.p.u, b ? this.p.b : 0, dy, this.buf.work, dx || 0, this.g.w, this.g.u, b ? this.g.b : 0,
+    s.k.rnn_backward_f32(desc, x, this.p.w, this.p.u, b ? this.p.b : 0, dy, this.buf.work, dx || 0, dh0 || 0, dc0 || 0,
+      this.g.w, this.g.u, b ? this.g.b : 0,
       s.accumulate ? 1 : 0, this.stateGradsAt, s.scratch);
   }
 

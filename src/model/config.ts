@@ -41,7 +41,11 @@ export type LayerConfig = Common & (
   | { type: 'masking'; maskValue?: number }
   | ({ type: 'simple_rnn' | 'lstm' | 'gru'; units: number; activation?: 'tanh' | 'relu' | 'sigmoid' | 'linear';
       recurrentActivation?: 'sigmoid' | 'hard_sigmoid'; returnSequences?: boolean; goBackwards?: boolean; resetAfter?: boolean;
-      useBias?: boolean; init?: string; recurrentInit?: string } & Regularized)
+      returnState?: boolean; useBias?: boolean; init?: string; recurrentInit?: string } & Regularized)
+  | { type: 'select'; part: 'output' | 'h' | 'c' | 'forward_h' | 'forward_c' | 'backward_h' | 'backward_c' }
+  | ({ type: 'bidirectional'; layer: 'simple_rnn' | 'lstm' | 'gru'; mergeMode?: 'concat' | 'sum' | 'mul' | 'ave'; units: number;
+      activation?: 'tanh' | 'relu' | 'sigmoid' | 'linear'; recurrentActivation?: 'sigmoid' | 'hard_sigmoid'; returnSequences?: boolean;
+      goBackwards?: boolean; returnState?: boolean; resetAfter?: boolean; useBias?: boolean; init?: string; recurrentInit?: string } & Regularized)
   | ({ type: 'time_distributed'; units: number; useBias?: boolean; activation?: Activation; alpha?: number; init?: string } & Regularized)
 );
 

@@ -57,7 +57,7 @@ export function buildGraph(config: ModelConfig): Graph {
       return at;
     });
     const inShapes = inputs.map((at) => (at < 0 ? config.input : nodes[at].layer.outShape));
-    const layer = buildLayer({ ...cfg, name }, inShapes, inputs.map((at) => at >= 0 && nodes[at].layer.masks));
+    const layer = buildLayer({ ...cfg, name }, inShapes, inputs.map((at) => at >= 0 && nodes[at].layer.masks), inputs.map((at) => (at < 0 ? null : nodes[at].layer.parts)));
     inputs.forEach((at, slot) => (at < 0 ? inputConsumers : nodes[at].consumers).push({ node: i, slot }));
     nodes.push({ layer, inputs, consumers: [] });
     index.set(name, i);
@@ -72,6 +72,10 @@ export function buildGraph(config: ModelConfig): Graph {
     if (at === undefined || at < 0) throw new RedeError(`${where}: output '${n}' is not a layer`);
     return at;
   });
+  for (const at of outputs) {
+    const parts = nodes[at].layer.parts;
+    if (parts) throw new RedeError(`${where}: output '${nodes[at].layer.name}' packs several outputs (${parts.map((p) => p.name).join(', ')}); make select layers of them the outputs`);
+  }
   if (new Set(outputs).size !== outputs.length) throw new RedeError(`${where}: outputs name a layer twice: ${JSON.stringify(names)}`);
   const output = outputs[0];
   for (let i = 0; i < nodes.length; i++) {

@@ -107,6 +107,16 @@ export class Network {
     this.graph = buildGraph(config);
     this.layers = this.graph.nodes.map((n) => n.layer);
     let off = 0, stateOff = 0;
+    // Weight names are `<layer>/<name>` and a wrapper's are `<layer>/<part>/<name>`: a layer named like another's
+    // part ('bi/forward' beside a bidirectional 'bi') would share names with it, so that is an error.
+    const owner = new Map<string, string>();
+    for (const layer of this.layers) {
+      for (const key of [...layer.params, ...layer.state].map((d) => weightName(layer.name, d.name))) {
+        const other = owner.get(key);
+        if (other !== undefined) throw new RedeError(`model: layers '${other}' and '${layer.name}' both have a weight named '${key}'; rename one`);
+        owner.set(key, layer.name);
+      }
+    }
     for (const layer of this.layers) {
       for (const p of layer.params) {
         const n = numelOf(p.shape);

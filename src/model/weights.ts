@@ -45,7 +45,9 @@ const PYTORCH_ALIASES: Readonly<Record<string, string>> = { running_mean: 'movin
 
 /** The documented name of a layer's parameter or state handle. */
 export function weightName(layer: string, handle: string): string {
-  return `${layer}/${Object.hasOwn(PUBLIC, handle) ? PUBLIC[handle] : handle}`;
+  // A wrapper's handles are prefixed by the inner layer's part ('forward/w' of a bidirectional layer).
+  const cut = handle.lastIndexOf('/') + 1, leaf = handle.slice(cut);
+  return `${layer}/${handle.slice(0, cut)}${Object.hasOwn(PUBLIC, leaf) ? PUBLIC[leaf] : leaf}`;
 }
 
 /** What this module reads of a network (a structural view: network.ts imports this file, not the reverse). */
@@ -109,7 +111,7 @@ function flattenedFrom(g: Graph, node: number): Shape | null {
 /** A slot's shape in `layout`, and where each of its values comes from in rede's order (null: the same). */
 function arrange(g: Graph, slot: WeightSlot, layout: WeightLayout): { shape: number[]; order: Int32Array | null } {
   const s = [...slot.shape];
-  if (layout === 'pytorch' && RECURRENT.has(slot.layer.type)) return arrangeRecurrent(slot);
+  if (layout === 'pytorch' && (RECURRENT.has(slot.layer.type) || slot.layer.type === 'bidirectional')) return arrangeRecurrent(slot);
   if (layout !== 'pytorch' || slot.handle !== 'w') return { shape: s, order: null };
   if (slot.layer.type === 'conv2d') {
     const [kh, kw, ci, co] = s, order = new Int32Array(slot.n);
@@ -150,12 +152,14 @@ const RECURRENT = new Set(['simple_rnn', 'lstm', 'gru']);
  * bias_ih + bias_hh).
  */
 function arrangeRecurrent(slot: WeightSlot): { shape: number[]; order: Int32Array } {
-  const gu = slot.shape[slot.shape.length - 1], rows = slot.n / gu, gru = slot.layer.type === 'gru', u = gru ? gu / 3 : gu;
+  // A bidirectional layer's handles are its directions' ('forward/w'), of the cell its config names.
+  const cell = slot.layer.type === 'bidirectional' ? slot.layer.config().layer : slot.layer.type, handle = slot.handle.slice(slot.handle.lastIndexOf('/') + 1);
+  const gu = slot.shape[slot.shape.length - 1], rows = slot.n / gu, gru = cell === 'gru', u = gru ? gu / 3 : gu;
   // Column j of rede's rows, in PyTorch's gate order: GRU blocks (r, z, n) are rede's blocks (1, 0, 2).
   const col = (j: number): number => (gru ? [1, 0, 2][Math.floor(j / u)] * u + (j % u) : j);
   const order = new Int32Array(slot.n);
   let i = 0;
-  if (slot.handle === 'b') { for (let r = 0; r < rows; r++) for (let j = 0; j < gu; j++) order[i++] = r * gu + col(j); return { shape: [...slot.shape], order }; }
+  if (handle === 'b') { for (let r = 0; r < rows; r++) for (let j = 0; j < gu; j++) order[i++] = r * gu + col(j); return { shape: [...slot.shape], order }; }
   for (let j = 0; j < gu; j++) for (let r = 0; r < rows; r++) order[i++] = r * gu + col(j); // external (j, r) ← rede (r, col(j))
   return { shape: [gu, rows], order };
 }

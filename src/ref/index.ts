@@ -17,7 +17,7 @@ import { tensorRef } from './tensor';
 import { peakRef } from './peak';
 import { qgemmRef } from './qgemm';
 import { qconvRef } from './qconv';
-import { embedRef, rnnRef } from './rnn';
+import { embedRef, mergeRef, rnnRef } from './rnn';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -47,5 +47,6 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...qconvRef(h),
     ...rnnRef(h),
     ...embedRef(h),
+    ...mergeRef(h),
   } satisfies Kernels;
 }

@@ -29,6 +29,8 @@ function dact(k: number, y: number): number {
 }
 
 const gatesOf = (cell: number): number => (cell === LSTM ? 4 : cell === GRU ? 3 : 1);
+/** Rows of y per example (assembly/rnn.ts): the output (t or 1), then with returnState h and (LSTM) c. */
+const yRows = (d: RnnDesc): number => (d.returnSeq ? d.t : 1) + (d.returnState ? (d.cell === LSTM ? 2 : 1) : 0);
 /** Work: h₋ [n, t, u] | c₋ [n, t, u] | mask [n, t]. */
 const workFloats = (d: RnnDesc): number => 2 * d.n * d.t * d.u + d.n * d.t;
 
@@ -85,26 +87,32 @@ export const rnnRef = (heap: Heap) => {
     rnn_work_bytes(desc: number): number { return 4 * workFloats(readRnnDesc(heap, desc)); },
     rnn_scratch_bytes(_desc: number): number { return 0; },
 
-    rnn_forward_f32(desc: number, x: number, w: number, r: number, b: number, y: number, work: number, _scratch: number): void {
+    rnn_forward_f32(desc: number, x: number, h0: number, c0: number, w: number, r: number, b: number, y: number, work: number, _scratch: number): void {
       const d = readRnnDesc(heap, desc), f = heap.f32, { n, t, u } = d;
-      const X = x >>> 2, W = w >>> 2, R = r >>> 2, B = b ? b >>> 2 : -1, Y = y >>> 2;
+      const X = x >>> 2, W = w >>> 2, R = r >>> 2, B = b ? b >>> 2 : -1, Y = y >>> 2, ys = yRows(d) * u;
       const HP = work >>> 2, CP = HP + n * t * u, M = CP + n * t * u;
+      const start = (at: number, bi: number): Float64Array => (at ? Float64Array.from(f.subarray((at >>> 2) + bi * u, (at >>> 2) + bi * u + u)) : new Float64Array(u));
       for (let bi = 0; bi < n; bi++) {
-        let hp: Float64Array = new Float64Array(u), cp: Float64Array = new Float64Array(u);
+        let hp = start(h0, bi), cp = d.cell === LSTM ? start(c0, bi) : new Float64Array(u);
         for (let s = 0; s < t; s++) {
           const tau = d.backwards ? t - 1 - s : s, row = bi * t + tau, xr = X + row * d.f;
           for (let j = 0; j < u; j++) { f[HP + row * u + j] = hp[j]; f[CP + row * u + j] = cp[j]; }
           const on = runs(d, f, xr);
           f[M + row] = on ? 1 : 0;
           if (on) { const v = step(d, f, xr, W, R, B, hp, cp); hp = v.h; cp = v.c; }
-          if (d.returnSeq) for (let j = 0; j < u; j++) f[Y + (bi * t + s) * u + j] = on ? hp[j] : 0;
+          if (d.returnSeq) for (let j = 0; j < u; j++) f[Y + bi * ys + s * u + j] = on ? hp[j] : 0;
         }
-        if (!d.returnSeq) for (let j = 0; j < u; j++) f[Y + bi * u + j] = hp[j];
+        const out = d.returnSeq ? t : 1;
+        if (!d.returnSeq) for (let j = 0; j < u; j++) f[Y + bi * ys + j] = hp[j];
+        if (d.returnState) {
+          for (let j = 0; j < u; j++) f[Y + bi * ys + out * u + j] = hp[j];
+          if (d.cell === LSTM) for (let j = 0; j < u; j++) f[Y + bi * ys + (out + 1) * u + j] = cp[j];
+        }
       }
     },
 
     rnn_backward_f32(desc: number, x: number, w: number, r: number, b: number, dy: number, work: number, dx: number,
-      dw: number, dr: number, db: number, accumulate: number, dhs: number, _scratch: number): void {
+      dh0: number, dc0: number, dw: number, dr: number, db: number, accumulate: number, dhs: number, _scratch: number): void {
       const d = readRnnDesc(heap, desc), f = heap.f32, { n, t, u } = d, F = d.f, gu = gatesOf(d.cell) * u;
       const X = x >>> 2, W = w >>> 2, R = r >>> 2, B = b ? b >>> 2 : -1, DY = dy >>> 2, HP = work >>> 2, CP = HP + n * t * u, M = CP + n * t * u;
       const biasGu = d.cell === GRU && d.resetAfter ? 2 * gu : gu;
@@ -112,11 +120,16 @@ export const rnnRef = (heap: Heap) => {
       const dX = new Float64Array(n * t * F);
       for (let bi = 0; bi < n; bi++) {
         let dh: Float64Array = new Float64Array(u), dc: Float64Array = new Float64Array(u);
-        if (!d.returnSeq) for (let j = 0; j < u; j++) dh[j] = f[DY + bi * u + j];
+        const ys = yRows(d) * u, out = d.returnSeq ? t : 1;
+        if (!d.returnSeq) for (let j = 0; j < u; j++) dh[j] = f[DY + bi * ys + j];
+        if (d.returnState) {
+          for (let j = 0; j < u; j++) dh[j] += f[DY + bi * ys + out * u + j];
+          if (d.cell === LSTM) for (let j = 0; j < u; j++) dc[j] = f[DY + bi * ys + (out + 1) * u + j];
+        }
         for (let s = t - 1; s >= 0; s--) {
           const tau = d.backwards ? t - 1 - s : s, row = bi * t + tau, xr = X + row * F;
           const on = f[M + row] !== 0;
-          if (d.returnSeq && on) for (let j = 0; j < u; j++) dh[j] += f[DY + (bi * t + s) * u + j];
+          if (d.returnSeq && on) for (let j = 0; j < u; j++) dh[j] += f[DY + bi * ys + s * u + j];
           if (dhs) for (let j = 0; j < u; j++) f[(dhs >>> 2) + (bi * t + s) * u + j] = dh[j];
           if (!on) continue; // h = h₋, c = c₋: dh and dc pass through unchanged
           const hp = Float64Array.from(f.subarray(HP + row * u, HP + row * u + u));
@@ -171,6 +184,10 @@ export const rnnRef = (heap: Heap) => {
           }
           dh = dhp; dc = d.cell === LSTM ? dcp : dc;
         }
+        for (let j = 0; j < u; j++) {
+          if (dh0) f[(dh0 >>> 2) + bi * u + j] = dh[j];
+          if (dc0) f[(dc0 >>> 2) + bi * u + j] = d.cell === LSTM ? dc[j] : 0;
+        }
       }
       const put = (at: number, vals: Float64Array): void => { const o = at >>> 2; for (let i = 0; i < vals.length; i++) f[o + i] = accumulate ? f[o + i] + vals[i] : vals[i]; };
       put(dw, dW); put(dr, dR);
@@ -179,6 +196,26 @@ export const rnnRef = (heap: Heap) => {
     },
   };
 };
+
+/** The bidirectional merge (assembly/rnn.ts rnn_merge_f32 / rnn_merge_backward_f32), element by element. */
+export const mergeRef = (heap: Heap) => ({
+  rnn_merge_f32(mode: number, n: number, t: number, u: number, rows: number, reverse: number, yf: number, yb: number, y: number): void {
+    const f = heap.f32, wy = mode === 0 ? 2 * u : u;
+    for (let bi = 0; bi < n; bi++) for (let s = 0; s < t; s++) for (let j = 0; j < u; j++) {
+      const a = f[(yf >>> 2) + (bi * rows + s) * u + j], b = f[(yb >>> 2) + (bi * rows + (reverse ? t - 1 - s : s)) * u + j], Y = (y >>> 2) + (bi * t + s) * wy;
+      if (mode === 0) { f[Y + j] = a; f[Y + u + j] = b; } else f[Y + j] = mode === 1 ? a + b : mode === 2 ? a * b : (a + b) * 0.5;
+    }
+  },
+  rnn_merge_backward_f32(mode: number, n: number, t: number, u: number, rows: number, reverse: number, yf: number, yb: number, dy: number, dyf: number, dyb: number): void {
+    const f = heap.f32, wy = mode === 0 ? 2 * u : u;
+    for (let bi = 0; bi < n; bi++) for (let s = 0; s < t; s++) for (let j = 0; j < u; j++) {
+      const F = (bi * rows + s) * u + j, B = (bi * rows + (reverse ? t - 1 - s : s)) * u + j, D = (dy >>> 2) + (bi * t + s) * wy + j;
+      const df = mode === 0 ? f[D] : mode === 2 ? f[D] * f[(yb >>> 2) + B] : mode === 3 ? 0.5 * f[D] : f[D];
+      const db = mode === 0 ? f[D + u] : mode === 2 ? f[D] * f[(yf >>> 2) + F] : mode === 3 ? 0.5 * f[D] : f[D];
+      f[(dyf >>> 2) + F] = df; f[(dyb >>> 2) + B] = db;
+    }
+  },
+});
 
 /** Round half to even, as wasm's f32.nearest. */
 function nearest(v: number): number {

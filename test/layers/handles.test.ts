@@ -50,13 +50,20 @@ const EVERY_TYPE: ModelConfig = {
   ],
 };
 
-/** The sequence types, which take ids or [steps, features]: embedding → masking → simple_rnn → lstm → gru → time_distributed. */
+/**
+ * The sequence types, which take ids or [steps, features]: embedding → masking → simple_rnn → lstm (returnState,
+ * its h and c selected as the initial state of the next lstm) → bidirectional → gru → time_distributed.
+ */
 const SEQUENCE_TYPES: ModelConfig = {
   name: 'sequence-types', input: [5], layers: [
     { type: 'embedding', name: 'emb', inputDim: 6, outputDim: 3, maskZero: true },
     { type: 'masking', name: 'mask' },
     { type: 'simple_rnn', name: 'rnn', units: 3, returnSequences: true },
-    { type: 'lstm', name: 'lstm', units: 3, returnSequences: true },
+    { type: 'lstm', name: 'enc', units: 3, returnState: true },
+    { type: 'select', name: 'h', inputs: ['enc'], part: 'h' },
+    { type: 'select', name: 'c', inputs: ['enc'], part: 'c' },
+    { type: 'lstm', name: 'lstm', units: 3, returnSequences: true, inputs: ['rnn', 'h', 'c'] },
+    { type: 'bidirectional', name: 'bi', layer: 'gru', units: 2, returnSequences: true },
     { type: 'gru', name: 'gru', units: 2, returnSequences: true },
     { type: 'time_distributed', name: 'td', units: 2 },
   ],

@@ -64,3 +64,59 @@ test('gru (resetAfter, the default) agrees with PyTorch nn.GRU: output, dx and w
     }
   }
 });
+
+const PY_BI = `
+import json, sys, torch
+a = json.load(sys.stdin)
+B, T, F, U = a['B'], a['T'], a['F'], a['U']
+g = torch.nn.GRU(F, U, batch_first=True, bidirectional=True).double()
+with torch.no_grad():
+    for s in ['', '_reverse']:
+        getattr(g, 'weight_ih_l0' + s).copy_(torch.tensor(a['w_ih' + s]).view(3 * U, F)); getattr(g, 'weight_hh_l0' + s).copy_(torch.tensor(a['w_hh' + s]).view(3 * U, U))
+        getattr(g, 'bias_ih_l0' + s).copy_(torch.tensor(a['b_ih' + s])); getattr(g, 'bias_hh_l0' + s).copy_(torch.tensor(a['b_hh' + s]))
+x = torch.tensor(a['x'], dtype=torch.float64).view(B, T, F).requires_grad_()
+out, h = g(x)
+y = out if a['seq'] else torch.cat([h[0], h[1]], 1)
+(y * torch.tensor(a['r'], dtype=torch.float64).view(y.shape)).sum().backward()
+f = lambda t: t.detach().reshape(-1).tolist()
+res = {'y': f(y), 'dx': f(x.grad)}
+for s in ['', '_reverse']:
+    for n in ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']: res[n + s] = f(getattr(g, n + '_l0' + s).grad)
+print(json.dumps(res))
+`;
+
+test('bidirectional gru (concat) agrees with PyTorch nn.GRU(bidirectional=True), weights set in PyTorch\'s layout', async () => {
+  const rng = new Rng(44);
+  for (const seq of [false, true]) {
+    const dirs = ['', '_reverse'].map((s) => ({ s, kernel: rng.array(F * 3 * U, -0.5, 0.5), rec: rng.array(U * 3 * U, -0.5, 0.5), bias: rng.array(2 * 3 * U, -0.3, 0.3) }));
+    const x = rng.array(B * T * F), r = rng.array(B * (seq ? T : 1) * 2 * U);
+    const input: Record<string, unknown> = { B, T, F, U, seq, x: [...x], r: [...r] };
+    for (const d of dirs) Object.assign(input, { [`w_ih${d.s}`]: toTorch(d.kernel, F), [`w_hh${d.s}`]: toTorch(d.rec, U), [`b_ih${d.s}`]: biasToTorch(d.bias.subarray(0, 3 * U)), [`b_hh${d.s}`]: biasToTorch(d.bias.subarray(3 * U)) });
+    const p = spawnSync('/usr/bin/python3', ['-c', PY_BI], { input: JSON.stringify(input), encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`PyTorch (/usr/bin/python3 with torch 1.13) failed: ${p.stderr || p.error}`);
+    const t = JSON.parse(p.stdout) as Record<string, number[]>;
+    for (const { name, e } of await modelEngines()) {
+      await withModel(e, { input: [T, F], layers: [{ type: 'bidirectional', name: 'bi', layer: 'gru', units: U, returnSequences: seq }] }, (m) => {
+        const weights: Record<string, { shape: number[]; data: number[] }> = {};
+        dirs.forEach((d, i) => {
+          const dir = i === 0 ? 'forward' : 'backward';
+          weights[`bi/${dir}/kernel`] = { shape: [3 * U, F], data: input[`w_ih${d.s}`] as number[] };
+          weights[`bi/${dir}/recurrent_kernel`] = { shape: [3 * U, U], data: input[`w_hh${d.s}`] as number[] };
+          weights[`bi/${dir}/bias`] = { shape: [2, 3 * U], data: [...(input[`b_ih${d.s}`] as number[]), ...(input[`b_hh${d.s}`] as number[])] };
+        });
+        m.setWeights(weights, { fromLayout: 'pytorch' });
+        assertClose(m.getWeight('bi/backward/kernel'), dirs[1].kernel, 'pytorch layout → rede', { rtol: 0, atol: 0 });
+        const what = `${name} returnSequences=${seq}`;
+        assertClose(m.forward(x, { training: true }), t.y, `${what} forward`, { rtol: 1e-4, atol: 1e-4 });
+        assertClose(m.backward(r), t.dx, `${what} dx`, { rtol: 1e-4, atol: 1e-4 });
+        dirs.forEach((d, i) => {
+          const dir = i === 0 ? 'forward' : 'backward';
+          assertClose(toTorch(m.getGrad(`bi/${dir}/kernel`), F), t[`weight_ih${d.s}`], `${what} ${dir} dkernel`, { rtol: 1e-4, atol: 1e-4 });
+          assertClose(toTorch(m.getGrad(`bi/${dir}/recurrent_kernel`), U), t[`weight_hh${d.s}`], `${what} ${dir} drecurrent_kernel`, { rtol: 1e-4, atol: 1e-4 });
+          const db = m.getGrad(`bi/${dir}/bias`);
+          assertClose([...biasToTorch(db.subarray(0, 3 * U)), ...biasToTorch(db.subarray(3 * U))], [...t[`bias_ih${d.s}`], ...t[`bias_hh${d.s}`]], `${what} ${dir} dbias`, { rtol: 1e-4, atol: 1e-4 });
+        });
+      });
+    }
+  }
+});

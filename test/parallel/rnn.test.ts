@@ -1,5 +1,5 @@
 // Sequence models train with workers like the rest: an embedding (maskZero) → LSTM → GRU → dense model and a
-// masking → simple_rnn one, fit with deterministic: true, give bitwise the same weights with 1 and 2 workers.
+// masking → simple_rnn one, and a bidirectional / returnState / initial-state one, fit with deterministic: true, give bitwise the same weights with 1 and 2 workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
@@ -21,6 +21,13 @@ const MODELS: { name: string; config: ModelConfig; x: (rng: Rng) => Float32Array
     name: 'masking → simple_rnn sequences → time_distributed', config: { input: [T, 3], layers: [
       { type: 'masking' }, { type: 'simple_rnn', units: 4, returnSequences: true, goBackwards: true }, { type: 'time_distributed', units: 1 }] },
     x: (rng) => { const x = rng.array(N * T * 3); for (let r = 0; r < N * T; r += 4) x.fill(0, r * 3, r * 3 + 3); return x; },
+  },
+  {
+    name: 'bidirectional lstm → gru returnState → initial state of a gru → dense', config: { input: [T], layers: [
+      { type: 'embedding', inputDim: 9, outputDim: 4, maskZero: true }, { type: 'bidirectional', name: 'bi', layer: 'lstm', units: 3, returnSequences: true },
+      { type: 'gru', name: 'enc', units: 4, returnState: true }, { type: 'select', name: 'h', inputs: ['enc'], part: 'h' },
+      { type: 'gru', units: 4, inputs: ['bi', 'h'], goBackwards: true }, { type: 'dense', units: 2 }] },
+    x: (rng) => Float32Array.from({ length: N * T }, (_, i) => (i % T < T - (Math.floor(i / T) % 3) ? rng.int(1, 9) : 0)),
   },
 ];
 
