@@ -5,12 +5,16 @@
 //   src/engine/generated/kernels.ts    the Kernels interface, read off asc's .d.ts (never written by hand)
 //   src/engine/generated/wasm-bytes.ts the binaries, base64, so one bundle works in Node and browsers (a shared
 //                                      build as its twin plus the one byte that differs)
+// and the inference kernels (assembly/infer.ts: forward and int8 kernels only) in the same four variants,
+// build/wasm/rede-infer-<variant>.wasm: files that rede/infer fetches one of (src/infer/entry/kernels.ts),
+// never inlined.
 // Skips the compile when nothing it reads has changed since the last build (see upToDate below); --force
 // compiles anyway.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, statSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,7 +47,7 @@ for (const gen of ['gen-abi.mjs', 'gen-gemm-kernels.mjs']) {
 // mtimes: the generator rewrites gemm_kernels.ts on every run, and a checkout sets mtimes to checkout time.
 const stampFile = join(gen, 'inputs.sha256');
 const outputs = [
-  ...variants.map((v) => join(out, `rede-${v.name}.wasm`)), join(out, 'rede-simd.d.ts'), join(out, 'rede-simd.wat'),
+  ...variants.map((v) => join(out, `rede-${v.name}.wasm`)), ...variants.map((v) => join(out, `rede-infer-${v.name}.wasm`)), join(out, 'rede-simd.d.ts'), join(out, 'rede-simd.wat'),
   join(gen, 'kernels.ts'), join(gen, 'wasm-bytes.ts'),
 ];
 function inputsHash() {
@@ -88,7 +92,18 @@ try {
     bytes[v.name] = readFileSync(file).toString('base64');
     console.log(`wasm ${v.name}: ${statSync(file).size} bytes`);
   }
-  for (const f of ['rede-simd.wasm', 'rede-relaxed-simd.wasm', 'rede-simd-shared.wasm', 'rede-relaxed-simd-shared.wasm', 'rede-simd.d.ts', 'rede-simd.wat']) {
+  // asc merges ./asconfig.json (whose entry is assembly/index.ts) into every run in this folder: an empty
+  // config keeps the inference module to its own entry.
+  const none = join(tmp, 'asconfig.none.json');
+  writeFileSync(none, '{}');
+  for (const v of variants) {
+    const file = join(tmp, `rede-infer-${v.name}.wasm`);
+    execFileSync(process.execPath, [asc, 'assembly/infer.ts', '--config', none, ...common.slice(1), ...v.flags, '-o', file], { cwd: root, stdio: ['ignore', 2, 2] });
+    const bytes = readFileSync(file);
+    console.log(`wasm infer ${v.name}: ${bytes.length} bytes, ${gzipSync(bytes, { level: 9 }).length} gzipped`);
+  }
+  for (const f of ['rede-simd.wasm', 'rede-relaxed-simd.wasm', 'rede-simd-shared.wasm', 'rede-relaxed-simd-shared.wasm', 'rede-simd.d.ts', 'rede-simd.wat',
+    ...variants.map((v) => `rede-infer-${v.name}.wasm`)]) {
     renameSync(join(tmp, f), join(out, f));
   }
 } finally {

@@ -42,7 +42,7 @@ let relaxedFlag: Promise<void> | null = null;
  * Node 20 (V8 11.3) ships relaxed SIMD behind --experimental-wasm-relaxed-simd, which NODE_OPTIONS refuses;
  * setting the flag from inside the process before compiling works. Browsers decide for themselves.
  */
-function enableRelaxedSimdInNode(): Promise<void> {
+export function enableRelaxedSimdInNode(): Promise<void> {
   if (!isNode) return Promise.resolve();
   // One promise shared by every caller: a second concurrent caller must not validate before the flag is set.
   relaxedFlag ??= import('node:v8').then(
