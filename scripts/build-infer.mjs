@@ -1,6 +1,6 @@
 // Builds rede/infer (src/infer/entry/): an ESM bundle for browsers and Node, its CJS twin, the helper thread
-// entry, and the four inference kernel builds beside them (build/wasm/rede-infer-*.wasm, of which a runtime
-// fetches one), in dist/infer/. Prints the budget figure: the entry's JS + the one wasm it fetches, gzipped.
+// entry, and the two inference kernel files beside them (build/wasm/rede-infer-{simd,relaxed-simd}.wasm, of
+// which a runtime fetches one), in dist/infer/. Prints the budget figure: the entry's JS + the one wasm it fetches, gzipped.
 //
 // Left out of the bundle, each by a stand-in module (the pattern of src/engine/wasm-bytes-absent.ts):
 //   src/engine/generated/wasm-bytes.ts  the inlined full kernels (rede/infer fetches its own file)
@@ -16,7 +16,8 @@ import { gzipSync } from 'node:zlib';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The budget (issue 19): JS + the one fetched wasm, gzipped at level 9. test/package/infer-size.test.ts checks it. */
 export const INFER_BUDGET_BYTES = 40_000;
-export const INFER_VARIANTS = ['simd', 'relaxed-simd', 'simd-shared', 'relaxed-simd-shared'];
+/** The files; the shared builds are made from them at load (src/infer/entry/kernels.ts). */
+export const INFER_VARIANTS = ['simd', 'relaxed-simd'];
 /** As src/layers/index.ts imports them. */
 const TRAINING_LAYERS = /^\.\/(rnn|embedding|conv2d-transpose|time-distributed|upsampling)$/;
 

@@ -46,7 +46,7 @@ const browser = { ...common, platform: 'browser', format: 'esm', minify: true, e
 await build({ ...browser, entryPoints: ['src/index.ts'], outfile: 'dist/browser/rede.js' });
 await build({ ...browser, entryPoints: ['src/parallel/worker.ts'], outfile: 'dist/browser/rede-worker.js', plugins: [withoutWasmBytes] });
 console.log(`browser bundle dist/browser/rede.js: ${formatSizes(await inferenceSizes('dist/browser'))}`);
-// rede/infer (src/infer/entry/): the inference-only bundle and the four kernel builds it fetches one of.
+// rede/infer (src/infer/entry/): the inference-only bundle and the two kernel files it fetches one of.
 const infer = await buildInfer();
 console.log(formatInferSizes(infer));
 if (infer.total > infer.budget) throw new Error(`rede/infer is ${infer.total} bytes gzipped, over its budget of ${infer.budget}: node scripts/build-infer.mjs --meta shows what each source adds`);

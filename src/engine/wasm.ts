@@ -17,8 +17,8 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The non-shared binary with its imported memory's limits flag (at `at`) turned from 0x01 (max) to 0x03 (max, shared). */
-function sharedTwin(plain: Uint8Array<ArrayBuffer>, at: number, variant: Variant): Uint8Array<ArrayBuffer> {
-  if (plain[at] !== 0x01) throw new Error(`rede: the ${variant} kernels' byte ${at} is ${plain[at]}, not the memory limits flag 0x01 the build recorded (a stale generated/wasm-bytes.ts?)`);
+export function sharedTwin(plain: Uint8Array<ArrayBuffer>, at: number, variant: string): Uint8Array<ArrayBuffer> {
+  if (plain[at] !== 0x01) throw new Error(`rede: the ${variant} kernels' byte ${at} is ${plain[at]}, not the memory limits flag 0x01 the build recorded (stale kernels, or a generated file from another build?)`);
   const b = plain.slice();
   b[at] = 0x03;
   return b;

@@ -4,9 +4,12 @@
 //   src/engine/wasm.ts sets from inside the process), plain SIMD where a probe using i8x16.splat does, else
 //   an error: this build has no TypeScript fallback (the full `rede` bundle does);
 //   the shared-memory build only for threads, and only where shared memory exists (SharedArrayBuffer; in a
-//   browser a cross-origin isolated page): without it the model runs on one thread.
+//   browser a cross-origin isolated page): without it the model runs on one thread. The shared build is the
+//   same file with its memory limits flag set (one byte, whose offset the build recorded), so there are two
+//   files, rede-infer-simd.wasm and rede-infer-relaxed-simd.wasm, and one is fetched either way.
 import { RedeError } from '../../engine/errors';
-import { enableRelaxedSimdInNode, type Variant } from '../../engine/wasm';
+import { enableRelaxedSimdInNode, sharedTwin, type Variant } from '../../engine/wasm';
+import { INFER_SHARED_FLAG } from '../../engine/generated/infer-wasm';
 
 /** Where the .wasm files are: a folder (URL, or a path in Node), or a function from a file name to its bytes. */
 export type WasmSource = string | URL | ((file: string) => Promise<Uint8Array | ArrayBuffer>);
@@ -14,7 +17,7 @@ export type WasmSource = string | URL | ((file: string) => Promise<Uint8Array | 
 export interface KernelChoice {
   variant: Variant;
   shared: boolean;
-  /** rede-infer-<variant>[-shared].wasm */
+  /** rede-infer-<variant>.wasm (the shared build is made from it) */
   file: string;
 }
 
@@ -48,7 +51,7 @@ export async function chooseKernels(threads: boolean): Promise<KernelChoice> {
   const variant: Variant | null = WebAssembly.validate(RELAXED_PROBE) ? 'relaxed-simd' : WebAssembly.validate(SIMD_PROBE) ? 'simd' : null;
   if (!variant) throw new RedeError('rede/infer: this runtime has no WebAssembly SIMD (needed by the inference kernels; the full rede bundle falls back to TypeScript kernels)');
   const shared = threads && canShareMemory();
-  return { variant, shared, file: `rede-infer-${variant}${shared ? '-shared' : ''}.wasm` };
+  return { variant, shared, file: `rede-infer-${variant}.wasm` };
 }
 
 /** The bytes of `file` from `source`: fetch() for http(s) and page-relative URLs, the file system in Node. */
@@ -79,7 +82,8 @@ export async function fetchKernels(source: WasmSource, threads: boolean): Promis
     : await read(source, choice.file);
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(got.bytes as Uint8Array<ArrayBuffer>);
+    const plain = got.bytes as Uint8Array<ArrayBuffer>;
+    module = await WebAssembly.compile(choice.shared ? sharedTwin(plain, INFER_SHARED_FLAG[choice.variant], got.from) : plain);
   } catch (e) {
     throw new RedeError(`rede/infer: ${got.from} (${got.bytes.length} bytes) is not a kernels module this runtime compiles: ${(e as Error).message}`);
   }
