@@ -31,7 +31,8 @@ for (const path of images) {
   if (img.width !== wd || img.height !== h) throw new Error(`${path}: ${img.width}×${img.height}, the model takes ${wd}×${h}`);
   const top = model.topK(img.x, 3);
   const best = top.names?.[0] ?? top.indices[0];
-  console.log(`${path}: class ${best} (${(100 * top.values[0]).toFixed(1)} %); then ${top.indices[1]}, ${top.indices[2]}`);
+  const score = model.endsInSoftmax ? `${(100 * top.values[0]).toFixed(1)} %` : `logit ${top.values[0].toFixed(2)}`; // a model without softmax gives logits
+  console.log(`${path}: class ${best} (${score}); then ${top.indices[1]}, ${top.indices[2]}`);
 }
 console.log(`kernels: ${model.e.variant}, ${model.threads} thread${model.threads > 1 ? 's' : ''}`);
 await model.close();
