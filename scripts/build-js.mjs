@@ -13,10 +13,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDemo, formatSizes, inferenceSizes } from './build-demo.mjs';
+import { buildInfer, formatInferSizes } from './build-infer.mjs';
 import { fixDeclarations } from './fix-dts.mjs';
 
 // Stale chunks and declarations of deleted sources must never reach a package.
-for (const d of ['dist/esm', 'dist/cjs', 'dist/browser', 'dist/types']) rmSync(d, { recursive: true, force: true });
+for (const d of ['dist/esm', 'dist/cjs', 'dist/browser', 'dist/infer', 'dist/types']) rmSync(d, { recursive: true, force: true });
 
 // import.meta is empty in the CJS bundles; the code that reads it falls back to __filename there.
 const common = { bundle: true, target: 'es2022', sourcemap: false, logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' }, external: ['@tensorflow/*'] };
@@ -45,6 +46,10 @@ const browser = { ...common, platform: 'browser', format: 'esm', minify: true, e
 await build({ ...browser, entryPoints: ['src/index.ts'], outfile: 'dist/browser/rede.js' });
 await build({ ...browser, entryPoints: ['src/parallel/worker.ts'], outfile: 'dist/browser/rede-worker.js', plugins: [withoutWasmBytes] });
 console.log(`browser bundle dist/browser/rede.js: ${formatSizes(await inferenceSizes('dist/browser'))}`);
+// rede/infer (src/infer/entry/): the inference-only bundle and the two kernel files it fetches one of.
+const infer = await buildInfer();
+console.log(formatInferSizes(infer));
+if (infer.total > infer.budget) throw new Error(`rede/infer is ${infer.total} bytes gzipped, over its budget of ${infer.budget}: node scripts/build-infer.mjs --meta shows what each source adds`);
 // The live training page (demo/) beside the bundles it uses: dist/demo (npm run demo serves it; not packed).
 await buildDemo();
 mkdirSync('dist/types', { recursive: true });

@@ -17,8 +17,8 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The non-shared binary with its imported memory's limits flag (at `at`) turned from 0x01 (max) to 0x03 (max, shared). */
-function sharedTwin(plain: Uint8Array<ArrayBuffer>, at: number, variant: Variant): Uint8Array<ArrayBuffer> {
-  if (plain[at] !== 0x01) throw new Error(`rede: the ${variant} kernels' byte ${at} is ${plain[at]}, not the memory limits flag 0x01 the build recorded (a stale generated/wasm-bytes.ts?)`);
+export function sharedTwin(plain: Uint8Array<ArrayBuffer>, at: number, variant: string): Uint8Array<ArrayBuffer> {
+  if (plain[at] !== 0x01) throw new Error(`rede: the ${variant} kernels' byte ${at} is ${plain[at]}, not the memory limits flag 0x01 the build recorded (stale kernels, or a generated file from another build?)`);
   const b = plain.slice();
   b[at] = 0x03;
   return b;
@@ -42,7 +42,7 @@ let relaxedFlag: Promise<void> | null = null;
  * Node 20 (V8 11.3) ships relaxed SIMD behind --experimental-wasm-relaxed-simd, which NODE_OPTIONS refuses;
  * setting the flag from inside the process before compiling works. Browsers decide for themselves.
  */
-function enableRelaxedSimdInNode(): Promise<void> {
+export function enableRelaxedSimdInNode(): Promise<void> {
   if (!isNode) return Promise.resolve();
   // One promise shared by every caller: a second concurrent caller must not validate before the flag is set.
   relaxedFlag ??= import('node:v8').then(

@@ -59,6 +59,11 @@ export interface InferenceOptions {
   batchSize?: number;
   /** Names of the output classes (default: the model's classNames). */
   classNames?: string[] | null;
+  /**
+   * Kernels already compiled (rede/infer fetches one variant): the module and its variant. It must be a
+   * shared-memory build when workers > 1 and a non-shared one otherwise. Default: compiled from the inlined bytes.
+   */
+  kernels?: { module: WebAssembly.Module; variant: EngineVariant };
 }
 
 export type { Call };
@@ -148,7 +153,7 @@ export class InferenceModel {
   /** Compiles an already lowered graph (lowerGraph with any WeightSource: no Model needed). */
   static async fromLowered(g: Lowered, options: InferenceOptions & { variant?: EngineVariant | 'auto'; maxBytes?: number } = {}): Promise<InferenceModel> {
     const o = checkOptions<InferenceOptions & { variant?: EngineVariant | 'auto'; maxBytes?: number }>('infer', options,
-      ['workers', 'bandBytes', 'workerUrl', 'helperTimeoutMs', 'packStageBytes', 'batchSize', 'classNames', 'variant', 'maxBytes'], { batch_size: 'batchSize' });
+      ['workers', 'bandBytes', 'workerUrl', 'helperTimeoutMs', 'packStageBytes', 'batchSize', 'classNames', 'variant', 'maxBytes', 'kernels'], { batch_size: 'batchSize' });
     const T = o.workers ?? 1;
     if (!Number.isInteger(T) || T < 1 || T > 64) throw new RedeError(`infer: workers must be an integer in [1, 64], got ${o.workers}`);
     if (T > 1 && o.variant === 'ref') throw new RedeError('infer: workers > 1 needs a wasm engine, not the reference kernels');
@@ -158,9 +163,16 @@ export class InferenceModel {
     const outputShape = g.values[g.output].shape, classes = numelOf(outputShape);
     const names = checkClassNames('infer', o.classNames, classes);
     const bandBytes = o.bandBytes ?? 1 << 20;
-    const e = await Engine.create({ variant: o.variant ?? 'auto', shared: T > 1, maxBytes: o.maxBytes });
+    const e = await Engine.create(o.kernels ? { module: o.kernels.module, variantOfModule: o.kernels.variant, shared: T > 1, maxBytes: o.maxBytes }
+      : { variant: o.variant ?? 'auto', shared: T > 1, maxBytes: o.maxBytes });
     const b = new Builder(e, g, T, bandBytes, o.packStageBytes ?? 4 << 20);
     const compiled = b.compile(batchSizes(o.batchSize ?? b.defaultBatch()));
+    // A kernels module with part of the ABI (rede/infer's, assembly/infer.ts) must have every export this graph calls.
+    for (const [i, c] of compiled.flatMap((p) => [...p.calls.entries()])) {
+      for (const [name] of [...c.threads.flat(), ...c.after]) {
+        if (typeof e.k[name] !== 'function') throw new RedeError(`infer: op '${g.ops[i].name}' (${g.ops[i].kind}) needs the kernel '${name}', which these kernels (${e.variant}) do not export`);
+      }
+    }
     let ctl: Int32Array | null = null;
     const helpers: WorkerLike[] = [];
     if (T > 1) {

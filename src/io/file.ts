@@ -230,7 +230,8 @@ function checkCrc(name: string, tname: string, e: TensorEntry, bytes: Uint8Array
 
 function toF32(bytes: Uint8Array): Float32Array {
   const n = bytes.length / 4;
-  if (LITTLE_ENDIAN) return new Float32Array(bytes.slice().buffer, 0, n);
+  // Uint8Array's slice copies; a Node Buffer's own slice() is a view into its (often pooled) memory.
+  if (LITTLE_ENDIAN) return new Float32Array(Uint8Array.prototype.slice.call(bytes).buffer, 0, n);
   const out = new Float32Array(n), v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) out[i] = v.getFloat32(4 * i, true);
   return out;

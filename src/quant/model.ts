@@ -43,17 +43,7 @@ export class QuantizedModel {
   constructor(readonly config: ModelConfig, readonly spec: QuantSpec, readonly classNames: string[] | null = null) {}
 
   /** The int8 inference graph. */
-  lower(): Lowered {
-    const graph = buildGraph(this.config), names = graph.nodes.map((n) => n.layer.name), s = this.spec;
-    return lowerQuantized(structure(graph), {
-      params: (node) => (node < 0 ? s.input : s.act[names[node]]),
-      weights: (name) => {
-        const w = s.weights[name];
-        if (!w) throw new RedeError(`quantized model: no int8 weights for layer '${name}'`);
-        return w;
-      },
-    });
-  }
+  lower(): Lowered { return lowerInt8(this.config, this.spec); }
 
   /** An InferenceModel running the int8 graph (options as InferenceModel's). */
   compile(options: InferenceOptions & { variant?: EngineVariant | 'auto'; maxBytes?: number } = {}): Promise<InferenceModel> {
@@ -92,56 +82,78 @@ export class QuantizedModel {
     return QuantizedModel.fromFile(await loadRedeFile(path), path);
   }
 
-  /** Checks a decoded file against its own config before anything is built (sizes come from the graph). */
+  /** Checks a decoded file against its own config before anything is built (see int8FromFile). */
   static fromFile(f: DecodedRedeFile, name: string): QuantizedModel {
-    const h = f.header as Record<string, unknown>;
-    if (h.format !== INT8_FORMAT) {
-      throw new RedeError(`${name}: not an int8 model (format ${JSON.stringify(h.format)}, expected "${INT8_FORMAT}"; quantize a model with 'rede quantize')`);
-    }
-    const q = h.quantization as { input?: unknown; activations?: unknown; calibration?: unknown } | undefined;
-    const pair = (v: unknown, what: string): QParams => {
-      if (!Array.isArray(v) || v.length !== 2 || !(typeof v[0] === 'number' && v[0] > 0 && Number.isFinite(v[0])) || !Number.isInteger(v[1]) || v[1] < -128 || v[1] > 127) {
-        throw new RedeError(`${name}: quantization ${what} must be [scale > 0, zero point in [−128, 127]], got ${JSON.stringify(v)}`);
-      }
-      return { scale: v[0], zero: v[1] };
-    };
-    if (!q || typeof q !== 'object') throw new RedeError(`${name}: header field 'quantization' is missing`);
-    const acts = q.activations;
-    if (!acts || typeof acts !== 'object' || Array.isArray(acts)) throw new RedeError(`${name}: quantization 'activations' must be an object`);
-    let graph: Graph;
-    try { graph = buildGraph(h.config as ModelConfig); } catch (e) { throw new RedeError(`${name}: ${(e as Error).message}`); }
-    const act: Record<string, QParams> = {};
-    for (const [k, v] of Object.entries(acts)) act[k] = pair(v, `activation '${k}'`);
-    const weights: Record<string, QWeights> = {};
-    const tensor = (t: string, n: number): Float32Array => {
-      const a = f.tensors[t];
-      if (!a) throw new RedeError(`${name}: tensor '${t}' is missing`);
-      if (a.length !== n) throw new RedeError(`${name}: tensor '${t}' has ${a.length} values, the model needs ${n}`);
-      return a;
-    };
-    for (const op of structure(graph).ops) {
-      if (op.kind !== 'conv' && op.kind !== 'dense') continue;
-      const cout = op.kind === 'conv' ? op.geo.cout : op.n, raw = tensor(`${op.name}/kernel_q`, op.w.length);
-      const qw = new Int8Array(raw.length);
-      for (let i = 0; i < raw.length; i++) {
-        if (!(Number.isInteger(raw[i]) && raw[i] >= -127 && raw[i] <= 127)) throw new RedeError(`${name}: tensor '${op.name}/kernel_q' value ${i} is ${raw[i]}, expected an integer in [−127, 127]`);
-        qw[i] = raw[i];
-      }
-      const scale = tensor(`${op.name}/kernel_scale`, cout);
-      if (!scale.every((s) => s > 0 && Number.isFinite(s))) throw new RedeError(`${name}: tensor '${op.name}/kernel_scale' must hold positive finite scales`);
-      const bias = Object.hasOwn(f.tensors, `${op.name}/bias`) ? tensor(`${op.name}/bias`, cout) : null;
-      weights[op.name] = { q: qw, scale, bias };
-    }
-    const classNames = Array.isArray(h.classNames) ? (h.classNames as string[]) : null;
-    const m = new QuantizedModel(h.config as ModelConfig, {
-      input: pair(q.input, 'input'), act, weights,
-      calibration: (q.calibration ?? { method: 'minmax', examples: 0, symmetric: false }) as QuantSpec['calibration'],
-    }, classNames);
-    // Every node the int8 graph quantizes must have parameters (else it would silently run in f32).
-    for (const i of quantizedNodes(structure(graph), (op) => weights[op])) {
-      const layer = graph.nodes[i].layer.name;
-      if (!Object.hasOwn(act, layer)) throw new RedeError(`${name}: no int8 parameters for the output of '${layer}' in quantization.activations`);
-    }
-    return m;
+    const { config, spec, classNames } = int8FromFile(f, name);
+    return new QuantizedModel(config, spec, classNames);
   }
+}
+
+/** The int8 inference graph of a config and its quantization. */
+export function lowerInt8(config: ModelConfig, s: QuantSpec): Lowered {
+  const graph = buildGraph(config), names = graph.nodes.map((n) => n.layer.name);
+  return lowerQuantized(structure(graph), {
+    params: (node) => (node < 0 ? s.input : s.act[names[node]]),
+    weights: (name) => {
+      const w = s.weights[name];
+      if (!w) throw new RedeError(`quantized model: no int8 weights for layer '${name}'`);
+      return w;
+    },
+  });
+}
+
+/**
+ * An int8 model file's parts, checked against its own config before anything is built (sizes come from the
+ * graph). Functions, not the class's statics, so that rede/infer's bundle takes no writing code.
+ */
+export function int8FromFile(f: DecodedRedeFile, name: string): { config: ModelConfig; spec: QuantSpec; classNames: string[] | null } {
+  const h = f.header as Record<string, unknown>;
+  if (h.format !== INT8_FORMAT) {
+    throw new RedeError(`${name}: not an int8 model (format ${JSON.stringify(h.format)}, expected "${INT8_FORMAT}"; quantize a model with 'rede quantize')`);
+  }
+  const q = h.quantization as { input?: unknown; activations?: unknown; calibration?: unknown } | undefined;
+  const pair = (v: unknown, what: string): QParams => {
+    if (!Array.isArray(v) || v.length !== 2 || !(typeof v[0] === 'number' && v[0] > 0 && Number.isFinite(v[0])) || !Number.isInteger(v[1]) || v[1] < -128 || v[1] > 127) {
+      throw new RedeError(`${name}: quantization ${what} must be [scale > 0, zero point in [−128, 127]], got ${JSON.stringify(v)}`);
+    }
+    return { scale: v[0], zero: v[1] };
+  };
+  if (!q || typeof q !== 'object') throw new RedeError(`${name}: header field 'quantization' is missing`);
+  const acts = q.activations;
+  if (!acts || typeof acts !== 'object' || Array.isArray(acts)) throw new RedeError(`${name}: quantization 'activations' must be an object`);
+  let graph: Graph;
+  try { graph = buildGraph(h.config as ModelConfig); } catch (e) { throw new RedeError(`${name}: ${(e as Error).message}`); }
+  const act: Record<string, QParams> = {};
+  for (const [k, v] of Object.entries(acts)) act[k] = pair(v, `activation '${k}'`);
+  const weights: Record<string, QWeights> = {};
+  const tensor = (t: string, n: number): Float32Array => {
+    const a = f.tensors[t];
+    if (!a) throw new RedeError(`${name}: tensor '${t}' is missing`);
+    if (a.length !== n) throw new RedeError(`${name}: tensor '${t}' has ${a.length} values, the model needs ${n}`);
+    return a;
+  };
+  for (const op of structure(graph).ops) {
+    if (op.kind !== 'conv' && op.kind !== 'dense') continue;
+    const cout = op.kind === 'conv' ? op.geo.cout : op.n, raw = tensor(`${op.name}/kernel_q`, op.w.length);
+    const qw = new Int8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      if (!(Number.isInteger(raw[i]) && raw[i] >= -127 && raw[i] <= 127)) throw new RedeError(`${name}: tensor '${op.name}/kernel_q' value ${i} is ${raw[i]}, expected an integer in [−127, 127]`);
+      qw[i] = raw[i];
+    }
+    const scale = tensor(`${op.name}/kernel_scale`, cout);
+    if (!scale.every((s) => s > 0 && Number.isFinite(s))) throw new RedeError(`${name}: tensor '${op.name}/kernel_scale' must hold positive finite scales`);
+    const bias = Object.hasOwn(f.tensors, `${op.name}/bias`) ? tensor(`${op.name}/bias`, cout) : null;
+    weights[op.name] = { q: qw, scale, bias };
+  }
+  const classNames = Array.isArray(h.classNames) ? (h.classNames as string[]) : null;
+  const m = { config: h.config as ModelConfig, classNames, spec: {
+    input: pair(q.input, 'input'), act, weights,
+    calibration: (q.calibration ?? { method: 'minmax', examples: 0, symmetric: false }) as QuantSpec['calibration'],
+  } };
+  // Every node the int8 graph quantizes must have parameters (else it would silently run in f32).
+  for (const i of quantizedNodes(structure(graph), (op) => weights[op])) {
+    const layer = graph.nodes[i].layer.name;
+    if (!Object.hasOwn(act, layer)) throw new RedeError(`${name}: no int8 parameters for the output of '${layer}' in quantization.activations`);
+  }
+  return m;
 }
