@@ -19,7 +19,7 @@ export const INFER_BUDGET_BYTES = 40_000;
 /** The files; the shared builds are made from them at load (src/infer/entry/kernels.ts). */
 export const INFER_VARIANTS = ['simd', 'relaxed-simd'];
 /** As src/layers/index.ts imports them. */
-const TRAINING_LAYERS = /^\.\/(rnn|embedding|conv2d-transpose|time-distributed|upsampling)$/;
+const TRAINING_LAYERS = /^\.\/(rnn|bidirectional|select|embedding|conv2d-transpose|time-distributed|upsampling)$/;
 
 const leaveOut = {
   name: 'rede-infer-leave-out',
