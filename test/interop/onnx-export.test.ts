@@ -47,14 +47,14 @@ test('LeNet-5 exported to ONNX: onnxruntime-web gives rede\'s logits within 1e-4
   assertClose(out.get('logits')!, m.predict(x), 'lenet5 logits', TOL);
   // The same file read by onnx-proto: opset 13, the layers as nodes, OIHW kernels.
   const pm = onnx.ModelProto.decode(bytes);
-  assert.equal(Number(pm.opsetImport[0].version), 13);
-  assert.deepEqual(pm.graph!.node.map((k) => k.opType), ['Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'MaxPool', 'Transpose', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
-  const c1 = pm.graph!.initializer.find((t) => t.name === 'c1/kernel')!;
-  assert.deepEqual(c1.dims.map(Number), [6, 1, 5, 5]);
+  assert.equal(Number(pm.opsetImport![0].version), 13);
+  assert.deepEqual(pm.graph!.node!.map((k) => k.opType), ['Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'MaxPool', 'Transpose', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
+  const c1 = pm.graph!.initializer!.find((t) => t.name === 'c1/kernel')!;
+  assert.deepEqual(c1.dims!.map(Number), [6, 1, 5, 5]);
   assert.equal(c1.dataType, onnx.TensorProto.DataType.FLOAT);
   const w = m.getWeights({ layout: 'pytorch' }).get('c1/kernel')!;
-  assert.deepEqual(new Float32Array(c1.rawData.slice().buffer), w.data);
-  assert.deepEqual(pm.graph!.input[0].type!.tensorType!.shape!.dim.map((d) => d.dimValue ? Number(d.dimValue) : d.dimParam), ['N', 1, 28, 28]);
+  assert.deepEqual(new Float32Array(c1.rawData!.slice().buffer), w.data);
+  assert.deepEqual(pm.graph!.input![0].type!.tensorType!.shape!.dim!.map((d) => d.dimValue ? Number(d.dimValue) : d.dimParam), ['N', 1, 28, 28]);
 });
 
 test('every exported layer in inference form (batch norm statistics, dropout, LRN, asymmetric pads): onnxruntime-web agrees, NCHW and NHWC input', async () => {
