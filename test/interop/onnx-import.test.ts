@@ -129,6 +129,7 @@ test('semantics rede lacks are named: count_include_pad with pads, ceil_mode, an
     [(g) => g.op('Conv', ['x', 'nowhere'], {}), /must be an initializer or a Constant/],
     [(g) => g.op('Softmax', ['x'], { axis: int(2) }), /softmax over axis 2/],
     [(g) => g.op('Transpose', ['x'], { perm: ints(0, 1, 3, 2) }), /rede transposes only between NCHW and NHWC/],
+    [(g) => g.op('Softmax', [g.op('GlobalAveragePool', ['x'])]), /softmax over axis 3 of a 4-D/],
   ];
   for (const [build, re] of cases) {
     const g = new G(new Rng(2)), y = build(g), m = g.model([4, 4, 4], [y]);

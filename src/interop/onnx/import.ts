@@ -21,7 +21,7 @@ export const IMPORTED = ['Conv', 'Gemm', 'MatMul', 'BatchNormalization', 'Relu',
 export interface OnnxImportOptions { source?: string; seed?: number; engine?: Engine }
 
 /** A graph value as rede holds it: the layer that computes it ('input' for the model input), its rede shape. */
-interface Value { layer: string; shape: number[]; kind: 'map' | 'nhwc' | 'vec'; chw?: [number, number, number] }
+interface Value { layer: string; shape: number[]; kind: 'map' | 'nhwc' | 'vec'; chw?: [number, number, number]; pooled?: boolean }
 
 /** The config and rede-layout weights an ONNX model becomes (no engine needed). */
 export interface OnnxImported { config: ModelConfig; weights: Map<string, WeightTensor> }
@@ -101,11 +101,11 @@ export function onnxToConfig(m: OnnxModel, source = 'onnx'): OnnxImported {
       if (values.has(n.outputs[0]) || consts.has(n.outputs[0])) throw new RedeError(`${where}: output '${n.outputs[0].slice(0, 80)}' is computed twice`);
       values.set(n.outputs[0], v);
     };
-    const layer = (cfg: LayerConfig, ins: Value[], shape: number[], kind: Value['kind'], chw?: Value['chw']) => {
+    const layer = (cfg: LayerConfig, ins: Value[], shape: number[], kind: Value['kind'], chw?: Value['chw'], pooled = false) => {
       const name = nameFor(n);
       const c = { ...cfg, name, inputs: ins.map((v) => v.layer) } as LayerConfig & { name: string };
       layers.push(c);
-      out({ layer: name, shape, kind, ...(chw ? { chw } : {}) });
+      out({ layer: name, shape, kind, ...(chw ? { chw } : {}), ...(pooled ? { pooled } : {}) });
       producer.set(n.outputs[0], c);
       return c;
     };
@@ -182,11 +182,11 @@ export function onnxToConfig(m: OnnxModel, source = 'onnx'): OnnxImported {
           producer.delete(n.inputs[0]);
           break;
         }
-        layer({ type, ...(alpha !== undefined ? { alpha } : {}) } as LayerConfig, [x], x.shape, x.kind, x.chw);
+        layer({ type, ...(alpha !== undefined ? { alpha } : {}) } as LayerConfig, [x], x.shape, x.kind, x.chw, x.pooled);
         break;
       }
       case 'Softmax': {
-        const x = plain(need(0)), rank = x.kind === 'vec' ? 2 : 4;
+        const x = plain(need(0)), rank = x.kind === 'vec' && !x.pooled ? 2 : 4;
         let axis = intAttr(n, 'axis', opset >= 13 ? -1 : 1);
         if (axis < 0) axis += rank;
         const ok = x.kind === 'vec' ? axis === 1 : x.kind === 'map' ? axis === 1 && (opset >= 13 || (x.shape[0] === 1 && x.shape[1] === 1)) : axis === 3 && opset >= 13;
@@ -209,7 +209,7 @@ export function onnxToConfig(m: OnnxModel, source = 'onnx'): OnnxImported {
       case 'GlobalAveragePool': {
         const x = map(need(0));
         // ONNX's result is [N, C, 1, 1]; rede's a vector [c] (a following Flatten or Reshape passes it on).
-        layer({ type: 'globalavgpool2d' }, [x], [x.shape[2]], 'vec');
+        layer({ type: 'globalavgpool2d' }, [x], [x.shape[2]], 'vec', undefined, true);
         break;
       }
       case 'Add': case 'Sum': {
@@ -264,7 +264,7 @@ export function onnxToConfig(m: OnnxModel, source = 'onnx'): OnnxImported {
           target = reshapeTarget(where, [...s.data], numel(x.shape));
         }
         if (target.length === 1) {
-          if (x.kind === 'vec') { out(x); break; } // [N, f] → [N, f]; also GlobalAveragePool's [N, C, 1, 1]
+          if (x.kind === 'vec') { out({ ...x, pooled: false }); break; } // [N, f] → [N, f]; also GlobalAveragePool's [N, C, 1, 1]
           const hw = x.shape[0] * x.shape[1];
           if (x.kind === 'map' && hw === 1) { layer({ type: 'flatten' }, [x], target, 'vec'); break; }
           // NCHW flattened: c, h, w order in ONNX; rede's flatten writes h, w, c, and remembers to permute the next dense's rows.
@@ -295,7 +295,7 @@ export function onnxToConfig(m: OnnxModel, source = 'onnx'): OnnxImported {
         const mode = konst(2, 'training_mode', true);
         if (mode && mode.data[0] !== 0) throw new RedeError(`${where}: training_mode true is not an inference graph`);
         if (!(rate >= 0 && rate < 1)) throw new RedeError(`${where}: ratio must be in [0, 1), got ${rate}`);
-        layer({ type: 'dropout', rate }, [x], x.shape, x.kind, x.chw);
+        layer({ type: 'dropout', rate }, [x], x.shape, x.kind, x.chw, x.pooled);
         break;
       }
       case 'Identity': out(need(0)); break;
