@@ -8,7 +8,9 @@
 //   ... -- --filter=resnet18 --quick         one model, fewer samples
 // The int8 runners quantize a model with the same kind of random weights (He init, identity batch norms),
 // calibrated on one random input; their 'speedup_vs_f32' rows divide rede f32's median by int8's at the same
-// thread count, both from the same interleaved samples.
+// thread count, both from the same interleaved samples. The ort-int8 runners run that same int8 model (rede's
+// integers and scales) exported as a QDQ ONNX graph (src/interop/onnx/int8.ts), which onnxruntime-web fuses into
+// its int8 kernels; their 'speedup_vs_f32' rows divide ort-web f32's median by ort-int8's.
 // Each runner lives in its own child process (so its peak RSS is its own) and loads its model before any
 // timing starts; samples are then taken round-robin, one runner at a time (the others idle on their
 // message port), so load from other processes falls on all runners alike. The peers get the graph rede
@@ -26,14 +28,15 @@ import { vgg16 } from '../src/zoo/vgg';
 import { resnet20 } from '../src/zoo/small';
 import { Model } from '../src/api/model';
 import { quantize } from '../src/quant/index';
+import { exportOnnxInt8 } from '../src/interop/onnx/int8';
 import { parseBenchArgs, median, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow } from './lib';
 import { Rng } from '../test/helpers/rand';
 import { tfjsGraph } from '../test/helpers/tfjs-graph';
 
 const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), vgg16: () => vgg16(), resnet20: () => resnet20([32, 32, 3]) };
-const RUNNERS = ['rede:1', 'rede:2', 'rede-int8:1', 'rede-int8:2', 'tfjs-wasm:1', 'tfjs-wasm:2', 'ort-web:1', 'ort-web:2'] as const;
+const RUNNERS = ['rede:1', 'rede:2', 'rede-int8:1', 'rede-int8:2', 'tfjs-wasm:1', 'tfjs-wasm:2', 'ort-web:1', 'ort-web:2', 'ort-int8:1', 'ort-int8:2'] as const;
 type Runner = (typeof RUNNERS)[number];
-const PEER_NAME: Record<string, string> = { rede: 'rede', 'rede-int8': 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web' };
+const PEER_NAME: Record<string, string> = { rede: 'rede', 'rede-int8': 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web', 'ort-int8': 'onnxruntime-web' };
 
 // ---- child side: one runner ---------------------------------------------------------------------------
 
@@ -74,6 +77,18 @@ async function redeInt8Runner(config: ModelConfig, threads: number): Promise<Run
   arena = inf.memory;
   const x = new Rng(5).array(per, 0, 1);
   return () => { inf.predict(x); };
+}
+
+/** onnxruntime-web int8: the rede-int8 runner's model (same seed, same calibration) as a QDQ ONNX graph. */
+async function ortInt8Runner(config: ModelConfig, threads: number): Promise<Run> {
+  const m = await Model.create(config, { seed: 1 });
+  const per = numelOf(config.input), [h, w, c] = config.input;
+  const bytes = exportOnnxInt8(quantize(m, new Rng(7).array(per, 0, 1)));
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = threads;
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', new Rng(5).array(per, 0, 1), [1, c, h, w]) };
+  return async () => { await session.run(feeds); };
 }
 
 async function tfjsRunner(g: Lowered, threads: number): Promise<Run> {
@@ -185,7 +200,8 @@ async function child(runner: Runner, modelName: string): Promise<void> {
   let run: Run;
   // Every runner starts from the same lowered graph and weights (no training Model in the process).
   const g = lowerGraph(buildGraph(config), randomWeights(1));
-  run = kind === 'rede' ? await redeRunner(g, threads) : kind === 'rede-int8' ? await redeInt8Runner(config, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g, threads) : await ortRunner(g, threads);
+  run = kind === 'rede' ? await redeRunner(g, threads) : kind === 'rede-int8' ? await redeInt8Runner(config, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g, threads)
+    : kind === 'ort-int8' ? await ortInt8Runner(config, threads) : await ortRunner(g, threads);
   // Warm-up: first calls compile and allocate, and V8 tiers the wasm up; onnxruntime needs a few more.
   const w0 = performance.now();
   for (let i = 0; i < 3 || performance.now() - w0 < 1500; i++) await run();
@@ -249,6 +265,9 @@ async function main(): Promise<void> {
     for (const t of [1, 2]) {
       const f = per.get(`rede:${t}` as Runner), q = per.get(`rede-int8:${t}` as Runner);
       if (f?.length && q?.length) arenaLines.push(`${modelName} int8 vs f32, ${t} thread(s): ${fmt(median(f), 2)} ms / ${fmt(median(q), 2)} ms = ${fmt(median(f) / median(q), 2)}× (same interleaved samples)`);
+      const of = per.get(`ort-web:${t}` as Runner), oq = per.get(`ort-int8:${t}` as Runner);
+      if (of?.length && oq?.length) arenaLines.push(`${modelName} onnxruntime-web int8 vs f32, ${t} thread(s): ${fmt(median(of), 2)} ms / ${fmt(median(oq), 2)} ms = ${fmt(median(of) / median(oq), 2)}×`);
+      if (q?.length && oq?.length) arenaLines.push(`${modelName} int8, ${t} thread(s): onnxruntime-web ${fmt(median(oq), 2)} ms / rede ${fmt(median(q), 2)} ms = ${fmt(median(oq) / median(q), 2)}×`);
     }
     const base = per.has('rede:1') ? median(per.get('rede:1')!) : null;
     for (const r of RUNNERS) {
@@ -256,10 +275,10 @@ async function main(): Promise<void> {
       const ms = per.has(r) ? median(per.get(r)!) : null;
       const st = stats.get(r);
       const size = MODELS[modelName]().input[0];
-      const common = { bench: 'infer', case: `${modelName}_${size}_b1`, peer: PEER_NAME[kind], variant: kind === 'rede' ? 'relaxed-simd' : kind === 'rede-int8' ? 'int8' : 'wasm-simd', threads: Number(t) };
+      const common = { bench: 'infer', case: `${modelName}_${size}_b1`, peer: PEER_NAME[kind], variant: kind === 'rede' ? 'relaxed-simd' : kind === 'rede-int8' || kind === 'ort-int8' ? 'int8' : 'wasm-simd', threads: Number(t) };
       rows.push({ ...common, metric: 'latency', value: ms, unit: 'ms', ...(failed.has(r) ? { note: failed.get(r) } : {}) });
-      const f32 = per.get(`rede:${t}` as Runner);
-      if (kind === 'rede-int8' && ms && f32?.length) rows.push({ ...common, metric: 'speedup_vs_f32', value: median(f32) / ms, unit: 'x' });
+      const f32 = per.get(`${kind === 'ort-int8' ? 'ort-web' : 'rede'}:${t}` as Runner);
+      if ((kind === 'rede-int8' || kind === 'ort-int8') && ms && f32?.length) rows.push({ ...common, metric: 'speedup_vs_f32', value: median(f32) / ms, unit: 'x' });
       rows.push({ ...common, metric: 'peak_rss', value: st ? st.maxRss / 2 ** 20 : null, unit: 'MiB' });
       table.push([`${modelName} ${r}`, fmt(ms), ms && base ? fmt(ms / base, 2) : 'n/a', st ? fmt(st.maxRss / 2 ** 20, 0) : 'n/a', st ? fmt(st.rss / 2 ** 20, 0) : 'n/a',
         failed.get(r)?.slice(0, 60) ?? '']);

@@ -3,7 +3,8 @@
 // models through Model.fromBytes (header JSON edits are re-encoded with a valid CRC, so they get past the
 // checksum to the config and tensor checks). config: zoo and layer configs through buildGraph, the summary
 // and a memory plan of every parameter and state region. prototxt: Caffe net and solver files (prototxt.ts).
-// safetensors: rede models and PyTorch state_dicts as safetensors (safetensors.ts).
+// safetensors: rede models and PyTorch state_dicts as safetensors (safetensors.ts). onnx: exported and
+// hand-written ONNX graphs through decodeModel and importOnnx (onnx.ts).
 import { gzipSync } from 'node:zlib';
 import { Engine } from '../../src/engine/engine';
 import { MemoryPlan, alignUp } from '../../src/engine/plan';
@@ -18,9 +19,10 @@ import { models } from '../../src/zoo/index';
 import { FuzzRng, mutateBytes, mutateJson, type SizeField } from './mutate';
 import { prototxtParts } from './prototxt';
 import { safetensorsParts } from './safetensors';
+import { onnxParts } from './onnx';
 
-export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt' | 'safetensors';
-export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt', 'safetensors'];
+export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt' | 'safetensors' | 'onnx';
+export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt', 'safetensors', 'onnx'];
 
 export interface Target {
   name: TargetName;
@@ -214,5 +216,6 @@ export async function makeTarget(name: TargetName): Promise<Target> {
     case 'config': return configTarget();
     case 'prototxt': return { name: 'prototxt', ...prototxtParts }; // Caffe files: scripts/fuzz/prototxt.ts
     case 'safetensors': return { name: 'safetensors', ...(await safetensorsParts()) };
+    case 'onnx': return { name: 'onnx', ...(await onnxParts()) };
   }
 }

@@ -17,7 +17,15 @@ import { generate, usage as generateUsage } from './commands/generate';
 import { exportCommand, exportUsage, importCommand, importUsage } from './commands/pytorch';
 import { bench, usage as benchUsage } from './commands/bench';
 import { quantizeCommand, usage as quantizeUsage } from './commands/quantize';
+import { exportOnnx, importOnnx } from './commands/onnx';
 import { EXPERIMENTS } from '../experiments/index';
+
+/** `--format onnx` (or --format=onnx) goes to commands/onnx.ts, without the flag (temporary: the lead merges the formats). */
+const onnxOr = (run: (argv: string[], io: Io) => Promise<void>, onnx: (argv: string[], io: Io) => Promise<void>) => (argv: string[], io: Io): Promise<void> => {
+  const at = argv.findIndex((a, i) => a === '--format=onnx' || (a === '--format' && argv[i + 1] === 'onnx'));
+  if (at < 0) return run(argv, io);
+  return onnx([...argv.slice(0, at), ...argv.slice(at + (argv[at] === '--format' ? 2 : 1))], io);
+};
 
 const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>; usage: string; what: string }> = {
   train: { run: train, usage: trainUsage, what: 'train a model and report its test accuracy' },
@@ -28,8 +36,8 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   experiment: { run: experiment, usage: experimentUsage, what: `the lecture's experiments: ${Object.keys(EXPERIMENTS).join(', ')}` },
   generate: { run: generate, usage: generateUsage, what: "a grid of samples from a saved generator (PNG)" },
   bench: { run: bench, usage: benchUsage, what: 'per-layer time, GFLOP/s and % of peak of a training step or inference' },
-  export: { run: exportCommand, usage: exportUsage, what: 'a saved model as a PyTorch module + safetensors weights, or as safetensors' },
-  import: { run: importCommand, usage: importUsage, what: 'a PyTorch state_dict (safetensors) with a rede config, as a .rede model' },
+  export: { run: onnxOr(exportCommand, exportOnnx), usage: exportUsage, what: 'a saved model as a PyTorch module + safetensors weights, as safetensors, or as ONNX (--format onnx)' },
+  import: { run: onnxOr(importCommand, importOnnx), usage: importUsage, what: 'a PyTorch state_dict (safetensors) with a rede config, or an ONNX model (--format onnx), as a .rede model' },
   quantize: { run: quantizeCommand, usage: quantizeUsage, what: 'an int8 model from a saved one, calibrated on a dataset' },
 };
 

@@ -29,7 +29,7 @@ export type Kind = 'number' | 'nonneg' | 'boolean' | 'pair' | 'padding' | 'shape
 
 const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'zeros', 'ones'] as const;
 const WEIGHTED = { useBias: 'boolean', activation: ACTIVATIONS, alpha: 'number', init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
-const WINDOW = { pool: 'pair', stride: 'pair', padding: ['same', 'valid'] } as const;
+const WINDOW = { pool: 'pair', stride: 'pair', padding: 'padding' } as const;
 const RECURRENT = { units: 'number', activation: RNN_ACTIVATIONS, returnSequences: 'boolean', goBackwards: 'boolean', useBias: 'boolean',
   init: INITS, recurrentInit: INITS, l1: 'nonneg', l2: 'nonneg', returnState: 'boolean' } as const;
 

@@ -1,13 +1,16 @@
 // Pooling over NHWC. Max pool keeps an argmax per output (i32) so backward is a scatter; average pool
-// follows TensorFlow ('same' averages over the valid cells only).
+// follows TensorFlow ('same' averages over the valid cells only). Padding is 'valid', 'same', or explicit
+// ([top, bottom, left, right] or one number, as ONNX and Caffe files give it), each side smaller than the
+// window so every window holds a pixel of the image; average pool then averages the cells inside the image.
 //   x [b, h, w, c] → y [b, oh, ow, c];   global: x [b, h, w, c] → y [b, c]
 import type { Engine } from '../engine/engine';
-import type { ConvGeom } from '../ops/conv';
+import { RedeError } from '../engine/errors';
+import type { ConvGeom, ConvPadding } from '../ops/conv';
 import { POOL_DESC_BYTES, writePoolDesc } from '../engine/generated/abi';
 import { windowGeom } from './conv2d';
 import { Layer, expectInputs, expectRank, handles, numelOf, type BufferDecl, type Call, type Handles, type Shape, type Site, type Step } from './layer';
 
-export interface PoolConfig { name: string; pool: number | [number, number]; stride?: number | [number, number]; padding?: 'same' | 'valid' }
+export interface PoolConfig { name: string; pool: number | [number, number]; stride?: number | [number, number]; padding?: ConvPadding }
 
 abstract class Pool2D extends Layer {
   override readonly buf: Handles<'desc'> = handles('desc');
@@ -18,6 +21,9 @@ abstract class Pool2D extends Layer {
     const [kh, kw] = typeof cfg.pool === 'number' ? [cfg.pool, cfg.pool] : cfg.pool ?? [];
     // Keras: the stride defaults to the window.
     const geo = windowGeom(where, inShapes[0], { cout: inShapes[0][2], kh, kw, stride: cfg.stride ?? [kh, kw], padding: cfg.padding ?? 'valid' });
+    if (Math.max(geo.padTop, geo.padBottom) >= geo.kh || Math.max(geo.padLeft, geo.padRight) >= geo.kw) {
+      throw new RedeError(`${where}: padding [${geo.padTop}, ${geo.padBottom}, ${geo.padLeft}, ${geo.padRight}] (top, bottom, left, right) must be smaller than the ${geo.kh}×${geo.kw} window on each side`);
+    }
     super(type, cfg.name, inShapes, [geo.oh, geo.ow, geo.cin]);
     this.geo = geo;
   }

@@ -21,7 +21,7 @@ export type LayerConfig = Common & (
       padding?: Padding; dilation?: number | [number, number]; groups?: number; useBias?: boolean;
       activation?: Activation; alpha?: number; init?: string } & Regularized)
   | ({ type: 'dense'; units: number; useBias?: boolean; activation?: Activation; alpha?: number; init?: string } & Regularized)
-  | { type: 'maxpool2d' | 'avgpool2d'; pool: number | [number, number]; stride?: number | [number, number]; padding?: 'same' | 'valid' }
+  | { type: 'maxpool2d' | 'avgpool2d'; pool: number | [number, number]; stride?: number | [number, number]; padding?: Padding }
   | { type: 'globalavgpool2d' }
   | { type: 'batchnorm'; momentum?: number; epsilon?: number }
   | { type: 'lrn'; radius?: number; bias?: number; alpha?: number; beta?: number }

@@ -34,6 +34,7 @@ test('bench:infer --quick (resnet18): rede, tfjs-wasm and onnxruntime-web on 1 a
     has(rows, { case: 'resnet18_224_b1', peer: '@tensorflow/tfjs-backend-wasm', threads }, `tfjs-wasm ${threads}`);
     has(rows, { case: 'resnet18_224_b1', peer: 'onnxruntime-web', threads }, `onnxruntime-web ${threads}`);
     has(rows, { case: 'resnet18_224_b1', peer: 'rede', variant: 'int8', threads, metric: 'speedup_vs_f32' }, `rede int8 ${threads} threads`);
+    has(rows, { case: 'resnet18_224_b1', peer: 'onnxruntime-web', variant: 'int8', threads, metric: 'speedup_vs_f32' }, `onnxruntime-web int8 ${threads} threads`);
   }
   assert.ok(rows.some((r) => r.metric.startsWith('arena') || r.case.includes('arena')), 'arena rows');
 });

@@ -108,6 +108,8 @@ const cases: Case[] = [
   { name: 'maxpool2d 3×3 stride 2 same', input: [7, 7, 2], layers: [{ type: 'maxpool2d', pool: 3, stride: 2, padding: 'same' }], fill: 'spaced' },
   { name: 'avgpool2d 2×2 valid', input: [5, 4, 3], layers: [{ type: 'avgpool2d', pool: 2 }] },
   { name: 'avgpool2d 3×3 stride 2 same', input: [7, 6, 2], layers: [{ type: 'avgpool2d', pool: 3, stride: 2, padding: 'same' }] },
+  { name: 'maxpool2d 3×2 stride 2 explicit asymmetric padding', input: [7, 6, 2], layers: [{ type: 'maxpool2d', pool: [3, 2], stride: 2, padding: [0, 2, 1, 0] }], fill: 'spaced' },
+  { name: 'avgpool2d 3×3 stride 2 explicit asymmetric padding', input: [6, 7, 2], layers: [{ type: 'avgpool2d', pool: 3, stride: 2, padding: [1, 2, 2, 0] }] },
   { name: 'globalavgpool2d', input: [4, 3, 5], layers: [{ type: 'globalavgpool2d' }] },
   // ---- normalization ------------------------------------------------------------------------------------
   { name: 'batchnorm (training) over [h, w, c]', input: [3, 3, 4], layers: [{ type: 'batchnorm', epsilon: 1e-3 }] },
