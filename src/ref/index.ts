@@ -18,6 +18,7 @@ import { peakRef } from './peak';
 import { qgemmRef } from './qgemm';
 import { qconvRef } from './qconv';
 import { embedRef, rnnRef } from './rnn';
+import { attentionRef } from './attention';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -47,5 +48,6 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...qconvRef(h),
     ...rnnRef(h),
     ...embedRef(h),
+    ...attentionRef(h),
   } satisfies Kernels;
 }
