@@ -53,7 +53,8 @@ export class AttentionDecoder {
   private readonly gemmScratch: number;
 
   /** N: the most examples per call; T: the most steps. */
-  constructor(readonly e: Engine, readonly s: DecoderSizes, readonly N: number, readonly T: number, seed: number, slots: number) {
+  /** initFromMean false: h₀, c₀ = tanh(b) (learned constants), so the image reaches the words only through attention. */
+  constructor(readonly e: Engine, readonly s: DecoderSizes, readonly N: number, readonly T: number, seed: number, slots: number, readonly initFromMean = true) {
     for (const [k, v] of Object.entries(s)) if (!Number.isInteger(v) || v < 1) throw new RedeError(`caption decoder: size ${k} must be a positive integer, got ${v}`);
     if (!Number.isInteger(N) || N < 1 || !Number.isInteger(T) || T < 1) throw new RedeError(`caption decoder: capacity and steps must be positive integers, got ${N} and ${T}`);
     let off = 0;
@@ -133,7 +134,7 @@ export class AttentionDecoder {
     for (let r = 0; r < n * L; r++) for (let j = 0; j < A; j++) f[(w.pa >>> 2) + r * A + j] += f[(p.ba >>> 2) + j];
     const mean = w.mean >>> 2, F = feats >>> 2;
     f.fill(0, mean, mean + n * D);
-    for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[mean + b * D + d] += f[F + (b * L + i) * D + d] / L;
+    if (this.initFromMean) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[mean + b * D + d] += f[F + (b * L + i) * D + d] / L;
     this.gemm(false, false, n, H, D, w.mean, D, p.wih, H, w.h, false);
     this.gemm(false, false, n, H, D, w.mean, D, p.wic, H, w.c, false);
     f = this.e.f32;
@@ -191,6 +192,15 @@ export class AttentionDecoder {
       let sum = 0;
       for (let v = 0; v < V; v++) { const ev = Math.exp(f[P + b * V + v] - mx); f[P + b * V + v] = ev; sum += ev; }
       for (let v = 0; v < V; v++) f[P + b * V + v] /= sum;
+    }
+  }
+
+  /** Beam search: rows of h_{t+1}, c_{t+1} become the rows `parents` of the same step (others copy row 0). */
+  reorder(t: number, n: number, parents: readonly number[]): void {
+    const H = this.s.H, f = this.e.f32;
+    for (const base of [this.w.h, this.w.c]) {
+      const at = (base >>> 2) + (t + 1) * n * H, old = f.slice(at, at + n * H);
+      for (let j = 0; j < n; j++) f.set(old.subarray((parents[j] ?? 0) * H, ((parents[j] ?? 0) + 1) * H), at + j * H);
     }
   }
 
@@ -311,7 +321,7 @@ export class AttentionDecoder {
     this.gemm(false, true, n, D, H, w.dc, H, p.wic, H, w.dmean, true);
     f = this.e.f32;
     const DF = w.dfeats >>> 2, DM = w.dmean >>> 2;
-    for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[DF + (b * L + i) * D + d] += f[DM + b * D + d] / L;
+    if (this.initFromMean) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[DF + (b * L + i) * D + d] += f[DM + b * D + d] / L;
     // pa = feats·W_a + b_a.
     this.gemm(true, false, D, A, n * L, feats, D, w.dpa, A, g.wa, true);
     ones(w.dpa, n * L, A, g.ba);
