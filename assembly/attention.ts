@@ -8,11 +8,11 @@
 //   ph, dph        [n, A]      h·W_h, one GEMM per decoder step by the caller
 //   w, dw          [A]         the scoring vector
 //   u              [n, L, A]   tanh(pa + ph), kept from forward to backward
-//   alpha          [n, L]      the attention weights        ctx, dctx  [n, D]   the context
+//   alpha, dalpha  [n, L]      the attention weights        ctx, dctx  [n, D]   the context
 // The algebra, per example:
 //   u_i = tanh(pa_i + ph)      e_i = w·u_i      α = softmax(e) over i      ctx = Σ_i α_i a_i
-// Backward, from dctx (dα_i = a_i·dctx is the only way α reaches the loss):
-//   dα_i = a_i·dctx      de_i = α_i (dα_i − Σ_j α_j dα_j)      g_i = de_i w ⊙ (1 − u_i²)
+// Backward, from dctx and optionally a direct gradient of α (dalpha, e.g. an entropy penalty; 0: none):
+//   dα_i = a_i·dctx (+ dalpha_i)      de_i = α_i (dα_i − Σ_j α_j dα_j)      g_i = de_i w ⊙ (1 − u_i²)
 //   dpa_i += g_i         dph = Σ_i g_i         dw += Σ_i de_i u_i         dfeats_i += α_i dctx
 // Why these accumulate and dph does not: pa, w and the annotations are shared by every step of a caption, so
 // their gradients are sums over steps; ph is the step's own (the caller turns dph into dW_h and dh by GEMMs).
@@ -76,17 +76,17 @@ export function attention_forward_f32(n: i32, L: i32, D: i32, A: i32, pa: usize,
 }
 
 /**
- * From dctx: dpa += g, dph = Σ_i g_i, dw += Σ de_i u_i, dfeats += α_i dctx (see the header). `scratch` holds L
+ * From dctx (and dalpha unless 0): dpa += g, dph = Σ_i g_i, dw += Σ de_i u_i, dfeats += α_i dctx (see the header). `scratch` holds L
  * floats (the per-position dα, then de).
  */
 export function attention_backward_f32(n: i32, L: i32, D: i32, A: i32, w: usize, feats: usize, u: usize, alpha: usize,
-  dctx: usize, dpa: usize, dph: usize, dw: usize, dfeats: usize, scratch: usize): void {
+  dctx: usize, dalpha: usize, dpa: usize, dph: usize, dw: usize, dfeats: usize, scratch: usize): void {
   for (let b = 0; b < n; b++) {
     const al = at(alpha, b * L), dcb = at(dctx, b * D), dphb = at(dph, b * A);
     // dα_i = a_i·dctx, and Σ α_j dα_j.
     let mean: f32 = 0;
     for (let i = 0; i < L; i++) {
-      const fr = at(feats, (b * L + i) * D), da = dot(fr, dcb, D);
+      const fr = at(feats, (b * L + i) * D), da = dot(fr, dcb, D) + (dalpha ? load<f32>(at(dalpha, b * L + i)) : 0);
       store<f32>(at(scratch, i), da);
       mean += load<f32>(at(al, i)) * da;
       axpy(load<f32>(at(al, i)), dcb, at(dfeats, (b * L + i) * D), D);

@@ -62,14 +62,14 @@ export class Captioner {
   private readonly encState: number;
 
   constructor(readonly e: Engine, readonly sizes: CaptionerSizes, readonly spec: CaptionerSpec, readonly capacity: number, optimizer: OptimizerSpec,
-    seed: number, readonly beamWidth = 3, initFromMean = true) {
+    seed: number, readonly beamWidth = 3, o: { initFromMean?: boolean; sharpen?: number } = {}) {
     this.encoder = Network.allocate(encoderConfig(sizes, spec.image), e, seed);
     const out = this.encoder.outputShape;
     if (out.length !== 3 || out[0] !== out[1]) throw new RedeError(`captioner: the encoder must give a square grid [g, g, d], got [${out.join(', ')}]`);
     this.grid = out[0]; this.L = out[0] * out[1]; this.cnnD = out[2]; this.D = out[2] + COORDS;
     this.encOpt = new Optimizer(optimizer); this.decOpt = new Optimizer(optimizer);
     const ds: DecoderSizes = { L: this.L, D: this.D, A: sizes.attention, H: sizes.hidden, M: sizes.embedding, V: spec.vocab };
-    this.decoder = new AttentionDecoder(e, ds, Math.max(capacity, beamWidth), spec.maxTokens, seed + 1, this.decOpt.slots, initFromMean);
+    this.decoder = new AttentionDecoder(e, ds, Math.max(capacity, beamWidth), spec.maxTokens, seed + 1, this.decOpt.slots, o.initFromMean ?? true, o.sharpen ?? 0);
     this.encState = e.reserve(4 * Math.max(1, this.encOpt.slots) * this.encoder.paramFloats, 'captioner encoder optimizer state');
     e.f32.fill(0, this.encState >>> 2, (this.encState >>> 2) + Math.max(1, this.encOpt.slots) * this.encoder.paramFloats);
     this.feats = e.reserve(4 * capacity * this.L * this.D, 'captioner feature grid');
@@ -93,11 +93,12 @@ export class Captioner {
 
   /**
    * One training step on n images and their captions ([n, maxTokens] each: words, END, PAD): returns the mean
-   * cross-entropy per word and the gradient norms before clipping.
+   * objective (cross-entropy per word + the attention entropy term), the cross-entropy, and the gradient norms
+   * before clipping.
    */
-  trainStep(x: Float32Array, tokens: Int32Array, n: number, lr: number, step: number): { loss: number; encNorm: number; decNorm: number } {
+  trainStep(x: Float32Array, tokens: Int32Array, n: number, lr: number, step: number): { loss: number; crossEntropy: number; encNorm: number; decNorm: number } {
     this.encode(x, n, true, step);
-    const { loss } = this.decoder.loss(n, this.feats, tokens, this.spec.maxTokens, this.spec.start, { backward: true });
+    const { loss, crossEntropy } = this.decoder.loss(n, this.feats, tokens, this.spec.maxTokens, this.spec.start, { backward: true });
     const f = this.e.f32, dF = this.decoder.dfeats() >>> 2, { L, D, cnnD } = this;
     const dy = new Float32Array(n * L * cnnD);
     for (let r = 0; r < n * L; r++) dy.set(f.subarray(dF + r * D, dF + r * D + cnnD), r * cnnD);
@@ -108,13 +109,13 @@ export class Captioner {
       this.encOpt.apply(k, enc.entries, enc.params, enc.grads, this.encState, enc.paramFloats, lr);
       this.decOpt.apply(k, dec.entries, dec.params, dec.grads, dec.optState, dec.paramFloats, lr);
     }
-    return { loss, encNorm, decNorm };
+    return { loss, crossEntropy, encNorm, decNorm };
   }
 
   /** Teacher-forced mean cross-entropy per word, no update (validation). */
   evalLoss(x: Float32Array, tokens: Int32Array, n: number): number {
     this.encode(x, n, false);
-    return this.decoder.loss(n, this.feats, tokens, this.spec.maxTokens, this.spec.start).loss;
+    return this.decoder.loss(n, this.feats, tokens, this.spec.maxTokens, this.spec.start).crossEntropy;
   }
 
   /** Greedy decoding of n images. */

@@ -12,7 +12,9 @@
 //     q_t = tanh(E[y_{t−1}] + h_t·L_h + z_t·L_z + b_d)              the deep output (eq. 7, with a tanh)
 //     p_t = softmax(q_t·W_o + b_o)
 // Training is teacher forcing: y_{t−1} is the reference word, the loss the mean cross-entropy over the batch's
-// non-padding targets. Backward runs the steps in reverse (backpropagation through time); the GEMMs are the
+// non-padding targets, plus optionally `sharpen`·(the mean entropy −Σ_i α_i log α_i of those steps' attention):
+// a pressure to look somewhere at every word. Without it a decoder reads an object while saying its size and
+// colour and then, its state knowing the shape, lets the attention go flat on the shape word itself. Backward runs the steps in reverse (backpropagation through time); the GEMMs are the
 // kernels' gemm_f32, the attention's fused passes assembly/attention.ts, the elementwise gates plain loops
 // (n·4H per step: small next to the GEMMs). Activations are kept time-major ([T, n, ·]) so that each step's
 // rows are one contiguous GEMM operand.
@@ -54,7 +56,8 @@ export class AttentionDecoder {
 
   /** N: the most examples per call; T: the most steps. */
   /** initFromMean false: h₀, c₀ = tanh(b) (learned constants), so the image reaches the words only through attention. */
-  constructor(readonly e: Engine, readonly s: DecoderSizes, readonly N: number, readonly T: number, seed: number, slots: number, readonly initFromMean = true) {
+  constructor(readonly e: Engine, readonly s: DecoderSizes, readonly N: number, readonly T: number, seed: number, slots: number, readonly initFromMean = true,
+    readonly sharpen = 0) {
     for (const [k, v] of Object.entries(s)) if (!Number.isInteger(v) || v < 1) throw new RedeError(`caption decoder: size ${k} must be a positive integer, got ${v}`);
     if (!Number.isInteger(N) || N < 1 || !Number.isInteger(T) || T < 1) throw new RedeError(`caption decoder: capacity and steps must be positive integers, got ${N} and ${T}`);
     let off = 0;
@@ -77,7 +80,7 @@ export class AttentionDecoder {
     const tmp = (name: string, floats: number) => plan.f32(name, floats, 'scratch');
     tmp('ph', N * A); tmp('dpa', N * L * A); tmp('dfeats', N * L * D); tmp('dh', N * H); tmp('dc', N * H); tmp('dhp', N * H);
     tmp('dG', N * G); tmp('dx', N * (M + D)); tmp('dq', N * M); tmp('dctx', N * D); tmp('dlog', N * V); tmp('dmean', N * D);
-    tmp('dph', N * A); tmp('attScratch', L);
+    tmp('dph', N * A); tmp('attScratch', L); tmp('dalpha', N * L);
     // The largest GEMM scratch of any product below: every (m, n, k) drawn from the sizes that occur.
     const dims = [...new Set([N * L, N, L, D, A, H, G, M, M + D, V])];
     let gs = 0;
@@ -221,21 +224,25 @@ export class AttentionDecoder {
    * T = the longest row's steps, the mean cross-entropy over non-PAD targets, and (with `grads`) backward:
    * writes the parameter gradients and returns dL/dfeats at `dfeats()` ([n, L, D]).
    */
-  loss(n: number, feats: number, targets: Int32Array, stride: number, start: number, o: { backward?: boolean } = {}): { loss: number; tokens: number } {
+  loss(n: number, feats: number, targets: Int32Array, stride: number, start: number, o: { backward?: boolean } = {}): { loss: number; crossEntropy: number; tokens: number } {
     let T = 0, tokens = 0;
     for (let b = 0; b < n; b++) for (let t = 0; t < stride; t++) if (targets[b * stride + t] !== 0) { T = Math.max(T, t + 1); tokens++; }
     this.checkN('loss', n, T);
     this.begin(n, feats);
     const words = new Int32Array(n);
-    let loss = 0;
+    let loss = 0, entropy = 0;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < n; b++) words[b] = t === 0 ? start : targets[b * stride + t - 1] || start;
       this.step(t, n, feats, words);
       const pr = this.probs(t, n), V = this.s.V;
       for (let b = 0; b < n; b++) { const y = targets[b * stride + t]; if (y !== 0) loss -= Math.log(Math.max(pr[b * V + y], 1e-30)); }
+      if (this.sharpen) {
+        const a = this.alpha(t, n), L = this.s.L;
+        for (let b = 0; b < n; b++) if (targets[b * stride + t] !== 0) for (let i = 0; i < L; i++) entropy -= a[b * L + i] * Math.log(Math.max(a[b * L + i], 1e-30));
+      }
     }
     if (o.backward) this.backward(n, T, feats, targets, stride, start, tokens);
-    return { loss: loss / tokens, tokens };
+    return { loss: (loss + this.sharpen * entropy) / tokens, crossEntropy: loss / tokens, tokens };
   }
 
   /** The address of dL/dfeats after loss(..., { backward: true }). */
@@ -305,7 +312,15 @@ export class AttentionDecoder {
         for (let j = 0; j < M; j++) f[E + id * M + j] += f[DX + b * X + j];
         for (let d = 0; d < D; d++) f[DCT + b * D + d] += f[DX + b * X + M + d];
       }
-      k.attention_backward_f32(n, L, D, A, p.wv, feats, u, al, w.dctx, w.dpa, w.dph, g.wv, w.dfeats, w.attScratch);
+      if (this.sharpen) { // d(sharpen·H/tokens)/dα_i = −sharpen (log α_i + 1) / tokens on non-PAD targets
+        f = this.e.f32;
+        const DA = w.dalpha >>> 2, AL = al >>> 2;
+        for (let b = 0; b < n; b++) {
+          const on = targets[b * stride + t] !== 0;
+          for (let i = 0; i < L; i++) f[DA + b * L + i] = on ? -this.sharpen * (Math.log(Math.max(f[AL + b * L + i], 1e-30)) + 1) / tokens : 0;
+        }
+      }
+      k.attention_backward_f32(n, L, D, A, p.wv, feats, u, al, w.dctx, this.sharpen ? w.dalpha : 0, w.dpa, w.dph, g.wv, w.dfeats, w.attScratch);
       this.gemm(true, false, H, A, n, hPrev, H, w.dph, A, g.wh, true);
       this.gemm(false, true, n, H, A, w.dph, A, p.wh, A, w.dhp, true);
       k.scale_copy_f32(w.dhp, w.dh, n * H, 1);

@@ -30,17 +30,19 @@ export interface CaptioningSettings {
   train: number; val: number; test: number; heldout: number;
   epochs: number; batch: number; lr: number; warmupSteps: number; clipNorm: number;
   sizes: CaptionerSizes; beam: number; figures: number;
+  /** Weight of the attention-entropy term (src/caption/decoder.ts); 0: plain cross-entropy. */
+  sharpen: number;
   /** Stop training after this many seconds (the report states where it stopped). */
   maxSeconds: number;
 }
 
 const FULL: CaptioningSettings = {
   train: 8000, val: 300, test: 1000, heldout: 1000, epochs: 10, batch: 32, lr: 3e-3, warmupSteps: 50, clipNorm: 5,
-  sizes: { filters: [16, 32, 64, 64], attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 1800,
+  sizes: { filters: [16, 32, 64, 64], attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 1800, sharpen: 0.02,
 };
 const QUICK: CaptioningSettings = {
   train: 192, val: 32, test: 48, heldout: 48, epochs: 1, batch: 16, lr: 3e-3, warmupSteps: 2, clipNorm: 5,
-  sizes: { filters: [8, 8, 16, 16], attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60,
+  sizes: { filters: [8, 8, 16, 16], attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60, sharpen: 0.02,
 };
 
 export interface CaptioningRow {
@@ -94,7 +96,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
   log(`captioning: generated ${s.train} / ${s.val} / ${s.test} / ${s.heldout} scenes (${secs(since(t0))})`);
   const B = s.batch;
   const cap = new Captioner(e, s.sizes, { image: SIZE, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B,
-    { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam);
+    { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam, { sharpen: s.sharpen });
 
   // Training: shuffled batches (a seeded permutation per epoch), warm-up then linear decay to 10%.
   const perEpoch = Math.floor(train.n / B), totalSteps = perEpoch * s.epochs, order = new Int32Array(train.n), x = new Float32Array(B * SIZE * SIZE * 3);
@@ -112,7 +114,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
     for (let b = 0; b < perEpoch; b++, step++) {
       const lr = s.lr * (step < s.warmupSteps ? (step + 1) / s.warmupSteps : 1 - 0.9 * (step - s.warmupSteps) / Math.max(1, totalSteps - s.warmupSteps));
       imageFloats(train, b * B, B, x, order);
-      sum += cap.trainStep(x, gather(train, b * B, B, order), B, lr, step).loss; batches++;
+      sum += cap.trainStep(x, gather(train, b * B, B, order), B, lr, step).crossEntropy; batches++;
       if (since(tTrain) > s.maxSeconds) { stoppedAt = step + 1; break; }
     }
     const vl = valLoss();
@@ -181,7 +183,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
       `conv ${z.filters[1]} 3×3/2 → conv ${z.filters[2]} 3×3/2 → conv ${z.filters[3]} 3×3/1 (ReLU, same padding) → 8×8×${z.filters[3]}, plus 2 coordinate ` +
       `channels (D = ${cap.D}). Decoder: LSTM ${z.hidden} units, attention ${z.attention} units, embedding ${z.embedding}, deep output, h₀/c₀ from the mean ` +
       `feature; vocabulary ${VOCAB.length}. Teacher forcing; Adam lr ${s.lr} (warm-up ${s.warmupSteps} steps, then linear decay to 10%), global-norm clip ` +
-      `${s.clipNorm}; batch ${B}; ${s.epochs} epochs${stoppedAt !== null ? ` planned, stopped by the time budget after step ${stoppedAt} of ${totalSteps}` : ` (${totalSteps} steps)`}, ` +
+      `${s.clipNorm}; attention-entropy weight ${s.sharpen}; batch ${B}; ${s.epochs} epochs${stoppedAt !== null ? ` planned, stopped by the time budget after step ${stoppedAt} of ${totalSteps}` : ` (${totalSteps} steps)`}, ` +
       `${secs(trainSeconds)} of training. Beam width ${s.beam}.`,
     table,
     figures: [{ file: 'captioning-curves.svg', svg, caption: 'Cross-entropy per word: training (epoch means) and validation.' }],

@@ -28,8 +28,8 @@ export const EXPERIMENTS: Record<string, { run: (o: ExperimentOptions) => Promis
   overfitting: { run: overfitting, what: 'none vs L2 vs dropout vs augmentation vs all, on 1,000 images (2.6.3)' },
   gan: { run: gan, what: 'a DCGAN and a class-conditional GAN, scored by a classifier (score, Fréchet distance)' },
   'autoencoder-vs-pca': { run: autoencoderVsPca, what: 'reconstruction error of a deep autoencoder vs PCA at code sizes 2, 10, 30 (2.6.3)' },
-  captioning: { run: captioning, what: 'a CNN + attention LSTM captioner on generated scenes: BLEU-1..4 and where its attention looks (Figure 3)' },
   'adding-problem': { run: addingProblem, what: 'the adding problem at T = 50, 100, 200: simple RNN vs LSTM vs GRU, and ‖∂L/∂h_t‖ over t (2.6.2)' },
+  captioning: { run: captioning, what: 'a CNN + attention LSTM captioner on generated scenes: BLEU-1..4 and where its attention looks (Figure 3)' },
 };
 
 /** Runs experiment `name`: returns its main table (markdown), the files written and the claim checks. */

@@ -30,12 +30,13 @@ export const attentionRef = (heap: Heap) => ({
   },
 
   attention_backward_f32(n: number, L: number, D: number, A: number, w: number, feats: number, u: number, alpha: number,
-    dctx: number, dpa: number, dph: number, dw: number, dfeats: number, _scratch: number): void {
+    dctx: number, dalpha: number, dpa: number, dph: number, dw: number, dfeats: number, _scratch: number): void {
     const f = heap.f32, W = w >>> 2, F = feats >>> 2, U = u >>> 2, AL = alpha >>> 2, DC = dctx >>> 2;
     const DPA = dpa >>> 2, DPH = dph >>> 2, DW = dw >>> 2, DF = dfeats >>> 2;
     for (let b = 0; b < n; b++) {
       const da = new Float64Array(L), de = new Float64Array(L);
       for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) da[i] += f[F + (b * L + i) * D + d] * f[DC + b * D + d];
+      if (dalpha) for (let i = 0; i < L; i++) da[i] += f[(dalpha >>> 2) + b * L + i];
       // de_i = Σ_k (∂α_k/∂e_i) dα_k, with ∂α_k/∂e_i = α_k (δ_ki − α_i).
       for (let i = 0; i < L; i++) {
         let s = 0;

@@ -14,7 +14,8 @@ const TARGETS = Int32Array.from([3, 4, 5, 2, 0, 6, 2, 0, 0, 0, 3, 3, 6, 5, 2]);
 
 async function setup(variant: 'simd' | 'ref') {
   const e = await Engine.create({ variant });
-  const dec = new AttentionDecoder(e, S, N, STRIDE, 7, 0);
+  // With the attention-entropy term on, so its gradient is checked too.
+  const dec = new AttentionDecoder(e, S, N, STRIDE, 7, 0, true, 0.3);
   const rng = new Rng(3);
   // Larger-than-initial weights, so attention is far from uniform and every path carries gradient.
   for (const en of dec.entries) e.write(dec.params + 4 * en.offset, rng.array(en.n, -0.7, 0.7));
