@@ -56,8 +56,14 @@ export class AttentionDecoder {
 
   /** N: the most examples per call; T: the most steps. */
   /** initFromMean false: h₀, c₀ = tanh(b) (learned constants), so the image reaches the words only through attention. */
+  /**
+   * lstmContext: how many of the context's last channels enter the LSTM (default all D, as in Show, Attend and
+   * Tell); the output layer always sees the whole context. With only the captioner's two coordinate channels
+   * the state learns where it looked but not what it saw, so every word must read the image at its own step.
+   */
   constructor(readonly e: Engine, readonly s: DecoderSizes, readonly N: number, readonly T: number, seed: number, slots: number, readonly initFromMean = true,
-    readonly sharpen = 0) {
+    readonly sharpen = 0, readonly lstmContext = s.D) {
+    if (!Number.isInteger(lstmContext) || lstmContext < 0 || lstmContext > s.D) throw new RedeError(`caption decoder: lstmContext must be an integer in [0, ${s.D}], got ${lstmContext}`);
     for (const [k, v] of Object.entries(s)) if (!Number.isInteger(v) || v < 1) throw new RedeError(`caption decoder: size ${k} must be a positive integer, got ${v}`);
     if (!Number.isInteger(N) || N < 1 || !Number.isInteger(T) || T < 1) throw new RedeError(`caption decoder: capacity and steps must be positive integers, got ${N} and ${T}`);
     let off = 0;
@@ -165,6 +171,7 @@ export class AttentionDecoder {
       if (!(id >= 0 && id < V)) throw new RedeError(`caption decoder: word id ${id} at row ${b} is outside the vocabulary [0, ${V})`);
       f.copyWithin((x >>> 2) + b * X, E + id * M, E + (id + 1) * M);
       f.copyWithin((x >>> 2) + b * X + M, (z >>> 2) + b * D, (z >>> 2) + (b + 1) * D);
+      f.fill(0, (x >>> 2) + b * X + M, (x >>> 2) + b * X + M + D - this.lstmContext); // channels the LSTM does not see
     }
     this.gemm(false, false, n, G, X, x, X, p.wx, G, gates, false);
     this.gemm(false, false, n, G, H, hPrev, H, p.wr, G, gates, true);
@@ -310,7 +317,7 @@ export class AttentionDecoder {
       for (let b = 0; b < n; b++) {
         const id = t === 0 ? start : targets[b * stride + t - 1] || start;
         for (let j = 0; j < M; j++) f[E + id * M + j] += f[DX + b * X + j];
-        for (let d = 0; d < D; d++) f[DCT + b * D + d] += f[DX + b * X + M + d];
+        for (let d = D - this.lstmContext; d < D; d++) f[DCT + b * D + d] += f[DX + b * X + M + d];
       }
       if (this.sharpen) { // d(sharpen·H/tokens)/dα_i = −sharpen (log α_i + 1) / tokens on non-PAD targets
         f = this.e.f32;

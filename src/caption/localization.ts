@@ -31,3 +31,34 @@ export function localization(tokens: Int32Array, alphas: Float32Array, objects: 
   });
   return { hits, words, rate: words ? hits / words : 0 };
 }
+
+/**
+ * A diagnostic beside the score: per generated object phrase ("a small red circle"), whether the argmax of the
+ * attention summed over the phrase's words falls inside the named object's box (same matching as above).
+ */
+export function phraseLocalization(tokens: Int32Array, alphas: Float32Array, objects: readonly (readonly SceneObject[])[], T: number, grid: number, image: number,
+  isShape: (id: number) => boolean, end: number, article: number): Localization {
+  const L = grid * grid, cell = image / grid, sum = new Float32Array(L);
+  let hits = 0, words = 0;
+  objects.forEach((objs, b) => {
+    let k = 0, open = false;
+    for (let t = 0; t < T; t++) {
+      const id = tokens[b * T + t];
+      if (id === end || id === 0) break;
+      if (id === article) { sum.fill(0); open = true; }
+      if (!open) continue;
+      const a = alphas.subarray((b * T + t) * L, (b * T + t + 1) * L);
+      for (let i = 0; i < L; i++) sum[i] += a[i];
+      if (!isShape(id)) continue;
+      open = false;
+      words++;
+      const o = objs[k++];
+      if (!o) continue;
+      let best = 0;
+      for (let i = 1; i < L; i++) if (sum[i] > sum[best]) best = i;
+      const cx = ((best % grid) + 0.5) * cell, cy = (Math.floor(best / grid) + 0.5) * cell, [x0, y0, x1, y1] = o.box;
+      if (cx >= x0 && cx < x1 && cy >= y0 && cy < y1) hits++;
+    }
+  });
+  return { hits, words, rate: words ? hits / words : 0 };
+}

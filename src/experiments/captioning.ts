@@ -7,7 +7,7 @@
 // attention beneath the word, for a few test images.
 // Training is a documented custom loop (src/caption/captioner.ts trainStep: encoder forward, decoder loss and
 // backward through time, encoder backward, one Adam update each), with a linear warm-up, a linear decay, and a
-// wall-clock budget (`maxSeconds`: training stops there and the report says so).
+// wall-clock budget (`maxSeconds`: the decay follows it, training stops there and the report says so).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine';
@@ -18,7 +18,7 @@ import {
 } from '../data/shapes-captions';
 import { Captioner, type CaptionerSizes, type Decoded } from '../caption/captioner';
 import { corpusBleu, type Bleu } from '../caption/bleu';
-import { localization, type Localization } from '../caption/localization';
+import { localization, phraseLocalization, type Localization } from '../caption/localization';
 import { attentionFigurePng } from '../caption/figure';
 import { figure, PALETTE } from '../viz/svg';
 import {
@@ -32,21 +32,27 @@ export interface CaptioningSettings {
   sizes: CaptionerSizes; beam: number; figures: number;
   /** Weight of the attention-entropy term (src/caption/decoder.ts); 0: plain cross-entropy. */
   sharpen: number;
+  /** What of the context enters the LSTM: all of it (Show, Attend and Tell) or only where it is (the coordinates). */
+  lstmSees: 'all' | 'where';
+  /** h₀, c₀ from the mean feature (Show, Attend and Tell) or learned constants. */
+  initFromMean: boolean;
   /** Stop training after this many seconds (the report states where it stopped). */
   maxSeconds: number;
 }
 
 const FULL: CaptioningSettings = {
-  train: 8000, val: 300, test: 1000, heldout: 1000, epochs: 10, batch: 32, lr: 3e-3, warmupSteps: 50, clipNorm: 5,
-  sizes: { filters: [16, 32, 64, 64], attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 1800, sharpen: 0.02,
+  train: 8000, val: 300, test: 1000, heldout: 1000, epochs: 12, batch: 32, lr: 3e-3, warmupSteps: 50, clipNorm: 5,
+  sizes: { filters: [16, 32, 64, 64], kernels: [5, 3, 3, 3], attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 2000, sharpen: 0, lstmSees: 'all', initFromMean: true,
 };
 const QUICK: CaptioningSettings = {
   train: 192, val: 32, test: 48, heldout: 48, epochs: 1, batch: 16, lr: 3e-3, warmupSteps: 2, clipNorm: 5,
-  sizes: { filters: [8, 8, 16, 16], attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60, sharpen: 0.02,
+  sizes: { filters: [8, 8, 16, 16], attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60, sharpen: 0, lstmSees: 'all', initFromMean: true,
 };
 
 export interface CaptioningRow {
   split: string; decoding: 'greedy' | 'beam'; images: number; bleu: Bleu; localization: Localization; exact: number;
+  /** Diagnostic: the attention summed over each object phrase. */
+  phrase: Localization;
 }
 
 function gather(s: CaptionSplit, from: number, n: number, order?: Int32Array): Int32Array {
@@ -80,6 +86,7 @@ function score(cap: Captioner, s: CaptionSplit, d: Decoded, how: 'greedy' | 'bea
   return {
     split: s.name, decoding: how, images: s.n, bleu: corpusBleu(cands, refs),
     localization: localization(d.tokens, d.alphas, s.objects, MAX_TOKENS, cap.grid, SIZE, isShapeToken, END), exact: exact / s.n,
+    phrase: phraseLocalization(d.tokens, d.alphas, s.objects, MAX_TOKENS, cap.grid, SIZE, isShapeToken, END, VOCAB.indexOf('a')),
   };
 }
 
@@ -96,7 +103,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
   log(`captioning: generated ${s.train} / ${s.val} / ${s.test} / ${s.heldout} scenes (${secs(since(t0))})`);
   const B = s.batch;
   const cap = new Captioner(e, s.sizes, { image: SIZE, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B,
-    { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam, { sharpen: s.sharpen });
+    { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam, { sharpen: s.sharpen, lstmSees: s.lstmSees, initFromMean: s.initFromMean });
 
   // Training: shuffled batches (a seeded permutation per epoch), warm-up then linear decay to 10%.
   const perEpoch = Math.floor(train.n / B), totalSteps = perEpoch * s.epochs, order = new Int32Array(train.n), x = new Float32Array(B * SIZE * SIZE * 3);
@@ -112,7 +119,9 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
     permutation(order, seed + 3, epoch);
     let sum = 0, batches = 0;
     for (let b = 0; b < perEpoch; b++, step++) {
-      const lr = s.lr * (step < s.warmupSteps ? (step + 1) / s.warmupSteps : 1 - 0.9 * (step - s.warmupSteps) / Math.max(1, totalSteps - s.warmupSteps));
+      // Progress: the larger of the steps' and the time budget's fraction, so a run cut by maxSeconds still ends decayed.
+      const progress = Math.min(1, Math.max((step - s.warmupSteps) / Math.max(1, totalSteps - s.warmupSteps), since(tTrain) / s.maxSeconds));
+      const lr = s.lr * (step < s.warmupSteps ? (step + 1) / s.warmupSteps : 1 - 0.9 * progress);
       imageFloats(train, b * B, B, x, order);
       sum += cap.trainStep(x, gather(train, b * B, B, order), B, lr, step).crossEntropy; batches++;
       if (since(tTrain) > s.maxSeconds) { stoppedAt = step + 1; break; }
@@ -132,7 +141,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
       decoded.set(`${split.name}-${how}`, d);
       const r = score(cap, split, d, how);
       rows.push(r);
-      log(`captioning: ${split.name} ${how}: BLEU-4 ${r.bleu.bleu[3].toFixed(3)}, localization ${pct(r.localization.rate)}, exact ${pct(r.exact)}`);
+      log(`captioning: ${split.name} ${how}: BLEU-4 ${r.bleu.bleu[3].toFixed(3)}, localization ${pct(r.localization.rate)} (phrase ${pct(r.phrase.rate)}), exact ${pct(r.exact)}`);
     }
   }
 
@@ -150,10 +159,10 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
 
   const f3 = (v: number) => v.toFixed(3);
   const table = markdownTable(
-    ['split', 'decoding', 'images', 'BLEU-1', 'BLEU-2', 'BLEU-3', 'BLEU-4', 'exact', 'localization (shape words)'],
+    ['split', 'decoding', 'images', 'BLEU-1', 'BLEU-2', 'BLEU-3', 'BLEU-4', 'exact', 'localization (shape words)', 'phrase attention in box'],
     rows.map((r) => [r.split === 'heldout' ? 'held-out combinations' : r.split, r.decoding, r.images, ...r.bleu.bleu.map(f3), pct(r.exact),
-      `${pct(r.localization.rate)} (${r.localization.hits}/${r.localization.words})`]),
-    [false, false, true, true, true, true, true, true, true],
+      `${pct(r.localization.rate)} (${r.localization.hits}/${r.localization.words})`, pct(r.phrase.rate)]),
+    [false, false, true, true, true, true, true, true, true, true],
   );
   const best = (split: string) => rows.filter((r) => r.split === split).reduce((a, b) => (b.bleu.bleu[3] > a.bleu.bleu[3] ? b : a));
   const tb = best('test');
@@ -170,7 +179,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
     ] },
   ], { cols: 1, title: 'Captioner training' });
   const heldNames = HELD_OUT.map(([c, sh]) => `${COLOURS[c]} ${SHAPES[sh]}`).join(', ');
-  const z = s.sizes;
+  const z = s.sizes, kk = z.kernels ?? [5, 3, 3, 1];
   const seconds = since(t0);
   const files = writeReport(outDir, {
     name: 'captioning', title: 'From image to text: a captioner with attention, scored on where it looks', quick,
@@ -179,10 +188,11 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
       'with brevity penalty, one reference per image) scores the words; the localization rate scores the attention: for each generated shape ' +
       'word, whether the attention\'s argmax cell has its centre inside the box of the object that word names (the k-th shape word names the ' +
       `k-th object in reading order). The held-out split has scenes with colour–shape pairs never seen in training (${heldNames}).`,
-    settings: `${s.train} training scenes, ${s.val} validation, ${s.test} test, ${s.heldout} held-out; seed ${seed}. Encoder: conv ${z.filters[0]} 5×5/2 → ` +
-      `conv ${z.filters[1]} 3×3/2 → conv ${z.filters[2]} 3×3/2 → conv ${z.filters[3]} 3×3/1 (ReLU, same padding) → 8×8×${z.filters[3]}, plus 2 coordinate ` +
-      `channels (D = ${cap.D}). Decoder: LSTM ${z.hidden} units, attention ${z.attention} units, embedding ${z.embedding}, deep output, h₀/c₀ from the mean ` +
-      `feature; vocabulary ${VOCAB.length}. Teacher forcing; Adam lr ${s.lr} (warm-up ${s.warmupSteps} steps, then linear decay to 10%), global-norm clip ` +
+    settings: `${s.train} training scenes, ${s.val} validation, ${s.test} test, ${s.heldout} held-out; seed ${seed}. Encoder: conv ${z.filters[0]} ${kk[0]}×${kk[0]}/2 → ` +
+      `conv ${z.filters[1]} ${kk[1]}×${kk[1]}/2 → conv ${z.filters[2]} ${kk[2]}×${kk[2]}/2 → conv ${z.filters[3]} ${kk[3]}×${kk[3]}/1 (ReLU, same padding) → 8×8×${z.filters[3]}, plus 2 coordinate ` +
+      `channels (D = ${cap.D}). Decoder: LSTM ${z.hidden} units, attention ${z.attention} units, embedding ${z.embedding}, deep output; h₀/c₀ ` +
+      `${s.initFromMean ? 'from the mean feature' : 'learned constants'}; the LSTM's input is the previous word's embedding and ` +
+      `${s.lstmSees === 'all' ? 'the whole context' : 'the context\'s two coordinate channels (where it looked), the output layer the whole context'}; vocabulary ${VOCAB.length}. Teacher forcing; Adam lr ${s.lr} (warm-up ${s.warmupSteps} steps, then linear decay to 10% over the steps or the time budget, whichever runs out first), global-norm clip ` +
       `${s.clipNorm}; attention-entropy weight ${s.sharpen}; batch ${B}; ${s.epochs} epochs${stoppedAt !== null ? ` planned, stopped by the time budget after step ${stoppedAt} of ${totalSteps}` : ` (${totalSteps} steps)`}, ` +
       `${secs(trainSeconds)} of training. Beam width ${s.beam}.`,
     table,
