@@ -131,8 +131,9 @@ export class Captioner {
       let open = 0;
       for (let b = 0; b < n; b++) {
         if (done[b]) continue;
-        let best = 0;
-        for (let v = 1; v < V; v++) if (p[b * V + v] > p[b * V + best]) best = v;
+        // Outputs are END and the words: ids below END (pad, start) are never emitted.
+        let best = end;
+        for (let v = end + 1; v < V; v++) if (p[b * V + v] > p[b * V + best]) best = v;
         tokens[b * T + t] = best;
         alphas.set(a.subarray(b * L, (b + 1) * L), (b * T + t) * L);
         words[b] = best;
@@ -161,7 +162,7 @@ export class Captioner {
         dec.step(t, K, this.beamFeats, input);
         const p = dec.probs(t, K), a = dec.alpha(t, K);
         const cand: { k: number; v: number; score: number }[] = [];
-        beams.forEach((h, k) => { for (let v = 1; v < V; v++) cand.push({ k, v, score: h.score + Math.log(Math.max(p[k * V + v], 1e-30)) }); });
+        beams.forEach((h, k) => { for (let v = end; v < V; v++) cand.push({ k, v, score: h.score + Math.log(Math.max(p[k * V + v], 1e-30)) }); });
         cand.sort((u, w) => w.score - u.score || u.k - w.k || u.v - w.v);
         const next: Hyp[] = [], parents: number[] = [];
         for (const c of cand) {
