@@ -62,7 +62,7 @@ export class AttentionDecoder {
    * the state learns where it looked but not what it saw, so every word must read the image at its own step.
    */
   constructor(readonly e: Engine, readonly s: DecoderSizes, readonly N: number, readonly T: number, seed: number, slots: number, readonly initFromMean = true,
-    readonly sharpen = 0, readonly lstmContext = s.D) {
+    public sharpen = 0, readonly lstmContext = s.D) {
     if (!Number.isInteger(lstmContext) || lstmContext < 0 || lstmContext > s.D) throw new RedeError(`caption decoder: lstmContext must be an integer in [0, ${s.D}], got ${lstmContext}`);
     for (const [k, v] of Object.entries(s)) if (!Number.isInteger(v) || v < 1) throw new RedeError(`caption decoder: size ${k} must be a positive integer, got ${v}`);
     if (!Number.isInteger(N) || N < 1 || !Number.isInteger(T) || T < 1) throw new RedeError(`caption decoder: capacity and steps must be positive integers, got ${N} and ${T}`);
