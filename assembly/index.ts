@@ -14,6 +14,7 @@ export * from './optim';
 export * from './reduce';
 export * from './rnn';
 export * from './embed';
+export * from './attention';
 export * from './tensor';
 export * from './peak';
 export * from './qgemm';

@@ -22,6 +22,7 @@ export { Optimizer, type OptimizerSpec } from './optim/optimizer';
 export { learningRate, type Schedule } from './optim/schedules';
 export { models as zoo } from './zoo/index';
 export * as data from './data/index';
+export * as caption from './caption/index';
 export { loadImage, type LoadImageOptions } from './data/image';
 export type { InputData, LabelData } from './data/input';
 export type { TopK } from './model/classify';

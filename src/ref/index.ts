@@ -18,6 +18,7 @@ import { peakRef } from './peak';
 import { qgemmRef } from './qgemm';
 import { qconvRef } from './qconv';
 import { embedRef, mergeRef, rnnRef } from './rnn';
+import { attentionRef } from './attention';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -48,5 +49,6 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...rnnRef(h),
     ...embedRef(h),
     ...mergeRef(h),
+    ...attentionRef(h),
   } satisfies Kernels;
 }

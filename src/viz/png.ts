@@ -1,4 +1,4 @@
-// A minimal PNG encoder (8-bit grey, no interlace): signature, IHDR, one zlib IDAT, IEND. Node's zlib does
+// A minimal PNG encoder (8-bit grey or RGB, no interlace): signature, IHDR, one zlib IDAT, IEND. Node's zlib does
 // the compression; the CRC is the .rede format's. Enough for filters and feature maps.
 import { deflateSync } from 'node:zlib';
 import { crc32 } from '../io/file';
@@ -14,11 +14,20 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /** Grey pixels, row-major, width × height bytes → PNG bytes. */
 export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
-  const ihdr = new Uint8Array(13), dv = new DataView(ihdr.buffer);
+  return encode(pixels, width, height, 1);
+}
+
+/** RGB pixels, row-major, width × height × 3 bytes → PNG bytes. */
+export function encodeRgbPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
+  return encode(pixels, width, height, 3);
+}
+
+function encode(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Uint8Array {
+  const ihdr = new Uint8Array(13), dv = new DataView(ihdr.buffer), row = width * channels;
   dv.setUint32(0, width); dv.setUint32(4, height);
-  ihdr[8] = 8; ihdr[9] = 0; // bit depth 8, colour type 0 (grey)
-  const raw = new Uint8Array(height * (width + 1)); // each row: filter byte 0, then the pixels
-  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  ihdr[8] = 8; ihdr[9] = channels === 1 ? 0 : 2; // bit depth 8, colour type 0 (grey) or 2 (RGB)
+  const raw = new Uint8Array(height * (row + 1)); // each row: filter byte 0, then the pixels
+  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
   const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;

@@ -75,8 +75,8 @@ test('gan (quick): GAN and conditional GAN train, their samples move toward the 
 });
 
 test('runExperiment names the experiments it knows', async () => {
-  assert.deepEqual(Object.keys(EXPERIMENTS), ['feature-extraction', 'vanishing-gradient', 'overfitting', 'gan', 'autoencoder-vs-pca', 'adding-problem']);
-  await assert.rejects(runExperiment('nope'), /unknown experiment 'nope' \(expected feature-extraction, vanishing-gradient, overfitting, gan, autoencoder-vs-pca, adding-problem\)/);
+  assert.deepEqual(Object.keys(EXPERIMENTS), ['feature-extraction', 'vanishing-gradient', 'overfitting', 'gan', 'autoencoder-vs-pca', 'adding-problem', 'captioning']);
+  await assert.rejects(runExperiment('nope'), /unknown experiment 'nope' \(expected feature-extraction, vanishing-gradient, overfitting, gan, autoencoder-vs-pca, adding-problem, captioning\)/);
   await assert.rejects(runExperiment('overfitting', { seed: 1.5 }), /seed must be an integer, got 1.5/);
 });
 

@@ -1,0 +1,50 @@
+// Short captioner trials (not a test, not the experiment): trains on 4,000 generated scenes and prints, every
+// 200 steps, greedy BLEU-1..4 and the shape-word localization on 200 validation scenes, and for three of them
+// each word's attention argmax cell (x,y on the 8×8 grid) and weight beside the objects' boxes in grid units.
+// Used to choose docs/experiments/captioning.md's decoder variant:
+//   node --import tsx scripts/caption-trial.mts STEPS LR KERNELS mean|nomean SHARPEN all|where
+//   e.g. node --import tsx scripts/caption-trial.mts 400 3e-3 "[5,3,3,3]" mean 0 all
+// An optional 8th argument RAMP="from,to" raises the entropy weight linearly from 0 at step `from` to SHARPEN at `to`.
+import { Engine } from '../src/engine/engine';
+import { Captioner } from '../src/caption/captioner';
+import { corpusBleu } from '../src/caption/bleu';
+import { localization } from '../src/caption/localization';
+import { permutation } from '../src/data/rng';
+import { shapesCaptions, imageFloats, VOCAB, MAX_TOKENS, START, END, wordsOf, isShapeToken } from '../src/data/shapes-captions';
+const e = await Engine.create();
+const B = 32, STEPS = Number(process.argv[2] ?? 400), LR = Number(process.argv[3] ?? 2e-3);
+const KS = JSON.parse(process.argv[4] ?? "[5,3,3,1]"), MEAN = process.argv[5] !== "nomean";
+const SH = Number(process.argv[6] ?? 0), RAMP = process.argv[8] ? process.argv[8].split(',').map(Number) : null;
+const cap = new Captioner(e, { filters: [16, 32, 64, 64], kernels: KS, attention: 64, hidden: 128, embedding: 32 }, { image: 64, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B, { type: "adam", lr: LR, clipNorm: 5 }, 1, 3, { initFromMean: MEAN, sharpen: SH, lstmSees: (process.argv[7] ?? "all") as "all" | "where" });
+const tr = shapesCaptions('train', 4000), va = shapesCaptions('val', 200);
+const x = new Float32Array(B * 64 * 64 * 3), tok = new Int32Array(B * MAX_TOKENS), order = new Int32Array(tr.n);
+let t0 = performance.now(), sum = 0;
+const evalv = () => {
+  const cands: string[][] = [], refs: string[][][] = [];
+  let hits = 0, words = 0;
+  for (let b = 0; b < va.n; b += B) {
+    const n = Math.min(B, va.n - b);
+    const d = cap.greedy(imageFloats(va, b, n), n);
+    for (let i = 0; i < n; i++) { cands.push(wordsOf(d.tokens.subarray(i * MAX_TOKENS, (i + 1) * MAX_TOKENS))); refs.push([va.captions[b + i].split(' ')]); }
+    const l = localization(d.tokens, d.alphas, va.objects.slice(b, b + n), MAX_TOKENS, 8, 64, isShapeToken, END);
+    hits += l.hits; words += l.words;
+    if (b === 0) for (let i = 0; i < 3; i++) {
+      const T = MAX_TOKENS, ws = [];
+      for (let t = 0; t < T; t++) { const id = d.tokens[i * T + t]; if (id === END || id === 0) break; const a = d.alphas.subarray((i * T + t) * 64, (i * T + t + 1) * 64); let bi = 0; for (let k = 1; k < 64; k++) if (a[k] > a[bi]) bi = k; ws.push(`${VOCAB[id]}@${bi % 8},${Math.floor(bi / 8)}:${a[bi].toFixed(2)}`); }
+      console.log('  ', ws.join(' '), JSON.stringify(va.objects[i].map((o) => o.box.map((v) => (v / 8).toFixed(1)))));
+    }
+  }
+  const bl = corpusBleu(cands, refs);
+  console.log('BLEU', bl.bleu.map((v) => v.toFixed(3)).join(' '), 'loc', (hits / words).toFixed(3), '|', cands[0].join(' '), '//', va.captions[0]);
+};
+for (let it = 0; it < STEPS; it++) {
+  const per = Math.floor(tr.n / B), ep = Math.floor(it / per), b = it % per;
+  if (b === 0) permutation(order, 5, ep);
+  imageFloats(tr, b * B, B, x, order);
+  for (let r = 0; r < B; r++) tok.set(tr.tokens.subarray(order[b * B + r] * MAX_TOKENS, (order[b * B + r] + 1) * MAX_TOKENS), r * MAX_TOKENS);
+  const lr = LR * (it < 50 ? (it + 1) / 50 : 1);
+  if (RAMP) cap.decoder.sharpen = SH * Math.min(1, Math.max(0, (it - RAMP[0]) / (RAMP[1] - RAMP[0])));
+  sum += cap.trainStep(x, tok, B, lr, it).crossEntropy;
+  if ((it + 1) % 50 === 0) { console.log(it + 1, (sum / 50).toFixed(3), ((performance.now() - t0) / 1000).toFixed(0), 's'); sum = 0; }
+  if ((it + 1) % 200 === 0) evalv();
+}
