@@ -16,6 +16,16 @@ const CASES: Case[] = [
   { name: 'conv7x7s2_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 7, stride: 2 },
   { name: 'conv11x11s4_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 11, stride: 4, padding: 2 },
   { name: 'conv1x1_32x32x3_16_b32', n: 32, h: 32, w: 32, cin: 3, cout: 16, k: 1 },
+  // ResNet-20 (CIFAR, batch 64): its 3×3 convs per stage, the strided ones and the 1×1/2 shortcuts
+  { name: 'resnet20_3x3_32x32x16_16_b64', n: 64, h: 32, w: 32, cin: 16, cout: 16, k: 3 },
+  { name: 'resnet20_3x3s2_32x32x16_32_b64', n: 64, h: 32, w: 32, cin: 16, cout: 32, k: 3, stride: 2 },
+  { name: 'resnet20_3x3_16x16x32_32_b64', n: 64, h: 16, w: 16, cin: 32, cout: 32, k: 3 },
+  { name: 'resnet20_3x3_8x8x64_64_b64', n: 64, h: 8, w: 8, cin: 64, cout: 64, k: 3 },
+  { name: 'resnet20_1x1s2_32x32x16_32_b64', n: 64, h: 32, w: 32, cin: 16, cout: 32, k: 1, stride: 2 },
+  { name: 'probe_3x3_8x8x64_8_b64', n: 64, h: 8, w: 8, cin: 64, cout: 8, k: 3 },
+  { name: 'probe_3x3_8x8x8_64_b64', n: 64, h: 8, w: 8, cin: 8, cout: 64, k: 3 },
+  // odd sizes
+  { name: 'conv3x3_15x13x24_20_b8', n: 8, h: 15, w: 13, cin: 24, cout: 20, k: 3 },
 ];
 const PATHS: ConvPath[] = ['gemm', 'direct'];
 
