@@ -140,14 +140,18 @@ function smallWins(desc: usize, which: i32): bool {
 
 /**
  * CONV_PATH_AUTO's choice for the direct kernels of conv_direct.ts (groups 1, dilation 1, cin > CONV_SMALL_CIN_MAX),
- * from bench/conv-paths.ts (docs/benchmarks.md, conv-paths): see there for the measured ratios.
+ * from bench/conv-paths.ts (docs/benchmarks.md, conv-paths; ResNet-20's convs at batch 64): with cout ≤ 32 direct
+ * forward and backward-data ran 1.3–1.6× the GEMM path on 3×3 convs and the filter gradient 1.2–1.9× where output
+ * rows are ≥ 16 pixels long; at cout = 64 both were even (0.95–1.06×), and the filter gradient lost on 8-pixel rows
+ * (0.7×: its inner loop runs along one output row). A pointwise conv has no im2col to save.
  */
 function directWins(desc: usize, which: i32): bool {
-  const pointlike = descI32(desc, CONV_KH) * descI32(desc, CONV_KW) == 1;
-  return !pointlike && descI32(desc, CONV_COUT) <= DIRECT_COUT_MAX;
+  if (isPointwise(desc) || descI32(desc, CONV_COUT) > DIRECT_COUT_MAX) return false;
+  return which != BACKWARD_FILTER || descI32(desc, CONV_OW) >= DIRECT_FILTER_MIN_OW;
 }
-/** Widest cout AUTO sends to the direct kernels (their weight panels are re-read per 5-pixel tile). */
-const DIRECT_COUT_MAX: i32 = 64;
+/** Widest cout and shortest output row AUTO sends to the direct kernels (see directWins). */
+const DIRECT_COUT_MAX: i32 = 32;
+const DIRECT_FILTER_MIN_OW: i32 = 16;
 
 /** Scratch bytes every conv kernel here needs for this descriptor (0 for depthwise): the most any pass's path asks for. */
 export function conv2d_scratch_bytes(desc: usize): i32 {

@@ -22,8 +22,10 @@ const CASES: Case[] = [
   { name: 'resnet20_3x3_16x16x32_32_b64', n: 64, h: 16, w: 16, cin: 32, cout: 32, k: 3 },
   { name: 'resnet20_3x3_8x8x64_64_b64', n: 64, h: 8, w: 8, cin: 64, cout: 64, k: 3 },
   { name: 'resnet20_1x1s2_32x32x16_32_b64', n: 64, h: 32, w: 32, cin: 16, cout: 32, k: 1, stride: 2 },
-  { name: 'probe_3x3_8x8x64_8_b64', n: 64, h: 8, w: 8, cin: 64, cout: 8, k: 3 },
-  { name: 'probe_3x3_8x8x8_64_b64', n: 64, h: 8, w: 8, cin: 8, cout: 64, k: 3 },
+  // ResNet-18 (224, batch 1): wider channels on the same rule
+  { name: 'resnet18_3x3_56x56x64_64_b1', n: 1, h: 56, w: 56, cin: 64, cout: 64, k: 3 },
+  { name: 'resnet18_3x3_28x28x128_128_b1', n: 1, h: 28, w: 28, cin: 128, cout: 128, k: 3 },
+  { name: 'resnet18_3x3_14x14x256_256_b1', n: 1, h: 14, w: 14, cin: 256, cout: 256, k: 3 },
   // odd sizes
   { name: 'conv3x3_15x13x24_20_b8', n: 8, h: 15, w: 13, cin: 24, cout: 20, k: 3 },
 ];
