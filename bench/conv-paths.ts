@@ -1,6 +1,7 @@
-// Conv path A/B: the direct small-channel kernels (assembly/conv_small.ts) against im2col + GEMM on the same
-// shapes, in one process, samples interleaved; process CPU time per call (on a machine shared with other jobs
-// it is less sensitive than wall time to being descheduled), median of 9 samples. GFLOP/s per pass.
+// Conv path A/B: the direct kernels (assembly/conv_small.ts for cin ≤ 4, assembly/conv_direct.ts above) against
+// im2col + GEMM on the same shapes, in one process, samples interleaved; process CPU time per call (on a machine
+// shared with other jobs it is less sensitive than wall time to being descheduled), median of 9 samples.
+// GFLOP/s per pass. A strided backward-data pass runs GEMM on both paths (the direct one needs stride 1).
 //   node --import tsx bench/conv-paths.ts [--json] [--filter=text] [simd|relaxed-simd]
 import { Engine } from '../src/engine/engine';
 import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvPath, type ConvPadding } from '../src/ops/conv';
