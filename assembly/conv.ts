@@ -3,7 +3,8 @@
 // contiguous channels. Two paths skip im2col: 1×1 stride-1 unpadded convolution (x already is the col
 // matrix) and depthwise convolution (groups == cin > 1), which is direct, SIMD over channels. Convs with few
 // input channels (groups 1, cin ≤ CONV_SMALL_CIN_MAX) run the direct kernels of assembly/conv_small.ts per pass
-// where they measured faster (smallWins), or as the descriptor's path slot says.
+// where they measured faster (smallWins), or as the descriptor's path slot says; with more input channels (groups 1,
+// dilation 1) the direct kernels of assembly/conv_direct.ts take their place on the same terms (directWins).
 //
 // Shapes (NHWC activations, HWIO weights); G = groups, cinG = cin/G, coutG = cout/G, P = n·oh·ow output
 // pixels, K = kh·kw·cinG:

@@ -346,6 +346,13 @@ test('scratch is bounded: tiles, not the whole col matrix', async () => {
   const direct = { ...big, path: 'direct' as const }, image = 58 * 58 * 64 * 4;
   assert.ok(bytesFor(direct) < 3 * image, `direct scratch ${bytesFor(direct)} bytes for a ${image}-byte padded image`);
   assert.equal(bytesFor({ ...direct, n: 64 }), bytesFor(direct));
+  // AUTO's rule (directWins), seen through the scratch it plans: ResNet-20's stage 1 runs every pass direct,
+  // stage 3 (cout 64) every pass on GEMM
+  const stage1 = { n: 64, h: 32, w: 32, cin: 16, cout: 16, kh: 3, kw: 3, padding: 'same' as const };
+  assert.equal(bytesFor(stage1), bytesFor({ ...stage1, path: 'direct' }));
+  const stage3 = { ...stage1, h: 8, w: 8, cin: 64, cout: 64 };
+  assert.equal(bytesFor(stage3), bytesFor({ ...stage3, path: 'gemm' }));
+  assert.notEqual(bytesFor(stage3), bytesFor({ ...stage3, path: 'direct' }));
   assert.equal(bytesFor({ ...big, groups: 64 }), 0, 'depthwise needs no scratch');
 });
 
