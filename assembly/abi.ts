@@ -12,7 +12,7 @@ export const QPARAM_BYTES: i32 = 16;
 export const CONV_PATH_AUTO: i32 = 0;
 /** Conv descriptor path: im2col + GEMM (or the pointwise / depthwise special cases). */
 export const CONV_PATH_GEMM: i32 = 1;
-/** Conv descriptor path: direct small-input-channel kernels (assembly/conv_small.ts) where they apply. */
+/** Conv descriptor path: direct kernels without a col matrix where they apply (assembly/conv_small.ts for cin <= CONV_SMALL_CIN_MAX, else assembly/conv_direct.ts). */
 export const CONV_PATH_DIRECT: i32 = 2;
 /** Largest cin (groups = 1) the direct small-channel conv kernels take. */
 export const CONV_SMALL_CIN_MAX: i32 = 4;

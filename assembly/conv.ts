@@ -3,7 +3,8 @@
 // contiguous channels. Two paths skip im2col: 1×1 stride-1 unpadded convolution (x already is the col
 // matrix) and depthwise convolution (groups == cin > 1), which is direct, SIMD over channels. Convs with few
 // input channels (groups 1, cin ≤ CONV_SMALL_CIN_MAX) run the direct kernels of assembly/conv_small.ts per pass
-// where they measured faster (smallWins), or as the descriptor's path slot says.
+// where they measured faster (smallWins), or as the descriptor's path slot says; with more input channels (groups 1,
+// dilation 1) the direct kernels of assembly/conv_direct.ts take their place on the same terms (directWins).
 //
 // Shapes (NHWC activations, HWIO weights); G = groups, cinG = cin/G, coutG = cout/G, P = n·oh·ow output
 // pixels, K = kh·kw·cinG:
@@ -38,6 +39,10 @@ import {
   conv_small_applies, conv_small_data_applies, conv_small_scratch_bytes, conv_small_forward, conv_small_backward_data,
   conv_small_backward_filter,
 } from './conv_small';
+import {
+  conv_direct_applies, conv_direct_data_applies, conv_direct_scratch_bytes, conv_direct_forward, conv_direct_backward_data,
+  conv_direct_backward_filter,
+} from './conv_direct';
 
 
 /**
@@ -100,18 +105,25 @@ function gemmScratchBytes(desc: usize): usize {
   return (most + ALIGN - 1) & ~(ALIGN - 1);
 }
 
-/** Passes, as conv_small_scratch_bytes numbers them. */
+/** Passes, as conv_small_scratch_bytes and conv_direct_scratch_bytes number them. */
 const FORWARD: i32 = 0, BACKWARD_DATA: i32 = 1, BACKWARD_FILTER: i32 = 2;
+/** Which kernels run a pass: im2col + GEMM, the small-channel kernels (conv_small.ts) or the direct ones (conv_direct.ts). */
+const RUN_GEMM: i32 = 0, RUN_SMALL: i32 = 1, RUN_DIRECT: i32 = 2;
 
 /**
- * Whether pass `which` runs the direct small-channel kernel (assembly/conv_small.ts) rather than im2col + GEMM:
- * the descriptor's path, or where it is CONV_PATH_AUTO, the rule measured in docs/benchmarks.md (kernels).
+ * The kernels that run pass `which`: the descriptor's path where it names one (CONV_PATH_DIRECT takes the
+ * small-channel kernels for cin ≤ CONV_SMALL_CIN_MAX, else the direct ones, where they apply; GEMM otherwise),
+ * or where it is CONV_PATH_AUTO, the rules measured in docs/benchmarks.md (kernels, conv-paths).
  */
-function useSmall(desc: usize, which: i32): bool {
+function runner(desc: usize, which: i32): i32 {
   const path = descI32(desc, CONV_PATH);
-  if (path == CONV_PATH_GEMM) return false;
-  if (which == BACKWARD_DATA ? !conv_small_data_applies(desc) : !conv_small_applies(desc)) return false;
-  return path == CONV_PATH_DIRECT || smallWins(desc, which);
+  if (path == CONV_PATH_GEMM) return RUN_GEMM;
+  if (conv_small_applies(desc)) {
+    if (which == BACKWARD_DATA && !conv_small_data_applies(desc)) return RUN_GEMM;
+    return path == CONV_PATH_DIRECT || smallWins(desc, which) ? RUN_SMALL : RUN_GEMM;
+  }
+  if (which == BACKWARD_DATA ? !conv_direct_data_applies(desc) : !conv_direct_applies(desc)) return RUN_GEMM;
+  return path == CONV_PATH_DIRECT || directWins(desc, which) ? RUN_DIRECT : RUN_GEMM;
 }
 
 /**
@@ -127,12 +139,29 @@ function smallWins(desc: usize, which: i32): bool {
   return !pointlike;
 }
 
+/**
+ * CONV_PATH_AUTO's choice for the direct kernels of conv_direct.ts (groups 1, dilation 1, cin > CONV_SMALL_CIN_MAX),
+ * from bench/conv-paths.ts (docs/benchmarks.md, conv-paths; ResNet-20's convs at batch 64): with cout ≤ 32 direct
+ * forward and backward-data ran 1.3–1.6× the GEMM path on 3×3 convs and the filter gradient 1.2–1.9× where output
+ * rows are ≥ 16 pixels long; at cout = 64 both were even (0.95–1.06×), and the filter gradient lost on 8-pixel rows
+ * (0.7×: its inner loop runs along one output row). A pointwise conv has no im2col to save.
+ */
+function directWins(desc: usize, which: i32): bool {
+  if (isPointwise(desc) || descI32(desc, CONV_COUT) > DIRECT_COUT_MAX) return false;
+  return which != BACKWARD_FILTER || descI32(desc, CONV_OW) >= DIRECT_FILTER_MIN_OW;
+}
+/** Widest cout and shortest output row AUTO sends to the direct kernels (see directWins). */
+const DIRECT_COUT_MAX: i32 = 32;
+const DIRECT_FILTER_MIN_OW: i32 = 16;
+
 /** Scratch bytes every conv kernel here needs for this descriptor (0 for depthwise): the most any pass's path asks for. */
 export function conv2d_scratch_bytes(desc: usize): i32 {
   if (isDepthwise(desc)) return 0;
   let bytes: usize = 0, gemm = false;
   for (let which = FORWARD; which <= BACKWARD_FILTER; which++) {
-    if (useSmall(desc, which)) bytes = max(bytes, conv_small_scratch_bytes(desc, which));
+    const run = runner(desc, which);
+    if (run == RUN_SMALL) bytes = max(bytes, conv_small_scratch_bytes(desc, which));
+    else if (run == RUN_DIRECT) bytes = max(bytes, conv_direct_scratch_bytes(desc, which));
     else gemm = true;
   }
   if (gemm) {
@@ -361,7 +390,9 @@ function biasActRows(y: usize, rows: i32, cout: i32, bias: usize, act: i32): voi
  */
 export function conv2d_forward_f32(desc: usize, x: usize, w: usize, bias: usize, y: usize, act: i32, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseForward(desc, x, w, bias, y, act); return; }
-  if (useSmall(desc, FORWARD)) { conv_small_forward(desc, x, w, bias, y, act, scratch); return; }
+  const run = runner(desc, FORWARD);
+  if (run == RUN_SMALL) { conv_small_forward(desc, x, w, bias, y, act, scratch); return; }
+  if (run == RUN_DIRECT) { conv_direct_forward(desc, x, w, bias, y, act, scratch); return; }
   const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);
@@ -380,7 +411,9 @@ export function conv2d_forward_f32(desc: usize, x: usize, w: usize, bias: usize,
 /** dx [n, h, w, cin] = ∂(Σ y·dy)/∂x for dy [n, oh, ow, cout], w [kh, kw, cinG, cout]; dx is overwritten. */
 export function conv2d_backward_data_f32(desc: usize, dy: usize, w: usize, dx: usize, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseBackwardData(desc, dy, w, dx); return; }
-  if (useSmall(desc, BACKWARD_DATA)) { conv_small_backward_data(desc, dy, w, dx, scratch); return; }
+  const run = runner(desc, BACKWARD_DATA);
+  if (run == RUN_SMALL) { conv_small_backward_data(desc, dy, w, dx, scratch); return; }
+  if (run == RUN_DIRECT) { conv_direct_backward_data(desc, dy, w, dx, scratch); return; }
   const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);
@@ -407,7 +440,9 @@ export function conv2d_backward_data_f32(desc: usize, dy: usize, w: usize, dx: u
  */
 export function conv2d_backward_filter_f32(desc: usize, x: usize, dy: usize, dw: usize, accumulate: i32, scratch: usize): void {
   if (isDepthwise(desc)) { depthwiseBackwardFilter(desc, x, dy, dw, accumulate); return; }
-  if (useSmall(desc, BACKWARD_FILTER)) { conv_small_backward_filter(desc, x, dy, dw, accumulate, scratch); return; }
+  const run = runner(desc, BACKWARD_FILTER);
+  if (run == RUN_SMALL) { conv_small_backward_filter(desc, x, dy, dw, accumulate, scratch); return; }
+  if (run == RUN_DIRECT) { conv_direct_backward_filter(desc, x, dy, dw, accumulate, scratch); return; }
   const cin = descI32(desc, CONV_CIN), cout = descI32(desc, CONV_COUT), groups = descI32(desc, CONV_GROUPS);
   const cinG = cin / groups, coutG = cout / groups, k = colWidth(desc), p = pixels(desc), t = tileRows(desc);
   const pointwise = isPointwise(desc);

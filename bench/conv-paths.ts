@@ -1,6 +1,7 @@
-// Conv path A/B: the direct small-channel kernels (assembly/conv_small.ts) against im2col + GEMM on the same
-// shapes, in one process, samples interleaved; process CPU time per call (on a machine shared with other jobs
-// it is less sensitive than wall time to being descheduled), median of 9 samples. GFLOP/s per pass.
+// Conv path A/B: the direct kernels (assembly/conv_small.ts for cin ≤ 4, assembly/conv_direct.ts above) against
+// im2col + GEMM on the same shapes, in one process, samples interleaved; process CPU time per call (on a machine
+// shared with other jobs it is less sensitive than wall time to being descheduled), median of 9 samples.
+// GFLOP/s per pass. A strided backward-data pass runs GEMM on both paths (the direct one needs stride 1).
 //   node --import tsx bench/conv-paths.ts [--json] [--filter=text] [simd|relaxed-simd]
 import { Engine } from '../src/engine/engine';
 import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvPath, type ConvPadding } from '../src/ops/conv';
@@ -16,6 +17,18 @@ const CASES: Case[] = [
   { name: 'conv7x7s2_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 7, stride: 2 },
   { name: 'conv11x11s4_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 11, stride: 4, padding: 2 },
   { name: 'conv1x1_32x32x3_16_b32', n: 32, h: 32, w: 32, cin: 3, cout: 16, k: 1 },
+  // ResNet-20 (CIFAR, batch 64): its 3×3 convs per stage, the strided ones and the 1×1/2 shortcuts
+  { name: 'resnet20_3x3_32x32x16_16_b64', n: 64, h: 32, w: 32, cin: 16, cout: 16, k: 3 },
+  { name: 'resnet20_3x3s2_32x32x16_32_b64', n: 64, h: 32, w: 32, cin: 16, cout: 32, k: 3, stride: 2 },
+  { name: 'resnet20_3x3_16x16x32_32_b64', n: 64, h: 16, w: 16, cin: 32, cout: 32, k: 3 },
+  { name: 'resnet20_3x3_8x8x64_64_b64', n: 64, h: 8, w: 8, cin: 64, cout: 64, k: 3 },
+  { name: 'resnet20_1x1s2_32x32x16_32_b64', n: 64, h: 32, w: 32, cin: 16, cout: 32, k: 1, stride: 2 },
+  // ResNet-18 (224, batch 1): wider channels on the same rule
+  { name: 'resnet18_3x3_56x56x64_64_b1', n: 1, h: 56, w: 56, cin: 64, cout: 64, k: 3 },
+  { name: 'resnet18_3x3_28x28x128_128_b1', n: 1, h: 28, w: 28, cin: 128, cout: 128, k: 3 },
+  { name: 'resnet18_3x3_14x14x256_256_b1', n: 1, h: 14, w: 14, cin: 256, cout: 256, k: 3 },
+  // odd sizes
+  { name: 'conv3x3_15x13x24_20_b8', n: 8, h: 15, w: 13, cin: 24, cout: 20, k: 3 },
 ];
 const PATHS: ConvPath[] = ['gemm', 'direct'];
 

@@ -6,14 +6,14 @@
 //   npm run bench:kernels -- --json       one JSON object per line (bench/lib.ts)
 //   ... -- --filter=gemm_512 --quick      a subset, shorter runs
 // FLOPs: GEMM 2·m·n·k; conv 2·n·oh·ow·cout·kh·kw·cin/groups for each of the three passes.
-// Convs with cin ≤ 4 run both rede paths, interleaved: variant "<build>/gemm" (im2col + GEMM) and
-// "<build>/direct" (assembly/conv_small.ts); "auto" picks one of them (assembly/conv.ts smallWins).
+// Every conv here (groups 1) runs both rede paths, interleaved: variant "<build>/gemm" (im2col + GEMM) and
+// "<build>/direct" (assembly/conv_small.ts for cin ≤ 4, else assembly/conv_direct.ts); "auto" picks one of them
+// (assembly/conv.ts smallWins, directWins).
 import type * as TF from '@tensorflow/tfjs';
 import { Engine } from '../src/engine/engine';
 import type { Tensor } from '../src/engine/tensor';
 import { gemm } from '../src/ops/gemm';
 import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvGeom, type ConvPath, type ConvPadding } from '../src/ops/conv';
-import { CONV_SMALL_CIN_MAX } from '../src/engine/generated/abi';
 import { lrnForward, lrnBackward, type LrnOptions } from '../src/ops/norm';
 import { parseBenchArgs, timeCallsInterleaved, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow, type TimeOptions } from './lib';
 import { Rng } from '../test/helpers/rand';
@@ -32,9 +32,11 @@ const CONVS: ConvCase[] = [
   { name: 'conv7x7s2_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 7, stride: 2 },
   { name: 'conv11x11s4_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 11, stride: 4, padding: 2 },
   { name: 'conv3x3_56x56x64_64_b8', n: 8, h: 56, w: 56, cin: 64, cout: 64, k: 3 },
+  // ResNet-20's stage-1 3×3 conv at training batch size (direct kernels of assembly/conv_direct.ts)
+  { name: 'conv3x3_32x32x16_16_b64', n: 64, h: 32, w: 32, cin: 16, cout: 16, k: 3 },
 ];
-/** The rede paths a case runs: both, where the direct kernels apply. */
-const pathsOf = (c: ConvCase): ConvPath[] => (c.cin <= CONV_SMALL_CIN_MAX ? ['gemm', 'direct', 'auto'] : ['auto']);
+/** The rede paths every case runs (all are groups 1, dilation 1, where a direct kernel applies). */
+const CONV_PATHS: ConvPath[] = ['gemm', 'direct', 'auto'];
 const PASSES = ['fwd', 'bwd_data', 'bwd_filter'] as const;
 // AlexNet's LRNs (after conv1 and conv2, batch 1): TensorFlow's parameters with AlexNet's values, and a general
 // beta (the vector exp/log path). FLOPs: (2·radius + 3) per element, as the layer counts them.
@@ -70,8 +72,8 @@ function redeCalls(e: Engine, rng: Rng): Map<string, () => void> {
     const g0 = geom(cc);
     const x = fill(xShape(g0)), w = fill(wShape(g0)), y = e.tensor(yShape(g0));
     const dy = fill(yShape(g0)), dx = e.tensor(xShape(g0)), dw = e.tensor(wShape(g0));
-    for (const path of pathsOf(cc)) {
-      const g = geom(cc, path), tag = path === 'auto' && pathsOf(cc).length === 1 ? '' : `/${path}`;
+    for (const path of CONV_PATHS) {
+      const g = geom(cc, path), tag = `/${path}`;
       calls.set(`${cc.name}_fwd${tag}`, () => conv2dForward(e, g, x, w, null, y));
       calls.set(`${cc.name}_bwd_data${tag}`, () => conv2dBackwardData(e, g, dy, w, dx));
       calls.set(`${cc.name}_bwd_filter${tag}`, () => conv2dBackwardFilter(e, g, x, dy, dw));
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
   const timing: TimeOptions = args.quick ? { warmupMs: 150, samples: 3, minSampleMs: 60 } : { warmupMs: 500, samples: 11, minSampleMs: 200 };
   const cases: Case[] = [
     ...GEMM_SIZES.map((s) => ({ name: `gemm_${s}`, flops: 2 * s ** 3 })),
-    ...CONVS.flatMap((cc) => PASSES.map((p) => ({ name: `${cc.name}_${p}`, flops: convFlops(geom(cc)), paths: pathsOf(cc) }))),
+    ...CONVS.flatMap((cc) => PASSES.map((p) => ({ name: `${cc.name}_${p}`, flops: convFlops(geom(cc)), paths: CONV_PATHS }))),
     ...LRNS.flatMap((lc) => ['fwd', 'bwd'].map((p) => ({ name: `${lc.name}_${p}`, flops: lrnFlops(lc) }))),
   ].filter((c) => c.name.includes(args.filter));
   const rows: BenchRow[] = [];

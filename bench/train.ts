@@ -10,10 +10,12 @@
 // of rede steps, then a block of PyTorch steps, so both see the same machine; medians over rounds. The header
 // states the commit, load average and the peak measured in this process. LeNet-5 also reports the planned arena
 // by part against what its tensors need, and the RSS over a long run.
-//   node --import tsx bench/train.ts [--json] [--quick] [--filter=resnet20] [--steps=N] [--tfjs=cpu,wasm]
+// --baseline=FILE.wasm (a relaxed-SIMD build of another commit, same kernel ABI) adds that build as one more
+// one-thread rede runner in the same rounds: a before/after A/B in one process.
+//   node --import tsx bench/train.ts [--json] [--quick] [--filter=resnet20] [--steps=N] [--tfjs=cpu,wasm] [--baseline=FILE.wasm]
 import { createRequire } from 'node:module';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine';
@@ -33,6 +35,7 @@ import { fmt, formatTable, median, parseBenchArgs, printJsonRow, type BenchRow }
 
 const args = parseBenchArgs();
 const stepsArg = process.argv.find((a) => a.startsWith('--steps='));
+const baselineArg = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
 const B = 64, LR = 0.01;
 const rows: BenchRow[] = [];
 const row = (r: Omit<BenchRow, 'bench' | 'threads'> & { threads?: number }) => rows.push({ bench: 'train', threads: 1, ...r });
@@ -49,8 +52,10 @@ function pool(per: number): { xs: Float32Array[]; ys: Int32Array[] } {
 interface Runner { name: string; run(n: number): Promise<number>; close(): Promise<void> }
 
 /** rede's trainer in this thread (ThreadStep, as fit runs it with one worker). */
-async function redeThread(config: ModelConfig, variant: 'simd' | 'relaxed-simd' | 'auto'): Promise<Runner & { model: Model }> {
-  const e = await Engine.create({ variant });
+async function redeThread(config: ModelConfig, variant: 'simd' | 'relaxed-simd' | 'auto', wasmFile?: string): Promise<Runner & { model: Model }> {
+  const e = wasmFile
+    ? await Engine.create({ module: await WebAssembly.compile(readFileSync(wasmFile)), variantOfModule: 'relaxed-simd' })
+    : await Engine.create({ variant });
   const m = await Model.create(config, { engine: e, seed: 1 });
   m.compile({ optimizer: { type: 'sgd', lr: LR, momentum: 0.9 }, loss: 'sparse_categorical_crossentropy' });
   m.ensureCapacity(B);
@@ -58,7 +63,7 @@ async function redeThread(config: ModelConfig, variant: 'simd' | 'relaxed-simd' 
   const ts = new ThreadStep(m.trainer!.program, () => 1);
   let i = 0;
   const step = () => { e.write(m.inputAct, xs[i % POOL]); e.i32.set(ys[i % POOL], m.labels >>> 2); ts.runFilled(B, { step: i++, lrs: [LR] }); };
-  return { name: e.variant, model: m, run: async (n) => { const t0 = performance.now(); for (let k = 0; k < n; k++) step(); return (performance.now() - t0) / 1000; }, close: async () => {} };
+  return { name: wasmFile ? `${e.variant} baseline` : e.variant, model: m, run: async (n) => { const t0 = performance.now(); for (let k = 0; k < n; k++) step(); return (performance.now() - t0) / 1000; }, close: async () => {} };
 }
 
 /** rede's worker group of W (src/parallel), each worker assembling its shard from the shared pool. */
@@ -202,11 +207,13 @@ try {
     for (const threads of [1, 2]) {
       const rede = threads === 1 ? await redeThread(config, 'auto') : await redeGroup(config, threads);
       const pt = await torchRunner('resnet20', threads, 'resnet20_b64');
-      const runners: Runner[] = [rede, ...(pt ? [pt] : [])];
+      const base = threads === 1 && baselineArg ? await redeThread(config, 'auto', baselineArg) : null;
+      const runners: Runner[] = [rede, ...(pt ? [pt] : []), ...(base ? [base] : [])];
       try {
         const rates = await interleaved(runners, args.quick ? { warm: 1, steps: 1, rounds: 1 } : { warm: 2, steps: 3, rounds: 7 });
         row({ case: 'resnet20_b64', peer: 'rede', variant: rede.name, threads, metric: 'examples_per_s', value: rates[0], unit: 'examples/s',
           note: threads === 1 ? 'trainer in this thread' : `worker group of ${threads}` });
+        if (base) row({ case: 'resnet20_b64', peer: 'rede', variant: base.name, threads, metric: 'examples_per_s', value: rates[runners.indexOf(base)], unit: 'examples/s', note: `${baselineArg}, interleaved` });
         if (pt) row({ case: 'resnet20_b64', peer: 'pytorch', variant: 'cpu', threads, metric: 'examples_per_s', value: rates[1], unit: 'examples/s', note: `torch ${(torch as TorchPeer).version}, ${threads} threads, interleaved with rede` });
       } finally {
         await rede.close();

@@ -14,7 +14,7 @@ export const constants = {
   QPARAM_BYTES: { value: 16, doc: 'One int8 GEMM output channel\'s parameters (assembly/qgemm.ts): i32 bias, i32 mult, i32 shift, f32 scale.' },
   CONV_PATH_AUTO: { value: 0, doc: 'Conv descriptor path: the kernel chooses (assembly/conv.ts convPath).' },
   CONV_PATH_GEMM: { value: 1, doc: 'Conv descriptor path: im2col + GEMM (or the pointwise / depthwise special cases).' },
-  CONV_PATH_DIRECT: { value: 2, doc: 'Conv descriptor path: direct small-input-channel kernels (assembly/conv_small.ts) where they apply.' },
+  CONV_PATH_DIRECT: { value: 2, doc: 'Conv descriptor path: direct kernels without a col matrix where they apply (assembly/conv_small.ts for cin <= CONV_SMALL_CIN_MAX, else assembly/conv_direct.ts).' },
   CONV_SMALL_CIN_MAX: { value: 4, doc: 'Largest cin (groups = 1) the direct small-channel conv kernels take.' },
 };
 

@@ -10,7 +10,9 @@ import { CONV_DESC_BYTES, CONV_PATH_AUTO, CONV_PATH_DIRECT, CONV_PATH_GEMM, CONV
 export type ConvPadding = 'same' | 'valid' | number | readonly [top: number, bottom: number, left: number, right: number];
 export type ConvAct = 'none' | 'relu' | 0 | 1;
 /** Which kernels run: 'auto' lets the kernel choose (measured rule, assembly/conv.ts); 'gemm' im2col + GEMM;
- *  'direct' the small-input-channel kernels (groups 1, cin ≤ 4; backward-data only at stride 1, else GEMM). */
+ *  'direct' the kernels without a col matrix: for groups 1 and cin ≤ 4 the small-input-channel ones
+ *  (assembly/conv_small.ts), for groups 1, dilation 1 and more channels assembly/conv_direct.ts; backward-data
+ *  only at stride 1, else GEMM. */
 export type ConvPath = 'auto' | 'gemm' | 'direct';
 const PATHS: Record<ConvPath, number> = { auto: CONV_PATH_AUTO, gemm: CONV_PATH_GEMM, direct: CONV_PATH_DIRECT };
 const PATH_NAMES: Record<number, ConvPath> = Object.fromEntries(Object.entries(PATHS).map(([k, v]) => [v, k as ConvPath]));
@@ -70,8 +72,8 @@ export function convGeom(o: ConvGeomOptions): ConvGeom {
   checkInt(WHERE, 'tileRows', tileRows, 0);
   const pathName = o.path ?? 'auto';
   if (!Object.hasOwn(PATHS, pathName)) throw new RedeError(`${WHERE}: path must be 'auto', 'gemm' or 'direct', got ${JSON.stringify(o.path)}`);
-  if (pathName === 'direct' && (groups !== 1 || o.cin > CONV_SMALL_CIN_MAX)) {
-    throw new RedeError(`${WHERE}: path 'direct' needs groups = 1 and cin <= ${CONV_SMALL_CIN_MAX}, got groups = ${groups}, cin = ${o.cin}`);
+  if (pathName === 'direct' && (groups !== 1 || (o.cin > CONV_SMALL_CIN_MAX && (dilationH !== 1 || dilationW !== 1)))) {
+    throw new RedeError(`${WHERE}: path 'direct' needs groups = 1 and either cin <= ${CONV_SMALL_CIN_MAX} or dilation 1, got groups = ${groups}, cin = ${o.cin}, dilation ${dilationH}×${dilationW}`);
   }
   const path = PATHS[pathName];
   if (o.cin % groups || o.cout % groups) {

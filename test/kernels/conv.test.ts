@@ -189,6 +189,32 @@ test('direct small-channel kernels (cin ≤ 4) and the GEMM path both match the 
   }
 });
 
+test('direct kernels for wider inputs (conv_direct.ts: groups 1, dilation 1, cin > 4) and the GEMM path both match the reference', async () => {
+  const rng = new Rng(15);
+  // cout around the 8-channel panel and its 4-lane halves; P = oh·ow around the 4-pixel tile; kw·cin around the
+  // 4-tap filter tile (its remainder reads past the last tap); strides (the data gradient then runs on GEMM);
+  // padding wider than the kernel (dỹ is then cropped) and windows that stop short of the bottom/right edge.
+  const cins = [5, 6, 8, 16, 17, 24], couts = [1, 3, 7, 8, 9, 16, 20];
+  const cases: ConvGeomOptions[] = [];
+  for (let i = 0; i < 18; i++) {
+    const k = [1, 2, 3, 5][i % 4], stride = i % 5 === 4 ? 2 : i % 7 === 6 ? 3 : 1;
+    const padding = (['same', 'valid', [k + 1, 0, 1, k + 2], 1] as ConvPadding[])[(i >> 1) % 4];
+    cases.push({ n: 1 + (i % 3), h: k + rng.int(0, 7), w: [3, 4, 5, 9][i % 4] + k, cin: cins[i % cins.length], cout: couts[i % couts.length],
+      kh: k, kw: i % 9 === 8 ? Math.max(1, k - 1) : k, stride, padding });
+  }
+  cases.push({ n: 2, h: 8, w: 8, cin: 16, cout: 16, kh: 3, kw: 3, padding: 'same' }); // ResNet-20's stage 1, smaller
+  cases.push({ n: 1, h: 6, w: 6, cin: 16, cout: 32, kh: 3, kw: 3, stride: 2, padding: 'same' }); // a stage transition
+  cases.push({ n: 1, h: 3, w: 3, cin: 8, cout: 5, kh: 3, kw: 3 }); // one output pixel
+  for (const { name, e, ref } of await testEngines()) {
+    for (const o of cases) {
+      for (const path of ['direct', 'gemm'] as const) {
+        const g = convGeom({ ...o, path });
+        checkAgainstRef(e, ref, g, rng, `${name} path=${path} ${describe(o, g)}`);
+      }
+    }
+  }
+});
+
 /** Finite differences of dx and dw for each conv geometry, on every test engine (seeds seedBase + i). */
 async function gradcheckConvs(cases: readonly ConvGeomOptions[], seedBase: number): Promise<void> {
   for (const { name, e } of await testEngines()) {
@@ -212,11 +238,14 @@ async function gradcheckConvs(cases: readonly ConvGeomOptions[], seedBase: numbe
   }
 }
 
-test('direct small-channel gradients agree with finite differences', async () => {
+test('direct gradients (small-channel and wider kernels) agree with finite differences', async () => {
   await gradcheckConvs([
     { n: 2, h: 7, w: 6, cin: 1, cout: 6, kh: 5, kw: 5, padding: 'same', path: 'direct' },
     { n: 1, h: 6, w: 9, cin: 3, cout: 9, kh: 3, kw: 2, dilation: [2, 1], padding: [1, 2, 0, 1], path: 'direct' },
     { n: 1, h: 7, w: 7, cin: 2, cout: 4, kh: 3, kw: 3, stride: 2, padding: 1, path: 'direct' },
+    // conv_direct.ts: more input channels (dilation 1)
+    { n: 2, h: 5, w: 6, cin: 9, cout: 10, kh: 3, kw: 3, padding: 'same', path: 'direct' },
+    { n: 1, h: 6, w: 5, cin: 6, cout: 3, kh: 2, kw: 3, stride: [2, 1], padding: [0, 1, 2, 0], path: 'direct' },
   ], 200);
 });
 
@@ -309,10 +338,21 @@ test('scratch is bounded: tiles, not the whole col matrix', async () => {
     e.release(mark);
     return b;
   };
-  const big = { n: 8, h: 56, w: 56, cin: 64, cout: 64, kh: 3, kw: 3, padding: 'same' as const };
+  const big = { n: 8, h: 56, w: 56, cin: 64, cout: 64, kh: 3, kw: 3, padding: 'same' as const, path: 'gemm' as const };
   const full = 8 * 56 * 56 * 9 * 64 * 4;
   assert.ok(bytesFor(big) < 8 << 20 && bytesFor(big) < full / 5, `scratch ${bytesFor(big)} bytes for a ${full}-byte col matrix`);
   assert.ok(bytesFor({ ...big, tileRows: 10 }) < bytesFor(big));
+  // the direct kernels hold one padded image (and one image's dy panels), whatever the batch
+  const direct = { ...big, path: 'direct' as const }, image = 58 * 58 * 64 * 4;
+  assert.ok(bytesFor(direct) < 3 * image, `direct scratch ${bytesFor(direct)} bytes for a ${image}-byte padded image`);
+  assert.equal(bytesFor({ ...direct, n: 64 }), bytesFor(direct));
+  // AUTO's rule (directWins), seen through the scratch it plans: ResNet-20's stage 1 runs every pass direct,
+  // stage 3 (cout 64) every pass on GEMM
+  const stage1 = { n: 64, h: 32, w: 32, cin: 16, cout: 16, kh: 3, kw: 3, padding: 'same' as const };
+  assert.equal(bytesFor(stage1), bytesFor({ ...stage1, path: 'direct' }));
+  const stage3 = { ...stage1, h: 8, w: 8, cin: 64, cout: 64 };
+  assert.equal(bytesFor(stage3), bytesFor({ ...stage3, path: 'gemm' }));
+  assert.notEqual(bytesFor(stage3), bytesFor({ ...stage3, path: 'direct' }));
   assert.equal(bytesFor({ ...big, groups: 64 }), 0, 'depthwise needs no scratch');
 });
 
@@ -338,7 +378,9 @@ test('conv wrappers refuse bad input with RedeErrors naming conv2d and the shape
   throwsRede(() => convGeom({ n: 1, h: 5, w: 4, cin: 0, cout: 1, kh: 3, kw: 3 }), /^conv2d: cin must be an integer >= 1, got 0/);
   throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 1, cout: 1, kh: 3, kw: 3, stride: [1, 1.5] }), /^conv2d: strideW must be an integer/);
   throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 1, cout: 1, kh: 3, kw: 3, padding: [1, -1, 0, 0] }), /^conv2d: padBottom must be an integer >= 0/);
-  throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 5, cout: 1, kh: 3, kw: 3, path: 'direct' }), /^conv2d: path 'direct' needs groups = 1 and cin <= 4, got groups = 1, cin = 5/);
+  throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 5, cout: 1, kh: 3, kw: 3, dilation: 2, path: 'direct' }),
+    /^conv2d: path 'direct' needs groups = 1 and either cin <= 4 or dilation 1, got groups = 1, cin = 5, dilation 2×2/);
+  throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 4, cout: 4, kh: 3, kw: 3, groups: 2, path: 'direct' }), /^conv2d: path 'direct' needs groups = 1/);
   throwsRede(() => convGeom({ n: 1, h: 5, w: 5, cin: 1, cout: 1, kh: 3, kw: 3, path: 'fast' as 'auto' }), /^conv2d: path must be 'auto', 'gemm' or 'direct', got "fast"/);
   throwsRede(() => conv2dForward(e, { ...g, oh: 4 }, x, w, null, y), /^conv2d: geometry says oh×ow = 4×3, but its fields give 3×3/);
   throwsRede(() => conv2dBackwardData(e, { ...g, groups: 2 }, dy, w, x), /^conv2d backward-data: invalid geometry: groups = 2 must divide cin = 3/);
