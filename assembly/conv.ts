@@ -116,6 +116,9 @@ const RUN_GEMM: i32 = 0, RUN_SMALL: i32 = 1, RUN_DIRECT: i32 = 2;
  * or where it is CONV_PATH_AUTO, the rules measured in docs/benchmarks.md (kernels, conv-paths).
  */
 function runner(desc: usize, which: i32): i32 {
+  // The inference-only module (assembly/infer.ts) calls these kernels for grouped convs alone, where neither
+  // direct family applies: GEMM here lets asc and binaryen leave both families out of that binary.
+  if (isDefined(REDE_INFER_MODULE)) return RUN_GEMM;
   const path = descI32(desc, CONV_PATH);
   if (path == CONV_PATH_GEMM) return RUN_GEMM;
   if (conv_small_applies(desc)) {

@@ -5,6 +5,9 @@
 // so the binary is a fraction of assembly/index.ts's (scripts/build-wasm.mjs prints both). Names and
 // signatures are the full module's, so the engine's generated Kernels interface describes both; a graph that
 // needs a kernel left out here is refused when it is compiled (src/infer/model.ts), never a missing import.
+/** Marks this module for assembly/conv.ts (isDefined): it never runs the direct conv kernels (see runner there). */
+@global export const REDE_INFER_MODULE: bool = true;
+
 export { heap_base } from './util';
 export { gemm_scratch_bytes, gemm_f32_packed_b_scratch_bytes, gemm_packed_b_bytes, gemm_f32, gemm_pack_b, gemm_f32_packed_b } from './gemm';
 export { conv2d_scratch_bytes, im2col_f32, conv2d_forward_f32 } from './conv';
