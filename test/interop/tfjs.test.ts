@@ -108,14 +108,14 @@ async function checkImport(tf: typeof TF, m: TF.LayersModel, inShape: number[], 
 test('import a tfjs Sequential model (conv, pool, BN, dropout, dense): same predictions; fit lowers the loss', async () => {
   const tf = await tfjs();
   const m = tf.sequential({ layers: [
-    tf.layers.conv2d({ inputShape: [10, 10, 2], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }),
+    tf.layers.conv2d({ kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), inputShape: [10, 10, 2], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }),
     tf.layers.maxPooling2d({ poolSize: 2 }),
     tf.layers.batchNormalization({ momentum: 0.9 }),
-    tf.layers.conv2d({ filters: 4, kernelSize: [2, 3], strides: [1, 2], activation: 'tanh' }),
+    tf.layers.conv2d({ kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }), filters: 4, kernelSize: [2, 3], strides: [1, 2], activation: 'tanh' }),
     tf.layers.flatten(),
     tf.layers.dropout({ rate: 0.25 }),
-    tf.layers.dense({ units: 12, activation: 'elu' }),
-    tf.layers.dense({ units: 3, activation: 'softmax' }),
+    tf.layers.dense({ kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), units: 12, activation: 'elu' }),
+    tf.layers.dense({ kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }), units: 3, activation: 'softmax' }),
   ] });
   const model = await checkImport(tf, m, [10, 10, 2], 4, 'sequential');
   assert.deepEqual(model.config.layers.map((l) => l.type), ['conv2d', 'maxpool2d', 'batchnorm', 'conv2d', 'flatten', 'dropout', 'dense', 'dense']);
@@ -130,18 +130,18 @@ test('import a tfjs Sequential model (conv, pool, BN, dropout, dense): same pred
 test('import a tfjs functional model (add, concatenate, ZeroPadding2D folded into the conv, LeakyReLU, global pool)', async () => {
   const tf = await tfjs();
   const input = tf.input({ shape: [9, 9, 3] });
-  const a = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'a' }).apply(input) as TF.SymbolicTensor;
+  const a = tf.layers.conv2d({ kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'a' }).apply(input) as TF.SymbolicTensor;
   const bn = tf.layers.batchNormalization({ name: 'bn' }).apply(a) as TF.SymbolicTensor;
   const r = tf.layers.leakyReLU({ alpha: 0.15, name: 'lrelu' }).apply(bn) as TF.SymbolicTensor;
   const pad = tf.layers.zeroPadding2d({ padding: [[1, 0], [0, 2]], name: 'pad' }).apply(r) as TF.SymbolicTensor;
-  const b = tf.layers.conv2d({ filters: 4, kernelSize: 2, name: 'b' }).apply(pad) as TF.SymbolicTensor; // 10×11 → 9×10
-  const b2 = tf.layers.conv2d({ filters: 4, kernelSize: [1, 2], name: 'b2' }).apply(b) as TF.SymbolicTensor; // → 9×9
+  const b = tf.layers.conv2d({ kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }), filters: 4, kernelSize: 2, name: 'b' }).apply(pad) as TF.SymbolicTensor; // 10×11 → 9×10
+  const b2 = tf.layers.conv2d({ kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }), filters: 4, kernelSize: [1, 2], name: 'b2' }).apply(b) as TF.SymbolicTensor; // → 9×9
   const sum = tf.layers.add({ name: 'sum' }).apply([r, b2]) as TF.SymbolicTensor;
-  const c = tf.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'sigmoid', name: 'c' }).apply(sum) as TF.SymbolicTensor;
+  const c = tf.layers.conv2d({ kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }), filters: 2, kernelSize: 1, activation: 'sigmoid', name: 'c' }).apply(sum) as TF.SymbolicTensor;
   const cat = tf.layers.concatenate({ name: 'cat' }).apply([sum, c]) as TF.SymbolicTensor;
   const pool = tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'pool' }).apply(cat) as TF.SymbolicTensor;
   const g = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(pool) as TF.SymbolicTensor;
-  const out = tf.layers.dense({ units: 4, name: 'out' }).apply(g) as TF.SymbolicTensor;
+  const out = tf.layers.dense({ kernelInitializer: tf.initializers.glorotUniform({ seed: 9 }), units: 4, name: 'out' }).apply(g) as TF.SymbolicTensor;
   const model = await checkImport(tf, tf.model({ inputs: input, outputs: out }), [9, 9, 3], 3, 'functional');
   const b1 = model.config.layers.find((l) => l.name === 'b') as { padding?: unknown; inputs?: string[] };
   assert.deepEqual(b1.padding, [1, 0, 0, 2]);
@@ -151,11 +151,11 @@ test('import a tfjs functional model (add, concatenate, ZeroPadding2D folded int
 test('import: every layer rede lacks is named in one RedeError', async () => {
   const tf = await tfjs();
   const m = tf.sequential({ layers: [
-    tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 }),
-    tf.layers.separableConv2d({ filters: 2, kernelSize: 3, name: 'sep' }),
+    tf.layers.conv2d({ kernelInitializer: tf.initializers.glorotUniform({ seed: 10 }), inputShape: [8, 8, 1], filters: 2, kernelSize: 3 }),
+    tf.layers.separableConv2d({ kernelInitializer: tf.initializers.glorotUniform({ seed: 11 }), filters: 2, kernelSize: 3, name: 'sep' }),
     tf.layers.flatten(),
     tf.layers.gaussianNoise({ stddev: 0.1, name: 'noise' }),
-    tf.layers.dense({ units: 2, activation: 'selu', name: 'fc' }),
+    tf.layers.dense({ kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }), units: 2, activation: 'selu', name: 'fc' }),
   ] });
   const { json, bin } = await saved(tf, m);
   await assert.rejects(importTfjs(json as never, () => bin, { file: 'bad/model.json' }), (e: unknown) => {
