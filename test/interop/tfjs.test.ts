@@ -14,16 +14,7 @@ import { importTfjs, toTfjs } from '../../src/interop/index';
 import { assertClose } from '../helpers/close';
 import { Rng } from '../helpers/rand';
 import { tfjs } from '../helpers/tfjs';
-
-/** Batch-norm statistics, affine and biases made non-trivial (a fresh model's hide layout bugs). */
-export function perturb(model: Model, seed: number): void {
-  const rng = new Rng(seed), w = model.getWeights();
-  for (const [name, t] of w) {
-    if (!/\/(gamma|beta|moving_mean|moving_variance|bias)$/.test(name)) continue;
-    for (let i = 0; i < t.data.length; i++) t.data[i] = /variance$/.test(name) ? 0.5 + rng.next() : /gamma$/.test(name) ? 0.8 + 0.4 * rng.next() : 0.2 * (rng.next() - 0.5);
-  }
-  model.setWeights(w);
-}
+import { perturb } from './tfjs-helpers';
 
 async function loadInTfjs(tf: typeof TF, model: Model): Promise<TF.LayersModel> {
   const a = toTfjs(model);
