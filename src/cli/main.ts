@@ -14,7 +14,8 @@ import { train, usage as trainUsage } from './commands/train';
 import { viz, usage as vizUsage } from './commands/viz';
 import { experiment, usage as experimentUsage } from './commands/experiment';
 import { generate, usage as generateUsage } from './commands/generate';
-import { exportCommand, exportUsage, importCommand, importUsage } from './commands/pytorch';
+import { exportCommand, exportUsage } from './commands/export';
+import { importCommand, importUsage } from './commands/import';
 import { bench, usage as benchUsage } from './commands/bench';
 import { quantizeCommand, usage as quantizeUsage } from './commands/quantize';
 import { EXPERIMENTS } from '../experiments/index';
@@ -28,8 +29,8 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   experiment: { run: experiment, usage: experimentUsage, what: `the lecture's experiments: ${Object.keys(EXPERIMENTS).join(', ')}` },
   generate: { run: generate, usage: generateUsage, what: "a grid of samples from a saved generator (PNG)" },
   bench: { run: bench, usage: benchUsage, what: 'per-layer time, GFLOP/s and % of peak of a training step or inference' },
-  export: { run: exportCommand, usage: exportUsage, what: 'a saved model as a PyTorch module + safetensors weights, or as safetensors' },
-  import: { run: importCommand, usage: importUsage, what: 'a PyTorch state_dict (safetensors) with a rede config, as a .rede model' },
+  export: { run: exportCommand, usage: exportUsage, what: 'a saved model for another tool: tfjs, keras (.h5), pytorch, safetensors' },
+  import: { run: importCommand, usage: importUsage, what: 'a tfjs, Keras (.h5, .keras) or PyTorch model as a trainable .rede model' },
   quantize: { run: quantizeCommand, usage: quantizeUsage, what: 'an int8 model from a saved one, calibrated on a dataset' },
 };
 
