@@ -3,7 +3,8 @@
 // models through Model.fromBytes (header JSON edits are re-encoded with a valid CRC, so they get past the
 // checksum to the config and tensor checks). config: zoo and layer configs through buildGraph, the summary
 // and a memory plan of every parameter and state region. prototxt: Caffe net and solver files (prototxt.ts).
-// safetensors: rede models and PyTorch state_dicts as safetensors (safetensors.ts).
+// safetensors: rede models and PyTorch state_dicts as safetensors (safetensors.ts). tfjs: model.json + weights;
+// keras: .h5 and .keras files (interop.ts).
 import { gzipSync } from 'node:zlib';
 import { Engine } from '../../src/engine/engine';
 import { MemoryPlan, alignUp } from '../../src/engine/plan';
@@ -18,9 +19,10 @@ import { models } from '../../src/zoo/index';
 import { FuzzRng, mutateBytes, mutateJson, type SizeField } from './mutate';
 import { prototxtParts } from './prototxt';
 import { safetensorsParts } from './safetensors';
+import { kerasParts, tfjsParts } from './interop';
 
-export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt' | 'safetensors';
-export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt', 'safetensors'];
+export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt' | 'safetensors' | 'tfjs' | 'keras';
+export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt', 'safetensors', 'tfjs', 'keras'];
 
 export interface Target {
   name: TargetName;
@@ -214,5 +216,7 @@ export async function makeTarget(name: TargetName): Promise<Target> {
     case 'config': return configTarget();
     case 'prototxt': return { name: 'prototxt', ...prototxtParts }; // Caffe files: scripts/fuzz/prototxt.ts
     case 'safetensors': return { name: 'safetensors', ...(await safetensorsParts()) };
+    case 'tfjs': return { name: 'tfjs', ...(await tfjsParts()) }; // tfjs model.json: scripts/fuzz/interop.ts
+    case 'keras': return { name: 'keras', ...(await kerasParts()) }; // Keras .h5 and .keras: scripts/fuzz/interop.ts
   }
 }
