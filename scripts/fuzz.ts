@@ -1,4 +1,4 @@
-// npm run fuzz -- --target idx|rede|config|prototxt|safetensors|onnx --count N [--seed S] [--only I]
+// npm run fuzz -- --target idx|rede|config|prototxt|safetensors|onnx|tfjs|keras --count N [--seed S] [--only I]
 // Feeds N mutated inputs to one target (scripts/fuzz/targets.ts) and prints a summary; exits 1 when an
 // input raised anything but a RedeError, took over 1 s, or the peak RSS reached 512 MB. --only I re-runs
 // input I of that seed alone and prints whatever it raised. Several targets: --target idx,rede,config.

@@ -33,6 +33,7 @@ export { InferenceModel, type InferenceOptions } from './infer/index';
 export * as caffe from './interop/caffe/index';
 export { Solver } from './interop/caffe/solve';
 export * as onnx from './interop/onnx/index';
+export * as interop from './interop/index';
 export { profileStep, type ProfileOptions, type StepProfile, type LayerTime } from './bench/profile';
 export { measurePeak, type Peak, type PeakOptions } from './bench/peak';
 export { quantize, QuantizedModel, type QuantizeOptions, type QuantSpec } from './quant/index';

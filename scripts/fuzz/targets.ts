@@ -4,7 +4,8 @@
 // checksum to the config and tensor checks). config: zoo and layer configs through buildGraph, the summary
 // and a memory plan of every parameter and state region. prototxt: Caffe net and solver files (prototxt.ts).
 // safetensors: rede models and PyTorch state_dicts as safetensors (safetensors.ts). onnx: exported and
-// hand-written ONNX graphs through decodeModel and importOnnx (onnx.ts).
+// hand-written ONNX graphs through decodeModel and importOnnx (onnx.ts). tfjs: model.json + weights;
+// keras: .h5 and .keras files (interop.ts).
 import { gzipSync } from 'node:zlib';
 import { Engine } from '../../src/engine/engine';
 import { MemoryPlan, alignUp } from '../../src/engine/plan';
@@ -20,9 +21,10 @@ import { FuzzRng, mutateBytes, mutateJson, type SizeField } from './mutate';
 import { prototxtParts } from './prototxt';
 import { safetensorsParts } from './safetensors';
 import { onnxParts } from './onnx';
+import { kerasParts, tfjsParts } from './interop';
 
-export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt' | 'safetensors' | 'onnx';
-export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt', 'safetensors', 'onnx'];
+export type TargetName = 'idx' | 'rede' | 'config' | 'prototxt' | 'safetensors' | 'onnx' | 'tfjs' | 'keras';
+export const TARGETS: readonly TargetName[] = ['idx', 'rede', 'config', 'prototxt', 'safetensors', 'onnx', 'tfjs', 'keras'];
 
 export interface Target {
   name: TargetName;
@@ -217,5 +219,7 @@ export async function makeTarget(name: TargetName): Promise<Target> {
     case 'prototxt': return { name: 'prototxt', ...prototxtParts }; // Caffe files: scripts/fuzz/prototxt.ts
     case 'safetensors': return { name: 'safetensors', ...(await safetensorsParts()) };
     case 'onnx': return { name: 'onnx', ...(await onnxParts()) };
+    case 'tfjs': return { name: 'tfjs', ...(await tfjsParts()) }; // tfjs model.json: scripts/fuzz/interop.ts
+    case 'keras': return { name: 'keras', ...(await kerasParts()) }; // Keras .h5 and .keras: scripts/fuzz/interop.ts
   }
 }

@@ -14,7 +14,8 @@ import { train, usage as trainUsage } from './commands/train';
 import { viz, usage as vizUsage } from './commands/viz';
 import { experiment, usage as experimentUsage } from './commands/experiment';
 import { generate, usage as generateUsage } from './commands/generate';
-import { exportCommand, exportUsage, importCommand, importUsage } from './commands/pytorch';
+import { exportCommand, exportUsage } from './commands/export';
+import { importCommand, importUsage } from './commands/import';
 import { bench, usage as benchUsage } from './commands/bench';
 import { quantizeCommand, usage as quantizeUsage } from './commands/quantize';
 import { exportOnnx, importOnnx } from './commands/onnx';
@@ -36,8 +37,8 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   experiment: { run: experiment, usage: experimentUsage, what: `the lecture's experiments: ${Object.keys(EXPERIMENTS).join(', ')}` },
   generate: { run: generate, usage: generateUsage, what: "a grid of samples from a saved generator (PNG)" },
   bench: { run: bench, usage: benchUsage, what: 'per-layer time, GFLOP/s and % of peak of a training step or inference' },
-  export: { run: onnxOr(exportCommand, exportOnnx), usage: exportUsage, what: 'a saved model as a PyTorch module + safetensors weights, as safetensors, or as ONNX (--format onnx)' },
-  import: { run: onnxOr(importCommand, importOnnx), usage: importUsage, what: 'a PyTorch state_dict (safetensors) with a rede config, or an ONNX model (--format onnx), as a .rede model' },
+  export: { run: onnxOr(exportCommand, exportOnnx), usage: exportUsage, what: 'a saved model for another tool: tfjs, keras (.h5), onnx, pytorch, safetensors' },
+  import: { run: onnxOr(importCommand, importOnnx), usage: importUsage, what: 'a tfjs, Keras (.h5, .keras), ONNX (--format onnx) or PyTorch model as a trainable .rede model' },
   quantize: { run: quantizeCommand, usage: quantizeUsage, what: 'an int8 model from a saved one, calibrated on a dataset' },
 };
 

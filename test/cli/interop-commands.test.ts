@@ -38,9 +38,9 @@ test('rede export --pytorch, rede import --pytorch and rede export --safetensors
   assert.deepEqual((await modelFromSafetensors(new Uint8Array(await readFile(st)))).predict(x), m.predict(x));
 
   const bad = async (argv: string[], re: RegExp) => { const b = await rede(...argv); assert.equal(b.code, 1, b.out); assert.match(b.err, re); };
-  await bad(['export', '--model', saved, '--out', torchDir], /export: give one of --pytorch or --safetensors/);
+  await bad(['export', '--model', saved, '--out', torchDir], /export: give one of --format tfjs\|keras\|pytorch\|safetensors, --pytorch or --safetensors/);
   await bad(['export', '--pytorch', '--model', saved], /export: --model FILE\.rede and --out are required/);
-  await bad(['import', '--weights', 'w', '--config', 'c', '--out', back], /import: give --pytorch/);
+  await bad(['import', '--weights', 'w', '--config', 'c', '--out', back], /import: give --format tfjs\|keras\|pytorch \(or --pytorch\)/);
   await bad(['import', '--pytorch', '--weights', join(dir, 'nope.safetensors'), '--config', join(torchDir, 'config.json'), '--out', back], /weights '.*nope\.safetensors' could not be read \(ENOENT\)/);
   await bad(['import', '--pytorch', '--weights', saved, '--config', join(torchDir, 'config.json'), '--out', back], /m\.rede: the header length is \d+ bytes, but/);
 });
