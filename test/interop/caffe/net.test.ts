@@ -32,8 +32,11 @@ test('caffe net: LeNet converts to Caffe\'s LeNet (20 and 50 5×5 filters, 2×2 
   // Caffe's count: conv1 20·25+20, conv2 50·20·25+50, ip1 500·800+500, ip2 10·500+10.
   const params = g.nodes.flatMap((n) => n.layer.params).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
   assert.equal(params, 520 + 25050 + 400500 + 5010);
-  assert.deepEqual([...c.decayMult.entries()], [['conv1', 1], ['conv2', 1], ['ip1', 1], ['ip2', 1]]);
-  assert.ok(c.notes.some((n) => /lr_mult/.test(n)) && c.notes.some((n) => /xavier/.test(n)));
+  // LeNet's param { lr_mult: 1 } param { lr_mult: 2 }, no decay_mult: Caffe decays both.
+  assert.deepEqual([...c.params.entries()], ['conv1', 'conv2', 'ip1', 'ip2'].flatMap((l) => [[`${l}/kernel`, { lrMult: 1, decayMult: 1 }], [`${l}/bias`, { lrMult: 2, decayMult: 1 }]]));
+  // xavier (FAN_IN) is lecun_uniform and the constant bias filler rede's zeros: nothing differs, no notes.
+  assert.deepEqual(c.config.layers.filter((l) => l.type === 'conv2d' || l.type === 'dense').map((l) => (l as { init?: string }).init), Array(4).fill('lecun_uniform'));
+  assert.deepEqual(c.notes, []);
 });
 
 test('caffe net: the solver puts weight_decay on the weighted layers as l2 (or l1), times decay_mult', () => {
