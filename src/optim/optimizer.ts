@@ -22,7 +22,8 @@ export interface OptimizerCommon {
   /**
    * Per-tensor settings by weight name (`<layer>/kernel`, `<layer>/bias`, …): Caffe's param { lr_mult,
    * decay_mult }, PyTorch's parameter groups. `lrMult` scales the rate for that tensor (sgd only: see
-   * applyRange); `l1` / `l2` replace the layer's coefficients for it (biases too, which rede otherwise never
+   * applyRange; after the step that tensor's gradient buffer holds lrMult × its gradient, which a monitor reading
+   * it sees); `l1` / `l2` replace the layer's coefficients for it (biases too, which rede otherwise never
    * regularizes).
    */
   perParam?: Record<string, ParamSettings>;
