@@ -9,6 +9,7 @@ import { buildGraph } from '../../../src/model/graph';
 import { netToConfig, parseNet } from '../../../src/interop/caffe/net';
 import { caffeTransform, dataSpecFor } from '../../../src/interop/caffe/data';
 import { Solver } from '../../../src/interop/caffe/solve';
+import { Model } from '../../../src/api/model';
 
 const LENET = readFileSync('examples/caffe/lenet_train_test.prototxt', 'utf8');
 const convert = (text: string, shape = [8, 8, 3]) => netToConfig(parseNet(text, 'n.prototxt'), shape);
@@ -169,4 +170,18 @@ test('caffe net: options rede cannot honour are errors naming the layer, with th
   bad(`layers { name: "old" type: CONVOLUTION }`, /Caffe's old V1 format/);
   bad(`${input()}layer { name: "x" type: "ReLU" bottom: "data" top: "x" include { stage: "deploy" } }`, /include\/exclude by stage or level is not supported/);
   bad(`${input()}layer { name: "y" type: 3 }`, /layer 'y' field type: expected a quoted string, got 3/);
+});
+
+test('caffe net: xavier weights are Caffe\'s U(±√(3/fan_in)) (fan_in = cin·kh·kw), constant biases 0', async () => {
+  const c = netToConfig(parseNet(LENET, 'lenet'), [28, 28, 1]);
+  const w = (await Model.create(c.config, { seed: 5 })).getWeights();
+  for (const [layer, fanIn] of [['conv1', 25], ['conv2', 500], ['ip1', 800], ['ip2', 500]] as const) {
+    const k = w.get(`${layer}/kernel`)!.data, limit = Math.sqrt(3 / fanIn);
+    let max = 0, sq = 0;
+    for (const v of k) { max = Math.max(max, Math.abs(v)); sq += v * v; }
+    // Uniform on ±L: every |v| ≤ L, the largest near L, the variance L²/3 = 1/fan_in.
+    assert.ok(max <= limit && max > 0.98 * limit, `${layer}: max |w| ${max}, Caffe's limit ${limit}`);
+    assert.ok(Math.abs(sq / k.length * fanIn - 1) < 0.1, `${layer}: variance × fan_in = ${sq / k.length * fanIn}`);
+    assert.ok(w.get(`${layer}/bias`)!.data.every((v) => v === 0), `${layer}: bias`);
+  }
 });
