@@ -2,8 +2,8 @@
 // so the result does not depend on how initialization is split across workers; `stream` tells the
 // tensors of one model apart (e.g. the layer index).
 //
-// Glorot & Bengio (2010): Var = 2 / (fanIn + fanOut).  He et al. (2015): Var = 2 / fanIn.
-// Uniform on [-L, L] has Var = L² / 3, hence L = sqrt(6 / (fanIn + fanOut)) and sqrt(6 / fanIn).
+// Glorot & Bengio (2010): Var = 2 / (fanIn + fanOut).  He et al. (2015): Var = 2 / fanIn.  LeCun (1998): Var = 1 / fanIn.
+// Uniform on [-L, L] has Var = L² / 3, hence L = sqrt(6 / (fanIn + fanOut)), sqrt(6 / fanIn) and sqrt(3 / fanIn).
 // The normal variants are plain (not truncated) normals with those variances.
 import { RedeError } from './engine/errors';
 import { normalAt, uniform01 } from './data/rng';
@@ -40,6 +40,15 @@ export function glorotNormal(out: Float32Array, fanIn: number, fanOut: number, s
 export function heUniform(out: Float32Array, fanIn: number, fanOut: number, seed: number, stream = 0): Float32Array {
   checkFans('heUniform', fanIn, fanOut);
   return fillUniform(out, Math.sqrt(6 / fanIn), seed, stream);
+}
+
+/**
+ * Uniform on ±sqrt(3 / fanIn): Keras's lecun_uniform, and Caffe's `xavier` filler in its default
+ * variance_norm FAN_IN (Caffe's fan_in, count / num_output, is kh·kw·cin/groups as here).
+ */
+export function lecunUniform(out: Float32Array, fanIn: number, fanOut: number, seed: number, stream = 0): Float32Array {
+  checkFans('lecunUniform', fanIn, fanOut);
+  return fillUniform(out, Math.sqrt(3 / fanIn), seed, stream);
 }
 
 /** Normal with std sqrt(2 / fanIn). */

@@ -62,6 +62,7 @@ export async function trainStep(options: TrainStepOptions): Promise<TrainStepSes
     const spec = optimizer ?? o.optimizer;
     if (spec === undefined) throw new RedeError(`trainStep: network ${i} is trainable but has no optimizer (give optimizer, or trainable: false)`);
     const opt = new Optimizer(spec), plan = new MemoryPlan();
+    opt.checkEntries(net.entries);
     plan.f32('opt', Math.max(1, opt.slots) * net.paramFloats, 'optimizer');
     const state = net.e.allocate(plan, `optimizer state of network ${i}`).ptr.opt;
     net.e.k.fill_f32(state, opt.slots * net.paramFloats, 0);

@@ -27,7 +27,7 @@ export const LAYER_TYPES = ['conv2d', 'dense', 'maxpool2d', 'avgpool2d', 'global
  *  padding, a list of positive integers, or one of some strings. Ranges are the layer's own check. */
 export type Kind = 'number' | 'nonneg' | 'boolean' | 'pair' | 'padding' | 'shape' | readonly string[];
 
-const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'zeros', 'ones'] as const;
+const INITS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'zeros', 'ones'] as const;
 const WEIGHTED = { useBias: 'boolean', activation: ACTIVATIONS, alpha: 'number', init: INITS, l1: 'nonneg', l2: 'nonneg' } as const;
 const WINDOW = { pool: 'pair', stride: 'pair', padding: 'padding' } as const;
 const RECURRENT = { units: 'number', activation: RNN_ACTIVATIONS, returnSequences: 'boolean', goBackwards: 'boolean', useBias: 'boolean',

@@ -9,7 +9,7 @@ import { RedeError, shapeStr } from '../engine/errors';
 
 export type Shape = readonly number[];
 
-export type Init = 'glorot_uniform' | 'glorot_normal' | 'he_uniform' | 'he_normal' | 'zeros' | 'ones';
+export type Init = 'glorot_uniform' | 'glorot_normal' | 'he_uniform' | 'he_normal' | 'lecun_uniform' | 'zeros' | 'ones';
 
 /** A trainable parameter: lives in the flat parameter buffer, with a gradient and optimizer state. */
 export interface ParamDecl {

@@ -1,6 +1,6 @@
 // Parameter initialization by declaration: the stream is the parameter's index in the model, so each
 // tensor draws its own numbers from (seed, stream, element).
-import { glorotNormal, glorotUniform, heNormal, heUniform } from '../init';
+import { glorotNormal, glorotUniform, heNormal, heUniform, lecunUniform } from '../init';
 import type { ParamDecl } from '../layers/layer';
 
 export function initParam(out: Float32Array, d: ParamDecl, seed: number, stream: number): void {
@@ -11,5 +11,6 @@ export function initParam(out: Float32Array, d: ParamDecl, seed: number, stream:
     case 'glorot_normal': glorotNormal(out, d.fanIn, d.fanOut, seed, stream); return;
     case 'he_uniform': heUniform(out, d.fanIn, d.fanOut, seed, stream); return;
     case 'he_normal': heNormal(out, d.fanIn, d.fanOut, seed, stream); return;
+    case 'lecun_uniform': lecunUniform(out, d.fanIn, d.fanOut, seed, stream); return;
   }
 }

@@ -19,7 +19,18 @@ export type OptimizerConfig =
 export interface OptimizerCommon {
   /** Clip the global gradient norm to this (before the update). */
   clipNorm?: number;
+  /**
+   * Per-tensor settings by weight name (`<layer>/kernel`, `<layer>/bias`, …): Caffe's param { lr_mult,
+   * decay_mult }, PyTorch's parameter groups. `lrMult` scales the rate for that tensor (sgd only: see
+   * applyRange; after the step that tensor's gradient buffer holds lrMult × its gradient, which a monitor reading
+   * it sees); `l1` / `l2` replace the layer's coefficients for it (biases too, which rede otherwise never
+   * regularizes).
+   */
+  perParam?: Record<string, ParamSettings>;
 }
+
+export interface ParamSettings { lrMult?: number; l1?: number; l2?: number }
+const PARAM_SETTINGS = ['lrMult', 'l1', 'l2'];
 
 export type OptimizerSpec = (OptimizerConfig & OptimizerCommon) | OptimizerConfig['type'];
 
@@ -56,7 +67,7 @@ export class Optimizer {
     }
     const where = `optimizer ${type}`;
     const cfg = typeof spec === 'string' ? { type } as OptimizerConfig & OptimizerCommon
-      : checkOptions<OptimizerConfig & OptimizerCommon>(where, spec, ['type', ...OPTIONS[type as OptimizerConfig['type']], 'clipNorm'], ALIASES);
+      : checkOptions<OptimizerConfig & OptimizerCommon>(where, spec, ['type', ...OPTIONS[type as OptimizerConfig['type']], 'clipNorm', 'perParam'], ALIASES);
     const lr = cfg.lr ?? DEFAULT_LR[cfg.type];
     if (!(lr > 0) || !Number.isFinite(lr) || !Number.isFinite(Math.fround(lr))) throw new RedeError(`${where}: lr must be a positive number (finite in float32), got ${lr}`);
     const c = cfg as unknown as Record<string, unknown>;
@@ -66,6 +77,7 @@ export class Optimizer {
     if (c.weightDecay !== undefined) checkNumber(where, 'weightDecay', c.weightDecay, { min: 0 });
     if (c.clipNorm !== undefined) checkNumber(where, 'clipNorm', c.clipNorm, { min: 0, exclusiveMin: true });
     if (c.nesterov !== undefined && typeof c.nesterov !== 'boolean') throw new RedeError(`${where}: nesterov must be true or false, got ${JSON.stringify(c.nesterov)}`);
+    if (c.perParam !== undefined) cfg.perParam = checkPerParam(where, c.perParam, cfg.type);
     this.cfg = { ...cfg, lr };
     this.slots = cfg.type === 'sgd' ? ((cfg.momentum ?? 0) > 0 ? 1 : 0)
       : cfg.type === 'rmsprop' ? ((cfg.momentum ?? 0) > 0 ? 2 : 1) : cfg.type === 'adagrad' ? 1 : 2;
@@ -97,12 +109,23 @@ export class Optimizer {
    */
   applyRange(k: Kernels, entries: readonly ParamEntry[], params: number, grads: number, state: number, paramFloats: number, lr: number,
     t: number, from: number, to: number): void {
-    const slot = paramFloats * 4, hyper = this.writeStep(k, lr, t);
+    const slot = paramFloats * 4, hyper = this.writeStep(k, lr, t), per = this.cfg.perParam;
+    if (per && !this.checked.has(entries)) this.checkEntries(entries);
     for (const en of entries) {
       const lo = Math.max(en.offset, from), hi = Math.min(en.offset + en.n, to);
       if (lo >= hi || !en.layer.trainable) continue; // a frozen layer (trainable: false) keeps its values
       const off = lo * 4, n = hi - lo, p = params + off, g = grads + off, s0 = state + off;
-      const l1 = en.regularize ? en.layer.l1 : 0, l2 = en.regularize ? en.layer.l2 : 0;
+      let l1 = en.regularize ? en.layer.l1 : 0, l2 = en.regularize ? en.layer.l2 : 0;
+      const own = per?.[en.key];
+      if (own) {
+        if (own.l1 !== undefined) l1 = own.l1;
+        if (own.l2 !== undefined) l2 = own.l2;
+        // SGD's update is linear in ĝ = g + l2·w + l1·sign(w) (v = μ·v + ĝ, p −= lr·v; Nesterov too), so a
+        // tensor's rate lr·m is the step of m·ĝ: the gradient is scaled in place (it is rewritten by the next
+        // backward) and the coefficients with it. The adaptive optimizers are not linear in ĝ (refused).
+        const m = own.lrMult ?? 1;
+        if (m !== 1) { k.scale_inplace_f32(g, n, m); l1 *= m; l2 *= m; }
+      }
       switch (this.cfg.type) {
         case 'sgd': k.sgd_f32(hyper, p, g, s0, n, l1, l2); break;
         case 'rmsprop': k.rmsprop_f32(hyper, p, g, s0, s0 + slot, n, l1, l2); break;
@@ -159,5 +182,35 @@ export class Optimizer {
     return norm;
   }
 
+  private readonly checked = new WeakSet<readonly ParamEntry[]>();
+
+  /** perParam must name tensors of the network it updates (a misspelled name is an error, not a no-op). */
+  checkEntries(entries: readonly ParamEntry[]): void {
+    const per = this.cfg.perParam;
+    if (!per) return;
+    const keys = new Set(entries.map((e) => e.key)), unknown = Object.keys(per).filter((key) => !keys.has(key));
+    if (unknown.length) {
+      throw new RedeError(`optimizer ${this.cfg.type}: perParam names ${unknown.map((u) => `'${u}'`).join(', ')}, which the network does not have (its tensors: ${[...keys].join(', ')})`);
+    }
+    this.checked.add(entries);
+  }
+
   config(): OptimizerConfig & OptimizerCommon { return { ...this.cfg }; }
+}
+
+function checkPerParam(where: string, v: unknown, type: OptimizerConfig['type']): Record<string, ParamSettings> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new RedeError(`${where}: perParam must be an object of weight name → { lrMult, l1, l2 }, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+  const out: Record<string, ParamSettings> = {};
+  for (const [key, settings] of Object.entries(v)) {
+    const at = `${where}: perParam '${key}'`;
+    const o = checkOptions<ParamSettings>(at, settings, PARAM_SETTINGS);
+    if (o.lrMult !== undefined) {
+      checkNumber(at, 'lrMult', o.lrMult, { min: 0, exclusiveMin: true });
+      if (o.lrMult !== 1 && type !== 'sgd') throw new RedeError(`${at}: lrMult ${o.lrMult} is supported with sgd only (its update is linear in the gradient), not ${type}`);
+    }
+    if (o.l1 !== undefined) checkNumber(at, 'l1', o.l1, { min: 0 });
+    if (o.l2 !== undefined) checkNumber(at, 'l2', o.l2, { min: 0 });
+    out[key] = { ...o };
+  }
+  return out;
 }

@@ -17,6 +17,7 @@ import { RedeError, shapeStr } from '../../engine/errors';
 import type { Shape } from '../../layers/layer';
 import { buildLayer } from '../../layers/index';
 import type { LayerConfig, ModelConfig } from '../../model/config';
+import { weightName } from '../../model/weights';
 import { Fields } from './fields';
 import { parsePrototxt, type TextField } from './prototxt';
 
@@ -53,8 +54,12 @@ export interface CaffeNetSpec {
 export interface ConvertedNet {
   config: ModelConfig;
   metrics: ('accuracy' | `top${number}`)[];
-  /** Per weighted rede layer: decay_mult of its weights (Caffe's weight_decay is multiplied by it). */
-  decayMult: Map<string, number>;
+  /**
+   * Caffe's param { lr_mult, decay_mult } per rede weight (`conv1/kernel`, `conv1/bias`; Caffe's first param is
+   * the weights, the second the bias, each 1 when not given): the solver's rate and weight_decay are multiplied
+   * by them for that tensor (Caffe's local_rate and local_decay in SGDSolver::ApplyUpdate / Regularize).
+   */
+  params: Map<string, { lrMult: number; decayMult: number }>;
   /** What rede does differently from Caffe for this net (printed by the CLI, listed in docs/caffe.md). */
   notes: string[];
 }
@@ -201,7 +206,7 @@ export function netToConfig(spec: CaffeNetSpec, inputShape: readonly number[]): 
   blobs.set(train.tops[0], 'input');
   const label = train.tops[1];
   const names = new Set(['input']);
-  const out: ConvertedNet = { config: { name: spec.name, input: [...inputShape], layers }, metrics: [], decayMult: new Map(), notes: [] };
+  const out: ConvertedNet = { config: { name: spec.name, input: [...inputShape], layers }, metrics: [], params: new Map(), notes: [] };
   const notes = new Set<string>();
   let lossOn: string | undefined;
 
@@ -250,28 +255,37 @@ export function netToConfig(spec: CaffeNetSpec, inputShape: readonly number[]): 
     if (ps.some((p) => p.has('name'))) throw new RedeError(`${source}: ${l.where}: shared parameters (param { name }) are not supported`);
     const lr = ps.map((p) => p.number('lr_mult', { min: 0 }) ?? 1), decay = ps.map((p) => p.number('decay_mult', { min: 0 }) ?? 1);
     if (lr.some((m) => m === 0)) throw new RedeError(`${source}: ${l.where}: lr_mult 0 (a frozen parameter) is not supported; rede trains every parameter`);
-    if (lr.some((m) => m !== 1)) notes.add('lr_mult: rede has one learning rate per step, so the per-parameter multipliers (e.g. 2 for biases) are not applied');
-    out.decayMult.set(node, decay[0] ?? 1);
-    if (hasBias && (decay[1] ?? 1) > 0) notes.add('weight_decay: rede decays weights only, never biases (Caffe decays biases too unless their decay_mult is 0)');
+    const blobs = hasBias ? 2 : 1;
+    if (ps.length > blobs) throw new RedeError(`${source}: ${l.where}: ${ps.length} param blocks for ${blobs} parameter blob${blobs === 1 ? '' : 's'} (weights${hasBias ? ', bias' : ''})`);
+    out.params.set(weightName(node, 'w'), { lrMult: lr[0] ?? 1, decayMult: decay[0] ?? 1 });
+    if (hasBias) out.params.set(weightName(node, 'b'), { lrMult: lr[1] ?? 1, decayMult: decay[1] ?? 1 });
   };
   const filler = (l: Fields, p: Fields, fallback: string): string | undefined => {
     const w = p.message('weight_filler'), b = p.message('bias_filler');
     if (b) {
       b.only(['type', 'value', 'min', 'max', 'mean', 'std', 'sparse', 'variance_norm']);
       const t = b.string('type') ?? 'constant';
-      if (t !== 'constant' || (b.number('value') ?? 0) !== 0) notes.add('bias_filler: rede starts biases at 0');
+      // Caffe's constant filler (value 0 by default) is rede's bias init; anything else is not.
+      if (t !== 'constant' || (b.number('value') ?? 0) !== 0) notes.add(`bias_filler ${t}${b.has('value') ? ` ${b.number('value')}` : ''}: rede starts biases at 0`);
     }
     if (!w) return undefined;
     w.only(['type', 'value', 'min', 'max', 'mean', 'std', 'sparse', 'variance_norm']);
     const t = w.string('type') ?? 'constant';
+    // Caffe's fans (filler.hpp): fan_in = count / num = cin·kh·kw, fan_out = count / channels = cout·kh·kw, as rede's.
+    const norm = w.enum('variance_norm', ['FAN_IN', 'FAN_OUT', 'AVERAGE'] as const) ?? 'FAN_IN';
     switch (t) {
+      // xavier: U(±√(3/n)); n = fan_in (lecun_uniform), or (fan_in + fan_out)/2 (glorot_uniform's √(6/(fan_in+fan_out))).
       case 'xavier':
-        notes.add("weight_filler xavier: rede's glorot_uniform, U(±√(6/(fan_in+fan_out))), stands in for Caffe's U(±√(3/fan_in))");
-        return 'glorot_uniform';
-      case 'msra': return 'he_normal';
+        if (norm === 'FAN_IN') return 'lecun_uniform';
+        if (norm === 'AVERAGE') return 'glorot_uniform';
+        break;
+      // msra: N(0, 2/n); n = fan_in is he_normal.
+      case 'msra':
+        if (norm === 'FAN_IN') return 'he_normal';
+        break;
       case 'constant': if ((w.number('value') ?? 0) === 0) return 'zeros'; break;
     }
-    notes.add(`weight_filler ${t}: not in rede; layer '${l.string('name')}' starts with rede's default (${fallback})`);
+    notes.add(`weight_filler ${t}${w.has('variance_norm') ? ` (variance_norm ${norm})` : ''}: not in rede; layer '${l.string('name')}' starts with rede's default (${fallback})`);
     return undefined;
   };
 

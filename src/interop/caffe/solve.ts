@@ -15,6 +15,7 @@ import { type Dataset, numExamples, subset } from '../../data/dataset';
 import { Model } from '../../api/model';
 import { trainStep } from '../../api/train-step';
 import type { LayerConfig } from '../../model/config';
+import { weightName } from '../../model/weights';
 import { learningRate, type Schedule } from '../../optim/schedules';
 import type { OptimizerConfig, OptimizerCommon } from '../../optim/optimizer';
 import { caffeTransform, dataSpecFor, loadSpec } from './data';
@@ -85,6 +86,7 @@ export class Solver {
   }
 
   get schedule(): Schedule { return solverSchedule(this.solver); }
+  /** The solver's optimizer without a net's per-parameter multipliers (convert() gives it with them). */
   get optimizer(): OptimizerConfig & OptimizerCommon { return solverOptimizer(this.solver); }
 
   /** The data the net's data layers name (see data.ts), or `spec` when given. */
@@ -100,17 +102,25 @@ export class Solver {
     return { train: caffeTransform(train, this.net.train!, where), test: test && caffeTransform(test, this.net.test ?? this.net.train!, where), why: choice.why };
   }
 
-  /** The rede config of the net for inputs of `shape`, with the solver's weight decay on its weighted layers. */
-  convert(shape: readonly number[]): ConvertedNet {
+  /**
+   * The rede config of the net for inputs of `shape`, with the solver's weight decay on its weighted layers
+   * (weight_decay × the weights' decay_mult as the layer's l2 or l1, so a saved model states it), and the
+   * solver's optimizer with Caffe's per-tensor multipliers (optimizerFor).
+   */
+  convert(shape: readonly number[]): ConvertedNet & { optimizer: OptimizerConfig & OptimizerCommon } {
     const c = netToConfig(this.net, shape), s = this.solver;
     if (s.weight_decay > 0) {
       for (const layer of c.config.layers as (LayerConfig & { l1?: number; l2?: number })[]) {
-        const mult = c.decayMult.get(layer.name!);
+        const mult = c.params.get(weightName(layer.name!, 'w'))?.decayMult;
         if (mult === undefined || mult === 0) continue;
         layer[s.regularization_type === 'L1' ? 'l1' : 'l2'] = s.weight_decay * mult;
       }
     }
-    return c;
+    const optimizer = solverOptimizer(s, c.params);
+    if (s.type !== 'SGD' && s.type !== 'Nesterov' && [...c.params.values()].some((p) => p.lrMult !== 1)) {
+      c.notes.push(`lr_mult: applied with SGD and Nesterov only (their updates are linear in the gradient); with ${s.type} every tensor uses base_lr`);
+    }
+    return { ...c, optimizer };
   }
 
   /** Runs the solver on `data` (see the file comment); returns the trained model and the log. */
@@ -123,7 +133,7 @@ export class Solver {
     const n = numExamples(data.train);
     if (batch > n) throw new RedeError(`${this.netPath}: batch_size ${batch} is more than the ${n} training examples`);
     const conv = this.convert(data.train.shape);
-    const schedule = this.schedule, optimizer = this.optimizer;
+    const schedule = this.schedule, optimizer = conv.optimizer;
     const prefix = o.snapshotPrefix === undefined ? s.snapshot_prefix : o.snapshotPrefix || undefined;
     const snapshotting = prefix !== undefined && (s.snapshot > 0 || s.snapshot_after_train);
     if (snapshotting) {

@@ -154,20 +154,34 @@ export function solverSchedule(s: CaffeSolver): Schedule {
   }
 }
 
-/** The solver's type as a rede optimizer (its rate is base_lr; the schedule scales it). */
-export function solverOptimizer(s: CaffeSolver): OptimizerConfig & OptimizerCommon {
-  const clip = s.clip_gradients === undefined ? {} : { clipNorm: s.clip_gradients };
+/**
+ * The solver's type as a rede optimizer (its rate is base_lr; the schedule scales it). With a net's `params`
+ * (net.ts: lr_mult and decay_mult per weight name), each tensor gets Caffe's local_decay = weight_decay ·
+ * decay_mult as its l2 (or l1) — biases included, as Caffe's Regularize() — and, for SGD and Nesterov,
+ * local_rate = rate · lr_mult (rede's perParam lrMult; the adaptive types keep one rate: solve.ts notes it).
+ */
+export function solverOptimizer(s: CaffeSolver, params?: ReadonlyMap<string, { lrMult: number; decayMult: number }>): OptimizerConfig & OptimizerCommon {
+  const common: OptimizerCommon = s.clip_gradients === undefined ? {} : { clipNorm: s.clip_gradients };
+  if (params && params.size) {
+    const linear = s.type === 'SGD' || s.type === 'Nesterov', perParam: NonNullable<OptimizerCommon['perParam']> = {};
+    for (const [key, { lrMult, decayMult }] of params) {
+      const decay = s.weight_decay * decayMult;
+      perParam[key] = s.regularization_type === 'L1' ? { l1: decay, l2: 0 } : { l1: 0, l2: decay };
+      if (linear && lrMult !== 1) perParam[key].lrMult = lrMult;
+    }
+    common.perParam = perParam;
+  }
   switch (s.type) {
     // Caffe's SGD keeps v = μ·v + lr·ĝ, torch's (rede's) v = μ·v + ĝ applied as lr·v: the same steps while lr
     // is constant; under a schedule Caffe's history carries the older rates (docs/caffe.md).
-    case 'SGD': return { type: 'sgd', lr: s.base_lr, momentum: s.momentum, ...clip };
-    case 'Nesterov': return { type: 'sgd', lr: s.base_lr, momentum: s.momentum, nesterov: true, ...clip };
-    case 'RMSProp': return { type: 'rmsprop', lr: s.base_lr, alpha: s.rms_decay, eps: s.delta, ...clip };
+    case 'SGD': return { type: 'sgd', lr: s.base_lr, momentum: s.momentum, ...common };
+    case 'Nesterov': return { type: 'sgd', lr: s.base_lr, momentum: s.momentum, nesterov: true, ...common };
+    case 'RMSProp': return { type: 'rmsprop', lr: s.base_lr, alpha: s.rms_decay, eps: s.delta, ...common };
     // Caffe's Adam adds ε to √v before the bias correction √(1−β2^t) is applied, torch after: ε differs by that factor.
-    case 'Adam': return { type: 'adam', lr: s.base_lr, beta1: s.momentum, beta2: s.momentum2, eps: s.delta, ...clip };
-    case 'AdaGrad': return { type: 'adagrad', lr: s.base_lr, eps: s.delta, ...clip };
+    case 'Adam': return { type: 'adam', lr: s.base_lr, beta1: s.momentum, beta2: s.momentum2, eps: s.delta, ...common };
+    case 'AdaGrad': return { type: 'adagrad', lr: s.base_lr, eps: s.delta, ...common };
     // Caffe's AdaDelta decays both averages by momentum.
-    case 'AdaDelta': return { type: 'adadelta', lr: s.base_lr, alpha: s.momentum, eps: s.delta, ...clip };
+    case 'AdaDelta': return { type: 'adadelta', lr: s.base_lr, alpha: s.momentum, eps: s.delta, ...common };
   }
 }
 

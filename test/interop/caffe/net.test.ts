@@ -9,6 +9,7 @@ import { buildGraph } from '../../../src/model/graph';
 import { netToConfig, parseNet } from '../../../src/interop/caffe/net';
 import { caffeTransform, dataSpecFor } from '../../../src/interop/caffe/data';
 import { Solver } from '../../../src/interop/caffe/solve';
+import { Model } from '../../../src/api/model';
 
 const LENET = readFileSync('examples/caffe/lenet_train_test.prototxt', 'utf8');
 const convert = (text: string, shape = [8, 8, 3]) => netToConfig(parseNet(text, 'n.prototxt'), shape);
@@ -32,8 +33,11 @@ test('caffe net: LeNet converts to Caffe\'s LeNet (20 and 50 5×5 filters, 2×2 
   // Caffe's count: conv1 20·25+20, conv2 50·20·25+50, ip1 500·800+500, ip2 10·500+10.
   const params = g.nodes.flatMap((n) => n.layer.params).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
   assert.equal(params, 520 + 25050 + 400500 + 5010);
-  assert.deepEqual([...c.decayMult.entries()], [['conv1', 1], ['conv2', 1], ['ip1', 1], ['ip2', 1]]);
-  assert.ok(c.notes.some((n) => /lr_mult/.test(n)) && c.notes.some((n) => /xavier/.test(n)));
+  // LeNet's param { lr_mult: 1 } param { lr_mult: 2 }, no decay_mult: Caffe decays both.
+  assert.deepEqual([...c.params.entries()], ['conv1', 'conv2', 'ip1', 'ip2'].flatMap((l) => [[`${l}/kernel`, { lrMult: 1, decayMult: 1 }], [`${l}/bias`, { lrMult: 2, decayMult: 1 }]]));
+  // xavier (FAN_IN) is lecun_uniform and the constant bias filler rede's zeros: nothing differs, no notes.
+  assert.deepEqual(c.config.layers.filter((l) => l.type === 'conv2d' || l.type === 'dense').map((l) => (l as { init?: string }).init), Array(4).fill('lecun_uniform'));
+  assert.deepEqual(c.notes, []);
 });
 
 test('caffe net: the solver puts weight_decay on the weighted layers as l2 (or l1), times decay_mult', () => {
@@ -166,4 +170,18 @@ test('caffe net: options rede cannot honour are errors naming the layer, with th
   bad(`layers { name: "old" type: CONVOLUTION }`, /Caffe's old V1 format/);
   bad(`${input()}layer { name: "x" type: "ReLU" bottom: "data" top: "x" include { stage: "deploy" } }`, /include\/exclude by stage or level is not supported/);
   bad(`${input()}layer { name: "y" type: 3 }`, /layer 'y' field type: expected a quoted string, got 3/);
+});
+
+test('caffe net: xavier weights are Caffe\'s U(±√(3/fan_in)) (fan_in = cin·kh·kw), constant biases 0', async () => {
+  const c = netToConfig(parseNet(LENET, 'lenet'), [28, 28, 1]);
+  const w = (await Model.create(c.config, { seed: 5 })).getWeights();
+  for (const [layer, fanIn] of [['conv1', 25], ['conv2', 500], ['ip1', 800], ['ip2', 500]] as const) {
+    const k = w.get(`${layer}/kernel`)!.data, limit = Math.sqrt(3 / fanIn);
+    let max = 0, sq = 0;
+    for (const v of k) { max = Math.max(max, Math.abs(v)); sq += v * v; }
+    // Uniform on ±L: every |v| ≤ L, the largest near L, the variance L²/3 = 1/fan_in.
+    assert.ok(max <= limit && max > 0.98 * limit, `${layer}: max |w| ${max}, Caffe's limit ${limit}`);
+    assert.ok(Math.abs(sq / k.length * fanIn - 1) < 0.1, `${layer}: variance × fan_in = ${sq / k.length * fanIn}`);
+    assert.ok(w.get(`${layer}/bias`)!.data.every((v) => v === 0), `${layer}: bias`);
+  }
 });

@@ -1,11 +1,13 @@
 // Caffe solvers: every lr_policy against Caffe's formulas (written here from Caffe's documentation of
-// SolverParameter and SGDSolver::GetLearningRate, independently of src/), the optimizer mapping, JSON and text
-// giving the same solver, and the errors.
+// SolverParameter and SGDSolver::GetLearningRate, independently of src/) at every iteration, and as the training
+// loop applies them; the optimizer mapping, JSON and text giving the same solver, and the errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { RedeError } from '../../../src/engine/errors';
 import { learningRate } from '../../../src/optim/schedules';
+import { makeDataset } from '../../../src/data/dataset';
+import { Solver } from '../../../src/interop/caffe/solve';
 import { parseSolver, solverOptimizer, solverSchedule, solverSeed, type CaffeSolver } from '../../../src/interop/caffe/solver';
 
 /** Caffe's rate at iteration `iter` for the solver's fields (caffe.proto's comments on lr_policy). */
@@ -37,14 +39,29 @@ const POLICIES: [string, string][] = [
   ['poly', 'base_lr: 0.01 lr_policy: "poly" power: 0.5 max_iter: 1000'],
   ['sigmoid', 'base_lr: 0.01 lr_policy: "sigmoid" gamma: -0.01 stepsize: 500 max_iter: 1000'],
   ['sigmoid (rising)', 'base_lr: 0.01 lr_policy: "sigmoid" gamma: 0.05 stepsize: 200 max_iter: 1000'],
+  // More of each family: other rates, a growing exp, a step of 1, poly's linear and quadratic decay, and
+  // Caffe's own examples (cifar10 quick's fixed, caffenet's step, googlenet's poly, lenet_multistep's values).
+  ['step (stepsize 1)', 'base_lr: 0.5 lr_policy: "step" gamma: 0.99 stepsize: 1 max_iter: 1000'],
+  ['step (caffenet)', 'base_lr: 0.01 lr_policy: "step" gamma: 0.1 stepsize: 100000 max_iter: 450000'],
+  ['exp (growing)', 'base_lr: 0.001 lr_policy: "exp" gamma: 1.002 max_iter: 1000'],
+  ['inv (power 1)', 'base_lr: 0.1 lr_policy: "inv" gamma: 0.01 power: 1 max_iter: 1000'],
+  ['multistep (lenet_multistep)', 'base_lr: 0.01 lr_policy: "multistep" gamma: 0.9 stepvalue: 5000 stepvalue: 7000 stepvalue: 8000 stepvalue: 9000 stepvalue: 9500 max_iter: 10000'],
+  ['poly (power 1)', 'base_lr: 0.1 lr_policy: "poly" power: 1 max_iter: 1000'],
+  ['poly (power 2)', 'base_lr: 0.1 lr_policy: "poly" power: 2 max_iter: 777'],
+  ['poly (googlenet)', 'base_lr: 0.01 lr_policy: "poly" power: 0.5 max_iter: 2400000'],
+  ['sigmoid (steep)', 'base_lr: 0.1 lr_policy: "sigmoid" gamma: -1 stepsize: 50 max_iter: 1000'],
 ];
 
 for (const [name, text] of POLICIES) {
   test(`caffe solver: lr_policy ${name} gives Caffe's rate at every iteration, boundaries included`, () => {
     const s = parseSolver(text, `${name}.prototxt`), sched = solverSchedule(s);
+    // Every iteration up to 10,000, then every 997th (the long ones: caffenet's, googlenet's), the boundaries.
     const iters = new Set<number>();
-    for (let i = 0; i <= s.max_iter; i += 7) iters.add(i);
-    for (const v of [0, 1, 99, 100, 101, 249, 250, 251, 299, 300, 301, 499, 500, 501, 599, 600, 601, 999, 1000]) iters.add(v);
+    for (let i = 0; i <= Math.min(s.max_iter, 10000); i++) iters.add(i);
+    for (let i = 10000; i <= s.max_iter; i += 997) iters.add(i);
+    for (const v of [0, 1, 99, 100, 101, 249, 250, 251, 299, 300, 301, 499, 500, 501, 599, 600, 601, 999, 1000, 99999, 100000, 100001, s.max_iter - 1, s.max_iter]) {
+      if (v <= s.max_iter) iters.add(v);
+    }
     for (const iter of iters) {
       const want = caffeRate(s, iter), got = learningRate(s.base_lr, sched, iter, 0);
       assert.ok(Math.abs(got - want) <= 1e-12 * Math.max(1, Math.abs(want)), `${name} at iter ${iter}: rede ${got}, Caffe ${want}`);
@@ -137,4 +154,24 @@ test('schedules: step counts epochs unless unit is step; multistep and sigmoid o
   // A far-off sigmoid saturates to 0 or the base rate, never NaN.
   assert.equal(learningRate(1, { type: 'sigmoid', gamma: -1, center: 0 }, 1e6, 0), 0);
   assert.equal(learningRate(1, { type: 'sigmoid', gamma: 1, center: 0 }, 1e6, 0), 1);
+});
+
+test('caffe solver: the training loop applies Caffe\'s rate of each iteration, for every policy', async () => {
+  // A one-layer net on 16 examples, display 1: the rate of every iteration as the loop passed it to the step.
+  const net = `layer { name: "data" type: "MemoryData" top: "data" top: "label" memory_data_param { batch_size: 4 channels: 3 height: 1 width: 1 } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 2 } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }`;
+  const x = Float32Array.from({ length: 48 }, (_, i) => ((i * 37) % 11) / 11), y = Int32Array.from({ length: 16 }, (_, i) => i % 2);
+  const data = { train: makeDataset(x, y, [1, 1, 3], 2), test: null };
+  for (const policy of ['"fixed"', '"step" gamma: 0.5 stepsize: 7', '"exp" gamma: 0.9', '"inv" gamma: 0.1 power: 0.75', '"multistep" gamma: 0.3 stepvalue: 5 stepvalue: 12 stepvalue: 13',
+    '"poly" power: 1.5', '"sigmoid" gamma: -0.4 stepsize: 10']) {
+    const text = `net: "n" base_lr: 0.05 momentum: 0.9 lr_policy: ${policy} max_iter: 20 display: 1 random_seed: 1`;
+    const solver = Solver.fromText(text, net);
+    const run = await solver.train(data);
+    assert.deepEqual(run.losses.map((l) => l.iter), Array.from({ length: 20 }, (_, i) => i));
+    for (const { iter, lr } of run.losses) {
+      const want = caffeRate(solver.solver, iter);
+      assert.ok(Math.abs(lr - want) <= 1e-12 * want, `${solver.solver.lr_policy} at iter ${iter}: the loop used ${lr}, Caffe ${want}`);
+    }
+  }
 });
