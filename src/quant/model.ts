@@ -1,5 +1,6 @@
 // An int8 model: the model config, per conv / dense layer its int8 kernel with per-channel scales and f32 bias
-// (batch norm folded), and the int8 parameters of the input and of every quantized node's output. compile()
+// (batch norm folded), the f32 parameters and state of every other layer that keeps any (a batch norm with
+// nothing to fold into), and the int8 parameters of the input and of every quantized node's output. compile()
 // builds the int8 inference graph (src/infer/qlower.ts) and runs it as an InferenceModel; toBytes()/save()
 // write a .rede file (docs/int8.md: the format), fromBytes()/load() read one back to the same integers.
 import { RedeError } from '../engine/errors';
@@ -22,6 +23,9 @@ export interface QuantSpec {
   act: Record<string, QParams>;
   /** Per conv / dense layer. */
   weights: Record<string, QWeights>;
+  /** `${layer}/${name}`: the f32 parameters and state of the other layers the int8 graph runs in f32 (batch norm
+   *  left unfolded); a layer's weights are never placeholders. */
+  float: Record<string, Float32Array>;
   /** How the activations were calibrated (kept in the file, for the record). */
   calibration: { method: CalibrationMethod; percentile?: number; examples: number; symmetric: boolean };
 }
@@ -33,10 +37,27 @@ export function quantizedNodes(g: Lowered, weights: (name: string) => QWeights):
   return [...asked].filter((i) => i >= 0).sort((a, b) => a - b);
 }
 
-/** The graph structure alone (folding happens on placeholder weights; the int8 weights come from the spec). */
-function structure(graph: Graph): Lowered {
-  const zeros: WeightSource = { param: (_L, _n, n) => new Float32Array(n), state: (_L, name, n) => new Float32Array(n).fill(name === 'running_var' ? 1 : 0) };
-  return lowerGraph(graph, zeros);
+/**
+ * The lowered graph: conv / dense weights are placeholders (their int8 weights come from the spec, folded
+ * already), every other layer's from `float` (absent there: placeholders, for reading the structure alone).
+ */
+function structure(graph: Graph, float: Record<string, Float32Array> = {}): Lowered {
+  const get = (L: { name: string }, name: string, n: number, fill: number): Float32Array => {
+    const t = float[`${L.name}/${name}`];
+    return t && t.length === n ? Float32Array.from(t) : new Float32Array(n).fill(fill);
+  };
+  const source: WeightSource = { param: (L, name, n) => get(L, name, n, 0), state: (L, name, n) => get(L, name, n, name === 'running_var' ? 1 : 0) };
+  return lowerGraph(graph, source);
+}
+
+/** `${layer}/${name}` → its tensor, for every parameter and state tensor of the lowered ops other than conv / dense. */
+export function floatTensors(g: Lowered): Map<string, { op: string; data: Float32Array }> {
+  const out = new Map<string, { op: string; data: Float32Array }>();
+  for (const op of g.ops) {
+    if (op.kind === 'conv' || op.kind === 'dense' || !('params' in op)) continue;
+    for (const [name, data] of [...Object.entries(op.params), ...Object.entries(op.state)]) out.set(`${op.name}/${name}`, { op: op.name, data });
+  }
+  return out;
 }
 
 export class QuantizedModel {
@@ -62,6 +83,7 @@ export class QuantizedModel {
       tensors[`${name}/kernel_scale`] = w.scale;
       if (w.bias) tensors[`${name}/bias`] = w.bias;
     }
+    for (const [key, t] of Object.entries(this.spec.float)) tensors[key] = t;
     const pair = (q: QParams): [number, number] => [q.scale, q.zero];
     const header = {
       format: INT8_FORMAT, config: this.config, ...(this.classNames ? { classNames: this.classNames } : {}),
@@ -92,7 +114,7 @@ export class QuantizedModel {
 /** The int8 inference graph of a config and its quantization. */
 export function lowerInt8(config: ModelConfig, s: QuantSpec): Lowered {
   const graph = buildGraph(config), names = graph.nodes.map((n) => n.layer.name);
-  return lowerQuantized(structure(graph), {
+  return lowerQuantized(structure(graph, s.float), {
     params: (node) => (node < 0 ? s.input : s.act[names[node]]),
     weights: (name) => {
       const w = s.weights[name];
@@ -132,7 +154,9 @@ export function int8FromFile(f: DecodedRedeFile, name: string): { config: ModelC
     if (a.length !== n) throw new RedeError(`${name}: tensor '${t}' has ${a.length} values, the model needs ${n}`);
     return a;
   };
-  for (const op of structure(graph).ops) {
+  const shape = structure(graph), float: Record<string, Float32Array> = {};
+  for (const [key, t] of floatTensors(shape)) float[key] = tensor(key, t.data.length);
+  for (const op of shape.ops) {
     if (op.kind !== 'conv' && op.kind !== 'dense') continue;
     const cout = op.kind === 'conv' ? op.geo.cout : op.n, raw = tensor(`${op.name}/kernel_q`, op.w.length);
     const qw = new Int8Array(raw.length);
@@ -147,11 +171,11 @@ export function int8FromFile(f: DecodedRedeFile, name: string): { config: ModelC
   }
   const classNames = Array.isArray(h.classNames) ? (h.classNames as string[]) : null;
   const m = { config: h.config as ModelConfig, classNames, spec: {
-    input: pair(q.input, 'input'), act, weights,
+    input: pair(q.input, 'input'), act, weights, float,
     calibration: (q.calibration ?? { method: 'minmax', examples: 0, symmetric: false }) as QuantSpec['calibration'],
   } };
   // Every node the int8 graph quantizes must have parameters (else it would silently run in f32).
-  for (const i of quantizedNodes(structure(graph), (op) => weights[op])) {
+  for (const i of quantizedNodes(shape, (op) => weights[op])) {
     const layer = graph.nodes[i].layer.name;
     if (!Object.hasOwn(act, layer)) throw new RedeError(`${name}: no int8 parameters for the output of '${layer}' in quantization.activations`);
   }

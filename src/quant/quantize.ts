@@ -15,7 +15,7 @@ import type { Dataset } from '../data/dataset';
 import type { ModelConfig } from '../model/config';
 import { observeRanges, rangeParams, type CalibrationMethod } from './calibrate';
 import { quantizeChannels } from './weights';
-import { QuantizedModel, quantizedNodes, type QuantSpec } from './model';
+import { QuantizedModel, floatTensors, quantizedNodes, type QuantSpec } from './model';
 
 export interface QuantizeOptions {
   /** Calibration examples used (default: all given, at most 1000). */
@@ -58,6 +58,7 @@ export function quantize(model: Network & { classNames?: string[] | null }, cali
     input: rangeParams(ranges.get(-1)!, !!o.symmetric),
     act: Object.fromEntries(nodes.map((i) => [names[i], rangeParams(ranges.get(i)!, !!o.symmetric)])),
     weights,
+    float: Object.fromEntries([...floatTensors(g)].map(([key, t]) => [key, Float32Array.from(t.data)])),
     calibration: { method, ...(method === 'percentile' ? { percentile } : {}), examples: n, symmetric: !!o.symmetric },
   };
   return new QuantizedModel(config, spec, model.classNames ?? null);

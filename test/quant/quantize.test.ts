@@ -85,6 +85,33 @@ test('int8 ResNet-20 tracks f32 (residual adds in int8), same outputs with 1 and
   } finally { await q2.close(); }
 });
 
+test('a batch norm with nothing to fold into keeps its own weights in the int8 graph and in the file', async () => {
+  // conv → maxpool → batchnorm: the batch norm runs in f32 on its trained γ, β and statistics (it once ran on
+  // placeholders: γ = 0), and a saved int8 file carries them (a file without them is refused by name).
+  const cfg: ModelConfig = { input: [8, 8, 2], layers: [
+    { type: 'conv2d', name: 'c', filters: 6, kernel: 3, padding: 'same' },
+    { type: 'maxpool2d', name: 'mp', pool: 2 },
+    { type: 'batchnorm', name: 'bn' },
+    { type: 'flatten', name: 'fl' },
+    { type: 'dense', name: 'out', units: 3 },
+  ] };
+  const m = await Model.create(cfg, { seed: 3 }), rng = new Rng(8), f32 = m.e.f32;
+  const bn = m.layers.find((L) => L instanceof BatchNorm) as BatchNorm;
+  for (let i = 0; i < bn.c; i++) {
+    f32[(bn.p.gamma >>> 2) + i] = rng.uniform(0.5, 1.5); f32[(bn.p.beta >>> 2) + i] = rng.uniform(-0.5, 0.5);
+    f32[(bn.s.running_mean >>> 2) + i] = rng.uniform(-0.3, 0.3); f32[(bn.s.running_var >>> 2) + i] = rng.uniform(0.5, 2);
+  }
+  const x = rng.array(48 * 128, -1, 1), qm = quantize(m, x.subarray(0, 32 * 128));
+  const q = await qm.compile(), f = await InferenceModel.from(m), held = x.subarray(32 * 128);
+  assert.ok(q.summary.ops.some((o) => o.kind === 'batchnorm' && o.name === 'bn'), 'the batch norm stays unfolded');
+  const yf = f.predict(held), e = relErr(q.predict(held), yf);
+  assert.ok(e < 0.05, `relative error of the outputs ${e}`);
+  const back = await QuantizedModel.fromBytes(qm.toBytes()).compile();
+  assert.deepEqual(back.predict(held), q.predict(held), 'the saved file predicts the same bytes');
+  const withoutGamma = new QuantizedModel(qm.config, { ...qm.spec, float: Object.fromEntries(Object.entries(qm.spec.float).filter(([k]) => k !== 'bn/gamma')) });
+  assert.throws(() => QuantizedModel.fromBytes(withoutGamma.toBytes(), 'old.rede'), (err: Error) => err instanceof RedeError && /old\.rede: tensor 'bn\/gamma' is missing/.test(err.message));
+});
+
 test('grouped and depthwise convs, avg pooling in int8; concat and tanh stay f32 between quantize/dequantize', async () => {
   const cfg: ModelConfig = { input: [9, 9, 4], layers: [
     { type: 'conv2d', name: 'g', filters: 8, kernel: 3, padding: 'same', groups: 2, activation: 'relu' },
