@@ -20,7 +20,7 @@ import { fixDeclarations } from './fix-dts.mjs';
 for (const d of ['dist/esm', 'dist/cjs', 'dist/browser', 'dist/infer', 'dist/types']) rmSync(d, { recursive: true, force: true });
 
 // import.meta is empty in the CJS bundles; the code that reads it falls back to __filename there.
-const common = { bundle: true, target: 'es2022', sourcemap: false, logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' }, external: ['@tensorflow/*'] };
+const common = { bundle: true, target: 'es2022', sourcemap: false, logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' }, external: ['@tensorflow/*', 'h5wasm', 'h5wasm/*'] };
 await build({
   ...common, platform: 'node', format: 'esm', outdir: 'dist/esm', splitting: true,
   entryPoints: {
@@ -42,7 +42,7 @@ const cjs = { ...common, platform: 'node', format: 'cjs', outdir: 'dist/cjs', ou
 await build({ ...cjs, entryPoints: { index: 'src/index.ts' } });
 await build({ ...cjs, entryPoints: { 'rede-worker': 'src/parallel/worker.ts' }, plugins: [withoutWasmBytes] });
 // The browser build stays one file (plus its worker): a page or a bundler takes rede.js alone.
-const browser = { ...common, platform: 'browser', format: 'esm', minify: true, external: ['node:*', '@tensorflow/*'] };
+const browser = { ...common, platform: 'browser', format: 'esm', minify: true, external: ['node:*', '@tensorflow/*', 'h5wasm', 'h5wasm/*'] };
 await build({ ...browser, entryPoints: ['src/index.ts'], outfile: 'dist/browser/rede.js' });
 await build({ ...browser, entryPoints: ['src/parallel/worker.ts'], outfile: 'dist/browser/rede-worker.js', plugins: [withoutWasmBytes] });
 console.log(`browser bundle dist/browser/rede.js: ${formatSizes(await inferenceSizes('dist/browser'))}`);

@@ -12,7 +12,7 @@ test('bench:kernels --quick (gemm_256): rede on both SIMD builds and tfjs-wasm, 
 });
 
 test('bench:train --quick: LeNet-5 on rede (both builds), PyTorch and convnetjs rows, the arena and RSS rows', () => {
-  const rows = bench('train', '--steps=200', '--filter=lenet5');
+  const rows = bench('train', '--steps=200', '--filter=lenet5_b64');
   for (const variant of ['simd', 'relaxed-simd']) has(rows, { case: 'lenet5_b64', peer: 'rede', variant, metric: 'examples_per_s' }, `rede ${variant}`);
   has(rows, { case: 'lenet5_b64', peer: 'pytorch' }, 'pytorch');
   assert.ok(rows.some((r) => r.case === 'lenet5_b64' && r.peer.includes('convnetjs')), 'convnetjs');

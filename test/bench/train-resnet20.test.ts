@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bench, has } from '../helpers/bench-rows';
 
-test('bench:train --quick --filter=resnet20: rede and PyTorch on 1 and 2 threads, after the header (load, peaks)', () => {
-  const rows = bench('train', '--filter=resnet20');
+test('bench:train --quick --filter=resnet20_b64: rede and PyTorch on 1 and 2 threads, after the header (load, peaks)', () => {
+  const rows = bench('train', '--filter=resnet20_b64');
   for (const threads of [1, 2]) {
     has(rows, { case: 'resnet20_b64', peer: 'rede', threads, metric: 'examples_per_s' }, `rede ${threads} threads`);
     has(rows, { case: 'resnet20_b64', peer: 'pytorch', threads, metric: 'examples_per_s' }, `pytorch ${threads} threads`);

