@@ -2,7 +2,10 @@
 // Averaging in GAN Training"; Karras et al. 2018 sample from such an average too). GAN training circles around
 // an equilibrium rather than settling in it, so the weights of one step carry that step's oscillation; their
 // average over the last ~1/(1 − β) steps sits nearer the middle, and its samples are cleaner and more varied.
-//   after each generator step:  avg ← β·avg + (1 − β)·w          (β = 0.999: a memory of ~1,000 steps)
+//   after generator step t:  avg ← β_t·avg + (1 − β_t)·w,  β_t = min(β, (1 + t)/(10 + t))
+// β = 0.999 is a memory of ~1,000 steps; the warm-up β_t (TensorFlow's ExponentialMovingAverage with
+// num_updates) keeps the untrained initial weights from lingering in the average of a short run: early on the
+// average covers roughly the last t/9 steps.
 // The average is a copy in JS memory (G's parameters [paramFloats] in the arena are the ones being trained).
 // Batch norm's running statistics were gathered for the trained weights, not the averaged ones, so before the
 // averaged generator is used for inference its running statistics are estimated again from its own forward
@@ -22,9 +25,12 @@ export class WeightAverage {
   private params(): Float32Array { return this.net.e.f32.subarray(this.net.params >>> 2, (this.net.params >>> 2) + this.net.paramFloats); }
   private stats(): Float32Array { return this.net.e.f32.subarray(this.net.state >>> 2, (this.net.state >>> 2) + this.net.stateFloats); }
 
-  /** avg ← β·avg + (1 − β)·w, after a step of the network. */
+  /** Updates so far. */
+  steps = 0;
+
+  /** avg ← β_t·avg + (1 − β_t)·w, after a step of the network. */
   update(): void {
-    const w = this.params(), a = this.avg, k = 1 - this.beta;
+    const t = this.steps++, w = this.params(), a = this.avg, k = 1 - Math.min(this.beta, (1 + t) / (10 + t));
     for (let i = 0; i < a.length; i++) a[i] += k * (w[i] - a[i]);
   }
 

@@ -13,8 +13,8 @@ async function small() {
   return Model.create({ name: 'g', input: [3], layers: [{ type: 'dense', units: 4 }, { type: 'batchnorm' }, { type: 'relu' }] }, { engine: e, seed: 5 });
 }
 
-test('weight average: two updates give β²·w0 + β(1 − β)·w1 + (1 − β)·w2', async () => {
-  const m = await small(), beta = 0.75, avg = new WeightAverage(m, beta);
+test('weight average: two updates give β²·w0 + β(1 − β)·w1 + (1 − β)·w2 (β below the warm-up)', async () => {
+  const m = await small(), beta = 0.05, avg = new WeightAverage(m, beta);
   const w0 = m.getWeight('dense_0/kernel'), w1 = w0.map((v) => v + 1), w2 = w0.map((v) => 2 * v - 0.5);
   m.setWeight('dense_0/kernel', w1); avg.update();
   m.setWeight('dense_0/kernel', w2); avg.update();
@@ -28,6 +28,11 @@ test('weight average: two updates give β²·w0 + β(1 − β)·w1 + (1 − β)�
     }
   });
   assert.deepEqual(m.getWeight('dense_0/kernel'), w2, 'the trained weights are back');
+  // A long memory starts with the warm-up: β_0 = 1/10, β_1 = 2/11.
+  const warm = new WeightAverage(m, 0.999), w3 = w2.map((v) => v * v);
+  m.setWeight('dense_0/kernel', w3); warm.update();
+  for (let i = 0; i < 12; i++) assert.ok(Math.abs(warm.avg[i] - (0.1 * w2[i] + 0.9 * w3[i])) < 1e-6, `warm-up kernel[${i}]`);
+  assert.equal(warm.steps, 1);
   assert.throws(() => new WeightAverage(m, 1), /WeightAverage: beta must be in \[0, 1\), got 1/);
 });
 
