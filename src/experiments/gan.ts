@@ -284,7 +284,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
       `G: noise ${s.sizes.latent}${s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * s.sizes.g} → BN → ReLU → conv2d_transpose ${s.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
       `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${s.sizes.d} and ${2 * s.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, dropout 0.3, dense (1 logit; K + 1 classes for the conditional GAN). ` +
-      `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${s.epochs} epochs. ` +
+      `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${s.epochs} epochs${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
     figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],
