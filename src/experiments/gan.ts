@@ -17,6 +17,7 @@ import { trainStep, type TrainStepSession } from '../api/train-step';
 import type { Dataset } from '../data/dataset';
 import { normalAt, permutation, intBelow } from '../data/rng';
 import { Engine } from '../engine/engine';
+import { writeFileAtomic } from '../io/atomic';
 import { argmaxRows } from '../model/classify';
 import type { LayerConfig, ModelConfig } from '../model/config';
 import { greyGridPng } from '../viz/grid';
@@ -25,6 +26,7 @@ import {
   check, DEFAULT_OUT_DIR, machineLine, markdownTable, now, pct, sci, secs, since, writeReport,
   type Check, type ExperimentOptions, type ExperimentResult,
 } from './report';
+import { WeightAverage } from './gan-average';
 import { firstOf, imageSet } from './images';
 import { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
 
@@ -123,13 +125,17 @@ export interface GanSettings {
   variants: ('gan' | 'cgan')[]; datasets: ('digits' | 'fashion')[]; gridEvery: number;
   /** Adam learning rates of D and G (equal: Radford et al.; D faster: TTUR, Heusel et al. 2017), G steps per D step. */
   lrD: number; lrG: number; gSteps: number;
+  /** β of the moving average of G's weights that is measured, drawn and saved (0: G's last weights; gan-average.ts). */
+  ema: number;
 }
-const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 64, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1 };
-const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1 };
+const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999 };
+const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99 };
 
 export interface GanRun {
   dataset: string; variant: string; epochs: number[]; dLoss: number[]; gLoss: number[];
   quality: (Quality & { epoch: number })[]; seconds: number;
+  /** With a weight average: the same measures of G's last weights (quality is of the averaged generator). */
+  lastWeights: (Quality & { epoch: number })[];
 }
 
 const BETA1 = 0.5, REAL = 0.9; // Radford et al.'s Adam β1; one-sided label smoothing (Salimans et al.)
@@ -149,13 +155,28 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: GanSettings, trai
   const gridClasses = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
   const gridZ = noise(100, latent, seed, 1, cond ? gridClasses : undefined);
   const evalClasses = Int32Array.from({ length: s.samples }, (_, i) => i % CLASSES), evalZ = noise(s.samples, latent, seed, 2, cond ? evalClasses : undefined);
-  const run: GanRun = { dataset: name, variant, epochs: [], dLoss: [], gLoss: [], quality: [], seconds: 0 };
+  const run: GanRun = { dataset: name, variant, epochs: [], dLoss: [], gLoss: [], quality: [], seconds: 0, lastWeights: [] };
   const grids: string[] = [];
-  const measure = (epoch: number) => {
-    const q = quality(judge, G.predict(evalZ, { batchSize: 250 }), reference, cond ? evalClasses : undefined);
+  const average = s.ema > 0 ? new WeightAverage(G, s.ema) : null;
+  // The generator that is measured, drawn and saved: the averaged one (batch norm recalibrated on 250-sample batches) or G.
+  const CALIBRATE = 20;
+  const generated = <T>(use: () => T): T => average ? average.with(CALIBRATE, (i) => noise(250, latent, seed + 3, i, cond ? evalClasses.subarray(0, 250) : undefined), use) : use();
+  const line = (q: Quality) => `classifier score ${sci(q.score)}, Fréchet ${sci(q.frechet)}${q.classAccuracy !== undefined ? `, class ${pct(q.classAccuracy)}` : ''}`;
+  // Measures the generator (and, for the grids, draws it; at the end, saves it) after `epoch` epochs.
+  const measure = (epoch: number, grid?: string, save?: string) => {
+    const q = generated(() => {
+      if (grid) writeFileSync(join(outDir, grid), greyGridPng(G.predict(gridZ, { batchSize: 100 }), 100, 28, 28, 10));
+      if (save) bytes = G.toBytes();
+      return quality(judge, G.predict(evalZ, { batchSize: 250 }), reference, cond ? evalClasses : undefined);
+    });
     run.quality.push({ epoch, ...q });
-    log(`gan: ${name} ${variant} epoch ${epoch}: classifier score ${sci(q.score)}, Fréchet ${sci(q.frechet)}${q.classAccuracy !== undefined ? `, class ${pct(q.classAccuracy)}` : ''}`);
+    const raw = average && epoch > 0 ? quality(judge, G.predict(evalZ, { batchSize: 250 }), reference, cond ? evalClasses : undefined) : null;
+    if (raw) run.lastWeights.push({ epoch, ...raw });
+    log(`gan: ${name} ${variant} epoch ${epoch}: ${line(q)}${raw ? ` (G's last weights: ${line(raw)})` : ''}`);
   };
+  // The generator, for `rede generate --model <file> [--classes 10]`.
+  const saved = `gan-${name}-${variant}-generator.rede`;
+  let bytes: Uint8Array | null = null;
   try {
     measure(0);
     for (let epoch = 0, t = 0; epoch < s.epochs; epoch++) {
@@ -175,14 +196,14 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: GanSettings, trai
         // G step through the frozen D: make D call the images real (of the class asked for).
         if (cond) (yg as Int32Array).set(asked);
         for (let k = 0; k < s.gSteps; k++) gSum += (await gStep.run(noise(B, latent, seed + 13 + 1000 * k, t, cond ? asked : undefined), yg)).loss / s.gSteps;
+        average?.update();
       }
       run.epochs.push(epoch + 1); run.dLoss.push(dSum / perEpoch); run.gLoss.push(gSum / perEpoch);
       log(`gan: ${name} ${variant} epoch ${epoch + 1}: D loss ${sci(dSum / perEpoch)}, G loss ${sci(gSum / perEpoch)} (${secs(since(t0))})`);
       if ((epoch + 1) % s.gridEvery === 0 || epoch + 1 === s.epochs) {
         const file = `gan-${name}-${variant}-epoch${String(epoch + 1).padStart(2, '0')}.png`;
-        writeFileSync(join(outDir, file), greyGridPng(G.predict(gridZ), 100, 28, 28, 10));
+        measure(epoch + 1, file, epoch + 1 === s.epochs ? saved : undefined);
         grids.push(file);
-        measure(epoch + 1);
       }
     }
   } finally {
@@ -190,9 +211,7 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: GanSettings, trai
     await gStep.close();
   }
   run.seconds = since(t0);
-  // The generator, for `rede generate --model <file> [--classes 10]`.
-  const saved = `gan-${name}-${variant}-generator.rede`;
-  await G.save(join(outDir, saved));
+  await writeFileAtomic(join(outDir, saved), bytes ?? G.toBytes());
   return { run, grids, saved };
 }
 
@@ -265,7 +284,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
       `G: noise ${s.sizes.latent}${s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * s.sizes.g} → BN → ReLU → conv2d_transpose ${s.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
       `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${s.sizes.d} and ${2 * s.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, dropout 0.3, dense (1 logit; K + 1 classes for the conditional GAN). ` +
-      `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${s.epochs} epochs. ` +
+      `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${s.epochs} epochs${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
     figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],
