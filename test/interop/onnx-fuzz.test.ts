@@ -1,5 +1,5 @@
 // The ONNX reader refuses malformed files with a RedeError and takes memory bounded by the file: a 1,500-input
-// slice of the onnx fuzz target (scripts/fuzz/onnx.ts; the 100,000-input run is in docs/interop-onnx.md), every
+// slice of the onnx fuzz target (scripts/fuzz/onnx.ts; the 100,000-input run is in docs/interop.md), every
 // truncation of an exported file, and hand-made hostile fields (lengths past the end, dims that claim more values
 // than the bytes, external data, deep subgraphs, over-long varints).
 import { test } from 'node:test';

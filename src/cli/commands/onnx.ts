@@ -1,5 +1,5 @@
 // rede export --format onnx / rede import --format onnx: a saved model (f32, or int8 from `rede quantize`) out
-// as an .onnx file that ONNX Runtime runs, and an ONNX conv net in as a trainable .rede model (docs/interop-onnx.md).
+// as an .onnx file that ONNX Runtime runs, and an ONNX conv net in as a trainable .rede model (docs/interop.md).
 // main.ts hands these functions the arguments without `--format onnx`.
 import { readFile } from 'node:fs/promises';
 import { Model } from '../../api/model';

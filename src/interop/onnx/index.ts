@@ -1,4 +1,4 @@
-// ONNX in and out (docs/interop-onnx.md): export (f32, and int8 as QDQ), import into a trainable model, and the
+// ONNX in and out (docs/interop.md): export (f32, and int8 as QDQ), import into a trainable model, and the
 // schema's encoder and checked decoder.
 export { exportOnnx, onnxGraphOf, OPSET, EXPORTED, type OnnxExportOptions } from './export';
 export { exportOnnxInt8, qdqGraphOf } from './int8';
