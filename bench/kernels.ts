@@ -3,8 +3,16 @@
 // thread in Node), same shapes, same run, one thread each. Medians of several samples after warm-up, the
 // runners' samples interleaved.
 //   npm run bench:kernels                 table with the ratio rede / tfjs-wasm per row
-//   npm run bench:kernels -- --json       one JSON object per line (bench/lib.ts)
+//   npm run bench:kernels -- --json       one JSON object per line (bench/lib.ts), the header rows first
 //   ... -- --filter=gemm_512 --quick      a subset, shorter runs
+//   ... -- --baseline=DIR                 DIR/rede-simd.wasm and DIR/rede-relaxed-simd.wasm (a copy of another
+//                                         commit's build/wasm, same kernel ABI) as two more runners in the same
+//                                         rounds ("<build> baseline"): a before/after A/B in one process
+//   ... -- --clock=wall                   time by the wall clock (default: this process's CPU time, src/bench/clock.ts)
+// The header states the commit, the load average and each build's peak (src/bench/header.ts). "% peak" divides
+// a build's GFLOP/s by its own peak (the register-only multiply-add loop of assembly/peak.ts: FMA for relaxed
+// SIMD, mul + add for plain SIMD), which runs as one more runner per build in every case's interleaved rounds,
+// so both see the same machine.
 // FLOPs: GEMM 2·m·n·k; conv 2·n·oh·ow·cout·kh·kw·cin/groups for each of the three passes.
 // Every conv here (groups 1) runs both rede paths, interleaved: variant "<build>/gemm" (im2col + GEMM) and
 // "<build>/direct" (assembly/conv_small.ts for cin ≤ 4, else assembly/conv_direct.ts); "auto" picks one of them
@@ -16,6 +24,13 @@ import { gemm } from '../src/ops/gemm';
 import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvGeom, type ConvPath, type ConvPadding } from '../src/ops/conv';
 import { lrnForward, lrnBackward, type LrnOptions } from '../src/ops/norm';
 import { parseBenchArgs, timeCallsInterleaved, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow, type TimeOptions } from './lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchHeader, headerText } from '../src/bench/header';
+import { headerRows } from '../src/bench/rows';
+import { peakIters } from '../src/bench/peak';
+import { CLOCKS, hasCpuClock, type ClockName } from '../src/bench/clock';
+import { enableRelaxedSimdInNode } from '../src/engine/wasm';
 import { Rng } from '../test/helpers/rand';
 
 const PEER = '@tensorflow/tfjs-backend-wasm';
@@ -119,9 +134,31 @@ function tfjsCalls(tf: typeof TF, rng: Rng): Map<string, (() => void) | string> 
   return calls;
 }
 
+/** The peak loop of engine e's build as a runner: about 2 ms a call, and its FLOPs per call. */
+function peakCall(e: Engine): { fn: () => void; flops: number } {
+  const k = e.k, chains = k.peak_chains(), iters = peakIters(e, 2);
+  // Accumulators at the fixed point 1 of c ← c·0.5 + 0.5: finite for any count (as src/bench/peak.ts).
+  const acc = e.tensor([chains * 4], new Float32Array(chains * 4).fill(1)).ptr;
+  return { fn: () => k.peak_madd_f32(acc, iters, 0.5, 0.5), flops: iters * chains * 4 * 2 };
+}
+
+/** A build that runs every case: this tree's two, and with --baseline another commit's two. */
+interface Build { label: string; variant: Variant; calls: Map<string, () => void> }
+
 async function main(): Promise<void> {
   const args = parseBenchArgs();
-  const timing: TimeOptions = args.quick ? { warmupMs: 150, samples: 3, minSampleMs: 60 } : { warmupMs: 500, samples: 11, minSampleMs: 200 };
+  const argv = process.argv.slice(2);
+  const baselineDir = argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
+  const clockArg = argv.find((a) => a.startsWith('--clock='))?.slice('--clock='.length);
+  if (clockArg !== undefined && clockArg !== 'cpu' && clockArg !== 'wall') throw new Error(`bench/kernels: --clock is cpu or wall, got '${clockArg}'`);
+  const clock: ClockName = (clockArg as ClockName | undefined) ?? (hasCpuClock() ? 'cpu' : 'wall');
+  const timing: TimeOptions = {
+    ...(args.quick ? { warmupMs: 150, samples: 3, minSampleMs: 60 } : { warmupMs: 500, samples: 11, minSampleMs: 200 }),
+    now: CLOCKS[clock],
+  };
+  const header = await benchHeader();
+  if (args.json) headerRows('kernels', header).forEach(printJsonRow);
+  else console.log(headerText(header));
   const cases: Case[] = [
     ...GEMM_SIZES.map((s) => ({ name: `gemm_${s}`, flops: 2 * s ** 3 })),
     ...CONVS.flatMap((cc) => PASSES.map((p) => ({ name: `${cc.name}_${p}`, flops: convFlops(geom(cc)), paths: CONV_PATHS }))),
@@ -135,35 +172,74 @@ async function main(): Promise<void> {
   };
   const gflops = (c: Case, seconds: number): number => Math.round(c.flops / seconds / 1e7) / 100;
 
-  const engines = new Map<Variant, Map<string, () => void>>();
-  for (const v of VARIANTS) engines.set(v, redeCalls(await Engine.create({ variant: v }), new Rng(1)));
+  const builds: Build[] = [];
+  const peaks = new Map<Variant, { fn: () => void; flops: number }>();
+  for (const v of VARIANTS) {
+    const e = await Engine.create({ variant: v });
+    builds.push({ label: v, variant: v, calls: redeCalls(e, new Rng(1)) });
+    peaks.set(v, peakCall(e));
+  }
+  if (baselineDir) {
+    await enableRelaxedSimdInNode();
+    for (const v of VARIANTS) {
+      const module = await WebAssembly.compile(readFileSync(join(baselineDir, `rede-${v}.wasm`)));
+      builds.push({ label: `${v} baseline`, variant: v, calls: redeCalls(await Engine.create({ module, variantOfModule: v }), new Rng(1)) });
+    }
+  }
   const tf = await loadTfjsWasm();
   const peer = tfjsCalls(tf, new Rng(1));
+  const peakPct = new Map<string, number>(); // `${case}|${build label}${tag}` → % of that build's peak in the same rounds
 
   for (const c of cases) {
-    // The three runners' samples alternate (bench/lib.ts), so a busy machine slows them alike.
+    // All runners' samples alternate (bench/lib.ts), so a busy machine slows them alike; the peak loops too.
     const p = peer.get(c.name)!;
     const tags = c.paths && c.paths.length > 1 ? c.paths.map((p) => `/${p}`) : [''];
-    const runners: [string, string, () => void][] = VARIANTS.flatMap((v) => tags.map((t): [string, string, () => void] => ['rede', `${v}${t}`, engines.get(v)!.get(`${c.name}${t}`)!]));
-    if (typeof p !== 'string') runners.push([PEER, 'simd', p]);
-    const seconds = timeCallsInterleaved(runners.map((r) => r[2]), timing);
-    runners.forEach(([peerName, variant], i) => row(c, peerName, variant, gflops(c, seconds[i])));
+    const runners: { peer: string; variant: string; build?: Build; fn: () => void }[] = builds.flatMap((b) =>
+      tags.map((t) => ({ peer: 'rede', variant: `${b.label}${t}`, build: b, fn: b.calls.get(`${c.name}${t}`)! })));
+    if (typeof p !== 'string') runners.push({ peer: PEER, variant: 'simd', fn: p });
+    const peakRunners = VARIANTS.map((v) => peaks.get(v)!);
+    const seconds = timeCallsInterleaved([...runners.map((r) => r.fn), ...peakRunners.map((r) => r.fn)], timing);
+    const peakOf = new Map(VARIANTS.map((v, i) => [v, peakRunners[i].flops / seconds[runners.length + i] / 1e9]));
+    for (const v of VARIANTS) {
+      const r: BenchRow = { bench: 'kernels', case: c.name, peer: 'rede', variant: `${v} peak`, threads: 1, metric: 'peak_gflops', value: Math.round(peakOf.get(v)! * 100) / 100, unit: 'GFLOP/s', note: `${v === 'simd' ? 'mul+add' : 'fma'} register-only loop in this case's rounds (${clock} clock)` };
+      rows.push(r);
+      if (args.json) printJsonRow(r);
+    }
+    runners.forEach((r, i) => {
+      const g = gflops(c, seconds[i]);
+      row(c, r.peer, r.variant, g);
+      if (!r.build) return;
+      const pct = Math.round((1000 * g) / peakOf.get(r.build.variant)!) / 10;
+      peakPct.set(`${c.name}|${r.variant}`, pct);
+      const pr: BenchRow = { bench: 'kernels', case: c.name, peer: 'rede', variant: r.variant, threads: 1, metric: 'peak_pct', value: pct, unit: '%' };
+      rows.push(pr);
+      if (args.json) printJsonRow(pr);
+    });
     if (typeof p === 'string') row(c, PEER, 'simd', null, p);
     if (!args.json) process.stderr.write(`  ${c.name} done\n`);
   }
   if (args.json) return;
 
   const get = (name: string, peerName: string, variant: string) =>
-    rows.find((r) => r.case === name && r.peer === peerName && r.variant === variant)?.value ?? null;
+    rows.find((r) => r.case === name && r.peer === peerName && r.variant === variant && r.metric === 'gflops')?.value ?? null;
+  const pct = (name: string, variant: string) => { const v = peakPct.get(`${name}|${variant}`); return v === undefined ? 'n/a' : `${v.toFixed(0)}%`; };
   const ratio = (a: number | null, b: number | null) => (a === null || b === null ? 'n/a' : `${(a / b).toFixed(2)}x`);
+  const base = baselineDir !== undefined;
   const table = cases.flatMap((c) => (c.paths && c.paths.length > 1 ? c.paths : ['']).map((path) => {
     const t = path ? `/${path}` : '';
     const s = get(c.name, 'rede', `simd${t}`), r = get(c.name, 'rede', `relaxed-simd${t}`), tf1 = get(c.name, PEER, 'simd');
-    return [`${c.name}${t}`, fmt(s), fmt(r), fmt(tf1), ratio(s, tf1), ratio(r, tf1)];
+    const cells = [`${c.name}${t}`, fmt(s), pct(c.name, `simd${t}`), fmt(r), pct(c.name, `relaxed-simd${t}`)];
+    if (base) {
+      const bs = get(c.name, 'rede', `simd baseline${t}`), br = get(c.name, 'rede', `relaxed-simd baseline${t}`);
+      cells.push(fmt(bs), fmt(br), ratio(s, bs), ratio(r, br));
+    }
+    return [...cells, fmt(tf1), ratio(s, tf1), ratio(r, tf1)];
   }));
-  console.log(`GFLOP/s, one thread, median of ${timing.samples} samples after ${timing.warmupMs} ms warm-up (tfjs-wasm ${tf.version.tfjs}, SIMD, XNNPACK)`);
-  console.log(formatTable(['case', 'rede simd', 'rede relaxed', 'tfjs-wasm', 'simd/tfjs', 'relaxed/tfjs'], table));
-  const notes = [...new Set(rows.filter((r) => r.note).map((r) => r.note))];
+  const peakCells = (v: Variant) => { const xs = rows.filter((r) => r.metric === 'peak_gflops' && r.variant === `${v} peak`).map((r) => r.value!); return xs.length ? `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}` : 'n/a'; };
+  console.log(`GFLOP/s, one thread, ${clock} clock, median of ${timing.samples} samples after ${timing.warmupMs} ms warm-up (tfjs-wasm ${tf.version.tfjs}, SIMD, XNNPACK); ` +
+    `% peak: of the build's own peak loop in the same rounds (simd mul+add ${peakCells('simd')}, relaxed fma ${peakCells('relaxed-simd')} GFLOP/s over the cases)`);
+  console.log(formatTable(['case', 'rede simd', '% peak', 'rede relaxed', '% peak', ...(base ? ['base simd', 'base relaxed', 'simd/base', 'relaxed/base'] : []), 'tfjs-wasm', 'simd/tfjs', 'relaxed/tfjs'], table));
+  const notes = [...new Set(rows.filter((r) => r.value === null && r.note).map((r) => r.note))];
   for (const n of notes) console.log(`n/a: ${n}`);
 }
 

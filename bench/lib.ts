@@ -28,6 +28,8 @@ export interface TimeOptions {
   samples?: number;
   /** Each sample repeats the call until it spans at least this long. */
   minSampleMs?: number;
+  /** The clock samples are timed with, in milliseconds (default performance.now; src/bench/clock.ts has CPU time). */
+  now?: () => number;
 }
 
 /** Median seconds per call of fn, over `samples` samples taken after a warm-up. */
@@ -53,6 +55,7 @@ export function timeCall(fn: () => void, o: TimeOptions = {}): number {
  */
 export function timeCallsInterleaved(fns: readonly (() => void)[], o: TimeOptions = {}): number[] {
   const warmupMs = o.warmupMs ?? 400, samples = o.samples ?? 7, minSampleMs = o.minSampleMs ?? 150;
+  const now = o.now ?? (() => performance.now());
   const reps = fns.map((fn) => {
     let calls = 0;
     const w0 = performance.now();
@@ -62,9 +65,9 @@ export function timeCallsInterleaved(fns: readonly (() => void)[], o: TimeOption
   const times: number[][] = fns.map(() => []);
   for (let s = 0; s < samples; s++) {
     fns.forEach((fn, i) => {
-      const t0 = performance.now();
+      const t0 = now();
       for (let r = 0; r < reps[i]; r++) fn();
-      times[i].push((performance.now() - t0) / reps[i] / 1000);
+      times[i].push((now() - t0) / reps[i] / 1000);
     });
   }
   return times.map(median);
