@@ -7,6 +7,7 @@
 //   pa_i = a_i·W_a + b_a                                            once per image
 //   step t (input word y_{t−1}; y_{−1} = <start>):
 //     z_t, α_t = attention(pa, h_{t−1}·W_h, w)                     assembly/attention.ts
+//     (option centre: z_t ← z_t − ā, so that flat attention reads nothing)
 //     x_t = [E[y_{t−1}], z_t]                                       gates = x_t·W_x + h_{t−1}·W_r + b_g (i, f, g, o)
 //     c_t = f⊙c_{t−1} + i⊙g, h_t = o⊙tanh(c_t)
 //     q_t = tanh(E[y_{t−1}] + h_t·L_h + z_t·L_z + b_d)              the deep output (eq. 7, with a tanh)
@@ -61,8 +62,12 @@ export class AttentionDecoder {
    * Tell); the output layer always sees the whole context. With only the captioner's two coordinate channels
    * the state learns where it looked but not what it saw, so every word must read the image at its own step.
    */
+  /**
+   * centre: every step's context is z_t − ā (the attended features minus the image's mean feature), so a flat
+   * attention carries no information about the image at all; only attention that singles out some cells does.
+   */
   constructor(readonly e: Engine, readonly s: DecoderSizes, readonly N: number, readonly T: number, seed: number, slots: number, readonly initFromMean = true,
-    public sharpen = 0, readonly lstmContext = s.D) {
+    public sharpen = 0, readonly lstmContext = s.D, readonly centre = false) {
     if (!Number.isInteger(lstmContext) || lstmContext < 0 || lstmContext > s.D) throw new RedeError(`caption decoder: lstmContext must be an integer in [0, ${s.D}], got ${lstmContext}`);
     for (const [k, v] of Object.entries(s)) if (!Number.isInteger(v) || v < 1) throw new RedeError(`caption decoder: size ${k} must be a positive integer, got ${v}`);
     if (!Number.isInteger(N) || N < 1 || !Number.isInteger(T) || T < 1) throw new RedeError(`caption decoder: capacity and steps must be positive integers, got ${N} and ${T}`);
@@ -79,14 +84,14 @@ export class AttentionDecoder {
     plan.f32('grads', off, 'gradients');
     plan.f32('opt', Math.max(1, slots) * off, 'optimizer');
     const act = (name: string, floats: number) => plan.f32(name, floats, 'activations');
-    act('pa', N * L * A); act('mean', N * D);
+    act('pa', N * L * A); act('mean', N * D); act('fmean', N * D);
     act('h', (T + 1) * N * H); act('c', (T + 1) * N * H); act('gates', T * N * G);
     act('u', T * N * L * A); act('alpha', T * N * L); act('ctx', T * N * D);
     act('x', T * N * (M + D)); act('q', T * N * M); act('probs', T * N * V);
     const tmp = (name: string, floats: number) => plan.f32(name, floats, 'scratch');
     tmp('ph', N * A); tmp('dpa', N * L * A); tmp('dfeats', N * L * D); tmp('dh', N * H); tmp('dc', N * H); tmp('dhp', N * H);
     tmp('dG', N * G); tmp('dx', N * (M + D)); tmp('dq', N * M); tmp('dctx', N * D); tmp('dlog', N * V); tmp('dmean', N * D);
-    tmp('dph', N * A); tmp('attScratch', L); tmp('dalpha', N * L);
+    tmp('dph', N * A); tmp('attScratch', L); tmp('dalpha', N * L); tmp('dfmean', N * D);
     // The largest GEMM scratch of any product below: every (m, n, k) drawn from the sizes that occur.
     const dims = [...new Set([N * L, N, L, D, A, H, G, M, M + D, V])];
     let gs = 0;
@@ -144,6 +149,11 @@ export class AttentionDecoder {
     const mean = w.mean >>> 2, F = feats >>> 2;
     f.fill(0, mean, mean + n * D);
     if (this.initFromMean) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[mean + b * D + d] += f[F + (b * L + i) * D + d] / L;
+    if (this.centre) {
+      const fm = w.fmean >>> 2;
+      f.fill(0, fm, fm + n * D);
+      for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[fm + b * D + d] += f[F + (b * L + i) * D + d] / L;
+    }
     this.gemm(false, false, n, H, D, w.mean, D, p.wih, H, w.h, false);
     this.gemm(false, false, n, H, D, w.mean, D, p.wic, H, w.c, false);
     f = this.e.f32;
@@ -165,6 +175,7 @@ export class AttentionDecoder {
     this.gemm(false, false, n, A, H, hPrev, H, p.wh, A, w.ph, false);
     this.e.k.attention_forward_f32(n, L, D, A, w.pa, w.ph, p.wv, feats, u, al, z);
     let f = this.e.f32;
+    if (this.centre) { const Z = z >>> 2, fm = w.fmean >>> 2; for (let i = 0; i < n * D; i++) f[Z + i] -= f[fm + i]; }
     const E = p.emb >>> 2;
     for (let b = 0; b < n; b++) {
       const id = words[b];
@@ -259,7 +270,7 @@ export class AttentionDecoder {
     const { L, D, A, H, M, V } = this.s, G = 4 * H, X = M + D, w = this.w, p = this.p, g = this.g, k = this.e.k;
     k.fill_f32(this.grads, this.paramFloats, 0);
     k.fill_f32(w.dpa, n * L * A, 0); k.fill_f32(w.dfeats, n * L * D, 0);
-    k.fill_f32(w.dh, n * H, 0); k.fill_f32(w.dc, n * H, 0);
+    k.fill_f32(w.dh, n * H, 0); k.fill_f32(w.dc, n * H, 0); k.fill_f32(w.dfmean, n * D, 0);
     const ones = (at: number, rows: number, cols: number, into: number) => { // into[j] += Σ_r at[r, j]
       const f = this.e.f32;
       for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) f[(into >>> 2) + j] += f[(at >>> 2) + r * cols + j];
@@ -327,6 +338,7 @@ export class AttentionDecoder {
           for (let i = 0; i < L; i++) f[DA + b * L + i] = on ? -this.sharpen * (Math.log(Math.max(f[AL + b * L + i], 1e-30)) + 1) / tokens : 0;
         }
       }
+      if (this.centre) ones(w.dctx, 1, n * D, w.dfmean); // z_t − ā: ā's gradient is −Σ_t dz_t
       k.attention_backward_f32(n, L, D, A, p.wv, feats, u, al, w.dctx, this.sharpen ? w.dalpha : 0, w.dpa, w.dph, g.wv, w.dfeats, w.attScratch);
       this.gemm(true, false, H, A, n, hPrev, H, w.dph, A, g.wh, true);
       this.gemm(false, true, n, H, A, w.dph, A, p.wh, A, w.dhp, true);
@@ -344,6 +356,8 @@ export class AttentionDecoder {
     f = this.e.f32;
     const DF = w.dfeats >>> 2, DM = w.dmean >>> 2;
     if (this.initFromMean) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[DF + (b * L + i) * D + d] += f[DM + b * D + d] / L;
+    const DFM = w.dfmean >>> 2;
+    if (this.centre) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[DF + (b * L + i) * D + d] -= f[DFM + b * D + d] / L;
     // pa = feats·W_a + b_a.
     this.gemm(true, false, D, A, n * L, feats, D, w.dpa, A, g.wa, true);
     ones(w.dpa, n * L, A, g.ba);

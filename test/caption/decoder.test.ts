@@ -12,11 +12,12 @@ const N = 3, STRIDE = 5, START = 1;
 // Rows: words then END (2) then PAD (0).
 const TARGETS = Int32Array.from([3, 4, 5, 2, 0, 6, 2, 0, 0, 0, 3, 3, 6, 5, 2]);
 
-async function setup(variant: 'simd' | 'ref') {
+async function setup(variant: 'simd' | 'ref', centre: boolean) {
   const e = await Engine.create({ variant });
   // With the attention-entropy term on, so its gradient is checked too; on the reference engine the LSTM sees
-  // only the last two context channels (lstmContext), on the wasm one all of them.
-  const dec = new AttentionDecoder(e, S, N, STRIDE, 7, 0, true, 0.3, variant === "ref" ? 2 : S.D);
+  // only the last two context channels (lstmContext), on the wasm one all of them. The centred-context variant
+  // (z_t − ā) runs with constant h₀, c₀, as the experiment does, and with h₀, c₀ from the mean.
+  const dec = new AttentionDecoder(e, S, N, STRIDE, 7, 0, !(centre && variant === 'simd'), 0.3, variant === "ref" ? 2 : S.D, centre);
   const rng = new Rng(3);
   // Larger-than-initial weights, so attention is far from uniform and every path carries gradient.
   for (const en of dec.entries) e.write(dec.params + 4 * en.offset, rng.array(en.n, -0.7, 0.7));
@@ -24,9 +25,9 @@ async function setup(variant: 'simd' | 'ref') {
   return { e, dec, feats };
 }
 
-for (const variant of ['simd', 'ref'] as const) {
-  test(`decoder gradients match central differences (${variant})`, async () => {
-    const { e, dec, feats } = await setup(variant);
+for (const [variant, centre] of [['simd', false], ['ref', false], ['simd', true], ['ref', true]] as const) {
+  test(`decoder gradients match central differences (${variant}${centre ? ', centred context' : ''})`, async () => {
+    const { e, dec, feats } = await setup(variant, centre);
     const loss = () => dec.loss(N, feats, TARGETS, STRIDE, START).loss;
     dec.loss(N, feats, TARGETS, STRIDE, START, { backward: true });
     const grads = e.read(dec.grads, dec.paramFloats), dfeats = e.read(dec.dfeats(), N * S.L * S.D);
@@ -48,9 +49,26 @@ for (const variant of ['simd', 'ref'] as const) {
     for (let s = 0; s < 12; s++) { const j = rng.int(0, N * S.L * S.D); probe(feats + 4 * j, dfeats[j], `feats[${j}]`); }
     // Some gradient is non-zero in every tensor (none is silently disconnected).
     for (const en of dec.entries) {
+      if (!dec.initFromMean && ['wih', 'wic'].includes(en.name)) continue; // h₀, c₀ = tanh(b): W_ih, W_ic unused
       let mx = 0;
       for (let j = 0; j < en.n; j++) mx = Math.max(mx, Math.abs(grads[en.offset + j]));
       assert.ok(mx > 1e-6, `${variant} ${en.name}: gradient is all zero`);
     }
   });
 }
+
+test('centred context: with flat attention and constant h₀, c₀ the words do not depend on the image', async () => {
+  const e = await Engine.create();
+  const dec = new AttentionDecoder(e, S, N, STRIDE, 7, 0, false, 0, 2, true);
+  const rng = new Rng(5);
+  for (const en of dec.entries) e.write(dec.params + 4 * en.offset, rng.array(en.n, -0.7, 0.7));
+  const wv = dec.entries.find((x) => x.name === 'wv')!;
+  e.write(dec.params + 4 * wv.offset, new Float32Array(wv.n)); // every position scores 0: α = 1/L
+  const a = e.tensor([N, S.L, S.D], rng.array(N * S.L * S.D, -1, 1)).ptr, b = e.tensor([N, S.L, S.D], rng.array(N * S.L * S.D, -1, 1)).ptr;
+  const la = dec.loss(N, a, TARGETS, STRIDE, START).loss, lb = dec.loss(N, b, TARGETS, STRIDE, START).loss;
+  assert.ok(Math.abs(la - lb) < 1e-6, `losses ${la} and ${lb} differ`);
+  // The same weights with attention that varies over positions do read the image.
+  e.write(dec.params + 4 * wv.offset, rng.array(wv.n, -2, 2));
+  const ma = dec.loss(N, a, TARGETS, STRIDE, START).loss, mb = dec.loss(N, b, TARGETS, STRIDE, START).loss;
+  assert.ok(Math.abs(ma - mb) > 1e-4, `losses ${ma} and ${mb} should differ`);
+});
