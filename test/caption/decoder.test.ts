@@ -12,25 +12,30 @@ const N = 3, STRIDE = 5, START = 1;
 // Rows: words then END (2) then PAD (0).
 const TARGETS = Int32Array.from([3, 4, 5, 2, 0, 6, 2, 0, 0, 0, 3, 3, 6, 5, 2]);
 
-async function setup(variant: 'simd' | 'ref', centre: boolean) {
+async function setup(variant: 'simd' | 'ref', centre: boolean, location: boolean) {
   const e = await Engine.create({ variant });
   // With the attention-entropy term on, so its gradient is checked too; on the reference engine the LSTM sees
   // only the last two context channels (lstmContext), on the wasm one all of them. The centred-context variant
-  // (z_t − ā) runs with constant h₀, c₀, as the experiment does, and with h₀, c₀ from the mean.
-  const dec = new AttentionDecoder(e, S, N, STRIDE, 7, 0, !(centre && variant === 'simd'), 0.3, variant === "ref" ? 2 : S.D, centre);
+  // (z_t − ā) runs with constant h₀, c₀, as the experiment does, and with h₀, c₀ from the mean. Location-aware
+  // attention needs a square grid: L = 9 (3×3) there, so every cell has neighbours outside the grid or inside.
+  const dec = new AttentionDecoder(e, location ? { ...S, L: 9 } : S, N, STRIDE, 7, 0, !(centre && variant === 'simd'), 0.3, variant === "ref" ? 2 : S.D, centre, location);
   const rng = new Rng(3);
   // Larger-than-initial weights, so attention is far from uniform and every path carries gradient.
-  for (const en of dec.entries) e.write(dec.params + 4 * en.offset, rng.array(en.n, -0.7, 0.7));
-  const feats = e.tensor([N, S.L, S.D], rng.array(N * S.L * S.D, -1, 1)).ptr;
+  // W_l and w larger with location-aware attention, so that the attention is far from flat and the path from one
+  // step's attention to the next one's energies carries a visible share of every gradient.
+  for (const en of dec.entries) e.write(dec.params + 4 * en.offset, rng.array(en.n, ['wl', 'wv'].includes(en.name) && location ? -4 : -0.7, ['wl', 'wv'].includes(en.name) && location ? 4 : 0.7));
+  const feats = e.tensor([N, dec.s.L, S.D], rng.array(N * dec.s.L * S.D, -1, 1)).ptr;
   return { e, dec, feats };
 }
 
-for (const [variant, centre] of [['simd', false], ['ref', false], ['simd', true], ['ref', true]] as const) {
-  test(`decoder gradients match central differences (${variant}${centre ? ', centred context' : ''})`, async () => {
-    const { e, dec, feats } = await setup(variant, centre);
+const CASES = [['simd', false, false], ['ref', false, false], ['simd', true, false], ['ref', true, false], ['simd', true, true], ['ref', false, true]] as const;
+for (const [variant, centre, location] of CASES) {
+  test(`decoder gradients match central differences (${variant}${centre ? ', centred context' : ''}${location ? ', location-aware' : ''})`, async () => {
+    const { e, dec, feats } = await setup(variant, centre, location);
+    const FL = N * dec.s.L * S.D;
     const loss = () => dec.loss(N, feats, TARGETS, STRIDE, START).loss;
     dec.loss(N, feats, TARGETS, STRIDE, START, { backward: true });
-    const grads = e.read(dec.grads, dec.paramFloats), dfeats = e.read(dec.dfeats(), N * S.L * S.D);
+    const grads = e.read(dec.grads, dec.paramFloats), dfeats = e.read(dec.dfeats(), FL);
     const eps = 1e-2, rng = new Rng(11);
     const probe = (addr: number, analytic: number, what: string) => {
       const f = e.f32, i = addr >>> 2, v = f[i];
@@ -41,12 +46,12 @@ for (const [variant, centre] of [['simd', false], ['ref', false], ['simd', true]
       assert.ok(Math.abs(fd - analytic) <= 2e-3 + 3e-2 * Math.abs(fd), `${variant} ${what}: analytic ${analytic}, central difference ${fd}`);
     };
     for (const en of dec.entries) {
-      for (let s = 0; s < Math.min(en.n, 4); s++) {
+      for (let s = 0; s < Math.min(en.n, en.name === 'wl' ? 12 : 4); s++) {
         const j = rng.int(0, en.n);
         probe(dec.params + 4 * (en.offset + j), grads[en.offset + j], `${en.name}[${j}]`);
       }
     }
-    for (let s = 0; s < 12; s++) { const j = rng.int(0, N * S.L * S.D); probe(feats + 4 * j, dfeats[j], `feats[${j}]`); }
+    for (let s = 0; s < 12; s++) { const j = rng.int(0, FL); probe(feats + 4 * j, dfeats[j], `feats[${j}]`); }
     // Some gradient is non-zero in every tensor (none is silently disconnected).
     for (const en of dec.entries) {
       if (!dec.initFromMean && ['wih', 'wic'].includes(en.name)) continue; // h₀, c₀ = tanh(b): W_ih, W_ic unused
