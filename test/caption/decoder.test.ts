@@ -77,3 +77,22 @@ test('centred context: with flat attention and constant h₀, c₀ the words do 
   const ma = dec.loss(N, a, TARGETS, STRIDE, START).loss, mb = dec.loss(N, b, TARGETS, STRIDE, START).loss;
   assert.ok(Math.abs(ma - mb) > 1e-4, `losses ${ma} and ${mb} should differ`);
 });
+
+test('reorder (beam search) moves each row\'s state and, with location-aware attention, its attention map', async () => {
+  const e = await Engine.create();
+  const S9 = { ...S, L: 9 }, rng = new Rng(8);
+  const a = new AttentionDecoder(e, S9, 3, STRIDE, 7, 0, false, 0, 2, false, true), b = new AttentionDecoder(e, S9, 3, STRIDE, 7, 0, false, 0, 2, false, true);
+  const w = rng.array(a.paramFloats, -1.5, 1.5);
+  e.write(a.params, w); e.write(b.params, w);
+  // Beam search's rows share one image.
+  const one = rng.array(S9.L * S.D, -1, 1), grid = new Float32Array(3 * S9.L * S.D);
+  for (let r = 0; r < 3; r++) grid.set(one, r * S9.L * S.D);
+  const feats = e.tensor([3, S9.L, S.D], grid).ptr;
+  const perm = [2, 0, 2], w0 = [3, 4, 5], w1 = [6, 3, 4], w2 = [5, 5, 6];
+  a.begin(3, feats); a.step(0, 3, feats, w0); a.step(1, 3, feats, w1); a.reorder(1, 3, perm); a.step(2, 3, feats, w2);
+  const pa = a.probs(2, 3).slice(), aa = a.alpha(2, 3).slice();
+  b.begin(3, feats); b.step(0, 3, feats, perm.map((j) => w0[j])); b.step(1, 3, feats, perm.map((j) => w1[j])); b.step(2, 3, feats, w2);
+  const pb = b.probs(2, 3), ab = b.alpha(2, 3);
+  for (let i = 0; i < pa.length; i++) assert.ok(Math.abs(pa[i] - pb[i]) < 1e-6, `probs ${i}: ${pa[i]} vs ${pb[i]}`);
+  for (let i = 0; i < aa.length; i++) assert.ok(Math.abs(aa[i] - ab[i]) < 1e-6, `alpha ${i}: ${aa[i]} vs ${ab[i]}`);
+});
