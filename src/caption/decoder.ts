@@ -7,6 +7,7 @@
 //   pa_i = a_i·W_a + b_a                                            once per image
 //   step t (input word y_{t−1}; y_{−1} = <start>):
 //     z_t, α_t = attention(pa, h_{t−1}·W_h, w)                     assembly/attention.ts
+//     (option location: pa_i ← pa_i + Σ_o α_{t−1}(i+o)·W_l[o] over the 3×3 neighbourhood, α_{−1} = 0)
 //     (option centre: z_t ← z_t − ā, so that flat attention reads nothing)
 //     x_t = [E[y_{t−1}], z_t]                                       gates = x_t·W_x + h_{t−1}·W_r + b_g (i, f, g, o)
 //     c_t = f⊙c_{t−1} + i⊙g, h_t = o⊙tanh(c_t)
