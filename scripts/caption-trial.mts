@@ -2,9 +2,11 @@
 // 200 steps, greedy BLEU-1..4 and the shape-word localization on 200 validation scenes, and for three of them
 // each word's attention argmax cell (x,y on the 8×8 grid) and weight beside the objects' boxes in grid units.
 // Used to choose docs/experiments/captioning.md's decoder variant:
-//   node --import tsx scripts/caption-trial.mts STEPS LR KERNELS mean|nomean SHARPEN all|where
+//   node --import tsx scripts/caption-trial.mts STEPS LR KERNELS mean|nomean SHARPEN all|where|none
 //   e.g. node --import tsx scripts/caption-trial.mts 400 3e-3 "[5,3,3,3]" mean 0 all
-// An optional 8th argument RAMP="from,to" raises the entropy weight linearly from 0 at step `from` to SHARPEN at `to`.
+// An optional 8th argument RAMP="from,to" raises the entropy weight linearly from 0 at step `from` to SHARPEN at `to`
+// ("-": none); a 9th, a comma list of decoder flags (src/caption/decoder.ts): "centre" (context z_t − ā),
+// "location" (location-aware attention), e.g. "centre,location".
 import { Engine } from '../src/engine/engine';
 import { Captioner } from '../src/caption/captioner';
 import { corpusBleu } from '../src/caption/bleu';
@@ -14,8 +16,9 @@ import { shapesCaptions, imageFloats, VOCAB, MAX_TOKENS, START, END, wordsOf, is
 const e = await Engine.create();
 const B = 32, STEPS = Number(process.argv[2] ?? 400), LR = Number(process.argv[3] ?? 2e-3);
 const KS = JSON.parse(process.argv[4] ?? "[5,3,3,1]"), MEAN = process.argv[5] !== "nomean";
-const SH = Number(process.argv[6] ?? 0), RAMP = process.argv[8] ? process.argv[8].split(',').map(Number) : null;
-const cap = new Captioner(e, { filters: [16, 32, 64, 64], kernels: KS, attention: 64, hidden: 128, embedding: 32 }, { image: 64, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B, { type: "adam", lr: LR, clipNorm: 5 }, 1, 3, { initFromMean: MEAN, sharpen: SH, lstmSees: (process.argv[7] ?? "all") as "all" | "where" });
+const SH = Number(process.argv[6] ?? 0), RAMP = process.argv[8] && process.argv[8] !== '-' ? process.argv[8].split(',').map(Number) : null;
+const FLAGS = (process.argv[9] ?? "").split(",");
+const cap = new Captioner(e, { filters: [16, 32, 64, 64], kernels: KS, attention: 64, hidden: 128, embedding: 32 }, { image: 64, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B, { type: "adam", lr: LR, clipNorm: 5 }, 1, 3, { initFromMean: MEAN, sharpen: SH, lstmSees: (process.argv[7] ?? "all") as "all" | "where" | "none", centre: FLAGS.includes("centre"), location: FLAGS.includes("location") });
 const tr = shapesCaptions('train', 4000), va = shapesCaptions('val', 200);
 const x = new Float32Array(B * 64 * 64 * 3), tok = new Int32Array(B * MAX_TOKENS), order = new Int32Array(tr.n);
 let t0 = performance.now(), sum = 0;

@@ -62,7 +62,7 @@ export class Captioner {
   private readonly encState: number;
 
   constructor(readonly e: Engine, readonly sizes: CaptionerSizes, readonly spec: CaptionerSpec, readonly capacity: number, optimizer: OptimizerSpec,
-    seed: number, readonly beamWidth = 3, o: { initFromMean?: boolean; sharpen?: number; lstmSees?: 'all' | 'where' } = {}) {
+    seed: number, readonly beamWidth = 3, o: { initFromMean?: boolean; sharpen?: number; lstmSees?: 'all' | 'where' | 'none'; centre?: boolean; location?: boolean } = {}) {
     this.encoder = Network.allocate(encoderConfig(sizes, spec.image), e, seed);
     const out = this.encoder.outputShape;
     if (out.length !== 3 || out[0] !== out[1]) throw new RedeError(`captioner: the encoder must give a square grid [g, g, d], got [${out.join(', ')}]`);
@@ -70,7 +70,7 @@ export class Captioner {
     this.encOpt = new Optimizer(optimizer); this.decOpt = new Optimizer(optimizer);
     const ds: DecoderSizes = { L: this.L, D: this.D, A: sizes.attention, H: sizes.hidden, M: sizes.embedding, V: spec.vocab };
     this.decoder = new AttentionDecoder(e, ds, Math.max(capacity, beamWidth), spec.maxTokens, seed + 1, this.decOpt.slots, o.initFromMean ?? true, o.sharpen ?? 0,
-      (o.lstmSees ?? 'all') === 'where' ? COORDS : this.D);
+      { all: this.D, where: COORDS, none: 0 }[o.lstmSees ?? 'all'], o.centre ?? false, o.location ?? false);
     this.encState = e.reserve(4 * Math.max(1, this.encOpt.slots) * this.encoder.paramFloats, 'captioner encoder optimizer state');
     e.f32.fill(0, this.encState >>> 2, (this.encState >>> 2) + Math.max(1, this.encOpt.slots) * this.encoder.paramFloats);
     this.feats = e.reserve(4 * capacity * this.L * this.D, 'captioner feature grid');

@@ -7,6 +7,8 @@
 //   pa_i = a_i·W_a + b_a                                            once per image
 //   step t (input word y_{t−1}; y_{−1} = <start>):
 //     z_t, α_t = attention(pa, h_{t−1}·W_h, w)                     assembly/attention.ts
+//     (option location: pa_i ← pa_i + Σ_o α_{t−1}(i+o)·W_l[o] over the 3×3 neighbourhood, α_{−1} = 0)
+//     (option centre: z_t ← z_t − ā, so that flat attention reads nothing)
 //     x_t = [E[y_{t−1}], z_t]                                       gates = x_t·W_x + h_{t−1}·W_r + b_g (i, f, g, o)
 //     c_t = f⊙c_{t−1} + i⊙g, h_t = o⊙tanh(c_t)
 //     q_t = tanh(E[y_{t−1}] + h_t·L_h + z_t·L_z + b_d)              the deep output (eq. 7, with a tanh)
@@ -28,14 +30,17 @@ import type { Layer } from '../layers/layer';
 export interface DecoderSizes { L: number; D: number; A: number; H: number; M: number; V: number }
 
 /** The decoder's parameters, in the flat buffer's order; shapes from the sizes. */
-const PARAMS = (s: DecoderSizes): [string, number[]][] => [
+const PARAMS = (s: DecoderSizes, location: boolean): [string, number[]][] => [
   ['emb', [s.V, s.M]],
   ['wa', [s.D, s.A]], ['ba', [s.A]], ['wh', [s.H, s.A]], ['wv', [s.A]],
   ['wih', [s.D, s.H]], ['bih', [s.H]], ['wic', [s.D, s.H]], ['bic', [s.H]],
   ['wx', [s.M + s.D, 4 * s.H]], ['wr', [s.H, 4 * s.H]], ['bg', [4 * s.H]],
   ['lh', [s.H, s.M]], ['lz', [s.D, s.M]], ['bd', [s.M]],
   ['wo', [s.M, s.V]], ['bo', [s.V]],
+  // Location-aware attention: a 3×3 convolution of the previous step's attention map onto the A units.
+  ...(location ? [['wl', [LOC_TAPS, s.A]] as [string, number[]]] : []),
 ];
+const LOC_TAPS = 9;
 const FLOAT_ALIGN = 16;
 const up = (n: number) => Math.ceil(n / FLOAT_ALIGN) * FLOAT_ALIGN;
 
@@ -53,6 +58,7 @@ export class AttentionDecoder {
   private readonly g: Record<string, number> = {};
   private readonly w: Record<string, number>;
   private readonly gemmScratch: number;
+  private readonly grid: number;
 
   /** N: the most examples per call; T: the most steps. */
   /** initFromMean false: h₀, c₀ = tanh(b) (learned constants), so the image reaches the words only through attention. */
@@ -61,13 +67,22 @@ export class AttentionDecoder {
    * Tell); the output layer always sees the whole context. With only the captioner's two coordinate channels
    * the state learns where it looked but not what it saw, so every word must read the image at its own step.
    */
+  /**
+   * centre: every step's context is z_t − ā (the attended features minus the image's mean feature), so a flat
+   * attention carries no information about the image at all; only attention that singles out some cells does.
+   * location: location-aware attention (Chorowski et al. 2015): the energy of cell i also sees a 3×3
+   * convolution of the previous step's attention map around i, e_i = w·tanh(pa_i + h·W_h + Σ_o α_{t−1}(i+o)·W_l[o])
+   * (α_{−1} = 0; the grid is √L × √L), so the attention can stay on an object or step off it.
+   */
   constructor(readonly e: Engine, readonly s: DecoderSizes, readonly N: number, readonly T: number, seed: number, slots: number, readonly initFromMean = true,
-    public sharpen = 0, readonly lstmContext = s.D) {
+    public sharpen = 0, readonly lstmContext = s.D, readonly centre = false, readonly location = false) {
+    this.grid = Math.round(Math.sqrt(s.L));
+    if (location && this.grid * this.grid !== s.L) throw new RedeError(`caption decoder: location-aware attention needs a square grid (L = g²), got L = ${s.L}`);
     if (!Number.isInteger(lstmContext) || lstmContext < 0 || lstmContext > s.D) throw new RedeError(`caption decoder: lstmContext must be an integer in [0, ${s.D}], got ${lstmContext}`);
     for (const [k, v] of Object.entries(s)) if (!Number.isInteger(v) || v < 1) throw new RedeError(`caption decoder: size ${k} must be a positive integer, got ${v}`);
     if (!Number.isInteger(N) || N < 1 || !Number.isInteger(T) || T < 1) throw new RedeError(`caption decoder: capacity and steps must be positive integers, got ${N} and ${T}`);
     let off = 0;
-    for (const [name, shape] of PARAMS(s)) {
+    for (const [name, shape] of PARAMS(s, location)) {
       const n = shape.reduce((a, b) => a * b, 1);
       this.entries.push({ layer: OWNER, name, key: `decoder/${name}`, shape, offset: off, n, regularize: false });
       off += up(n);
@@ -79,16 +94,16 @@ export class AttentionDecoder {
     plan.f32('grads', off, 'gradients');
     plan.f32('opt', Math.max(1, slots) * off, 'optimizer');
     const act = (name: string, floats: number) => plan.f32(name, floats, 'activations');
-    act('pa', N * L * A); act('mean', N * D);
+    act('pa', N * L * A); act('mean', N * D); act('fmean', N * D);
     act('h', (T + 1) * N * H); act('c', (T + 1) * N * H); act('gates', T * N * G);
     act('u', T * N * L * A); act('alpha', T * N * L); act('ctx', T * N * D);
-    act('x', T * N * (M + D)); act('q', T * N * M); act('probs', T * N * V);
+    act('x', T * N * (M + D)); if (location) { act('pat', T * N * L * A); act('col', T * N * L * LOC_TAPS); } act('q', T * N * M); act('probs', T * N * V);
     const tmp = (name: string, floats: number) => plan.f32(name, floats, 'scratch');
     tmp('ph', N * A); tmp('dpa', N * L * A); tmp('dfeats', N * L * D); tmp('dh', N * H); tmp('dc', N * H); tmp('dhp', N * H);
     tmp('dG', N * G); tmp('dx', N * (M + D)); tmp('dq', N * M); tmp('dctx', N * D); tmp('dlog', N * V); tmp('dmean', N * D);
-    tmp('dph', N * A); tmp('attScratch', L); tmp('dalpha', N * L);
+    tmp('dph', N * A); tmp('attScratch', L); tmp('dalpha', N * L); tmp('dfmean', N * D); if (location) { tmp('dpat', N * L * A); tmp('dcol', N * L * LOC_TAPS); tmp('dcarry', N * L); }
     // The largest GEMM scratch of any product below: every (m, n, k) drawn from the sizes that occur.
-    const dims = [...new Set([N * L, N, L, D, A, H, G, M, M + D, V])];
+    const dims = [...new Set([N * L, N, L, D, A, H, G, M, M + D, V, LOC_TAPS])];
     let gs = 0;
     for (const a of dims) for (const b of dims) for (const c of dims) gs = Math.max(gs, e.k.gemm_scratch_bytes(a, b, c));
     plan.bytes('gemm', gs, 'scratch');
@@ -144,6 +159,11 @@ export class AttentionDecoder {
     const mean = w.mean >>> 2, F = feats >>> 2;
     f.fill(0, mean, mean + n * D);
     if (this.initFromMean) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[mean + b * D + d] += f[F + (b * L + i) * D + d] / L;
+    if (this.centre) {
+      const fm = w.fmean >>> 2;
+      f.fill(0, fm, fm + n * D);
+      for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[fm + b * D + d] += f[F + (b * L + i) * D + d] / L;
+    }
     this.gemm(false, false, n, H, D, w.mean, D, p.wih, H, w.h, false);
     this.gemm(false, false, n, H, D, w.mean, D, p.wic, H, w.c, false);
     f = this.e.f32;
@@ -163,8 +183,20 @@ export class AttentionDecoder {
     const u = w.u + 4 * t * n * L * A, al = w.alpha + 4 * t * n * L, z = w.ctx + 4 * t * n * D, x = w.x + 4 * t * n * X;
     const gates = w.gates + 4 * t * n * G, q = w.q + 4 * t * n * M, pr = w.probs + 4 * t * n * V;
     this.gemm(false, false, n, A, H, hPrev, H, p.wh, A, w.ph, false);
-    this.e.k.attention_forward_f32(n, L, D, A, w.pa, w.ph, p.wv, feats, u, al, z);
+    let pa = w.pa;
+    if (this.location) {
+      // pat = pa + im2col(α_{t−1})·W_l; at t = 0 there is no previous map (α_{−1} = 0).
+      pa = w.pat + 4 * t * n * L * A;
+      this.e.k.scale_copy_f32(w.pa, pa, n * L * A, 1);
+      if (t > 0) {
+        const col = w.col + 4 * t * n * L * LOC_TAPS;
+        this.im2col(n, w.alpha + 4 * (t - 1) * n * L, col);
+        this.gemm(false, false, n * L, A, LOC_TAPS, col, LOC_TAPS, p.wl, A, pa, true);
+      }
+    }
+    this.e.k.attention_forward_f32(n, L, D, A, pa, w.ph, p.wv, feats, u, al, z);
     let f = this.e.f32;
+    if (this.centre) { const Z = z >>> 2, fm = w.fmean >>> 2; for (let i = 0; i < n * D; i++) f[Z + i] -= f[fm + i]; }
     const E = p.emb >>> 2;
     for (let b = 0; b < n; b++) {
       const id = words[b];
@@ -207,10 +239,37 @@ export class AttentionDecoder {
 
   /** Beam search: rows of h_{t+1}, c_{t+1} become the rows `parents` of the same step (others copy row 0). */
   reorder(t: number, n: number, parents: readonly number[]): void {
-    const H = this.s.H, f = this.e.f32;
-    for (const base of [this.w.h, this.w.c]) {
-      const at = (base >>> 2) + (t + 1) * n * H, old = f.slice(at, at + n * H);
-      for (let j = 0; j < n; j++) f.set(old.subarray((parents[j] ?? 0) * H, ((parents[j] ?? 0) + 1) * H), at + j * H);
+    const H = this.s.H, L = this.s.L, f = this.e.f32;
+    // With location-aware attention step t + 1 also reads step t's attention map.
+    const rows: [number, number][] = [[(this.w.h >>> 2) + (t + 1) * n * H, H], [(this.w.c >>> 2) + (t + 1) * n * H, H], ...(this.location ? [[(this.w.alpha >>> 2) + t * n * L, L] as [number, number]] : [])];
+    for (const [at, width] of rows) {
+      const old = f.slice(at, at + n * width);
+      for (let j = 0; j < n; j++) f.set(old.subarray((parents[j] ?? 0) * width, ((parents[j] ?? 0) + 1) * width), at + j * width);
+    }
+  }
+
+  /** col[b, i, o] = α[b, i + o] over the 3×3 neighbourhood o of cell i (0 outside the grid). */
+  private im2col(n: number, alpha: number, col: number): void {
+    const f = this.e.f32, g = this.grid, L = this.s.L, A0 = alpha >>> 2, C = col >>> 2;
+    for (let b = 0; b < n; b++) for (let y = 0; y < g; y++) for (let x = 0; x < g; x++) {
+      const r = C + (b * L + y * g + x) * LOC_TAPS;
+      for (let dy = -1, o = 0; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++, o++) {
+        const yy = y + dy, xx = x + dx;
+        f[r + o] = yy >= 0 && yy < g && xx >= 0 && xx < g ? f[A0 + b * L + yy * g + xx] : 0;
+      }
+    }
+  }
+
+  /** The transpose of im2col: dα[b, i + o] += dcol[b, i, o] (dα is overwritten). */
+  private col2im(n: number, dcol: number, dalpha: number): void {
+    const f = this.e.f32, g = this.grid, L = this.s.L, DA = dalpha >>> 2, C = dcol >>> 2;
+    f.fill(0, DA, DA + n * L);
+    for (let b = 0; b < n; b++) for (let y = 0; y < g; y++) for (let x = 0; x < g; x++) {
+      const r = C + (b * L + y * g + x) * LOC_TAPS;
+      for (let dy = -1, o = 0; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++, o++) {
+        const yy = y + dy, xx = x + dx;
+        if (yy >= 0 && yy < g && xx >= 0 && xx < g) f[DA + b * L + yy * g + xx] += f[r + o];
+      }
     }
   }
 
@@ -259,7 +318,8 @@ export class AttentionDecoder {
     const { L, D, A, H, M, V } = this.s, G = 4 * H, X = M + D, w = this.w, p = this.p, g = this.g, k = this.e.k;
     k.fill_f32(this.grads, this.paramFloats, 0);
     k.fill_f32(w.dpa, n * L * A, 0); k.fill_f32(w.dfeats, n * L * D, 0);
-    k.fill_f32(w.dh, n * H, 0); k.fill_f32(w.dc, n * H, 0);
+    k.fill_f32(w.dh, n * H, 0); k.fill_f32(w.dc, n * H, 0); k.fill_f32(w.dfmean, n * D, 0);
+    if (this.location) k.fill_f32(w.dcarry, n * L, 0); // dL/dα_t from step t + 1's energies
     const ones = (at: number, rows: number, cols: number, into: number) => { // into[j] += Σ_r at[r, j]
       const f = this.e.f32;
       for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) f[(into >>> 2) + j] += f[(at >>> 2) + r * cols + j];
@@ -326,8 +386,22 @@ export class AttentionDecoder {
           const on = targets[b * stride + t] !== 0;
           for (let i = 0; i < L; i++) f[DA + b * L + i] = on ? -this.sharpen * (Math.log(Math.max(f[AL + b * L + i], 1e-30)) + 1) / tokens : 0;
         }
-      }
-      k.attention_backward_f32(n, L, D, A, p.wv, feats, u, al, w.dctx, this.sharpen ? w.dalpha : 0, w.dpa, w.dph, g.wv, w.dfeats, w.attScratch);
+      } else if (this.location) k.fill_f32(w.dalpha, n * L, 0);
+      if (this.location) k.add_acc_f32(w.dcarry, w.dalpha, n * L);
+      if (this.centre) ones(w.dctx, 1, n * D, w.dfmean); // z_t − ā: ā's gradient is −Σ_t dz_t
+      const dalpha = this.sharpen || this.location ? w.dalpha : 0;
+      if (this.location) {
+        // This step's energies saw pat_t = pa + im2col(α_{t−1})·W_l: its gradient goes to pa, W_l and α_{t−1}.
+        k.fill_f32(w.dpat, n * L * A, 0);
+        k.attention_backward_f32(n, L, D, A, p.wv, feats, u, al, w.dctx, dalpha, w.dpat, w.dph, g.wv, w.dfeats, w.attScratch);
+        k.add_acc_f32(w.dpat, w.dpa, n * L * A);
+        if (t > 0) {
+          const col = w.col + 4 * t * n * L * LOC_TAPS;
+          this.gemm(true, false, LOC_TAPS, A, n * L, col, LOC_TAPS, w.dpat, A, g.wl, true);
+          this.gemm(false, true, n * L, LOC_TAPS, A, w.dpat, A, p.wl, A, w.dcol, false);
+          this.col2im(n, w.dcol, w.dcarry);
+        }
+      } else k.attention_backward_f32(n, L, D, A, p.wv, feats, u, al, w.dctx, dalpha, w.dpa, w.dph, g.wv, w.dfeats, w.attScratch);
       this.gemm(true, false, H, A, n, hPrev, H, w.dph, A, g.wh, true);
       this.gemm(false, true, n, H, A, w.dph, A, p.wh, A, w.dhp, true);
       k.scale_copy_f32(w.dhp, w.dh, n * H, 1);
@@ -344,6 +418,8 @@ export class AttentionDecoder {
     f = this.e.f32;
     const DF = w.dfeats >>> 2, DM = w.dmean >>> 2;
     if (this.initFromMean) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[DF + (b * L + i) * D + d] += f[DM + b * D + d] / L;
+    const DFM = w.dfmean >>> 2;
+    if (this.centre) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[DF + (b * L + i) * D + d] -= f[DFM + b * D + d] / L;
     // pa = feats·W_a + b_a.
     this.gemm(true, false, D, A, n * L, feats, D, w.dpa, A, g.wa, true);
     ones(w.dpa, n * L, A, g.ba);

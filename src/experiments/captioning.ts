@@ -32,8 +32,14 @@ export interface CaptioningSettings {
   sizes: CaptionerSizes; beam: number; figures: number;
   /** Weight of the attention-entropy term (src/caption/decoder.ts); 0: plain cross-entropy. */
   sharpen: number;
-  /** What of the context enters the LSTM: all of it (Show, Attend and Tell) or only where it is (the coordinates). */
-  lstmSees: 'all' | 'where';
+  /** Steps [from, to] over which that weight rises linearly from 0 to `sharpen` (null: `sharpen` from the start). */
+  sharpenRamp: [number, number] | null;
+  /** The context minus the image's mean feature, so that flat attention reads nothing (decoder option centre). */
+  centre: boolean;
+  /** Location-aware attention: the energy also sees a 3×3 convolution of the previous step's attention. */
+  location: boolean;
+  /** What of the context enters the LSTM: all of it (Show, Attend and Tell), only where it is (the coordinates), or none. */
+  lstmSees: 'all' | 'where' | 'none';
   /** h₀, c₀ from the mean feature (Show, Attend and Tell) or learned constants. */
   initFromMean: boolean;
   /** Stop training after this many seconds (the report states where it stopped). */
@@ -42,11 +48,17 @@ export interface CaptioningSettings {
 
 const FULL: CaptioningSettings = {
   train: 8000, val: 300, test: 1000, heldout: 1000, epochs: 12, batch: 32, lr: 3e-3, warmupSteps: 50, clipNorm: 5,
-  sizes: { filters: [16, 32, 64, 64], kernels: [5, 3, 3, 3], attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 2000, sharpen: 0, lstmSees: 'all', initFromMean: true,
+  // Even kernels at stride 2 (TensorFlow's 'same' padding) centre each cell's features on the cell; odd ones shift
+  // them 3.5 pixels right and down over the three strided layers, and the attention then lands a cell off.
+  sizes: { filters: [16, 32, 64, 64], kernels: [6, 4, 4, 3], attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 2000,
+  // The image reaches the words only through the current step's attention (constant h₀, c₀; nothing of the
+  // context in the LSTM), the attention must be peaked (entropy term, ramped in), and it can follow its last map.
+  sharpen: 0.05, sharpenRamp: [200, 400], lstmSees: 'none', initFromMean: false, centre: false, location: true,
 };
 const QUICK: CaptioningSettings = {
   train: 192, val: 32, test: 48, heldout: 48, epochs: 1, batch: 16, lr: 3e-3, warmupSteps: 2, clipNorm: 5,
-  sizes: { filters: [8, 8, 16, 16], attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60, sharpen: 0, lstmSees: 'all', initFromMean: true,
+  sizes: { filters: [8, 8, 16, 16], kernels: [6, 4, 4, 3], attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60,
+  sharpen: 0.05, sharpenRamp: null, lstmSees: 'none', initFromMean: false, centre: false, location: true,
 };
 
 export interface CaptioningRow {
@@ -103,7 +115,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
   log(`captioning: generated ${s.train} / ${s.val} / ${s.test} / ${s.heldout} scenes (${secs(since(t0))})`);
   const B = s.batch;
   const cap = new Captioner(e, s.sizes, { image: SIZE, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B,
-    { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam, { sharpen: s.sharpen, lstmSees: s.lstmSees, initFromMean: s.initFromMean });
+    { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam, { sharpen: s.sharpenRamp ? 0 : s.sharpen, lstmSees: s.lstmSees, initFromMean: s.initFromMean, centre: s.centre, location: s.location });
 
   // Training: shuffled batches (a seeded permutation per epoch), warm-up then linear decay to 10%.
   const perEpoch = Math.floor(train.n / B), totalSteps = perEpoch * s.epochs, order = new Int32Array(train.n), x = new Float32Array(B * SIZE * SIZE * 3);
@@ -122,6 +134,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
       // Progress: the larger of the steps' and the time budget's fraction, so a run cut by maxSeconds still ends decayed.
       const progress = Math.min(1, Math.max((step - s.warmupSteps) / Math.max(1, totalSteps - s.warmupSteps), since(tTrain) / s.maxSeconds));
       const lr = s.lr * (step < s.warmupSteps ? (step + 1) / s.warmupSteps : 1 - 0.9 * progress);
+      if (s.sharpenRamp) cap.decoder.sharpen = s.sharpen * Math.min(1, Math.max(0, (step - s.sharpenRamp[0]) / Math.max(1, s.sharpenRamp[1] - s.sharpenRamp[0])));
       imageFloats(train, b * B, B, x, order);
       sum += cap.trainStep(x, gather(train, b * B, B, order), B, lr, step).crossEntropy; batches++;
       if (since(tTrain) > s.maxSeconds) { stoppedAt = step + 1; break; }
@@ -192,8 +205,9 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
       `conv ${z.filters[1]} ${kk[1]}×${kk[1]}/2 → conv ${z.filters[2]} ${kk[2]}×${kk[2]}/2 → conv ${z.filters[3]} ${kk[3]}×${kk[3]}/1 (ReLU, same padding) → 8×8×${z.filters[3]}, plus 2 coordinate ` +
       `channels (D = ${cap.D}). Decoder: LSTM ${z.hidden} units, attention ${z.attention} units, embedding ${z.embedding}, deep output; h₀/c₀ ` +
       `${s.initFromMean ? 'from the mean feature' : 'learned constants'}; the LSTM's input is the previous word's embedding and ` +
-      `${s.lstmSees === 'all' ? 'the whole context' : 'the context\'s two coordinate channels (where it looked), the output layer the whole context'}; vocabulary ${VOCAB.length}. Teacher forcing; Adam lr ${s.lr} (warm-up ${s.warmupSteps} steps, then linear decay to 10% over the steps or the time budget, whichever runs out first), global-norm clip ` +
-      `${s.clipNorm}; attention-entropy weight ${s.sharpen}; batch ${B}; ${s.epochs} epochs${stoppedAt !== null ? ` planned, stopped by the time budget after step ${stoppedAt} of ${totalSteps}` : ` (${totalSteps} steps)`}, ` +
+      `${{ all: 'the whole context', where: 'the context\'s two coordinate channels (where it looked), the output layer the whole context', none: 'nothing of the context (only the output layer sees it)' }[s.lstmSees]}; vocabulary ${VOCAB.length}. Teacher forcing; Adam lr ${s.lr} (warm-up ${s.warmupSteps} steps, then linear decay to 10% over the steps or the time budget, whichever runs out first), global-norm clip ` +
+      `${s.clipNorm}; attention-entropy weight ${s.sharpen}${s.sharpenRamp ? ` (from 0, rising linearly over steps ${s.sharpenRamp[0]}–${s.sharpenRamp[1]})` : ''}; ` +
+      `${s.centre ? 'context minus the mean feature (flat attention reads nothing); ' : ''}${s.location ? 'location-aware attention (3×3 convolution of the previous attention map in the energy); ' : ''}batch ${B}; ${s.epochs} epochs${stoppedAt !== null ? ` planned, stopped by the time budget after step ${stoppedAt} of ${totalSteps}` : ` (${totalSteps} steps)`}, ` +
       `${secs(trainSeconds)} of training. Beam width ${s.beam}.`,
     table,
     figures: [{ file: 'captioning-curves.svg', svg, caption: 'Cross-entropy per word: training (epoch means) and validation.' }],

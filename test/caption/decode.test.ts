@@ -32,3 +32,4 @@ test('beam width 1 decodes exactly as greedy; width 3 gives well-formed captions
   }
   assert.throws(() => one.greedy(new Float32Array(5 * 64 * 64 * 3), 5), /batch must be 1\.\.4, got 5/);
 });
+
