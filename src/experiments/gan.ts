@@ -129,9 +129,17 @@ export interface GanSettings {
   ema: number;
   /** D's dropout rate before its last layer (0: no dropout layer). */
   dropout: number;
+  /** Networks of one variant that differ from the shared `sizes` and `dropout` (a variant's own entry wins). */
+  nets: { gan?: Partial<GanNets>; cgan?: Partial<GanNets> };
 }
-const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3 };
-const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3 };
+export type GanNets = Pick<GanSettings, 'sizes' | 'dropout'>;
+
+/** The settings that `variant` trains with: the shared ones, then its own entry in `nets`. */
+function variantSettings(s: GanSettings, variant: 'gan' | 'cgan'): GanSettings {
+  return { ...s, ...s.nets[variant] };
+}
+const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3, nets: {} };
+const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, nets: {} };
 
 export interface GanRun {
   dataset: string; variant: string; epochs: number[]; dLoss: number[]; gLoss: number[];
@@ -142,9 +150,9 @@ export interface GanRun {
 
 const BETA1 = 0.5, REAL = 0.9; // Radford et al.'s Adam β1; one-sided label smoothing (Salimans et al.)
 
-async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: GanSettings, train: Dataset, judge: Judge, reference: { mean: Float64Array; cov: Float64Array },
+async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings, train: Dataset, judge: Judge, reference: { mean: Float64Array; cov: Float64Array },
   seed: number, outDir: string, name: string, log: (l: string) => void): Promise<{ run: GanRun; grids: string[]; saved: string }> {
-  const t0 = now(), cond = variant === 'cgan', { latent } = s.sizes, B = s.batch;
+  const s = variantSettings(shared, variant), t0 = now(), cond = variant === 'cgan', { latent } = s.sizes, B = s.batch;
   const G = await Model.create(generatorConfig(s.sizes, cond), { engine: e, seed });
   const D = await Model.create(discriminatorConfig(s.sizes, cond, s.dropout), { engine: e, seed: seed + 1 });
   const loss = cond ? 'sparse_categorical_crossentropy' as const : 'binary_crossentropy' as const;
@@ -217,6 +225,18 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', s: GanSettings, trai
   return { run, grids, saved };
 }
 
+/** G and D of each variant, in words (one sentence when they share their sizes). */
+function netsLine(s: GanSettings): string {
+  const words = (v: GanSettings, cgan: boolean | null) =>
+    `G: noise ${v.sizes.latent}${cgan === true ? ' + one-hot class' : cgan === null && s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * v.sizes.g} → BN → ReLU → conv2d_transpose ${v.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
+    `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${v.sizes.d} and ${2 * v.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, ${v.dropout > 0 ? `dropout ${v.dropout}` : 'no dropout'}, ` +
+    `dense (${cgan === true ? 'K + 1 class logits' : cgan === false ? '1 logit' : '1 logit; K + 1 classes for the conditional GAN'}).`;
+  const [g, c] = [variantSettings(s, 'gan'), variantSettings(s, 'cgan')];
+  const same = JSON.stringify([g.sizes, g.dropout]) === JSON.stringify([c.sizes, c.dropout]);
+  if (same || s.variants.length === 1) return words(s.variants.length === 1 ? variantSettings(s, s.variants[0]) : s, s.variants.length === 1 ? s.variants[0] === 'cgan' : null);
+  return `GAN — ${words(g, false)} Conditional GAN — ${words(c, true)}`;
+}
+
 /** `tune` overrides the settings (for trials of a recipe; the report states what ran). */
 export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> = {}): Promise<ExperimentResult> {
   const t0 = now();
@@ -284,8 +304,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
       'exp(E[KL(p(y|x) ‖ p(y))]) and the Fréchet distance in its 128 penultimate features, against held-out real images; ' +
       'for the conditional GAN also the fraction of samples that the classifier assigns to the class asked for.',
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
-      `G: noise ${s.sizes.latent}${s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * s.sizes.g} → BN → ReLU → conv2d_transpose ${s.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
-      `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${s.sizes.d} and ${2 * s.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, ${s.dropout > 0 ? `dropout ${s.dropout}` : 'no dropout'}, dense (1 logit; K + 1 classes for the conditional GAN). ` +
+      `${netsLine(s)} ` +
       `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${s.epochs} epochs${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
