@@ -281,6 +281,30 @@ export class InferenceModel {
     }
   }
 
+  /**
+   * Where one example's forward goes, op by op (bench/infer-ops.ts): runs the batch-1 plan on x `rounds` times,
+   * reading `clock` (ms) around each op, and returns each op's median. One thread only: a shared op's time would
+   * be the main thread's share.
+   */
+  opTimes(x: InputData, rounds: number, clock: () => number = () => performance.now()): { name: string; ms: number }[] {
+    if (this.closed) throw new RedeError('infer: opTimes() after close()');
+    if (this.threads !== 1) throw new RedeError(`infer: opTimes needs a model compiled with workers: 1, got ${this.threads}`);
+    if (!Number.isInteger(rounds) || rounds < 1) throw new RedeError(`infer: opTimes rounds must be a positive integer, got ${rounds}`);
+    const { data } = toExamples('infer', 'input', x, this.inputShape);
+    const plan = this.plans.find((p) => p.batch === 1)!;
+    this.e.f32.set(data.subarray(0, numelOf(this.inputShape)), plan.input >>> 2);
+    const times = plan.ops.map(() => [] as number[]);
+    for (let r = 0; r < rounds; r++) {
+      plan.ops.forEach((op, i) => {
+        const t0 = clock();
+        for (const f of op.main) f();
+        for (const f of op.after) f();
+        times[i].push(clock() - t0);
+      });
+    }
+    return plan.ops.map((op, i) => ({ name: op.name, ms: times[i].sort((a, b) => a - b)[times[i].length >> 1] }));
+  }
+
   /** Stops the helper threads. The model cannot predict afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
