@@ -24,6 +24,39 @@ import { mulq } from './qmath';
 // @ts-ignore: decorator
 @inline function clampI8(v: i32, lo: i32, hi: i32): i8 { return <i8>(v < lo ? lo : v > hi ? hi : v); }
 
+/**
+ * Copies n bytes from s to d (regions apart) with v128 moves, the last 16 (or 8, 4) bytes overlapping the run
+ * before them. im2col copies runs of kw·cin bytes (21 in ResNet-18's first conv, 48 in ResNet-20's), where a
+ * memory.copy costs a call out of the compiled code per run (docs/int8.md, Speed).
+ */
+// @ts-ignore: decorator
+@inline function copyRun(d: usize, s: usize, n: usize): void {
+  if (n >= 16) {
+    let i: usize = 0;
+    for (; i + 16 <= n; i += 16) v128.store(d + i, v128.load(s + i));
+    if (i < n) v128.store(d + n - 16, v128.load(s + n - 16));
+  } else if (n >= 8) {
+    store<u64>(d, load<u64>(s)); store<u64>(d + n - 8, load<u64>(s + n - 8));
+  } else if (n >= 4) {
+    store<u32>(d, load<u32>(s)); store<u32>(d + n - 4, load<u32>(s + n - 4));
+  } else {
+    for (let i: usize = 0; i < n; i++) store<u8>(d + i, load<u8>(s + i));
+  }
+}
+
+/** Fills n bytes at d with byte v, as copyRun copies. */
+// @ts-ignore: decorator
+@inline function fillRun(d: usize, v: i32, n: usize): void {
+  if (n >= 16) {
+    const x = i8x16.splat(<i8>v);
+    let i: usize = 0;
+    for (; i + 16 <= n; i += 16) v128.store(d + i, x);
+    if (i < n) v128.store(d + n - 16, x);
+  } else {
+    for (let i: usize = 0; i < n; i++) store<u8>(d + i, <u8>v);
+  }
+}
+
 /** col [G, P, K] = im2col(x) in int8, padding taps = zx; K = kh·kw·cin/G, col[g, p, (ky·kw + kx)·cinG + c]. */
 export function im2col_s8(desc: usize, x: usize, col: usize, zx: i32): void {
   const n = descI32(desc, CONV_N), h = descI32(desc, CONV_H), w = descI32(desc, CONV_W), cin = descI32(desc, CONV_CIN);
@@ -37,21 +70,21 @@ export function im2col_s8(desc: usize, x: usize, col: usize, zx: i32): void {
       const iy0 = oy * sh - pt, ix0 = ox * sw - pl;
       for (let ky = 0; ky < kh; ky++) {
         const iy = iy0 + ky * dh, d = dst + <usize>(ky * kw * cinG);
-        if (iy < 0 || iy >= h) { memory.fill(d, <u8>zx, <usize>(kw * cinG)); continue; }
+        if (iy < 0 || iy >= h) { fillRun(d, zx, <usize>(kw * cinG)); continue; }
         const row = x + <usize>((b * h + iy) * w) * cin;
         if (contiguous) {
           // taps kx in [lo, hi) are inside: one run of (hi − lo)·cin bytes
           let lo = 0, hi = kw;
           while (lo < kw && ix0 + lo < 0) lo++;
           while (hi > lo && ix0 + hi - 1 >= w) hi--;
-          if (lo > 0) memory.fill(d, <u8>zx, <usize>(lo * cin));
-          if (hi > lo) memory.copy(d + <usize>(lo * cin), row + <usize>((ix0 + lo) * cin), <usize>((hi - lo) * cin));
-          if (hi < kw) memory.fill(d + <usize>(hi * cin), <u8>zx, <usize>((kw - hi) * cin));
+          if (lo > 0) fillRun(d, zx, <usize>(lo * cin));
+          if (hi > lo) copyRun(d + <usize>(lo * cin), row + <usize>((ix0 + lo) * cin), <usize>((hi - lo) * cin));
+          if (hi < kw) fillRun(d + <usize>(hi * cin), zx, <usize>((kw - hi) * cin));
         } else {
           for (let kx = 0; kx < kw; kx++) {
             const ix = ix0 + kx * dw, dk = d + <usize>(kx * cinG);
-            if (ix < 0 || ix >= w) memory.fill(dk, <u8>zx, <usize>cinG);
-            else memory.copy(dk, row + <usize>(ix * cin + g * cinG), <usize>cinG);
+            if (ix < 0 || ix >= w) fillRun(dk, zx, <usize>cinG);
+            else copyRun(dk, row + <usize>(ix * cin + g * cinG), <usize>cinG);
           }
         }
       }
@@ -134,7 +167,7 @@ export function avgpool_s8(desc: usize, x: usize, y: usize): void {
   }
 }
 
-/** MulQ of 4 lanes with one multiplier and shift (bit for bit mulq; see assembly/qgemm.ts store_tile). */
+/** MulQ of 4 lanes with one multiplier and shift (bit for bit mulq; see assembly/qgemm.ts store_panel). */
 // @ts-ignore: decorator
 @inline function mulq4(x: v128, mult: v128, left: i32, right: i32): v128 {
   const nudge = i64x2.splat(<i64>1 << 30), mask = <i32>((<i64>1 << right) - 1);

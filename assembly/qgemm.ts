@@ -24,9 +24,12 @@
 // accumulators; per k-pair: 2 B loads, 4 splats of one A pair, 8 dots, 8 adds (64 multiply-adds in 22
 // instructions; the f32 5×8 kernel does 40 in 17 with FMA, 27 without). Products of int8 fit int16·int16 → the
 // i32 pair sum exactly (|2·128·128| < 2^31), and k ≤ 2^16 keeps the accumulator exact.
-// The full k stays in registers (no KC blocking): the output needs the whole sum before requantizing, and a
-// B panel of k ≤ 4608 (ResNet-18's widest) is 72 KiB, streamed from L2. A is packed in blocks of rows that fit
-// A_BLOCK_BYTES, and each B panel is reused across that block.
+// k is blocked in KC_PAIRS k-pairs: a B panel's block (KC_PAIRS × 32 bytes, 8 KiB) stays in L1 while every
+// 4-row tile of the A block runs over it, each tile's int32 partial sums kept in the A block's accumulator
+// buffer (rows × 8 int32) between k blocks; the tile is requantized once its last k block is in. Without it a
+// k = 4608 panel (72 KiB, ResNet-18's widest) streamed from L2 for every tile, at half the rate of the
+// L1-resident small-k layers (docs/int8.md, Speed). A is packed in blocks of rows that fit A_BLOCK_BYTES, the
+// whole k at once, and each B panel is reused across that block.
 // In the relaxed-SIMD build the tile is the same: relaxed_dot_i8x16_i7x16_add_s needs one operand in [0, 127]
 // (x86 lowers it to pmaddubsw, whose first operand is unsigned), which neither int8 weights nor asymmetric
 // int8 activations are, so every build runs dot_i16x8_s and every build gives the same integers.
@@ -36,16 +39,23 @@ import { mulq } from './qmath';
 const MR: i32 = 4;
 const NR: i32 = 8;
 /** Bytes of one packed A block (rows × k-pairs × 4 bytes): kept in L2 while every B panel streams past it. */
-const A_BLOCK_BYTES: i32 = 128 << 10;
+const A_BLOCK_BYTES: i32 = 256 << 10;
+/** k-pairs per k block: one B panel block is KC_PAIRS × 32 bytes (L1), one tile's A block KC_PAIRS × 16. */
+const KC_PAIRS: i32 = 256;
 
 // @ts-ignore: decorator
 @inline function align64(bytes: i32): i32 { return (bytes + 63) & ~63; }
 
-/** Rows of A per packed block: a multiple of MR, at least MR. */
-function blockRows(m: i32, k: i32): i32 {
+/** The most rows of A per packed block for m rows: a multiple of MR, at least MR; never less for a larger m. */
+function maxBlockRows(m: i32, k: i32): i32 {
   const kp = (k + 1) >> 1;
-  const rows = max(MR, A_BLOCK_BYTES / (kp * MR * 4) * MR);
-  return min(rows, (m + MR - 1) / MR * MR);
+  return min(max(MR, A_BLOCK_BYTES / (kp * MR * 4) * MR), (m + MR - 1) / MR * MR);
+}
+
+/** Rows of A per packed block: m split into blocks of about equal rows (49 → 28 + 21, not 48 + 1), each ≤ maxBlockRows. */
+function blockRows(m: i32, k: i32): i32 {
+  const rows = maxBlockRows(m, k), blocks = (m + rows - 1) / rows;
+  return min(rows, ((m + blocks - 1) / blocks + MR - 1) / MR * MR);
 }
 
 /** Bytes of packed B (k×n): ceil(n/8) panels of ceil(k/2) k-pairs × 8 columns × 2 int16. */
@@ -53,10 +63,10 @@ export function qgemm_packed_b_bytes(k: i32, n: i32): i32 {
   return (n + NR - 1) / NR * ((k + 1) >> 1) * NR * 4;
 }
 
-/** Scratch for qgemm_s8 on any product no larger than m × n × k: one packed A block and one int32 tile. */
+/** Scratch for qgemm_s8 on any product no larger than m × n × k: one packed A block and its int32 tiles (rows × 8). */
 export function qgemm_scratch_bytes(m: i32, n: i32, k: i32): i32 {
-  const kp = (k + 1) >> 1;
-  return align64(blockRows(m, k) * kp * 4) + MR * NR * 4;
+  const kp = (k + 1) >> 1, rows = maxBlockRows(m, k); // blockRows(m', k) ≤ rows for every m' ≤ m
+  return align64(rows * kp * 4) + rows * NR * 4;
 }
 
 /** Packs B (int8, k×n, row stride ldb bytes) into qgemm_packed_b_bytes(k, n) bytes at `packed` (format above). */
@@ -122,10 +132,17 @@ function pack_a(mc: i32, k: i32, a: usize, lda: i32, dst: usize): void {
   v128.store(d, v128.shuffle<i32>(hi01, hi23, 2, 3, 6, 7), 48);
 }
 
-/** tile[4×8] (int32, row stride 32 bytes) = packed A panel (4 rows) · packed B panel (8 columns), kp ≥ 1 k-pairs. */
-function qgemm_4x8_kernel(kp: i32, a: usize, b: usize, tile: usize): void {
+/**
+ * tile[4×8] (int32, row stride 32 bytes) (+)= packed A panel (4 rows) · packed B panel (8 columns) over kp ≥ 1
+ * k-pairs: `accumulate` adds to the tile's partial sums of the earlier k blocks, else overwrites it.
+ */
+function qgemm_4x8_kernel(kp: i32, a: usize, b: usize, tile: usize, accumulate: bool): void {
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
   let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+  if (accumulate) {
+    c00 = v128.load(tile); c01 = v128.load(tile, 16); c10 = v128.load(tile, 32); c11 = v128.load(tile, 48);
+    c20 = v128.load(tile, 64); c21 = v128.load(tile, 80); c30 = v128.load(tile, 96); c31 = v128.load(tile, 112);
+  }
   const end = b + (<usize>kp << 5);
   while (b < end) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
@@ -146,7 +163,7 @@ function qgemm_4x8_kernel(kp: i32, a: usize, b: usize, tile: usize): void {
   v128.store(tile, c30, 96); v128.store(tile, c31, 112);
 }
 
-/** Writes tile rows [0, mr) × columns [0, nr) to C: int8 requantized, or f32 (f32out); one element at a time. */
+/** Writes rows [0, mr) × columns [0, nr) of int32 sums (row stride 32 bytes) to C: int8 requantized, or f32 (f32out); one element at a time. */
 function store_tile_scalar(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, hi: i32, c: usize, ldc: i32, f32out: i32): void {
   for (let j = 0; j < nr; j++) {
     const qj = q + <usize>j * QPARAM_BYTES;
@@ -164,14 +181,15 @@ function store_tile_scalar(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo:
 }
 
 /**
- * A full 4×8 tile, 4 columns at a time. The 4 QPARAM records of a column quad transpose into bias, mult,
- * shift and scale vectors. int8: when the quad's 4 shifts are equal (lowerQuantized gives a layer one shift and
- * per-channel multipliers, so they always are) MulQ runs on vectors, bit for bit as mulq: x << left, the 64-bit
- * products (extmul), + 2^30, the low 32 bits of >> 31, then RoundingDivideByPOT with one exponent; else the
- * scalar loop.
+ * Writes a panel's rows [0, mr) × columns [0, nr) from its int32 sums (row stride 32 bytes) to C, 4 columns at a
+ * time when the panel is full (nr = 8): the 4 QPARAM records of a column quad transpose into bias, mult, shift
+ * and scale vectors once per panel, then every row is requantized with them. int8: when the quad's 4 shifts are
+ * equal (lowerQuantized gives a layer one shift and per-channel multipliers, so they always are) MulQ runs on
+ * vectors, bit for bit as mulq: x << left, the 64-bit products (extmul), + 2^30, the low 32 bits of >> 31, then
+ * RoundingDivideByPOT with one exponent; else the scalar loop.
  */
-function store_tile(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, hi: i32, c: usize, ldc: i32, f32out: i32): void {
-  if (mr < MR || nr < NR) { store_tile_scalar(tile, mr, nr, q, zy, lo, hi, c, ldc, f32out); return; }
+function store_panel(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, hi: i32, c: usize, ldc: i32, f32out: i32): void {
+  if (nr < NR) { store_tile_scalar(tile, mr, nr, q, zy, lo, hi, c, ldc, f32out); return; }
   for (let h = 0; h < 2; h++) {
     const qh = q + <usize>(h * 4) * QPARAM_BYTES;
     const r0 = v128.load(qh), r1 = v128.load(qh, 16), r2 = v128.load(qh, 32), r3 = v128.load(qh, 48);
@@ -179,20 +197,25 @@ function store_tile(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, h
     const l23 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), h23 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
     const bias = v128.shuffle<i32>(l01, l23, 0, 1, 4, 5), mult = v128.shuffle<i32>(l01, l23, 2, 3, 6, 7);
     const shifts = v128.shuffle<i32>(h01, h23, 0, 1, 4, 5), scale = v128.shuffle<i32>(h01, h23, 2, 3, 6, 7);
-    const shift = i32x4.extract_lane(shifts, 0);
-    if (!f32out && !i32x4.all_true(i32x4.eq(shifts, i32x4.splat(shift)))) {
-      store_tile_scalar(tile + (<usize>(h * 4) << 2), mr, 4, qh, zy, lo, hi, c + <usize>(h * 4), ldc, f32out);
+    const shift = i32x4.extract_lane(shifts, 0), t = tile + (<usize>(h * 4) << 2);
+    if (f32out) {
+      const cf = c + (<usize>(h * 4) << 2);
+      for (let i = 0; i < mr; i++) {
+        const acc = i32x4.add(v128.load(t + (<usize>i << 5)), bias);
+        v128.store(cf + ((<usize>i * ldc) << 2), f32x4.mul(f32x4.convert_i32x4_s(acc), scale));
+      }
+      continue;
+    }
+    if (!i32x4.all_true(i32x4.eq(shifts, i32x4.splat(shift)))) {
+      store_tile_scalar(t, mr, 4, qh, zy, lo, hi, c + <usize>(h * 4), ldc, f32out);
       continue;
     }
     const left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     const mask = <i32>((<i64>1 << right) - 1), half = i32x4.splat(mask >> 1), vmask = i32x4.splat(mask);
     const nudge = i64x2.splat(<i64>1 << 30), vzy = i32x4.splat(zy), vlo = i32x4.splat(lo), vhi = i32x4.splat(hi);
-    for (let i = 0; i < MR; i++) {
-      const acc = i32x4.add(v128.load(tile + (<usize>(i * NR + h * 4) << 2)), bias);
-      if (f32out) {
-        v128.store(c + ((<usize>i * ldc + h * 4) << 2), f32x4.mul(f32x4.convert_i32x4_s(acc), scale));
-        continue;
-      }
+    const cq = c + <usize>(h * 4);
+    for (let i = 0; i < mr; i++) {
+      const acc = i32x4.add(v128.load(t + (<usize>i << 5)), bias);
       const x = i32x4.shl(acc, left);
       const plo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
       const phi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
@@ -201,7 +224,7 @@ function store_tile(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, h
       const d = i32x4.sub(i32x4.shr_s(r, right), i32x4.gt_s(v128.and(r, vmask), threshold));
       const y = i32x4.min_s(i32x4.max_s(i32x4.add(d, vzy), vlo), vhi);
       const b8 = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y, y), i16x8.narrow_i32x4_s(y, y));
-      v128.store32_lane(c + <usize>i * ldc + h * 4, b8, 0);
+      v128.store32_lane(cq + <usize>i * ldc, b8, 0);
     }
   }
 }
@@ -215,18 +238,21 @@ function store_tile(tile: usize, mr: i32, nr: i32, q: usize, zy: i32, lo: i32, h
 export function qgemm_s8(m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize, q: usize,
   zy: i32, lo: i32, hi: i32, c: usize, ldc: i32, f32out: i32, scratch: usize): void {
   const kp = (k + 1) >> 1, mcMax = blockRows(m, k);
-  const pa = scratch, tile = scratch + align64(mcMax * kp * 4);
+  const pa = scratch, tiles = scratch + align64(mcMax * kp * 4);
   const panelBytes = <usize>kp << 5, elem: usize = f32out ? 4 : 1;
   for (let ic = 0; ic < m; ic += mcMax) {
     const mc = min(mcMax, m - ic);
     pack_a(mc, k, a + <usize>ic * lda, lda, pa);
     for (let j0 = 0; j0 < n; j0 += NR) {
       const nr = min(NR, n - j0), pb = packed + <usize>(j0 / NR) * panelBytes;
-      for (let i0 = 0; i0 < mc; i0 += MR) {
-        qgemm_4x8_kernel(kp, pa + (<usize>(i0 / MR) * kp << 4), pb, tile);
-        store_tile(tile, min(MR, mc - i0), nr, q + <usize>j0 * QPARAM_BYTES, zy, lo, hi,
-          c + (<usize>(ic + i0) * ldc + j0) * elem, ldc, f32out);
+      for (let p0 = 0; p0 < kp; p0 += KC_PAIRS) {
+        const kc = min(KC_PAIRS, kp - p0);
+        for (let i0 = 0; i0 < mc; i0 += MR) {
+          qgemm_4x8_kernel(kc, pa + ((<usize>(i0 / MR) * kp + p0) << 4), pb + (<usize>p0 << 5), tiles + (<usize>i0 * NR << 2), p0 > 0);
+        }
       }
+      // the block's tiles are its rows × 8 int32 sums, row after row: the panel's mc rows requantize in one pass
+      store_panel(tiles, mc, nr, q + <usize>j0 * QPARAM_BYTES, zy, lo, hi, c + (<usize>ic * ldc + j0) * elem, ldc, f32out);
     }
   }
 }

@@ -29,7 +29,7 @@ import { resnet20 } from '../src/zoo/small';
 import { Model } from '../src/api/model';
 import { quantize } from '../src/quant/index';
 import { exportOnnxInt8 } from '../src/interop/onnx/int8';
-import { parseBenchArgs, median, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow } from './lib';
+import { parseBenchArgs, median, loadTfjsWasm, printJsonRow, formatTable, fmt, randomWeights, type BenchRow } from './lib';
 import { Rng } from '../test/helpers/rand';
 import { tfjsGraph } from '../test/helpers/tfjs-graph';
 
@@ -39,22 +39,6 @@ type Runner = (typeof RUNNERS)[number];
 const PEER_NAME: Record<string, string> = { rede: 'rede', 'rede-int8': 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web', 'ort-int8': 'onnxruntime-web' };
 
 // ---- child side: one runner ---------------------------------------------------------------------------
-
-/** He-uniform weights, identity batch norms: activations keep their scale through 16 layers (no denormals). */
-function randomWeights(seed: number): WeightSource {
-  const rng = new Rng(seed);
-  return {
-    param: (L, name, n) => {
-      const decl = L.params.find((p) => p.name === name)!;
-      if (decl.init === 'ones') return new Float32Array(n).fill(1);
-      if (decl.init === 'zeros') return new Float32Array(n);
-      const lim = Math.sqrt(6 / decl.fanIn), a = new Float32Array(n);
-      for (let i = 0; i < n; i++) a[i] = (2 * rng.next() - 1) * lim;
-      return a;
-    },
-    state: (_L, name, n) => new Float32Array(n).fill(name === 'running_var' ? 1 : 0),
-  };
-}
 
 type Run = () => void | Promise<void>;
 

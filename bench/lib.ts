@@ -5,6 +5,8 @@
 
 // The row type is the package's own (src/bench/rows.ts: `rede bench` prints the same rows).
 import type { BenchRow } from '../src/bench/rows';
+import type { WeightSource } from '../src/infer/lower';
+import { Rng } from '../test/helpers/rand';
 export type { BenchRow };
 
 export interface BenchArgs {
@@ -161,4 +163,20 @@ export async function loadTfjsWasm(threads = 1): Promise<typeof import('@tensorf
     if (wasm.getThreadsCount() !== threads) throw new Error(`bench: tfjs wasm runs ${wasm.getThreadsCount()} threads, not ${threads}`);
     return tf;
   });
+}
+
+/** He-uniform weights, identity batch norms: activations keep their scale through 16 layers (no denormals). */
+export function randomWeights(seed: number): WeightSource {
+  const rng = new Rng(seed);
+  return {
+    param: (L, name, n) => {
+      const decl = L.params.find((p) => p.name === name)!;
+      if (decl.init === 'ones') return new Float32Array(n).fill(1);
+      if (decl.init === 'zeros') return new Float32Array(n);
+      const lim = Math.sqrt(6 / decl.fanIn), a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = (2 * rng.next() - 1) * lim;
+      return a;
+    },
+    state: (_L, name, n) => new Float32Array(n).fill(name === 'running_var' ? 1 : 0),
+  };
 }

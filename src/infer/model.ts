@@ -103,6 +103,8 @@ export interface InferenceMemory {
 const CTL_SEQ = 0, CTL_OP = 1, CTL_DONE = 2, CTL_WORDS = 16;
 /** Iterations to spin before sleeping in Atomics.wait (a wake-up costs tens of µs; most waits are shorter). */
 const SPIN = 20000;
+/** Elements from which an int8 add is split across threads (compileOp, 'qadd'). */
+const QADD_SPLIT = 1 << 15;
 /** Default helper timeout: no op's share takes anywhere near this long (VGG-16's largest conv: ~0.1 s). */
 const HELPER_TIMEOUT_MS = 30000;
 /** The default batch is the largest power of two up to this whose plan stays within DEFAULT_BATCH_BYTES. */
@@ -277,6 +279,30 @@ export class InferenceModel {
       }
       for (const f of op.after) f();
     }
+  }
+
+  /**
+   * Where one example's forward goes, op by op (bench/infer-ops.ts): runs the batch-1 plan on x `rounds` times,
+   * reading `clock` (ms) around each op, and returns each op's median. One thread only: a shared op's time would
+   * be the main thread's share.
+   */
+  opTimes(x: InputData, rounds: number, clock: () => number = () => performance.now()): { name: string; ms: number }[] {
+    if (this.closed) throw new RedeError('infer: opTimes() after close()');
+    if (this.threads !== 1) throw new RedeError(`infer: opTimes needs a model compiled with workers: 1, got ${this.threads}`);
+    if (!Number.isInteger(rounds) || rounds < 1) throw new RedeError(`infer: opTimes rounds must be a positive integer, got ${rounds}`);
+    const { data } = toExamples('infer', 'input', x, this.inputShape);
+    const plan = this.plans.find((p) => p.batch === 1)!;
+    this.e.f32.set(data.subarray(0, numelOf(this.inputShape)), plan.input >>> 2);
+    const times = plan.ops.map(() => [] as number[]);
+    for (let r = 0; r < rounds; r++) {
+      plan.ops.forEach((op, i) => {
+        const t0 = clock();
+        for (const f of op.main) f();
+        for (const f of op.after) f();
+        times[i].push(clock() - t0);
+      });
+    }
+    return plan.ops.map((op, i) => ({ name: op.name, ms: times[i].sort((a, b) => a - b)[times[i].length >> 1] }));
   }
 
   /** Stops the helper threads. The model cannot predict afterwards. */
@@ -661,8 +687,14 @@ class Builder {
         break;
       }
       case 'qadd': {
-        const c = this.constsOf(op, i);
-        main.push(['add_s8', [c.w, op.n * batch, V(op.xs[0]), V(op.xs[1]), V(op.y)]]);
+        const c = this.constsOf(op, i), n = op.n * batch, a = V(op.xs[0]), b = V(op.xs[1]), y = V(op.y);
+        // Element-wise, so each thread can take a contiguous share in whole 16-byte vectors (the same bytes as one
+        // call); below QADD_SPLIT elements waking the helpers costs more than the add (ResNet-20's are 4–16 K).
+        const parts = n >= QADD_SPLIT ? T : 1, vecs = Math.ceil(n / 16);
+        for (let t = 0; t < parts; t++) {
+          const [v0, v1] = Builder.share(vecs, t, parts), e0 = v0 * 16, e1 = Math.min(n, v1 * 16);
+          if (e1 > e0) threads[t].push(['add_s8', [c.w, e1 - e0, a + e0, b + e0, y + e0]]);
+        }
         break;
       }
       case 'qmaxpool': case 'qavgpool': {

@@ -144,7 +144,7 @@ function requantRecords(w: QWeights, x: QParams, y: QParams | undefined, cout: n
   }
   if (y) {
     // One shift for the layer (its largest channel's), a 31-bit multiplier per channel: the kernel then
-    // requantizes 4 channels per vector (assembly/qgemm.ts store_tile); a channel whose multiplier is 2^k times
+    // requantizes 4 channels per vector (assembly/qgemm.ts store_panel); a channel whose multiplier is 2^k times
     // smaller than the largest keeps 31 − k bits of it.
     const layer = Math.max(...Array.from(scale, (s) => quantizeMultiplier(s / y.scale).shift));
     for (let j = 0; j < cout; j++) {

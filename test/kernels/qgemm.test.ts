@@ -1,5 +1,5 @@
-// int8 GEMM against the reference, exactly: m, n, k below, at and above the 4×8 tile, the 8-pair A-pack step
-// and the A block (large k makes blocks of a few rows), odd k (the zero-padded last pair), int8 extremes
+// int8 GEMM against the reference, exactly: m, n, k below, at and above the 4×8 tile, the 8-pair A-pack step,
+// the 256-pair k block and the A block (large k makes blocks of a few rows), odd k (the zero-padded last pair), int8 extremes
 // (−128, 127), row and column slices (how callers split work), int8 and f32 outputs, sentinels past C. Also
 // the packed-B bytes, and the fixed-point requantization against gemmlowp's literal definitions.
 import { test } from 'node:test';
@@ -79,8 +79,9 @@ test('qgemm_s8 equals the reference exactly: tile, pack-step and block boundarie
       const m = ms[rng.int(0, ms.length)], n = ns[rng.int(0, ns.length)], k = ks[rng.int(0, ks.length)];
       check(te, rng, { m, n, k, lda: k + (rng.next() < 0.3 ? rng.int(1, 5) : 0), f32out: rng.next() < 0.25 });
     }
-    // big k: the A block holds only a few rows (k = 4608: 12), so m = 30 runs three blocks; odd big k
-    for (const [m, n, k] of [[30, 9, 4608], [13, 17, 4607], [5, 64, 576], [50, 16, 27]]) {
+    // big k: the A block holds only a few rows (k = 4608: 28), so m = 30 and 49 run two blocks of equal-ish rows;
+    // odd big k; k blocks of 256 pairs: k = 512 is one block, 513 and 1026 end in a block of one pair
+    for (const [m, n, k] of [[30, 9, 4608], [49, 16, 4608], [13, 17, 4607], [5, 64, 576], [50, 16, 27], [9, 8, 512], [7, 16, 513], [21, 9, 1026]]) {
       check(te, rng, { m, n, k, lda: k, f32out: false });
       check(te, rng, { m, n, k, lda: k, f32out: true });
     }
