@@ -27,18 +27,6 @@ test('bench:parallel --quick (lenet, batch 64): one thread, 1 and 2 workers, eff
   has(rows, { variant: 'worker1', threads: 2, metric: 'compute_ms_per_step' }, 'worker 1 compute');
 });
 
-test('bench:infer --quick (resnet18): rede, tfjs-wasm and onnxruntime-web on 1 and 2 threads, and the arena rows', () => {
-  const rows = bench('infer', '--filter=resnet18');
-  for (const threads of [1, 2]) {
-    has(rows, { case: 'resnet18_224_b1', peer: 'rede', threads }, `rede ${threads} threads`);
-    has(rows, { case: 'resnet18_224_b1', peer: '@tensorflow/tfjs-backend-wasm', threads }, `tfjs-wasm ${threads}`);
-    has(rows, { case: 'resnet18_224_b1', peer: 'onnxruntime-web', threads }, `onnxruntime-web ${threads}`);
-    has(rows, { case: 'resnet18_224_b1', peer: 'rede', variant: 'int8', threads, metric: 'speedup_vs_f32' }, `rede int8 ${threads} threads`);
-    has(rows, { case: 'resnet18_224_b1', peer: 'onnxruntime-web', variant: 'int8', threads, metric: 'speedup_vs_f32' }, `onnxruntime-web int8 ${threads} threads`);
-  }
-  assert.ok(rows.some((r) => r.metric.startsWith('arena') || r.case.includes('arena')), 'arena rows');
-});
-
 test('bench:rnn --quick: an LSTM layer forward + backward on rede (both builds) and tfjs (cpu, wasm), in examples/s', () => {
   const rows = bench('rnn');
   for (const variant of ['simd (round cpu)', 'relaxed-simd (round wasm)']) has(rows, { case: 'lstm_b8_t10_u64', peer: 'rede', variant, metric: 'examples_per_s' }, `rede ${variant}`);
