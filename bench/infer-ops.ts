@@ -16,6 +16,7 @@ import { resnet18 } from '../src/zoo/resnet';
 import { resnet20 } from '../src/zoo/small';
 import type { ModelConfig } from '../src/model/config';
 import { parseBenchArgs, printJsonRow, formatTable, fmt, randomWeights } from './lib';
+import { CLOCKS } from '../src/bench/clock';
 import { Rng } from '../test/helpers/rand';
 
 const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), resnet20: () => resnet20([32, 32, 3]) };
@@ -23,7 +24,7 @@ const args = parseBenchArgs();
 const opt = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const clockName = opt('clock') ?? 'cpu', rounds = Number(opt('rounds') ?? 15);
 if (clockName !== 'cpu' && clockName !== 'wall') throw new Error(`bench: --clock must be cpu or wall, got ${clockName}`);
-const clock = clockName === 'cpu' ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
+const clock = CLOCKS[clockName];
 
 /** Multiply-adds per conv / dense op of the f32 graph, by name. */
 function macs(g: Lowered): Map<string, number> {

@@ -28,7 +28,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchHeader, headerText } from '../src/bench/header';
 import { headerRows } from '../src/bench/rows';
-import { peakIters } from '../src/bench/peak';
+import { peakIters, peakSampler } from '../src/bench/peak';
 import { CLOCKS, hasCpuClock, type ClockName } from '../src/bench/clock';
 import { enableRelaxedSimdInNode } from '../src/engine/wasm';
 import { Rng } from '../test/helpers/rand';
@@ -134,12 +134,10 @@ function tfjsCalls(tf: typeof TF, rng: Rng): Map<string, (() => void) | string> 
   return calls;
 }
 
-/** The peak loop of engine e's build as a runner: about 2 ms a call, and its FLOPs per call. */
+/** The peak loop of engine e's build as a runner (src/bench/peak.ts): about 2 ms a call, and its FLOPs per call. */
 function peakCall(e: Engine): { fn: () => void; flops: number } {
-  const k = e.k, chains = k.peak_chains(), iters = peakIters(e, 2);
-  // Accumulators at the fixed point 1 of c ← c·0.5 + 0.5: finite for any count (as src/bench/peak.ts).
-  const acc = e.tensor([chains * 4], new Float32Array(chains * 4).fill(1)).ptr;
-  return { fn: () => k.peak_madd_f32(acc, iters, 0.5, 0.5), flops: iters * chains * 4 * 2 };
+  const iters = peakIters(e, 2), s = peakSampler(e); // held for the whole run: the arena is this bench's alone
+  return { fn: () => s.run(iters), flops: s.flops(iters) };
 }
 
 /** A build that runs every case: this tree's two, and with --baseline another commit's two. */

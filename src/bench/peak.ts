@@ -24,20 +24,27 @@ export interface PeakOptions {
 
 /**
  * A reusable peak sampler on engine e: sample(iters) runs the loop once and returns its rate in GFLOP/s by
- * `now` (milliseconds; default performance.now). Holds 192 bytes at the arena top until release().
+ * `now` (milliseconds; default performance.now); run(iters) runs it untimed, for callers that time it among
+ * other calls (bench/kernels.ts), and flops(iters) says how much it does. Holds 192 bytes at the arena top until
+ * release().
  */
-export function peakSampler(e: Engine, now: () => number = () => performance.now()): { sample(iters: number): number; release(): void } {
+export function peakSampler(e: Engine, now: () => number = () => performance.now()): {
+  sample(iters: number): number; run(iters: number): void; flops(iters: number): number; release(): void;
+} {
   const k = e.k, chains = k.peak_chains(), flopsPerIter = chains * 4 * 2;
   const mark = e.mark();
   // Accumulators start at the fixed point b / (1 − a) = 1 of c ← c·a + b: finite and normal for any count.
   const acc = e.tensor([chains * 4], new Float32Array(chains * 4).fill(1)).ptr;
+  const run = (iters: number): void => k.peak_madd_f32(acc, iters, 0.5, 0.5);
   return {
     sample(iters: number): number {
       const t0 = now();
-      k.peak_madd_f32(acc, iters, 0.5, 0.5);
+      run(iters);
       const ms = now() - t0;
       return ms > 0 ? (iters * flopsPerIter) / ms / 1e6 : 0;
     },
+    run,
+    flops: (iters: number): number => iters * flopsPerIter,
     release(): void { e.release(mark); },
   };
 }

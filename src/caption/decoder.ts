@@ -156,14 +156,11 @@ export class AttentionDecoder {
     this.gemm(false, false, n * L, A, D, feats, D, p.wa, A, w.pa, false);
     let f = this.e.f32;
     for (let r = 0; r < n * L; r++) for (let j = 0; j < A; j++) f[(w.pa >>> 2) + r * A + j] += f[(p.ba >>> 2) + j];
-    const mean = w.mean >>> 2, F = feats >>> 2;
-    f.fill(0, mean, mean + n * D);
-    if (this.initFromMean) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[mean + b * D + d] += f[F + (b * L + i) * D + d] / L;
-    if (this.centre) {
-      const fm = w.fmean >>> 2;
-      f.fill(0, fm, fm + n * D);
-      for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[fm + b * D + d] += f[F + (b * L + i) * D + d] / L;
-    }
+    // ā, the image's mean feature, once: h₀/c₀ read it (initFromMean; else zeros), centring subtracts it.
+    const mean = w.mean >>> 2, fm = w.fmean >>> 2, F = feats >>> 2;
+    f.fill(0, fm, fm + n * D);
+    if (this.initFromMean || this.centre) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[fm + b * D + d] += f[F + (b * L + i) * D + d] / L;
+    if (this.initFromMean) f.copyWithin(mean, fm, fm + n * D); else f.fill(0, mean, mean + n * D);
     this.gemm(false, false, n, H, D, w.mean, D, p.wih, H, w.h, false);
     this.gemm(false, false, n, H, D, w.mean, D, p.wic, H, w.c, false);
     f = this.e.f32;
@@ -416,10 +413,14 @@ export class AttentionDecoder {
     this.gemm(false, true, n, D, H, w.dh, H, p.wih, H, w.dmean, false);
     this.gemm(false, true, n, D, H, w.dc, H, p.wic, H, w.dmean, true);
     f = this.e.f32;
-    const DF = w.dfeats >>> 2, DM = w.dmean >>> 2;
-    if (this.initFromMean) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[DF + (b * L + i) * D + d] += f[DM + b * D + d] / L;
-    const DFM = w.dfmean >>> 2;
-    if (this.centre) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) f[DF + (b * L + i) * D + d] -= f[DFM + b * D + d] / L;
+    // ā's gradient to every cell: + dmean/L (h₀/c₀) and − dfmean/L (centring), rounded to f32 after each as stored.
+    const DF = w.dfeats >>> 2, DM = w.dmean >>> 2, DFM = w.dfmean >>> 2;
+    if (this.initFromMean || this.centre) for (let b = 0; b < n; b++) for (let i = 0; i < L; i++) for (let d = 0; d < D; d++) {
+      let v = f[DF + (b * L + i) * D + d];
+      if (this.initFromMean) v = Math.fround(v + f[DM + b * D + d] / L);
+      if (this.centre) v -= f[DFM + b * D + d] / L;
+      f[DF + (b * L + i) * D + d] = v;
+    }
     // pa = feats·W_a + b_a.
     this.gemm(true, false, D, A, n * L, feats, D, w.dpa, A, g.wa, true);
     ones(w.dpa, n * L, A, g.ba);
