@@ -23,13 +23,12 @@ import type { Tensor } from '../src/engine/tensor';
 import { gemm } from '../src/ops/gemm';
 import { convGeom, conv2dForward, conv2dBackwardData, conv2dBackwardFilter, xShape, yShape, wShape, type ConvGeom, type ConvPath, type ConvPadding } from '../src/ops/conv';
 import { lrnForward, lrnBackward, type LrnOptions } from '../src/ops/norm';
-import { parseBenchArgs, timeCallsInterleaved, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow, type TimeOptions } from './lib';
+import { parseBenchArgs, parseClock, timeCallsInterleaved, loadTfjsWasm, printJsonRow, formatTable, fmt, type BenchRow, type TimeOptions } from './lib';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchHeader, headerText } from '../src/bench/header';
 import { headerRows } from '../src/bench/rows';
 import { peakIters, peakSampler } from '../src/bench/peak';
-import { CLOCKS, hasCpuClock, type ClockName } from '../src/bench/clock';
 import { enableRelaxedSimdInNode } from '../src/engine/wasm';
 import { Rng } from '../test/helpers/rand';
 
@@ -147,12 +146,10 @@ async function main(): Promise<void> {
   const args = parseBenchArgs();
   const argv = process.argv.slice(2);
   const baselineDir = argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
-  const clockArg = argv.find((a) => a.startsWith('--clock='))?.slice('--clock='.length);
-  if (clockArg !== undefined && clockArg !== 'cpu' && clockArg !== 'wall') throw new Error(`bench/kernels: --clock is cpu or wall, got '${clockArg}'`);
-  const clock: ClockName = (clockArg as ClockName | undefined) ?? (hasCpuClock() ? 'cpu' : 'wall');
+  const { clock, now } = parseClock('bench/kernels', argv);
   const timing: TimeOptions = {
     ...(args.quick ? { warmupMs: 150, samples: 3, minSampleMs: 60 } : { warmupMs: 500, samples: 11, minSampleMs: 200 }),
-    now: CLOCKS[clock],
+    now,
   };
   const header = await benchHeader();
   if (args.json) headerRows('kernels', header).forEach(printJsonRow);

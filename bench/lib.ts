@@ -6,6 +6,7 @@
 // The row type is the package's own (src/bench/rows.ts: `rede bench` prints the same rows).
 import type { BenchRow } from '../src/bench/rows';
 import type { WeightSource } from '../src/infer/lower';
+import { CLOCKS, hasCpuClock, type ClockName } from '../src/bench/clock';
 import { Rng } from '../test/helpers/rand';
 export type { BenchRow };
 
@@ -21,6 +22,18 @@ export interface BenchArgs {
 export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)): BenchArgs {
   const filter = argv.find((a) => a.startsWith('--filter='))?.slice('--filter='.length) ?? '';
   return { json: argv.includes('--json'), filter, quick: argv.includes('--quick') };
+}
+
+/**
+ * --clock=cpu|wall: what one-thread samples are timed by. Default: this process's CPU time where Node has it,
+ * which leaves out the time other processes hold the core (src/bench/clock.ts).
+ */
+export function parseClock(where: string, argv: readonly string[] = process.argv.slice(2)): { clock: ClockName; now: () => number } {
+  const arg = argv.find((a) => a.startsWith('--clock='))?.slice('--clock='.length);
+  if (arg !== undefined && arg !== 'cpu' && arg !== 'wall') throw new Error(`${where}: --clock is cpu or wall, got '${arg}'`);
+  if (arg === 'cpu' && !hasCpuClock()) throw new Error(`${where}: --clock=cpu needs Node's process.cpuUsage`);
+  const clock: ClockName = (arg as ClockName | undefined) ?? (hasCpuClock() ? 'cpu' : 'wall');
+  return { clock, now: CLOCKS[clock] };
 }
 
 export interface TimeOptions {

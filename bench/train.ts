@@ -12,7 +12,12 @@
 // by part against what its tensors need, and the RSS over a long run.
 // --baseline=FILE.wasm (a relaxed-SIMD build of another commit, same kernel ABI) adds that build as one more
 // one-thread rede runner in the same rounds: a before/after A/B in one process.
-//   node --import tsx bench/train.ts [--json] [--quick] [--filter=resnet20] [--steps=N] [--tfjs=cpu,wasm] [--baseline=FILE.wasm]
+// One-thread blocks are timed by each process's CPU time (--clock=wall: by the wall clock), which leaves out the
+// time other processes hold the core; two-thread blocks always by the wall clock (CPU time would add the threads up).
+// Beside examples/s, the one-thread rows give GFLOP/s: examples/s × the net's nominal FLOPs per example
+// (src/bench/profile.ts stepFlops, the count `rede bench` divides by), and that as a share of rede's FMA peak —
+// what a peer's speed would ask of rede's wasm.
+//   node --import tsx bench/train.ts [--json] [--quick] [--filter=resnet20] [--steps=N] [--tfjs=cpu,wasm] [--baseline=FILE.wasm] [--clock=cpu|wall]
 import { createRequire } from 'node:module';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,13 +32,15 @@ import { resnet20 } from '../src/zoo/small';
 import { numelOf } from '../src/layers/layer';
 import { WorkerGroup } from '../src/parallel/group';
 import { shareData } from '../src/parallel/group-step';
-import { benchHeader, headerText } from '../src/bench/header';
+import { benchHeader, headerText, peakFor } from '../src/bench/header';
+import { stepFlops } from '../src/bench/profile';
 import { headerRows } from '../src/bench/rows';
 import { Rng } from '../test/helpers/rand';
 import { BACKEND_CASES, backendRows } from './backend-cases';
-import { fmt, formatTable, median, parseBenchArgs, printJsonRow, type BenchRow } from './lib';
+import { fmt, formatTable, median, parseBenchArgs, parseClock, printJsonRow, type BenchRow } from './lib';
 
 const args = parseBenchArgs();
+const { clock, now } = parseClock('bench/train');
 const stepsArg = process.argv.find((a) => a.startsWith('--steps='));
 const baselineArg = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
 const B = 64, LR = 0.01;
@@ -63,7 +70,7 @@ async function redeThread(config: ModelConfig, variant: 'simd' | 'relaxed-simd' 
   const ts = new ThreadStep(m.trainer!.program, () => 1);
   let i = 0;
   const step = () => { e.write(m.inputAct, xs[i % POOL]); e.i32.set(ys[i % POOL], m.labels >>> 2); ts.runFilled(B, { step: i++, lrs: [LR] }); };
-  return { name: wasmFile ? `${e.variant} baseline` : e.variant, model: m, run: async (n) => { const t0 = performance.now(); for (let k = 0; k < n; k++) step(); return (performance.now() - t0) / 1000; }, close: async () => {} };
+  return { name: wasmFile ? `${e.variant} baseline` : e.variant, model: m, run: async (n) => { const t0 = now(); for (let k = 0; k < n; k++) step(); return (now() - t0) / 1000; }, close: async () => {} };
 }
 
 /** rede's worker group of W (src/parallel), each worker assembling its shard from the shared pool. */
@@ -113,7 +120,9 @@ class TorchPeer {
     const r = await this.ask({ setup: net, threads, batch: B });
     this.version = String(r.version);
     if (r.threads !== threads) throw new Error(`pytorch peer runs ${r.threads} threads, not ${threads}`);
-    return { name: 'pytorch', run: async (n) => Number((await this.ask({ run: n })).seconds), close: async () => {} };
+    // One thread: the clock the rede runners use (the peer reports its process's CPU time too); more: the wall.
+    const key = threads === 1 && clock === 'cpu' ? 'cpu' : 'seconds';
+    return { name: 'pytorch', run: async (n) => Number((await this.ask({ run: n }))[key]), close: async () => {} };
   }
   close(): void { this.p.stdin.end(); }
 }
@@ -151,9 +160,9 @@ function convnetjs(xs: Float32Array[], ys: Int32Array[]): void {
   for (let i = 0; i < (args.quick ? 64 : 256); i++) ex(i);
   const rates: number[] = [];
   for (let s = 0; s < (args.quick ? 3 : 5); s++) {
-    const t0 = performance.now();
+    const t0 = now();
     for (let i = 0; i < B * 2; i++) ex(i);
-    rates.push((B * 2) / ((performance.now() - t0) / 1000));
+    rates.push((B * 2) / ((now() - t0) / 1000));
   }
   row({ case: 'lenet5_b64', peer: 'convnetjs', variant: 'js-float64', metric: 'examples_per_s', value: median(rates), unit: 'examples/s' });
 }
@@ -167,6 +176,17 @@ function tensorBytes(m: Model): number {
 const header = await benchHeader();
 const torch = TorchPeer.start();
 const noTorch = (why: string, c: string, threads: number) => row({ case: c, peer: 'pytorch', variant: 'cpu', threads, metric: 'examples_per_s', value: null, unit: 'examples/s', note: why });
+const peak = peakFor(header, 'relaxed-simd') ?? peakFor(header, 'simd');
+/** Beside one-thread examples/s: GFLOP/s of the net's nominal FLOPs at each rate, and that over rede's peak. */
+function flopRows(c: string, model: Model, rated: { peer: string; variant: string; rate: number }[]): void {
+  const flops = stepFlops(model, 'train');
+  for (const r of rated) {
+    const g = (r.rate * flops) / 1e9;
+    row({ case: c, peer: r.peer, variant: r.variant, metric: 'gflops', value: g, unit: 'GFLOP/s', note: `examples/s × ${(flops / 1e6).toFixed(1)} MFLOP per example (nominal: src/bench/profile.ts stepFlops)` });
+    if (peak) row({ case: c, peer: r.peer, variant: r.variant, metric: 'share_of_rede_peak', value: g / peak.gflops, unit: 'ratio', note: `of rede's ${peak.variant} ${peak.kind} peak, ${peak.gflops.toFixed(1)} GFLOP/s (${peak.clock} clock, header)` });
+  }
+}
+
 /** PyTorch's runner, or null after writing the row that says why there is none. */
 async function torchRunner(net: string, threads: number, c: string): Promise<Runner | null> {
   if (typeof torch === 'string') { noTorch(torch, c, threads); return null; }
@@ -186,6 +206,7 @@ try {
     const rates = await interleaved(runners, args.quick ? { warm: 10, steps: 10, rounds: 3 } : { warm: 60, steps: 40, rounds: 9 });
     runners.forEach((r, i) => row({ case: 'lenet5_b64', peer: r === pt ? 'pytorch' : 'rede', variant: r === pt ? 'cpu' : r.name, metric: 'examples_per_s', value: rates[i], unit: 'examples/s',
       ...(r === pt ? { note: `torch ${(torch as TorchPeer).version}, interleaved with rede` } : {}) }));
+    flopRows('lenet5_b64', relaxed.model, runners.map((r, i) => ({ peer: r === pt ? 'pytorch' : 'rede', variant: r === pt ? 'cpu' : r.name, rate: rates[i] })));
     const { xs, ys } = pool(784);
     convnetjs(xs, ys);
 
@@ -212,9 +233,10 @@ try {
       try {
         const rates = await interleaved(runners, args.quick ? { warm: 1, steps: 1, rounds: 1 } : { warm: 2, steps: 3, rounds: 7 });
         row({ case: 'resnet20_b64', peer: 'rede', variant: rede.name, threads, metric: 'examples_per_s', value: rates[0], unit: 'examples/s',
-          note: threads === 1 ? 'trainer in this thread' : `worker group of ${threads}` });
+          note: threads === 1 ? `trainer in this thread, ${clock} clock` : `worker group of ${threads}, wall clock` });
         if (base) row({ case: 'resnet20_b64', peer: 'rede', variant: base.name, threads, metric: 'examples_per_s', value: rates[runners.indexOf(base)], unit: 'examples/s', note: `${baselineArg}, interleaved` });
-        if (pt) row({ case: 'resnet20_b64', peer: 'pytorch', variant: 'cpu', threads, metric: 'examples_per_s', value: rates[1], unit: 'examples/s', note: `torch ${(torch as TorchPeer).version}, ${threads} threads, interleaved with rede` });
+        if (pt) row({ case: 'resnet20_b64', peer: 'pytorch', variant: 'cpu', threads, metric: 'examples_per_s', value: rates[1], unit: 'examples/s', note: `torch ${(torch as TorchPeer).version}, ${threads} threads, interleaved with rede, ${threads === 1 ? clock : 'wall'} clock` });
+        if ('model' in rede) flopRows('resnet20_b64', rede.model as Model, [{ peer: 'rede', variant: rede.name, rate: rates[0] }, ...(pt ? [{ peer: 'pytorch', variant: 'cpu', rate: rates[1] }] : [])]);
       } finally {
         await rede.close();
       }
@@ -231,11 +253,13 @@ try {
 if (args.json) [...headerRows('train', header), ...rows].forEach(printJsonRow);
 else {
   console.log(headerText(header));
+  console.log(`one-thread blocks timed by the ${clock} clock, two-thread blocks by the wall clock`);
   const ref = (r: BenchRow, peer: string) => rows.find((x) => x.case === r.case && x.peer === peer && x.threads === r.threads && x.metric === r.metric)?.value ?? null;
   console.log(formatTable(['case', 'peer', 'variant', 'threads', 'value', 'unit', 'vs convnetjs', 'vs pytorch'],
     rows.map((r) => {
       const cj = ref(r, 'convnetjs'), pt = ref(r, 'pytorch'), rate = r.metric === 'examples_per_s' && r.value !== null;
-      return [r.case, r.peer, r.variant, String(r.threads), r.unit === 'B' ? (r.value! / 2 ** 20).toFixed(2) : fmt(r.value, 0), r.unit === 'B' ? 'MiB' : r.unit,
+      const value = r.unit === 'B' ? (r.value! / 2 ** 20).toFixed(2) : r.unit === 'ratio' ? `${(r.value! * 100).toFixed(0)} %` : fmt(r.value, r.unit === 'GFLOP/s' ? 1 : 0);
+      return [r.case, r.peer, r.variant, String(r.threads), value, r.unit === 'B' ? 'MiB' : r.unit === 'ratio' ? '' : r.unit,
         rate && cj && r.peer !== 'convnetjs' ? `${(r.value! / cj).toFixed(1)}×` : '', rate && pt && r.peer !== 'pytorch' ? `${(r.value! / pt).toFixed(2)}×` : ''];
     })));
   for (const r of rows) if (r.note && r.value === null) console.log(`${r.peer}: ${r.note}`);

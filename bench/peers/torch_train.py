@@ -1,7 +1,7 @@
 # PyTorch peer for bench/train.ts, kept alive for the whole run so that its timed blocks alternate with rede's
 # (both then see the same machine). One JSON object per line on stdin, one reply per line on stdout:
 #   {"setup": "lenet5" | "resnet20", "threads": N, "batch": B}  -> {"ok": true, "version": torch.__version__}
-#   {"run": steps}                                                -> {"seconds": wall time of the steps}
+#   {"run": steps}                                                -> {"seconds": wall time, "cpu": this process's CPU time of the steps}
 # The nets mirror rede's zoo: LeNet-5 (src/zoo/lenet5.ts) and ResNet-20 at 32x32x3 (src/zoo/small.ts: basic
 # blocks, no conv bias, BN eps 1e-5 momentum 0.1, projection shortcut 1x1/2 conv + BN where the shape changes),
 # softmax cross-entropy, SGD momentum 0.9, lr 0.01, random data from a fixed pool of batches.
@@ -58,7 +58,7 @@ for line in sys.stdin:
         setup(msg["setup"], int(msg["threads"]), int(msg["batch"]))
         out = {"ok": True, "version": torch.__version__, "threads": torch.get_num_threads()}
     else:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(int(msg["run"])): step()
-        out = {"seconds": time.perf_counter() - t0}
+        out = {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}
     sys.stdout.write(json.dumps(out) + "\n"); sys.stdout.flush()

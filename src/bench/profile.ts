@@ -101,6 +101,11 @@ export function backwardFlops(L: Layer, readsInput: boolean, batch: number): num
   return L.params.some((p) => p.name === 'w') ? (readsInput ? f : 2 * f) : f;
 }
 
+/** Nominal FLOPs of one example through `model`: forward, plus backward (backwardFlops) for a training step. */
+export function stepFlops(model: Model, mode: 'train' | 'infer'): number {
+  return model.graph.nodes.reduce((s, n) => s + n.layer.flops() + (mode === 'train' ? backwardFlops(n.layer, n.inputs.every((i) => i < 0), 1) : 0), 0);
+}
+
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b), h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
 
 /** Profiles one step of `model` (compiled, for mode 'train'); see the header. */

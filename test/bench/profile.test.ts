@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
 import { RedeError } from '../../src/engine/errors';
 import type { ModelConfig } from '../../src/model/config';
-import { profileStep, type StepProfile } from '../../src/bench/profile';
+import { profileStep, stepFlops, type StepProfile } from '../../src/bench/profile';
 
 const NET: ModelConfig = {
   name: 'small', input: [12, 12, 3], layers: [
@@ -95,4 +95,13 @@ test('profileStep options are checked like layer configs, before any work', asyn
     [{ mode: 'infer', clock: 'tsc' }, /profileStep: clock must be 'wall' or 'cpu', got "tsc"/],
   ];
   for (const [o, re] of bad) await assert.rejects(profileStep(m, o as never), (e: unknown) => e instanceof RedeError && re.test(e.message), JSON.stringify(o));
+});
+
+test('stepFlops: a conv → flatten → dense net, counted by hand (forward; backward with and without the input conv’s data gradient)', async () => {
+  const m = await Model.create({ name: 'count', input: [4, 4, 1], layers: [
+    { type: 'conv2d', name: 'c', filters: 2, kernel: 3, padding: 'same' }, { type: 'flatten', name: 'f' }, { type: 'dense', name: 'd', units: 3 }] }, { seed: 1 });
+  const conv = 2 * 4 * 4 * 2 * 9 * 1, dense = 2 * 32 * 3; // 2·oh·ow·cout·kh·kw·cin, 2·in·out
+  assert.equal(stepFlops(m, 'infer'), conv + dense);
+  // The conv reads the model input: its backward is the filter gradient alone; the dense layer's is both products.
+  assert.equal(stepFlops(m, 'train'), conv + dense + conv + 2 * dense);
 });
