@@ -30,12 +30,44 @@ import {
 // output o took, so backward is a scatter: dx[argmax[o]] += dy[o]. Ties go to the first cell in row-major window
 // order (as TensorFlow.js); NaN never wins a comparison.
 
+/** Max and argmax over one window for channels ch … ch + 3 (row0 = b·h: the image's first row in the batch). */
+@inline function maxWindow4(x: usize, y: usize, argmax: usize, o: i32, first: i32, ch: i32, row0: i32, w: i32, c: i32,
+  iy0: i32, iy1: i32, ix0: i32, ix1: i32): void {
+  const lane = i32x4(0, 1, 2, 3);
+  let m = v128.load(at(x, first + ch));
+  let idx = i32x4.add(i32x4.splat(first + ch), lane);
+  for (let iy = iy0; iy < iy1; iy++) {
+    for (let ix = ix0; ix < ix1; ix++) {
+      const e = ((row0 + iy) * w + ix) * c + ch;
+      const v = v128.load(at(x, e));
+      const gt = f32x4.gt(v, m);
+      m = v128.bitselect(v, m, gt);
+      idx = v128.bitselect(i32x4.add(i32x4.splat(e), lane), idx, gt);
+    }
+  }
+  v128.store(at(y, o + ch), m);
+  v128.store(at(argmax, o + ch), idx);
+}
+
+/** The same for a whole 2×2 window at x[first] (the common 2×2/2 pool): unrolled, as the loops cost more than the compares. */
+@inline function maxWindow2x2(x: usize, y: usize, argmax: usize, o: i32, first: i32, ch: i32, w: i32, c: i32): void {
+  const lane = i32x4(0, 1, 2, 3), e0 = first + ch, e1 = e0 + c, e2 = e0 + w * c, e3 = e2 + c;
+  let m = v128.load(at(x, e0)), idx = i32x4.add(i32x4.splat(e0), lane);
+  let v = v128.load(at(x, e1)), gt = f32x4.gt(v, m);
+  m = v128.bitselect(v, m, gt); idx = v128.bitselect(i32x4.add(i32x4.splat(e1), lane), idx, gt);
+  v = v128.load(at(x, e2)); gt = f32x4.gt(v, m);
+  m = v128.bitselect(v, m, gt); idx = v128.bitselect(i32x4.add(i32x4.splat(e2), lane), idx, gt);
+  v = v128.load(at(x, e3)); gt = f32x4.gt(v, m);
+  m = v128.bitselect(v, m, gt); idx = v128.bitselect(i32x4.add(i32x4.splat(e3), lane), idx, gt);
+  v128.store(at(y, o + ch), m);
+  v128.store(at(argmax, o + ch), idx);
+}
+
 /** y = max over each window, argmax = its flat index in x. An empty window (never, from the checked wrapper) gives y = 0, argmax = −1. */
 export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: usize): void {
   const n = descI32(desc, POOL_N), h = descI32(desc, POOL_H), w = descI32(desc, POOL_W), c = descI32(desc, POOL_C);
   const kh = descI32(desc, POOL_KH), kw = descI32(desc, POOL_KW), sh = descI32(desc, POOL_STRIDE_H), sw = descI32(desc, POOL_STRIDE_W);
   const padTop = descI32(desc, POOL_PAD_TOP), padLeft = descI32(desc, POOL_PAD_LEFT), oh = descI32(desc, POOL_OH), ow = descI32(desc, POOL_OW);
-  const lane = i32x4(0, 1, 2, 3);
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
       const iy0 = max_i32(oy * sh - padTop, 0), iy1 = min_i32(oy * sh - padTop + kh, h);
@@ -48,20 +80,15 @@ export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: u
         }
         const first = ((b * h + iy0) * w + ix0) * c; // the window's first real cell seeds the running max
         let ch = 0;
-        for (; ch + 4 <= c; ch += 4) {
-          let m = v128.load(at(x, first + ch));
-          let idx = i32x4.add(i32x4.splat(first + ch), lane);
-          for (let iy = iy0; iy < iy1; iy++) {
-            for (let ix = ix0; ix < ix1; ix++) {
-              const e = ((b * h + iy) * w + ix) * c + ch;
-              const v = v128.load(at(x, e));
-              const gt = f32x4.gt(v, m);
-              m = v128.bitselect(v, m, gt);
-              idx = v128.bitselect(i32x4.add(i32x4.splat(e), lane), idx, gt);
-            }
-          }
-          v128.store(at(y, o + ch), m);
-          v128.store(at(argmax, o + ch), idx);
+        if (iy1 - iy0 == 2 && ix1 - ix0 == 2) {
+          for (; ch + 4 <= c; ch += 4) maxWindow2x2(x, y, argmax, o, first, ch, w, c);
+          if (ch < c && c >= 4) { maxWindow2x2(x, y, argmax, o, first, c - 4, w, c); ch = c; }
+        } else {
+          for (; ch + 4 <= c; ch += 4) maxWindow4(x, y, argmax, o, first, ch, b * h, w, c, iy0, iy1, ix0, ix1);
+          // c ≥ 4 and not a multiple of 4: the last 4 channels as one more vector, overlapping the one before (it
+          // writes the same values there), instead of a scalar tail whose compares branch on the data. Left out of
+          // rede/infer's module (assembly/infer.ts), which has a size budget: there the scalar tail does it.
+          if (!isDefined(REDE_INFER_MODULE) && ch < c && c >= 4) { maxWindow4(x, y, argmax, o, first, c - 4, b * h, w, c, iy0, iy1, ix0, ix1); ch = c; }
         }
         for (; ch < c; ch++) {
           let m = load<f32>(at(x, first + ch));
@@ -99,6 +126,15 @@ export function maxpool2d_backward_f32(desc: usize, argmax: usize, dy: usize, dx
 // ---------------------------------------------------------------------------------------------------------------
 // Average pooling: y = (Σ over the window's real cells) / (number of real cells).
 
+/** The window's mean for channels ch … ch + 3 (row0 = b·h). */
+@inline function meanWindow4(x: usize, y: usize, o: i32, ch: i32, row0: i32, w: i32, c: i32, iy0: i32, iy1: i32, ix0: i32, ix1: i32, inv: f32): void {
+  let s = f32x4.splat(0);
+  for (let iy = iy0; iy < iy1; iy++) {
+    for (let ix = ix0; ix < ix1; ix++) s = f32x4.add(s, v128.load(at(x, ((row0 + iy) * w + ix) * c + ch)));
+  }
+  v128.store(at(y, o + ch), f32x4.mul(s, f32x4.splat(inv)));
+}
+
 /** y[b, oy, ox, :] = mean of x over the real cells of the window. */
 export function avgpool2d_forward_f32(desc: usize, x: usize, y: usize): void {
   const n = descI32(desc, POOL_N), h = descI32(desc, POOL_H), w = descI32(desc, POOL_W), c = descI32(desc, POOL_C);
@@ -113,13 +149,8 @@ export function avgpool2d_forward_f32(desc: usize, x: usize, y: usize): void {
         const count = max_i32(iy1 - iy0, 0) * max_i32(ix1 - ix0, 0);
         const inv: f32 = count > 0 ? <f32>1 / <f32>count : 0;
         let ch = 0;
-        for (; ch + 4 <= c; ch += 4) {
-          let s = f32x4.splat(0);
-          for (let iy = iy0; iy < iy1; iy++) {
-            for (let ix = ix0; ix < ix1; ix++) s = f32x4.add(s, v128.load(at(x, ((b * h + iy) * w + ix) * c + ch)));
-          }
-          v128.store(at(y, o + ch), f32x4.mul(s, f32x4.splat(inv)));
-        }
+        for (; ch + 4 <= c; ch += 4) meanWindow4(x, y, o, ch, b * h, w, c, iy0, iy1, ix0, ix1, inv);
+        if (!isDefined(REDE_INFER_MODULE) && ch < c && c >= 4) { meanWindow4(x, y, o, c - 4, b * h, w, c, iy0, iy1, ix0, ix1, inv); ch = c; } // overlapping, as for max
         for (; ch < c; ch++) {
           let s: f32 = 0;
           for (let iy = iy0; iy < iy1; iy++) {

@@ -202,10 +202,11 @@ try {
   if (wanted('lenet5_b64')) {
     const simd = await redeThread(lenet5(), 'simd'), relaxed = await redeThread(lenet5(), 'relaxed-simd');
     const pt = await torchRunner('lenet5', 1, 'lenet5_b64');
-    const runners: Runner[] = [simd, relaxed, ...(pt ? [pt] : [])];
+    const base = baselineArg ? await redeThread(lenet5(), 'auto', baselineArg) : null;
+    const runners: Runner[] = [simd, relaxed, ...(pt ? [pt] : []), ...(base ? [base] : [])];
     const rates = await interleaved(runners, args.quick ? { warm: 10, steps: 10, rounds: 3 } : { warm: 60, steps: 40, rounds: 9 });
     runners.forEach((r, i) => row({ case: 'lenet5_b64', peer: r === pt ? 'pytorch' : 'rede', variant: r === pt ? 'cpu' : r.name, metric: 'examples_per_s', value: rates[i], unit: 'examples/s',
-      ...(r === pt ? { note: `torch ${(torch as TorchPeer).version}, interleaved with rede` } : {}) }));
+      ...(r === pt ? { note: `torch ${(torch as TorchPeer).version}, interleaved with rede` } : r === base ? { note: `${baselineArg}, interleaved` } : {}) }));
     flopRows('lenet5_b64', relaxed.model, runners.map((r, i) => ({ peer: r === pt ? 'pytorch' : 'rede', variant: r === pt ? 'cpu' : r.name, rate: rates[i] })));
     const { xs, ys } = pool(784);
     convnetjs(xs, ys);
