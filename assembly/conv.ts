@@ -146,16 +146,25 @@ function smallWins(desc: usize, which: i32): bool {
  * CONV_PATH_AUTO's choice for the direct kernels of conv_direct.ts (groups 1, dilation 1, cin > CONV_SMALL_CIN_MAX),
  * from bench/conv-paths.ts (docs/benchmarks.md, conv-paths; ResNet-20's convs at batch 64): with cout ≤ 32 direct
  * forward and backward-data ran 1.3–1.6× the GEMM path on 3×3 convs and the filter gradient 1.2–1.9× where output
- * rows are ≥ 16 pixels long; at cout = 64 both were even (0.95–1.06×), and the filter gradient lost on 8-pixel rows
- * (0.7×: its inner loop runs along one output row). A pointwise conv has no im2col to save.
+ * rows are ≥ 16 pixels long, 1.2–1.3× on 10- and 13-pixel rows (LeNet-5's c3, an odd 15×13 case); at cout = 64
+ * both were even (0.95–1.06×), and the filter gradient lost on 8-pixel rows (0.7×: its inner loop runs along one
+ * output row). The direct data gradient correlates dy zero-padded to h × w, so when dx has many more pixels than
+ * dy ('valid' padding on a small image: LeNet-5's c3, 14×14 from 10×10) it multiplies that many zeros (0.58× the
+ * GEMM path there, which does the nominal work). A pointwise conv has no im2col to save.
  */
 function directWins(desc: usize, which: i32): bool {
   if (isPointwise(desc) || descI32(desc, CONV_COUT) > DIRECT_COUT_MAX) return false;
-  return which != BACKWARD_FILTER || descI32(desc, CONV_OW) >= DIRECT_FILTER_MIN_OW;
+  if (which == BACKWARD_FILTER) return descI32(desc, CONV_OW) >= DIRECT_FILTER_MIN_OW;
+  if (which == BACKWARD_DATA) return 4 * pixelsIn(desc) <= 5 * pixels(desc);
+  return true;
 }
 /** Widest cout and shortest output row AUTO sends to the direct kernels (see directWins). */
 const DIRECT_COUT_MAX: i32 = 32;
-const DIRECT_FILTER_MIN_OW: i32 = 16;
+const DIRECT_FILTER_MIN_OW: i32 = 10;
+/** Input pixels over the batch, n·h·w (pixels(desc) counts the output's, n·oh·ow). */
+function pixelsIn(desc: usize): i32 {
+  return descI32(desc, CONV_N) * descI32(desc, CONV_H) * descI32(desc, CONV_W);
+}
 
 /** Scratch bytes every conv kernel here needs for this descriptor (0 for depthwise): the most any pass's path asks for. */
 export function conv2d_scratch_bytes(desc: usize): i32 {

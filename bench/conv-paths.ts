@@ -17,6 +17,8 @@ const CASES: Case[] = [
   { name: 'conv7x7s2_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 7, stride: 2 },
   { name: 'conv11x11s4_224x224x3_64_b4', n: 4, h: 224, w: 224, cin: 3, cout: 64, k: 11, stride: 4, padding: 2 },
   { name: 'conv1x1_32x32x3_16_b32', n: 32, h: 32, w: 32, cin: 3, cout: 16, k: 1 },
+  // LeNet-5's c3 (batch 64): 14×14×6 → 10×10×16, 5×5 valid
+  { name: 'lenet5_c3_5x5_14x14x6_16_b64', n: 64, h: 14, w: 14, cin: 6, cout: 16, k: 5, padding: 'valid' },
   // ResNet-20 (CIFAR, batch 64): its 3×3 convs per stage, the strided ones and the 1×1/2 shortcuts
   { name: 'resnet20_3x3_32x32x16_16_b64', n: 64, h: 32, w: 32, cin: 16, cout: 16, k: 3 },
   { name: 'resnet20_3x3s2_32x32x16_32_b64', n: 64, h: 32, w: 32, cin: 16, cout: 32, k: 3, stride: 2 },
