@@ -6,6 +6,7 @@
 // The SIMD exp below is shared with loss.ts, and sigmoid_x4 / tanh_x4 with rnn.ts: they are declared @global so that those files can use them without them
 // becoming a wasm export (assembly/index.ts re-exports everything this file exports).
 
+import { madd, at } from './simd';
 // ---------------------------------------------------------------------------------------------------------------
 // SIMD exp and expm1, f32x4.
 // e^x = 2^k · e^r with k = round(x·log2 e) (rounded by the 1.5·2^23 trick, which also leaves k in the bits) and r = x − k·ln 2 ∈ [−ln2/2, ln2/2]; ln 2 = LN2_HI + LN2_LO with LN2_HI
@@ -22,12 +23,6 @@ const LN2_LO: f32 = -2.12194440e-4;
 const EXP_HI: f32 = 88.7228;
 /** e^−104 ≈ 6.8e-46 is below half the smallest subnormal (1.4e-45): rounds to 0. */
 const EXP_LO: f32 = -104.0;
-
-/** a·b + c; fused in the relaxed-SIMD build. */
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
 
 /** e^r − 1 for r ∈ [−ln2/2, ln2/2], Taylor to degree 7 (Horner). */
 @inline function expm1_reduced(r: v128): v128 {
@@ -106,10 +101,6 @@ const ROUND_MAGIC: f32 = 12582912.0;
   const m = expm1_f32x4(f32x4.add(a, a));
   const t = f32x4.div(m, f32x4.add(m, f32x4.splat(2)));
   return v128.or(t, v128.and(x, i32x4.splat(<i32>0x80000000)));
-}
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

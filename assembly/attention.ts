@@ -20,10 +20,8 @@
 // n·L·A grid, the per-example softmax and the two weighted sums, fused so each row is read once per pass.
 // Four sizes and pointers, no descriptor: the kernels are called per step with the same few sizes, and the
 // caller (src/caption/decoder.ts) computes them in one place.
+import { at } from './simd';
 import './act'; // tanh_x4, exp_f32x4 are declared @global there
-
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /** Dot product of two rows of `k` floats (SIMD body, scalar tail). */
 function dot(x: usize, y: usize, k: i32): f32 {

@@ -43,6 +43,7 @@ import {
   conv_direct_applies, conv_direct_data_applies, conv_direct_scratch_bytes, conv_direct_forward, conv_direct_backward_data,
   conv_direct_backward_filter,
 } from './conv_direct';
+import { madd, at } from './simd';
 
 
 /**
@@ -54,18 +55,6 @@ const COL_TILE_BYTES: i32 = 2 << 20;
 /** ...and never fewer rows than this (large K), so each GEMM stays big enough to run at full speed. */
 const MIN_TILE_ROWS: i32 = 128;
 const ALIGN: usize = 64;
-
-/** Byte address of f32 element `index` from `base`. */
-// @ts-ignore: decorator
-@inline function at(base: usize, index: usize): usize {
-  return base + (index << 2);
-}
-
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
 
 function isDepthwise(desc: usize): bool {
   const g = descI32(desc, CONV_GROUPS);

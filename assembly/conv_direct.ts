@@ -23,6 +23,7 @@
 // real rows. Scratch holds one image's worth (conv_direct_scratch_bytes), never the batch.
 import { descI32, CONV_N, CONV_H, CONV_W, CONV_CIN, CONV_OH, CONV_OW, CONV_COUT, CONV_KH, CONV_KW, CONV_STRIDE_H,
   CONV_STRIDE_W, CONV_PAD_TOP, CONV_PAD_LEFT, CONV_DILATION_H, CONV_DILATION_W, CONV_GROUPS } from './abi';
+import { madd, at, align64 } from './simd';
 
 /** Pixels (forward, data) or taps (filter) per micro-tile. 4, not the GEMM's 5: with five, TurboFan keeps all five
  *  splats live at once and spills two of the ten accumulators to the stack on every step (seen in --print-wasm-code). */
@@ -33,22 +34,6 @@ const NB: i32 = 8;
 const SLACK: usize = 64;
 /** Output pixels per filter-gradient chunk (at least one output row): its x̃ rows and dy panel stay in L1. */
 const FILTER_CHUNK_PIXELS: i32 = 128;
-
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
-
-// @ts-ignore: decorator
-@inline function at(base: usize, index: usize): usize {
-  return base + (index << 2);
-}
-
-// @ts-ignore: decorator
-@inline function align64(bytes: usize): usize {
-  return (bytes + 63) & ~<usize>63;
-}
 
 /** Whether the direct kernels take this geometry (forward and filter gradient). */
 export function conv_direct_applies(desc: usize): bool {

@@ -23,28 +23,13 @@
 // one image's worth (conv_small_scratch_bytes), never the batch.
 import { descI32, CONV_N, CONV_H, CONV_W, CONV_CIN, CONV_OH, CONV_OW, CONV_COUT, CONV_KH, CONV_KW, CONV_STRIDE_H, CONV_STRIDE_W,
   CONV_PAD_TOP, CONV_PAD_LEFT, CONV_DILATION_H, CONV_DILATION_W, CONV_GROUPS, CONV_SMALL_CIN_MAX } from './abi';
+import { madd, at, align64 } from './simd';
 
 /** Pixels (forward) or taps (filter gradient) per micro-tile, and channels per micro-tile (two vectors). */
 const TILE: i32 = 4;
 const NB: i32 = 8;
 /** dx pixels along a row per data-gradient micro-tile (four vectors, for each of two rows). */
 const XB: i32 = 16;
-
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
-
-// @ts-ignore: decorator
-@inline function at(base: usize, index: usize): usize {
-  return base + (index << 2);
-}
-
-// @ts-ignore: decorator
-@inline function align64(bytes: usize): usize {
-  return (bytes + 63) & ~<usize>63;
-}
 
 /** Whether the direct kernels take this geometry at all (the data gradient also needs stride 1). */
 export function conv_small_applies(desc: usize): bool {

@@ -5,9 +5,7 @@
 // the layer turns a count > 0 into an error naming the id (a kernel must never trap on data).
 // Masking (Keras's Masking): a row whose values all equal `value` becomes 0, so the recurrent layer skips it.
 
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
-
+import { at } from './simd';
 /** The row index of an id, or −1 if it is not an id of the table (or is padding with maskZero). */
 // @ts-ignore: decorator
 @inline function rowOf(id: f32, vocab: i32, maskZero: i32): i32 {

@@ -2,11 +2,8 @@
 // (SIMD, exp from act.ts); the elementwise losses (binary cross-entropy, MSE) are small and scalar.
 // Every forward writes per-row (or per-element) losses and returns their mean; every backward takes `scale`
 // (normally 1/batch for the mean) and writes, never accumulates, the gradient.
+import { at } from './simd';
 import './act'; // exp_f32x4 / exp_f32 are declared @global there
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
 
 /** ln x for a positive normal f64 (here always ≥ 1): x = 2^e·m with m ∈ [√½, √2), ln m = 2·atanh(z),
  *  z = (m − 1)/(m + 1), |z| ≤ 0.1716, atanh by its series to z^17 (truncation < 1e-14). */

@@ -12,11 +12,7 @@ import {
   descI32, descF32, BATCHNORM_ROWS, BATCHNORM_C, BATCHNORM_EPS, BATCHNORM_MOMENTUM,
   LRN_ROWS, LRN_C, LRN_RADIUS, LRN_BIAS, LRN_ALPHA, LRN_BETA,
 } from './abi';
-
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  else return f32x4.add(f32x4.mul(a, b), c);
-}
+import { madd } from './simd';
 
 @inline function hi2(v: v128): v128 {
   return v128.shuffle<f32>(v, v, 2, 3, 2, 3);

@@ -17,6 +17,7 @@ import {
   RMSPROP_MOMENTUM, ADAM_LR, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAM_BC1, ADAM_BC2, ADAM_WD,
   ADAGRAD_LR, ADAGRAD_EPS, ADADELTA_LR, ADADELTA_RHO, ADADELTA_EPS,
 } from './abi';
+import { madd } from './simd';
 
 const STEP_BLOCK: usize = memory.data(OPTIM_STEP_BYTES, 16);
 
@@ -28,11 +29,6 @@ const STEP_BLOCK: usize = memory.data(OPTIM_STEP_BYTES, 16);
  */
 export function optim_step_block(): usize {
   return STEP_BLOCK;
-}
-
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  else return f32x4.add(f32x4.mul(a, b), c);
 }
 
 /** sign(p) per lane: -1, 0 or +1 (0 at ±0; NaN gives 0). */

@@ -7,15 +7,9 @@
 // registers V8 allocates on x86-64.
 // FLOPs per call: iters · peak_chains() · 4 lanes · 2 (the multiply and the add count separately, also fused).
 
+import { madd } from './simd';
 /** How many f32x4 accumulators peak_madd_f32 carries (TypeScript asks the build rather than repeating the number). */
 export function peak_chains(): i32 { return 12; }
-
-/** a·b + c; fused in the relaxed-SIMD build. */
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
 
 /**
  * acc: 12 f32x4 accumulators (48 floats, 16-byte aligned), read, then `iters` times each c ← c·a + b, written

@@ -17,10 +17,7 @@ import {
   descI32, POOL_N, POOL_H, POOL_W, POOL_C, POOL_KH, POOL_KW, POOL_STRIDE_H, POOL_STRIDE_W, POOL_PAD_TOP, POOL_PAD_LEFT,
   POOL_OH, POOL_OW,
 } from './abi';
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
+import { at } from './simd';
 
 @inline function max_i32(a: i32, b: i32): i32 { return a > b ? a : b; }
 @inline function min_i32(a: i32, b: i32): i32 { return a < b ? a : b; }

@@ -43,6 +43,7 @@ import {
   descI32, RNN_N, RNN_T, RNN_F, RNN_U, RNN_CELL, RNN_ACT, RNN_RACT, RNN_RETURN_SEQ, RNN_BACKWARDS, RNN_RESET_AFTER, RNN_MASKED,
   RNN_RETURN_STATE,
 } from './abi';
+import { at } from './simd';
 
 const SIMPLE: i32 = 0;
 const LSTM: i32 = 1;
@@ -52,8 +53,6 @@ const RELU: i32 = 1;
 const SIGMOID: i32 = 2;
 const HARD_SIGMOID: i32 = 4; // tfjs's and Keras 2's: clip(0.2·x + 0.5, 0, 1)
 
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 /** Floats rounded up to 16 (64 bytes), so every region starts on a cache line. */
 // @ts-ignore: decorator
 @inline function al(floats: i32): i32 { return (floats + 15) & ~15; }
@@ -318,7 +317,7 @@ export function rnn_backward_f32(desc: usize, x: usize, w: usize, r: usize, _b: 
   const A = at(work, workA(desc)), H = at(work, workH(desc)), HP = at(work, workHp(desc)), C = at(work, workC(desc)), M = at(work, workM(desc));
   const DP = scratch;
   const DHR = at(DP, al(rows * gu));
-  let dh = at(DHR, cell == GRU ? al(rows * u) : 0);
+  let dh = at(DHR, cell == GRU ? <usize>al(rows * u) : 0);
   let dhNew = at(dh, al(n * u));
   const dc = at(dhNew, al(n * u)), drh = at(dc, al(n * u));
   const pr = scratch + (<usize>backFloats(desc) << 2);

@@ -10,11 +10,7 @@
 // The geometry is a descriptor (scripts/abi.mjs, 'upsample'), like pooling's: h, w and the two factors are
 // easily swapped as positional arguments.
 import { descI32, UPSAMPLE_N, UPSAMPLE_H, UPSAMPLE_W, UPSAMPLE_C, UPSAMPLE_SIZE_H, UPSAMPLE_SIZE_W } from './abi';
-
-// @ts-ignore: decorator
-@inline function at(base: usize, index: usize): usize {
-  return base + (index << 2);
-}
+import { at } from './simd';
 
 /** Source coordinate of output index o along an axis upsampled by `size` (half-pixel centers). */
 // @ts-ignore: decorator
