@@ -65,7 +65,8 @@ function classifierConfigs(): [ModelConfig, ModelConfig] {
   ];
 }
 
-interface Judge { features: Model; head: Model; accuracy: number }
+export interface Judge { features: Model; head: Model; accuracy: number }
+export type FeatureGaussian = { mean: Float64Array; cov: Float64Array };
 
 async function trainJudge(e: Engine, train: Dataset, test: Dataset, epochs: number, seed: number): Promise<Judge> {
   const [fc, hc] = classifierConfigs();
@@ -98,7 +99,28 @@ function judgeProbs(j: Judge, x: Float32Array): { probs: Float32Array; features:
 
 export interface Quality { score: number; frechet: number; classAccuracy?: number }
 
-function quality(j: Judge, x: Float32Array, reference: { mean: Float64Array; cov: Float64Array }, classes?: Int32Array): Quality {
+/**
+ * The measuring classifier trained on `train`, and its reference: the Gaussian of its features of the held-out
+ * `test` images, their own quality, and real-vs-real (as many training images as `test` against the reference).
+ * scripts/gan-score.mts scores another implementation's samples with it.
+ */
+export async function measuringClassifier(e: Engine, train: Dataset, test: Dataset, epochs: number, seed: number):
+  Promise<{ judge: Judge; reference: FeatureGaussian; real: Quality; realVsReal: number }> {
+  const judge = await trainJudge(e, train, test, epochs, seed);
+  return { judge, ...judgeReference(judge, train, test) };
+}
+
+/** A trained classifier's reference (see measuringClassifier). */
+export function judgeReference(judge: Judge, train: Dataset, test: Dataset): { reference: FeatureGaussian; real: Quality; realVsReal: number } {
+  const reference = gaussianOf(judgeProbs(judge, test.x).features, test.y.length, 128);
+  const real = quality(judge, test.x, reference, test.y);
+  const sameSize = firstOf(train, test.y.length);
+  const realVsReal = frechetDistance(gaussianOf(judgeProbs(judge, sameSize.x).features, sameSize.y.length, 128), reference, 128);
+  return { reference, real, realVsReal };
+}
+
+/** The classifier score and Fréchet distance of images x [n, 784] in [0, 1] (and class accuracy against `classes`). */
+export function quality(j: Judge, x: Float32Array, reference: { mean: Float64Array; cov: Float64Array }, classes?: Int32Array): Quality {
   const n = x.length / PIXELS, { probs, features } = judgeProbs(j, x);
   const q: Quality = { score: classifierScore(probs, n, CLASSES), frechet: frechetDistance(gaussianOf(features, n, 128), reference, 128) };
   if (classes) {
@@ -253,12 +275,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
   for (const name of s.datasets) {
     const data = await imageSet(name, o.dataDir);
     const train = firstOf(data.train, s.train), test = firstOf(data.test, s.test);
-    const judge = await trainJudge(e, train, test, s.judgeEpochs, seed);
-    // The reference: the classifier's features of held-out real images; real-vs-real compares training images with them.
-    const reference = gaussianOf(judgeProbs(judge, test.x).features, test.y.length, 128);
-    const real = quality(judge, test.x, reference, test.y);
-    const sameSize = firstOf(train, test.y.length);
-    const realVsReal = frechetDistance(gaussianOf(judgeProbs(judge, sameSize.x).features, sameSize.y.length, 128), reference, 128);
+    const { judge, reference, real, realVsReal } = await measuringClassifier(e, train, test, s.judgeEpochs, seed);
     refs.push({ dataset: name, judgeAccuracy: judge.accuracy, real, realVsReal });
     log(`gan: ${name}: classifier test accuracy ${pct(judge.accuracy)}, real images' score ${sci(real.score)}, real-vs-real Fréchet ${sci(realVsReal)}`);
     for (const variant of s.variants) {
