@@ -3,7 +3,7 @@
 # settings' `nets.gan`) in PyTorch, to check rede's GAN training on the same digits:
 #   G: z (latent) → dense 7·7·2g (no bias) → BN → ReLU → [2g, 7, 7] → convT g 4×4/2 (no bias) → BN → ReLU
 #      → convT 1 4×4/2 → sigmoid
-#   D: conv d 4×4/2 → LReLU 0.2 → conv 2d 4×4/2 → LReLU 0.2 → flatten → dense 1 (a logit)
+#   D: conv d 4×4/2 → LReLU 0.2 → conv 2d 4×4/2 → LReLU 0.2 → flatten [→ dense --d-hidden → LReLU 0.2] → dense 1 (a logit)
 #   init as rede's layers without an activation of their own: Glorot uniform (Keras's fans), biases 0,
 #   BN γ 1 β 0, BN momentum 0.1 and ε 1e-5 (rede's defaults are PyTorch's)
 #   D step: BCE with logits on B real images (target --real, 0.9) then B generated (target 0), one mean over 2B;
@@ -35,6 +35,7 @@ p.add_argument('--lr-d', type=float, default=2e-4)
 p.add_argument('--lr-g', type=float, default=2e-4)
 p.add_argument('--real', type=float, default=0.9, help='D target for real images (one-sided smoothing)')
 p.add_argument('--ema', type=float, default=0.999)
+p.add_argument('--d-hidden', type=int, default=0, help='a dense layer of this many units (leaky ReLU) before D\'s logit')
 p.add_argument('--d-bn', action='store_true', help='batch norm after D\'s second convolution')
 p.add_argument('--tanh', action='store_true', help='G ends in tanh; D sees data in [-1, 1]; samples mapped back to [0, 1]')
 p.add_argument('--init', choices=['glorot', 'torch', 'dcgan'], default='glorot',
@@ -107,13 +108,16 @@ class Discriminator(nn.Module):
         self.c1 = nn.Conv2d(1, a.d, 4, 2, 1)
         self.c2 = nn.Conv2d(a.d, 2 * a.d, 4, 2, 1)
         self.bn = nn.BatchNorm2d(2 * a.d) if a.d_bn else None
-        self.fc = nn.Linear(2 * a.d * 49, 1)
+        self.hidden = nn.Linear(2 * a.d * 49, a.d_hidden) if a.d_hidden else None
+        self.fc = nn.Linear(a.d_hidden or 2 * a.d * 49, 1)
     def forward(self, x):
         h = F.leaky_relu(self.c1(x), 0.2)
         h = self.c2(h)
         if self.bn is not None: h = self.bn(h)
         h = F.leaky_relu(h, 0.2)
-        return self.fc(h.flatten(1)).squeeze(1)
+        h = h.flatten(1)
+        if self.hidden is not None: h = F.leaky_relu(self.hidden(h), 0.2)
+        return self.fc(h).squeeze(1)
 
 def init(m):
     for mod in m.modules():

@@ -32,7 +32,11 @@ import { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
 
 const PIXELS = 784, CLASSES = 10;
 
-export interface GanSizes { latent: number; g: number; d: number }
+export interface GanSizes {
+  latent: number; g: number; d: number;
+  /** Units of a dense layer (leaky ReLU) between D's convolutions and its logits (0 or absent: none). */
+  dHidden?: number;
+}
 
 /** G: [latent (+ one-hot class)] → dense 7·7·2g → BN → ReLU → [7,7,2g] → convT g k4 s2 → BN → ReLU → convT 1 k4 s2 → sigmoid. */
 export function generatorConfig(s: GanSizes, conditional: boolean): ModelConfig {
@@ -44,12 +48,18 @@ export function generatorConfig(s: GanSizes, conditional: boolean): ModelConfig 
   return { name: conditional ? 'cgan-generator' : 'gan-generator', input: [s.latent + (conditional ? CLASSES : 0)], layers };
 }
 
-/** D: conv d k4 s2 → leaky ReLU → conv 2d k4 s2 → leaky ReLU → dropout (none at rate 0) → dense (1 logit, or K + 1 class logits). */
+/**
+ * D: conv d k4 s2 → leaky ReLU → conv 2d k4 s2 → leaky ReLU → [dense dHidden → leaky ReLU] → dropout (none at
+ * rate 0) → dense (1 logit, or K + 1 class logits). Without the hidden dense layer D's verdict is a linear
+ * function of features that each see a 10×10 patch.
+ */
 export function discriminatorConfig(s: GanSizes, conditional: boolean, dropout = 0.3): ModelConfig {
   const layers: LayerConfig[] = [
     { type: 'conv2d', filters: s.d, kernel: 4, stride: 2, padding: 'same' }, { type: 'leaky_relu', alpha: 0.2 },
     { type: 'conv2d', filters: 2 * s.d, kernel: 4, stride: 2, padding: 'same' }, { type: 'leaky_relu', alpha: 0.2 },
-    { type: 'flatten' }, ...(dropout > 0 ? [{ type: 'dropout', rate: dropout } as LayerConfig] : []), { type: 'dense', units: conditional ? CLASSES + 1 : 1 },
+    { type: 'flatten' },
+    ...(s.dHidden ? [{ type: 'dense', units: s.dHidden } as LayerConfig, { type: 'leaky_relu', alpha: 0.2 } as LayerConfig] : []),
+    ...(dropout > 0 ? [{ type: 'dropout', rate: dropout } as LayerConfig] : []), { type: 'dense', units: conditional ? CLASSES + 1 : 1 },
   ];
   return { name: conditional ? 'cgan-discriminator' : 'gan-discriminator', input: [28, 28, 1], layers };
 }
@@ -254,7 +264,7 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
 function netsLine(s: GanSettings): string {
   const words = (v: GanSettings, cgan: boolean | null) =>
     `G: noise ${v.sizes.latent}${cgan === true ? ' + one-hot class' : cgan === null && s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * v.sizes.g} → BN → ReLU → conv2d_transpose ${v.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
-    `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${v.sizes.d} and ${2 * v.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, ${v.dropout > 0 ? `dropout ${v.dropout}` : 'no dropout'}, ` +
+    `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${v.sizes.d} and ${2 * v.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, ${v.sizes.dHidden ? `dense ${v.sizes.dHidden} with leaky ReLU 0.2, ` : ''}${v.dropout > 0 ? `dropout ${v.dropout}` : 'no dropout'}, ` +
     `dense (${cgan === true ? 'K + 1 class logits' : cgan === false ? '1 logit' : '1 logit; K + 1 classes for the conditional GAN'}).`;
   const [g, c] = [variantSettings(s, 'gan'), variantSettings(s, 'cgan')];
   const same = JSON.stringify([g.sizes, g.dropout]) === JSON.stringify([c.sizes, c.dropout]);
