@@ -108,16 +108,18 @@ class Discriminator(nn.Module):
         self.c1 = nn.Conv2d(1, a.d, 4, 2, 1)
         self.c2 = nn.Conv2d(a.d, 2 * a.d, 4, 2, 1)
         self.bn = nn.BatchNorm2d(2 * a.d) if a.d_bn else None
-        self.hidden = nn.Linear(2 * a.d * 49, a.d_hidden) if a.d_hidden else None
+        # The hidden dense layer on the 7×7 map is a 7×7 'valid' convolution (the same map, through oneDNN: this
+        # PyTorch's dense layers run on a generic BLAS); its fans are the dense layer's (dense_fans).
+        self.hidden = nn.Conv2d(2 * a.d, a.d_hidden, 7) if a.d_hidden else None
+        if self.hidden is not None: self.hidden.dense_fans = True
         self.fc = nn.Linear(a.d_hidden or 2 * a.d * 49, 1)
     def forward(self, x):
         h = F.leaky_relu(self.c1(x), 0.2)
         h = self.c2(h)
         if self.bn is not None: h = self.bn(h)
         h = F.leaky_relu(h, 0.2)
-        h = h.flatten(1)
         if self.hidden is not None: h = F.leaky_relu(self.hidden(h), 0.2)
-        return self.fc(h).squeeze(1)
+        return self.fc(h.flatten(1)).squeeze(1)
 
 def init(m):
     for mod in m.modules():
@@ -125,7 +127,7 @@ def init(m):
             w = mod.weight
             if a.init == 'glorot':
                 # Keras's fans: dense in/out; conv k·k·cin / k·k·cout; convT k·k·cout / k·k·cin (Glorot is symmetric).
-                if isinstance(mod, nn.Linear): fi, fo = w.shape[1], w.shape[0]
+                if isinstance(mod, nn.Linear) or getattr(mod, 'dense_fans', False): fi, fo = w[0].numel(), w.shape[0]
                 else: fi, fo = w.shape[1] * w.shape[2] * w.shape[3], w.shape[0] * w.shape[2] * w.shape[3]
                 lim = math.sqrt(6 / (fi + fo))
                 nn.init.uniform_(w, -lim, lim)
