@@ -15,10 +15,12 @@ import { permutation } from '../src/data/rng';
 import { shapesCaptions, imageFloats, VOCAB, MAX_TOKENS, START, END, wordsOf, isShapeToken } from '../src/data/shapes-captions';
 const e = await Engine.create();
 const B = 32, STEPS = Number(process.argv[2] ?? 400), LR = Number(process.argv[3] ?? 2e-3);
+// KERNELS: four kernel sizes (filters 16, 32, 64, 64 at strides 2, 2, 2, 1), or a JSON list of layers
+// {filters, kernel, stride} (src/caption/captioner.ts's EncoderLayer).
 const KS = JSON.parse(process.argv[4] ?? "[5,3,3,1]"), MEAN = process.argv[5] !== "nomean";
 const SH = Number(process.argv[6] ?? 0), RAMP = process.argv[8] && process.argv[8] !== '-' ? process.argv[8].split(',').map(Number) : null;
 const FLAGS = (process.argv[9] ?? "").split(",");
-const cap = new Captioner(e, { filters: [16, 32, 64, 64], kernels: KS, attention: 64, hidden: 128, embedding: 32 }, { image: 64, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B, { type: "adam", lr: LR, clipNorm: 5 }, 1, 3, { initFromMean: MEAN, sharpen: SH, lstmSees: (process.argv[7] ?? "all") as "all" | "where" | "none", centre: FLAGS.includes("centre"), location: FLAGS.includes("location") });
+const cap = new Captioner(e, { encoder: typeof KS[0] === "number" ? KS.map((k: number, i: number) => ({ filters: [16, 32, 64, 64][i], kernel: k, stride: [2, 2, 2, 1][i] })) : KS, attention: 64, hidden: 128, embedding: 32 }, { image: 64, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B, { type: "adam", lr: LR, clipNorm: 5 }, 1, 3, { initFromMean: MEAN, sharpen: SH, lstmSees: (process.argv[7] ?? "all") as "all" | "where" | "none", centre: FLAGS.includes("centre"), location: FLAGS.includes("location") });
 const tr = shapesCaptions('train', 4000), va = shapesCaptions('val', 200);
 const x = new Float32Array(B * 64 * 64 * 3), tok = new Int32Array(B * MAX_TOKENS), order = new Int32Array(tr.n);
 let t0 = performance.now(), sum = 0;
@@ -29,12 +31,12 @@ const evalv = () => {
     const n = Math.min(B, va.n - b);
     const d = cap.greedy(imageFloats(va, b, n), n);
     for (let i = 0; i < n; i++) { cands.push(wordsOf(d.tokens.subarray(i * MAX_TOKENS, (i + 1) * MAX_TOKENS))); refs.push([va.captions[b + i].split(' ')]); }
-    const l = localization(d.tokens, d.alphas, va.objects.slice(b, b + n), MAX_TOKENS, 8, 64, isShapeToken, END);
+    const l = localization(d.tokens, d.alphas, va.objects.slice(b, b + n), MAX_TOKENS, cap.grid, 64, isShapeToken, END);
     hits += l.hits; words += l.words;
     if (b === 0) for (let i = 0; i < 3; i++) {
       const T = MAX_TOKENS, ws = [];
-      for (let t = 0; t < T; t++) { const id = d.tokens[i * T + t]; if (id === END || id === 0) break; const a = d.alphas.subarray((i * T + t) * 64, (i * T + t + 1) * 64); let bi = 0; for (let k = 1; k < 64; k++) if (a[k] > a[bi]) bi = k; ws.push(`${VOCAB[id]}@${bi % 8},${Math.floor(bi / 8)}:${a[bi].toFixed(2)}`); }
-      console.log('  ', ws.join(' '), JSON.stringify(va.objects[i].map((o) => o.box.map((v) => (v / 8).toFixed(1)))));
+      for (let t = 0; t < T; t++) { const id = d.tokens[i * T + t]; if (id === END || id === 0) break; const a = d.alphas.subarray((i * T + t) * cap.L, (i * T + t + 1) * cap.L); let bi = 0; for (let k = 1; k < cap.L; k++) if (a[k] > a[bi]) bi = k; ws.push(`${VOCAB[id]}@${bi % cap.grid},${Math.floor(bi / cap.grid)}:${a[bi].toFixed(2)}`); }
+      console.log('  ', ws.join(' '), JSON.stringify(va.objects[i].map((o) => o.box.map((v) => (v / (64 / cap.grid)).toFixed(1)))));
     }
   }
   const bl = corpusBleu(cands, refs);
