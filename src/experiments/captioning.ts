@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Engine } from '../engine/engine';
 import { permutation } from '../data/rng';
 import {
-  END, HELD_OUT, COLOURS, SHAPES, MAX_TOKENS, SIZE, START, VOCAB, imageFloats, isShapeToken, shapesCaptions, wordsOf,
+  END, HELD_OUT, COLOURS, SHAPES, SIZES, MAX_TOKENS, SIZE, START, VOCAB, imageFloats, isShapeToken, shapesCaptions, wordsOf,
   type CaptionSplit,
 } from '../data/shapes-captions';
 import { Captioner, receptiveField, type CaptionerSizes, type Decoded, type EncoderLayer } from '../caption/captioner';
@@ -32,6 +32,8 @@ export interface CaptioningSettings {
   sizes: CaptionerSizes; beam: number; figures: number;
   /** Weight of the attention-entropy term (src/caption/decoder.ts); 0: plain cross-entropy. */
   sharpen: number;
+  /** The steps it applies to: every word, or only those that say a size, colour or shape (decoder sharpenWords). */
+  sharpenOn: 'all' | 'describing';
   /** Steps [from, to] over which that weight rises linearly from 0 to `sharpen` (null: `sharpen` from the start). */
   sharpenRamp: [number, number] | null;
   /** The context minus the image's mean feature, so that flat attention reads nothing (decoder option centre). */
@@ -58,12 +60,12 @@ const FULL: CaptioningSettings = {
   sizes: { encoder: convs([16, 32, 64, 64], [2, 2, 2, 1]), attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 2000,
   // The image reaches the words only through the current step's attention (constant h₀, c₀; nothing of the
   // context in the LSTM), the attention must be peaked (entropy term, ramped in), and it can follow its last map.
-  sharpen: 0.05, sharpenRamp: [200, 400], lstmSees: 'none', initFromMean: false, centre: false, location: true,
+  sharpen: 0.05, sharpenOn: 'all', sharpenRamp: [200, 400], lstmSees: 'none', initFromMean: false, centre: false, location: true,
 };
 const QUICK: CaptioningSettings = {
   train: 192, val: 32, test: 48, heldout: 48, epochs: 1, batch: 16, lr: 3e-3, warmupSteps: 2, clipNorm: 5,
   sizes: { encoder: convs([8, 8, 16, 16], [2, 2, 2, 1]), attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60,
-  sharpen: 0.05, sharpenRamp: null, lstmSees: 'none', initFromMean: false, centre: false, location: true,
+  sharpen: 0.05, sharpenOn: 'all', sharpenRamp: null, lstmSees: 'none', initFromMean: false, centre: false, location: true,
 };
 
 export interface CaptioningRow {
@@ -121,6 +123,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
   const B = s.batch;
   const cap = new Captioner(e, s.sizes, { image: SIZE, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B,
     { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam, { sharpen: s.sharpenRamp ? 0 : s.sharpen, lstmSees: s.lstmSees, initFromMean: s.initFromMean, centre: s.centre, location: s.location });
+  if (s.sharpenOn === 'describing') cap.decoder.sharpenWords = new Set([...SIZES, ...COLOURS, ...SHAPES].map((w) => VOCAB.indexOf(w)));
 
   // Training: shuffled batches (a seeded permutation per epoch), warm-up then linear decay to 10%.
   const perEpoch = Math.floor(train.n / B), totalSteps = perEpoch * s.epochs, order = new Int32Array(train.n), x = new Float32Array(B * SIZE * SIZE * 3);
@@ -210,7 +213,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
       `${cap.grid}×${cap.grid}×${cap.D - 2}, each cell seeing ${receptiveField(z.encoder)} pixels, plus 2 coordinate channels (D = ${cap.D}). Decoder: LSTM ${z.hidden} units, attention ${z.attention} units, embedding ${z.embedding}, deep output; h₀/c₀ ` +
       `${s.initFromMean ? 'from the mean feature' : 'learned constants'}; the LSTM's input is the previous word's embedding and ` +
       `${{ all: 'the whole context', where: 'the context\'s two coordinate channels (where it looked), the output layer the whole context', none: 'nothing of the context (only the output layer sees it)' }[s.lstmSees]}; vocabulary ${VOCAB.length}. Teacher forcing; Adam lr ${s.lr} (warm-up ${s.warmupSteps} steps, then linear decay to 10% over the steps or the time budget, whichever runs out first), global-norm clip ` +
-      `${s.clipNorm}; attention-entropy weight ${s.sharpen}${s.sharpenRamp ? ` (from 0, rising linearly over steps ${s.sharpenRamp[0]}–${s.sharpenRamp[1]})` : ''}; ` +
+      `${s.clipNorm}; attention-entropy weight ${s.sharpen}${s.sharpenOn === 'describing' ? ' on the steps that say a size, colour or shape' : ''}${s.sharpenRamp ? ` (from 0, rising linearly over steps ${s.sharpenRamp[0]}–${s.sharpenRamp[1]})` : ''}; ` +
       `${s.centre ? 'context minus the mean feature (flat attention reads nothing); ' : ''}${s.location ? 'location-aware attention (3×3 convolution of the previous attention map in the energy); ' : ''}batch ${B}; ${s.epochs} epochs${stoppedAt !== null ? ` planned, stopped by the time budget after step ${stoppedAt} of ${totalSteps}` : ` (${totalSteps} steps)`}, ` +
       `${secs(trainSeconds)} of training. Beam width ${s.beam}.`,
     table,
