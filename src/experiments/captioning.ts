@@ -54,7 +54,7 @@ function convs(filters: readonly number[], kernels: readonly number[], strides: 
 }
 
 const FULL: CaptioningSettings = {
-  train: 8000, val: 300, test: 1000, heldout: 1000, epochs: 16, batch: 32, lr: 3e-3, warmupSteps: 50, clipNorm: 5,
+  train: 8000, val: 300, test: 1000, heldout: 1000, epochs: 30, batch: 32, lr: 3e-3, warmupSteps: 50, clipNorm: 5,
   // Kernels 2, 2, 2 at stride 2 (no padding needed) and a 1×1 layer: each cell's features describe exactly its own
   // 8×8 pixels, so a cell beside an object knows nothing of it and the attention must land on the object to read
   // it. With kernels 6, 4, 4, 3 every cell saw 40 pixels, and the attention read objects from a cell beside them.
