@@ -9,16 +9,22 @@
 // one wins). Both return every step's attention for the localization score and the figures.
 import type { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
+import { checkNumber, checkOptions } from '../engine/options';
 import { Network } from '../model/network';
 import type { ModelConfig } from '../model/config';
 import { Optimizer, type OptimizerSpec } from '../optim/optimizer';
 import { AttentionDecoder, type DecoderSizes } from './decoder';
 
+/** One conv layer of the encoder (ReLU, 'same' padding). */
+export interface EncoderLayer { filters: number; kernel: number; stride?: number }
+
 export interface CaptionerSizes {
-  /** Filters of the four conv layers (strides 2, 2, 2, 1: 64 → 8). */
-  filters: [number, number, number, number];
-  /** Their kernel sizes (default 5, 3, 3, 1: each cell sees 17 pixels, its own 8 and a margin). */
-  kernels?: [number, number, number, number];
+  /**
+   * The encoder's conv layers in order; their strides take the image to the square grid (64 → 8: three of
+   * stride 2). What a cell sees is receptiveField(encoder) pixels wide: small, so that a cell's features
+   * describe the object on that cell and not its neighbours.
+   */
+  encoder: EncoderLayer[];
   attention: number; hidden: number; embedding: number;
 }
 
@@ -26,16 +32,39 @@ export interface CaptionerSpec {
   image: number; vocab: number; maxTokens: number; start: number; end: number;
 }
 
-/** The encoder: 64×64×3 → [8, 8, filters[3]] (NHWC, so the grid's L = 64 rows of D features each). */
+const SIZE_KEYS = ['encoder', 'attention', 'hidden', 'embedding'] as const;
+const LAYER_KEYS = ['filters', 'kernel', 'stride'] as const;
+
+/** Checks the sizes like a layer config (unknown keys, positive integers); returns the layers with strides filled in. */
+export function checkSizes(s: CaptionerSizes): Required<EncoderLayer>[] {
+  checkOptions('captioner sizes', s, SIZE_KEYS);
+  for (const k of ['attention', 'hidden', 'embedding'] as const) checkNumber('captioner sizes', k, s[k], { min: 1, integer: true });
+  if (!Array.isArray(s.encoder) || s.encoder.length === 0) {
+    throw new RedeError(`captioner sizes: encoder must be a non-empty list of conv layers {filters, kernel, stride}, got ${Array.isArray(s.encoder) ? '[]' : String(s.encoder)}`);
+  }
+  return s.encoder.map((l, i) => {
+    const where = `captioner encoder layer ${i}`;
+    checkOptions(where, l, LAYER_KEYS);
+    return {
+      filters: checkNumber(where, 'filters', l.filters, { min: 1, integer: true }),
+      kernel: checkNumber(where, 'kernel', l.kernel, { min: 1, integer: true }),
+      stride: checkNumber(where, 'stride', l.stride ?? 1, { min: 1, integer: true }),
+    };
+  });
+}
+
+/** The width in pixels of what one output cell sees: r += (k − 1)·j, j ·= s, layer by layer. */
+export function receptiveField(layers: readonly EncoderLayer[]): number {
+  let r = 1, j = 1;
+  for (const l of layers) { r += (l.kernel - 1) * j; j *= l.stride ?? 1; }
+  return r;
+}
+
+/** The encoder: image×image×3 → [g, g, last filters] (NHWC, so the grid's L = g² rows of D features each). */
 export function encoderConfig(s: CaptionerSizes, image: number): ModelConfig {
-  const [f1, f2, f3, f4] = s.filters, [k1, k2, k3, k4] = s.kernels ?? [5, 3, 3, 1];
   return {
-    name: 'caption-encoder', input: [image, image, 3], layers: [
-      { type: 'conv2d', filters: f1, kernel: k1, stride: 2, padding: 'same', activation: 'relu' },
-      { type: 'conv2d', filters: f2, kernel: k2, stride: 2, padding: 'same', activation: 'relu' },
-      { type: 'conv2d', filters: f3, kernel: k3, stride: 2, padding: 'same', activation: 'relu' },
-      { type: 'conv2d', filters: f4, kernel: k4, stride: 1, padding: 'same', activation: 'relu' },
-    ],
+    name: 'caption-encoder', input: [image, image, 3],
+    layers: checkSizes(s).map((l) => ({ type: 'conv2d', filters: l.filters, kernel: l.kernel, stride: l.stride, padding: 'same', activation: 'relu' })),
   };
 }
 

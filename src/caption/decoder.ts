@@ -132,6 +132,15 @@ export class AttentionDecoder {
     });
   }
 
+  /**
+   * The target words whose steps the entropy term applies to (null: every non-PAD target). Words that join
+   * objects or end the caption ("left", "of", <end>) may need to look wide, at where the next object is or
+   * whether there is one; the words that describe an object are read from it.
+   */
+  sharpenWords: ReadonlySet<number> | null = null;
+
+  private sharpened(y: number): boolean { return y !== 0 && (this.sharpenWords === null || this.sharpenWords.has(y)); }
+
   /** The parameter `name` as a copy (tests, saving). */
   weight(name: string): Float32Array {
     const en = this.entries.find((x) => x.name === name);
@@ -301,7 +310,7 @@ export class AttentionDecoder {
       for (let b = 0; b < n; b++) { const y = targets[b * stride + t]; if (y !== 0) loss -= Math.log(Math.max(pr[b * V + y], 1e-30)); }
       if (this.sharpen) {
         const a = this.alpha(t, n), L = this.s.L;
-        for (let b = 0; b < n; b++) if (targets[b * stride + t] !== 0) for (let i = 0; i < L; i++) entropy -= a[b * L + i] * Math.log(Math.max(a[b * L + i], 1e-30));
+        for (let b = 0; b < n; b++) if (this.sharpened(targets[b * stride + t])) for (let i = 0; i < L; i++) entropy -= a[b * L + i] * Math.log(Math.max(a[b * L + i], 1e-30));
       }
     }
     if (o.backward) this.backward(n, T, feats, targets, stride, start, tokens);
@@ -376,11 +385,11 @@ export class AttentionDecoder {
         for (let j = 0; j < M; j++) f[E + id * M + j] += f[DX + b * X + j];
         for (let d = D - this.lstmContext; d < D; d++) f[DCT + b * D + d] += f[DX + b * X + M + d];
       }
-      if (this.sharpen) { // d(sharpen·H/tokens)/dα_i = −sharpen (log α_i + 1) / tokens on non-PAD targets
+      if (this.sharpen) { // d(sharpen·H/tokens)/dα_i = −sharpen (log α_i + 1) / tokens on the sharpened targets
         f = this.e.f32;
         const DA = w.dalpha >>> 2, AL = al >>> 2;
         for (let b = 0; b < n; b++) {
-          const on = targets[b * stride + t] !== 0;
+          const on = this.sharpened(targets[b * stride + t]);
           for (let i = 0; i < L; i++) f[DA + b * L + i] = on ? -this.sharpen * (Math.log(Math.max(f[AL + b * L + i], 1e-30)) + 1) / tokens : 0;
         }
       } else if (this.location) k.fill_f32(w.dalpha, n * L, 0);

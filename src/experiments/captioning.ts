@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { Engine } from '../engine/engine';
 import { permutation } from '../data/rng';
 import {
-  END, HELD_OUT, COLOURS, SHAPES, MAX_TOKENS, SIZE, START, VOCAB, imageFloats, isShapeToken, shapesCaptions, wordsOf,
+  END, HELD_OUT, COLOURS, SHAPES, SIZES, MAX_TOKENS, SIZE, START, VOCAB, imageFloats, isShapeToken, shapesCaptions, wordsOf,
   type CaptionSplit,
 } from '../data/shapes-captions';
-import { Captioner, type CaptionerSizes, type Decoded } from '../caption/captioner';
+import { Captioner, receptiveField, type CaptionerSizes, type Decoded, type EncoderLayer } from '../caption/captioner';
 import { corpusBleu, type Bleu } from '../caption/bleu';
 import { localization, phraseLocalization, type Localization } from '../caption/localization';
 import { attentionFigurePng } from '../caption/figure';
@@ -32,6 +32,8 @@ export interface CaptioningSettings {
   sizes: CaptionerSizes; beam: number; figures: number;
   /** Weight of the attention-entropy term (src/caption/decoder.ts); 0: plain cross-entropy. */
   sharpen: number;
+  /** The steps it applies to: every word, or only those that say a size, colour or shape (decoder sharpenWords). */
+  sharpenOn: 'all' | 'describing';
   /** Steps [from, to] over which that weight rises linearly from 0 to `sharpen` (null: `sharpen` from the start). */
   sharpenRamp: [number, number] | null;
   /** The context minus the image's mean feature, so that flat attention reads nothing (decoder option centre). */
@@ -46,19 +48,27 @@ export interface CaptioningSettings {
   maxSeconds: number;
 }
 
+/** Conv layers of the given filters and kernels at strides 2, 2, 2, 1 (64 → 8). */
+function convs(filters: readonly number[], kernels: readonly number[], strides: readonly number[] = [2, 2, 2, 1]): EncoderLayer[] {
+  return filters.map((f, i) => ({ filters: f, kernel: kernels[i], stride: strides[i] }));
+}
+
 const FULL: CaptioningSettings = {
-  train: 8000, val: 300, test: 1000, heldout: 1000, epochs: 12, batch: 32, lr: 3e-3, warmupSteps: 50, clipNorm: 5,
-  // Even kernels at stride 2 (TensorFlow's 'same' padding) centre each cell's features on the cell; odd ones shift
-  // them 3.5 pixels right and down over the three strided layers, and the attention then lands a cell off.
-  sizes: { filters: [16, 32, 64, 64], kernels: [6, 4, 4, 3], attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 2000,
+  train: 8000, val: 300, test: 1000, heldout: 1000, epochs: 30, batch: 32, lr: 3e-3, warmupSteps: 50, clipNorm: 5,
+  // Kernels 2, 2, 2 at stride 2 (no padding needed) and a 1×1 layer: each cell's features describe exactly its own
+  // 8×8 pixels, so a cell beside an object knows nothing of it and the attention must land on the object to read
+  // it. With kernels 6, 4, 4, 3 every cell saw 40 pixels, and the attention read objects from a cell beside them.
+  sizes: { encoder: convs([16, 32, 64, 64], [2, 2, 2, 1]), attention: 64, hidden: 128, embedding: 32 }, beam: 3, figures: 4, maxSeconds: 2000,
   // The image reaches the words only through the current step's attention (constant h₀, c₀; nothing of the
-  // context in the LSTM), the attention must be peaked (entropy term, ramped in), and it can follow its last map.
-  sharpen: 0.05, sharpenRamp: [200, 400], lstmSees: 'none', initFromMean: false, centre: false, location: true,
+  // context in the LSTM), the attention must be peaked where a word describes an object (entropy term on the
+  // size, colour and shape steps, ramped in; "left of", "above" and <end> may look wide, at whether and where
+  // there is another object), and it can follow its last map.
+  sharpen: 0.2, sharpenOn: 'describing', sharpenRamp: [200, 400], lstmSees: 'none', initFromMean: false, centre: false, location: true,
 };
 const QUICK: CaptioningSettings = {
   train: 192, val: 32, test: 48, heldout: 48, epochs: 1, batch: 16, lr: 3e-3, warmupSteps: 2, clipNorm: 5,
-  sizes: { filters: [8, 8, 16, 16], kernels: [6, 4, 4, 3], attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60,
-  sharpen: 0.05, sharpenRamp: null, lstmSees: 'none', initFromMean: false, centre: false, location: true,
+  sizes: { encoder: convs([8, 8, 16, 16], [2, 2, 2, 1]), attention: 16, hidden: 32, embedding: 8 }, beam: 2, figures: 2, maxSeconds: 60,
+  sharpen: 0.2, sharpenOn: 'describing', sharpenRamp: null, lstmSees: 'none', initFromMean: false, centre: false, location: true,
 };
 
 export interface CaptioningRow {
@@ -116,6 +126,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
   const B = s.batch;
   const cap = new Captioner(e, s.sizes, { image: SIZE, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B,
     { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam, { sharpen: s.sharpenRamp ? 0 : s.sharpen, lstmSees: s.lstmSees, initFromMean: s.initFromMean, centre: s.centre, location: s.location });
+  if (s.sharpenOn === 'describing') cap.decoder.sharpenWords = new Set([...SIZES, ...COLOURS, ...SHAPES].map((w) => VOCAB.indexOf(w)));
 
   // Training: shuffled batches (a seeded permutation per epoch), warm-up then linear decay to 10%.
   const perEpoch = Math.floor(train.n / B), totalSteps = perEpoch * s.epochs, order = new Int32Array(train.n), x = new Float32Array(B * SIZE * SIZE * 3);
@@ -192,7 +203,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
     ] },
   ], { cols: 1, title: 'Captioner training' });
   const heldNames = HELD_OUT.map(([c, sh]) => `${COLOURS[c]} ${SHAPES[sh]}`).join(', ');
-  const z = s.sizes, kk = z.kernels ?? [5, 3, 3, 1];
+  const z = s.sizes, encoder = z.encoder.map((l) => `conv ${l.filters} ${l.kernel}×${l.kernel}/${l.stride ?? 1}`).join(' → ');
   const seconds = since(t0);
   const files = writeReport(outDir, {
     name: 'captioning', title: 'From image to text: a captioner with attention, scored on where it looks', quick,
@@ -201,12 +212,11 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
       'with brevity penalty, one reference per image) scores the words; the localization rate scores the attention: for each generated shape ' +
       'word, whether the attention\'s argmax cell has its centre inside the box of the object that word names (the k-th shape word names the ' +
       `k-th object in reading order). The held-out split has scenes with colour–shape pairs never seen in training (${heldNames}).`,
-    settings: `${s.train} training scenes, ${s.val} validation, ${s.test} test, ${s.heldout} held-out; seed ${seed}. Encoder: conv ${z.filters[0]} ${kk[0]}×${kk[0]}/2 → ` +
-      `conv ${z.filters[1]} ${kk[1]}×${kk[1]}/2 → conv ${z.filters[2]} ${kk[2]}×${kk[2]}/2 → conv ${z.filters[3]} ${kk[3]}×${kk[3]}/1 (ReLU, same padding) → 8×8×${z.filters[3]}, plus 2 coordinate ` +
-      `channels (D = ${cap.D}). Decoder: LSTM ${z.hidden} units, attention ${z.attention} units, embedding ${z.embedding}, deep output; h₀/c₀ ` +
+    settings: `${s.train} training scenes, ${s.val} validation, ${s.test} test, ${s.heldout} held-out; seed ${seed}. Encoder: ${encoder} (ReLU, same padding) → ` +
+      `${cap.grid}×${cap.grid}×${cap.D - 2}, each cell seeing ${receptiveField(z.encoder)} pixels, plus 2 coordinate channels (D = ${cap.D}). Decoder: LSTM ${z.hidden} units, attention ${z.attention} units, embedding ${z.embedding}, deep output; h₀/c₀ ` +
       `${s.initFromMean ? 'from the mean feature' : 'learned constants'}; the LSTM's input is the previous word's embedding and ` +
       `${{ all: 'the whole context', where: 'the context\'s two coordinate channels (where it looked), the output layer the whole context', none: 'nothing of the context (only the output layer sees it)' }[s.lstmSees]}; vocabulary ${VOCAB.length}. Teacher forcing; Adam lr ${s.lr} (warm-up ${s.warmupSteps} steps, then linear decay to 10% over the steps or the time budget, whichever runs out first), global-norm clip ` +
-      `${s.clipNorm}; attention-entropy weight ${s.sharpen}${s.sharpenRamp ? ` (from 0, rising linearly over steps ${s.sharpenRamp[0]}–${s.sharpenRamp[1]})` : ''}; ` +
+      `${s.clipNorm}; attention-entropy weight ${s.sharpen}${s.sharpenOn === 'describing' ? ' on the steps that say a size, colour or shape' : ''}${s.sharpenRamp ? ` (from 0, rising linearly over steps ${s.sharpenRamp[0]}–${s.sharpenRamp[1]})` : ''}; ` +
       `${s.centre ? 'context minus the mean feature (flat attention reads nothing); ' : ''}${s.location ? 'location-aware attention (3×3 convolution of the previous attention map in the energy); ' : ''}batch ${B}; ${s.epochs} epochs${stoppedAt !== null ? ` planned, stopped by the time budget after step ${stoppedAt} of ${totalSteps}` : ` (${totalSteps} steps)`}, ` +
       `${secs(trainSeconds)} of training. Beam width ${s.beam}.`,
     table,

@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine';
-import { Captioner } from '../../src/caption/captioner';
+import { Captioner, receptiveField } from '../../src/caption/captioner';
 import { shapesCaptions, imageFloats, VOCAB, MAX_TOKENS, START, END } from '../../src/data/shapes-captions';
 
-const SIZES = { filters: [4, 4, 8, 8] as [number, number, number, number], attention: 6, hidden: 8, embedding: 4 };
+const SIZES = { encoder: [4, 4, 8, 8].map((filters, i) => ({ filters, kernel: [5, 3, 3, 1][i], stride: i < 3 ? 2 : 1 })), attention: 6, hidden: 8, embedding: 4 };
 const SPEC = { image: 64, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END };
 
 test('beam width 1 decodes exactly as greedy; width 3 gives well-formed captions and attention', async () => {
@@ -33,3 +33,18 @@ test('beam width 1 decodes exactly as greedy; width 3 gives well-formed captions
   assert.throws(() => one.greedy(new Float32Array(5 * 64 * 64 * 3), 5), /batch must be 1\.\.4, got 5/);
 });
 
+
+test('the encoder is a checked list of conv layers; its receptive field is what one cell sees', async () => {
+  const e = await Engine.create();
+  const convs = (kernels: number[]) => kernels.map((kernel, i) => ({ filters: 4, kernel, stride: i < 3 ? 2 : 1 }));
+  assert.equal(receptiveField(convs([2, 2, 2, 1])), 8); // an 8-pixel patch per 8-pixel cell
+  assert.equal(receptiveField(convs([4, 4, 2, 1])), 14);
+  assert.equal(receptiveField(convs([6, 4, 4, 3])), 40);
+  const make = (sizes: unknown) => new Captioner(e, sizes as typeof SIZES, SPEC, 2, 'adam', 5, 1);
+  const c = make({ ...SIZES, encoder: convs([2, 2, 2, 1]) });
+  assert.deepEqual([c.grid, c.D], [8, 4 + 2]);
+  assert.throws(() => make({ ...SIZES, encoder: [] }), /captioner sizes: encoder must be a non-empty list of conv layers .*, got \[\]/);
+  assert.throws(() => make({ ...SIZES, encoder: [{ filters: 4, kernal: 3, stride: 2 }] }), /captioner encoder layer 0: unknown option 'kernal' \(did you mean 'kernel'\?\)/);
+  assert.throws(() => make({ ...SIZES, encoder: [{ filters: 4, kernel: 3, stride: 2 }, { filters: 1.5, kernel: 3 }] }), /captioner encoder layer 1: filters must be an integer ≥ 1, got 1.5/);
+  assert.throws(() => make({ ...SIZES, hiden: 8 }), /captioner sizes: unknown option 'hiden' \(did you mean 'hidden'\?\)/);
+});

@@ -12,13 +12,14 @@ const N = 3, STRIDE = 5, START = 1;
 // Rows: words then END (2) then PAD (0).
 const TARGETS = Int32Array.from([3, 4, 5, 2, 0, 6, 2, 0, 0, 0, 3, 3, 6, 5, 2]);
 
-async function setup(variant: 'simd' | 'ref', centre: boolean, location: boolean) {
+async function setup(variant: 'simd' | 'ref', centre: boolean, location: boolean, sharpenWords: readonly number[] | null = null) {
   const e = await Engine.create({ variant });
   // With the attention-entropy term on, so its gradient is checked too; on the reference engine the LSTM sees
   // only the last two context channels (lstmContext), on the wasm one all of them. The centred-context variant
   // (z_t − ā) runs with constant h₀, c₀, as the experiment does, and with h₀, c₀ from the mean. Location-aware
   // attention needs a square grid: L = 9 (3×3) there, so every cell has neighbours outside the grid or inside.
   const dec = new AttentionDecoder(e, location ? { ...S, L: 9 } : S, N, STRIDE, 7, 0, !(centre && variant === 'simd'), 0.3, variant === "ref" ? 2 : S.D, centre, location);
+  if (sharpenWords) dec.sharpenWords = new Set(sharpenWords);
   const rng = new Rng(3);
   // Larger-than-initial weights, so attention is far from uniform and every path carries gradient.
   // W_l and w larger with location-aware attention, so that the attention is far from flat and the path from one
@@ -28,10 +29,12 @@ async function setup(variant: 'simd' | 'ref', centre: boolean, location: boolean
   return { e, dec, feats };
 }
 
-const CASES = [['simd', false, false], ['ref', false, false], ['simd', true, false], ['ref', true, false], ['simd', true, true], ['ref', false, true]] as const;
-for (const [variant, centre, location] of CASES) {
-  test(`decoder gradients match central differences (${variant}${centre ? ', centred context' : ''}${location ? ', location-aware' : ''})`, async () => {
-    const { e, dec, feats } = await setup(variant, centre, location);
+// The last case applies the entropy term only on the steps whose targets are words 3 and 6 (sharpenWords).
+const CASES = [['simd', false, false, null], ['ref', false, false, null], ['simd', true, false, null], ['ref', true, false, null], ['simd', true, true, null], ['ref', false, true, null],
+  ['simd', false, true, [3, 6]]] as const;
+for (const [variant, centre, location, words] of CASES) {
+  test(`decoder gradients match central differences (${variant}${centre ? ', centred context' : ''}${location ? ', location-aware' : ''}${words ? ', entropy on some words' : ''})`, async () => {
+    const { e, dec, feats } = await setup(variant, centre, location, words);
     const FL = N * dec.s.L * S.D;
     const loss = () => dec.loss(N, feats, TARGETS, STRIDE, START).loss;
     dec.loss(N, feats, TARGETS, STRIDE, START, { backward: true });
@@ -61,6 +64,18 @@ for (const [variant, centre, location] of CASES) {
     }
   });
 }
+
+test('sharpenWords: the entropy term counts only the steps whose targets it names', async () => {
+  const { dec, feats } = await setup('simd', false, false);
+  const all = dec.loss(N, feats, TARGETS, STRIDE, START);
+  dec.sharpenWords = new Set();
+  const none = dec.loss(N, feats, TARGETS, STRIDE, START);
+  assert.equal(none.loss, none.crossEntropy);
+  assert.equal(none.crossEntropy, all.crossEntropy);
+  dec.sharpenWords = new Set([3]);
+  const some = dec.loss(N, feats, TARGETS, STRIDE, START);
+  assert.ok(some.loss > none.loss && some.loss < all.loss, `${none.loss} < ${some.loss} < ${all.loss}`);
+});
 
 test('centred context: with flat attention and constant h₀, c₀ the words do not depend on the image', async () => {
   const e = await Engine.create();
