@@ -11,7 +11,8 @@
 // states the commit, load average and the peak measured in this process. LeNet-5 also reports the planned arena
 // by part against what its tensors need, and the RSS over a long run.
 // --baseline=FILE.wasm (a relaxed-SIMD build of another commit, same kernel ABI) adds that build as one more
-// one-thread rede runner in the same rounds: a before/after A/B in one process.
+// one-thread rede runner in the same rounds: a before/after A/B in one process. Control it with an A/A run (this
+// build as the baseline): the last runner has read 5–17 % slow with identical code (docs/benchmarks.md, LeNet-5).
 // One-thread blocks are timed by each process's CPU time (--clock=wall: by the wall clock), which leaves out the
 // time other processes hold the core; two-thread blocks always by the wall clock (CPU time would add the threads up).
 // Beside examples/s, the one-thread rows give GFLOP/s: examples/s × the net's nominal FLOPs per example
