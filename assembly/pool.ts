@@ -1,4 +1,5 @@
-// 2-D pooling, f32, NHWC, SIMD over the contiguous channel dimension (4 channels a vector, scalar tail).
+// 2-D pooling, f32, NHWC, SIMD over the contiguous channel dimension (4 channels a vector; a forward pass runs
+// the channels past the last multiple of 4 as one overlapping vector where c ≥ 4, a scalar tail below that).
 //   x, dx  [n, h, w, c]       y, dy, argmax  [n, oh, ow, c]
 // Window geometry: output (oy, ox) covers input rows oy·sh − padTop … + kh − 1 and columns ox·sw − padLeft … + kw − 1;
 // cells outside [0, h) × [0, w) are padding. The caller computes padTop/padLeft and oh/ow (TensorFlow's 'valid'
