@@ -13,7 +13,7 @@ import { Captioner } from '../src/caption/captioner';
 import { corpusBleu } from '../src/caption/bleu';
 import { localization } from '../src/caption/localization';
 import { permutation } from '../src/data/rng';
-import { shapesCaptions, imageFloats, SIZES, COLOURS, SHAPES, VOCAB, MAX_TOKENS, START, END, wordsOf, isShapeToken } from '../src/data/shapes-captions';
+import { shapesCaptions, imageFloats, DESCRIBING_TOKENS, VOCAB, MAX_TOKENS, START, END, wordsOf, isShapeToken } from '../src/data/shapes-captions';
 const e = await Engine.create();
 const B = 32, STEPS = Number(process.argv[2] ?? 400), LR = Number(process.argv[3] ?? 2e-3);
 // KERNELS: four kernel sizes (filters 16, 32, 64, 64 at strides 2, 2, 2, 1), or a JSON list of layers
@@ -22,7 +22,7 @@ const KS = JSON.parse(process.argv[4] ?? "[5,3,3,1]"), MEAN = process.argv[5] !=
 const SH = Number(process.argv[6] ?? 0), RAMP = process.argv[8] && process.argv[8] !== '-' ? process.argv[8].split(',').map(Number) : null;
 const FLAGS = (process.argv[9] ?? "").split(",");
 const cap = new Captioner(e, { encoder: typeof KS[0] === "number" ? KS.map((k: number, i: number) => ({ filters: [16, 32, 64, 64][i], kernel: k, stride: [2, 2, 2, 1][i] })) : KS, attention: 64, hidden: 128, embedding: 32 }, { image: 64, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B, { type: "adam", lr: LR, clipNorm: 5 }, 1, 3, { initFromMean: MEAN, sharpen: SH, lstmSees: (process.argv[7] ?? "all") as "all" | "where" | "none", centre: FLAGS.includes("centre"), location: FLAGS.includes("location") });
-if (FLAGS.includes("describe")) cap.decoder.sharpenWords = new Set([...SIZES, ...COLOURS, ...SHAPES].map((w) => VOCAB.indexOf(w)));
+if (FLAGS.includes("describe")) cap.decoder.sharpenWords = DESCRIBING_TOKENS;
 const tr = shapesCaptions('train', 4000), va = shapesCaptions('val', 200);
 const x = new Float32Array(B * 64 * 64 * 3), tok = new Int32Array(B * MAX_TOKENS), order = new Int32Array(tr.n);
 let t0 = performance.now(), sum = 0;

@@ -43,6 +43,9 @@ const SHAPE_IDS = new Set(SHAPES.map((s) => WORD_ID.get(s)!));
 /** Whether token `id` is a shape word (the words localization scores). */
 export const isShapeToken = (id: number): boolean => SHAPE_IDS.has(id);
 
+/** The tokens that describe an object (size, colour, shape words): where the captioner's entropy term may apply. */
+export const DESCRIBING_TOKENS: ReadonlySet<number> = new Set([...SIZES, ...COLOURS, ...SHAPES].map((w) => WORD_ID.get(w)!));
+
 export interface SceneObject {
   shape: number; colour: number; size: number;
   /** [x0, y0, x1, y1] in pixels, x1 and y1 exclusive. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Engine } from '../engine/engine';
 import { permutation } from '../data/rng';
 import {
-  END, HELD_OUT, COLOURS, SHAPES, SIZES, MAX_TOKENS, SIZE, START, VOCAB, imageFloats, isShapeToken, shapesCaptions, wordsOf,
+  END, HELD_OUT, COLOURS, SHAPES, DESCRIBING_TOKENS, MAX_TOKENS, SIZE, START, VOCAB, imageFloats, isShapeToken, shapesCaptions, wordsOf,
   type CaptionSplit,
 } from '../data/shapes-captions';
 import { Captioner, receptiveField, type CaptionerSizes, type Decoded, type EncoderLayer } from '../caption/captioner';
@@ -126,7 +126,7 @@ export async function captioning(o: ExperimentOptions = {}, tune: Partial<Captio
   const B = s.batch;
   const cap = new Captioner(e, s.sizes, { image: SIZE, vocab: VOCAB.length, maxTokens: MAX_TOKENS, start: START, end: END }, B,
     { type: 'adam', lr: s.lr, clipNorm: s.clipNorm }, seed, s.beam, { sharpen: s.sharpenRamp ? 0 : s.sharpen, lstmSees: s.lstmSees, initFromMean: s.initFromMean, centre: s.centre, location: s.location });
-  if (s.sharpenOn === 'describing') cap.decoder.sharpenWords = new Set([...SIZES, ...COLOURS, ...SHAPES].map((w) => VOCAB.indexOf(w)));
+  if (s.sharpenOn === 'describing') cap.decoder.sharpenWords = DESCRIBING_TOKENS;
 
   // Training: shuffled batches (a seeded permutation per epoch), warm-up then linear decay to 10%.
   const perEpoch = Math.floor(train.n / B), totalSteps = perEpoch * s.epochs, order = new Int32Array(train.n), x = new Float32Array(B * SIZE * SIZE * 3);
