@@ -60,15 +60,15 @@ function blocks(desc: usize): i32 {
 }
 
 // Scratch layouts (each region 64-byte aligned):
-//   forward  [padded image | tap offsets (K i32) | packed w (blocks·K·8) | packed bias (blocks·8)]
+//   forward  [padded image | tap offsets (K i32) | packed w (blocks·K·8) | packed bias (blocks·8) | pixel offsets (P + 4 i32)]
 //   filter   [padded image | tap offsets | pixel offsets (P i32) | packed dy (blocks·P·8; cout % 8 ≠ 0 only)]
 //   data     [dỹ (cout·Hd·Wd) | two XB-float row tiles | per channel c a tap table (cout·(kh+1)·kw entries of 16 bytes)]
 function imageBytes(desc: usize): usize {
   return inPlace(desc) ? 0 : align64(<usize>paddedH(desc) * paddedW(desc) * descI32(desc, CONV_CIN) * 4);
 }
 function forwardBytes(desc: usize): usize {
-  const k = <usize>taps(desc), nb = <usize>blocks(desc);
-  return imageBytes(desc) + align64(k * 4) + align64(nb * k * NB * 4) + align64(nb * NB * 4);
+  const k = <usize>taps(desc), nb = <usize>blocks(desc), p = <usize>descI32(desc, CONV_OH) * descI32(desc, CONV_OW);
+  return imageBytes(desc) + align64(k * 4) + align64(nb * k * NB * 4) + align64(nb * NB * 4) + align64((p + TILE) * 4);
 }
 function filterBytes(desc: usize): usize {
   const k = <usize>taps(desc), p = <usize>descI32(desc, CONV_OH) * descI32(desc, CONV_OW);
@@ -205,7 +205,11 @@ export function conv_small_forward(desc: usize, x: usize, w: usize, bias: usize,
   const cout = descI32(desc, CONV_COUT), sh = descI32(desc, CONV_STRIDE_H), sw = descI32(desc, CONV_STRIDE_W);
   const k = taps(desc), nb = blocks(desc), p = oh * ow, rs = rowStride(desc);
   const img = scratch, off = img + imageBytes(desc), wp = off + align64(<usize>k * 4), bp = wp + align64(<usize>nb * k * NB * 4);
+  const pix = bp + align64(<usize>nb * NB * 4);
   tapOffsets(desc, off);
+  // Window origins once per call (four divisions per tile cost as much as LeNet c1's 25-tap tile itself); the
+  // last tile's missing pixels repeat the last one.
+  for (let i = 0; i < p + TILE; i++) store<i32>(pix + (<usize>i << 2), pixelOffset(min(i, p - 1), ow, sh, sw, rs, cin));
   packPanels(w, k, cout, cout, wp);
   if (bias) packPanels(bias, 1, cout, cout, bp); else memory.fill(bp, 0, <usize>nb * NB * 4);
   const offEnd = off + (<usize>k << 2), panelBytes = <usize>k * NB * 4;
@@ -215,10 +219,9 @@ export function conv_small_forward(desc: usize, x: usize, w: usize, bias: usize,
     let yImg = at(y, <usize>b * p * cout);
     for (let p0 = 0; p0 < p; p0 += TILE) {
       const rows = min(TILE, p - p0);
-      const x0 = src + pixelOffset(p0, ow, sh, sw, rs, cin);
-      const x1 = src + pixelOffset(min(p0 + 1, p - 1), ow, sh, sw, rs, cin);
-      const x2 = src + pixelOffset(min(p0 + 2, p - 1), ow, sh, sw, rs, cin);
-      const x3 = src + pixelOffset(min(p0 + 3, p - 1), ow, sh, sw, rs, cin);
+      const pp = pix + (<usize>p0 << 2);
+      const x0 = src + <usize>load<i32>(pp), x1 = src + <usize>load<i32>(pp, 4);
+      const x2 = src + <usize>load<i32>(pp, 8), x3 = src + <usize>load<i32>(pp, 12);
       for (let q = 0; q < nb; q++) {
         forwardTile(off, offEnd, wp + <usize>q * panelBytes, bp + (<usize>q << 5), x0, x1, x2, x3,
           yImg + (<usize>q << 5), yRow, rows, min(NB, cout - q * NB), act);
