@@ -161,14 +161,24 @@ function tapOffsets(desc: usize, off: usize): void {
 function packPanels(src: usize, rows: i32, cols: i32, ld: i32, dst: usize): void {
   for (let q = 0; q < cols; q += NB) {
     const nr = min(NB, cols - q);
+    // A short panel (cout 6: every filter-gradient call's dy) loads whole vectors and clears the lanes past nr;
+    // those loads read up to 7 floats past the row, so the last rows, where that would leave src, go one by one.
+    const keepLo = lanesBelow(nr), keepHi = lanesBelow(nr - 4), end = <usize>rows * ld;
     for (let r = 0; r < rows; r++) {
       const s = at(src, <usize>r * ld + q);
-      if (nr == NB) { v128.store(dst, v128.load(s)); v128.store(dst, v128.load(s, 16), 16); } else {
+      if (nr == NB) { v128.store(dst, v128.load(s)); v128.store(dst, v128.load(s, 16), 16); } else if (<usize>r * ld + q + NB <= end) {
+        v128.store(dst, v128.and(v128.load(s), keepLo)); v128.store(dst, v128.and(v128.load(s, 16), keepHi), 16);
+      } else {
         for (let j = 0; j < NB; j++) store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(s + (<usize>j << 2)) : 0);
       }
       dst += NB << 2;
     }
   }
+}
+
+/** All-ones in the first clamp(n, 0, 4) 32-bit lanes, zero in the rest. */
+function lanesBelow(n: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n));
 }
 
 /**
