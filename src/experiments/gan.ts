@@ -17,6 +17,7 @@ import { trainStep, type TrainStepSession } from '../api/train-step';
 import type { Dataset } from '../data/dataset';
 import { normalAt, permutation, intBelow } from '../data/rng';
 import { Engine } from '../engine/engine';
+import { RedeError } from '../engine/errors';
 import { writeFileAtomic } from '../io/atomic';
 import { argmaxRows } from '../model/classify';
 import type { LayerConfig, ModelConfig } from '../model/config';
@@ -39,13 +40,13 @@ export interface GanSizes {
 }
 
 /** G: [latent (+ one-hot class)] → dense 7·7·2g → BN → ReLU → [7,7,2g] → convT g k4 s2 → BN → ReLU → convT 1 k4 s2 → sigmoid. */
-export function generatorConfig(s: GanSizes, conditional: boolean): ModelConfig {
+export function generatorConfig(s: GanSizes, conditional: boolean, name = conditional ? 'cgan-generator' : 'gan-generator'): ModelConfig {
   const layers: LayerConfig[] = [
     { type: 'dense', units: 7 * 7 * 2 * s.g, useBias: false }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'reshape', shape: [7, 7, 2 * s.g] },
     { type: 'conv2d_transpose', filters: s.g, kernel: 4, stride: 2, padding: 'same', useBias: false }, { type: 'batchnorm' }, { type: 'relu' },
     { type: 'conv2d_transpose', filters: 1, kernel: 4, stride: 2, padding: 'same' }, { type: 'sigmoid' },
   ] as LayerConfig[];
-  return { name: conditional ? 'cgan-generator' : 'gan-generator', input: [s.latent + (conditional ? CLASSES : 0)], layers };
+  return { name, input: [s.latent + (conditional ? CLASSES : 0)], layers };
 }
 
 /**
@@ -62,6 +63,18 @@ export function discriminatorConfig(s: GanSizes, conditional: boolean, dropout =
     ...(dropout > 0 ? [{ type: 'dropout', rate: dropout } as LayerConfig] : []), { type: 'dense', units: conditional ? CLASSES + 1 : 1 },
   ];
   return { name: conditional ? 'cgan-discriminator' : 'gan-discriminator', input: [28, 28, 1], layers };
+}
+
+/**
+ * Q (InfoGAN, Chen et al. 2016; here its own network rather than a head on D): conv d k4 s2 → leaky ReLU → conv 2d
+ * k4 s2 → leaky ReLU → dense 128 → leaky ReLU → dense K (logits of G's code). Trained on G's images to recover the
+ * code, and G through it (frozen) to make the code recoverable: a bound on their mutual information, no labels.
+ */
+export function codeReaderConfig(s: GanSizes): ModelConfig {
+  return { name: 'gan-code-reader', input: [28, 28, 1], layers: [
+    { type: 'conv2d', filters: s.d, kernel: 4, stride: 2, padding: 'same' }, { type: 'leaky_relu', alpha: 0.2 },
+    { type: 'conv2d', filters: 2 * s.d, kernel: 4, stride: 2, padding: 'same' }, { type: 'leaky_relu', alpha: 0.2 },
+    { type: 'flatten' }, { type: 'dense', units: 128 }, { type: 'leaky_relu', alpha: 0.2 }, { type: 'dense', units: CLASSES }] };
 }
 
 /** The measuring classifier: conv32 → pool → conv64 → pool → dense 128 (the features) | dense 10. */
@@ -161,24 +174,36 @@ export interface GanSettings {
   ema: number;
   /** D's dropout rate before its last layer (0: no dropout layer). */
   dropout: number;
+  /**
+   * The unconditional GAN's G also takes a one-hot code of K values drawn uniformly, independent of the labels
+   * (a categorical latent: the noise space falls apart into K pieces, so G need not pass between digits).
+   */
+  code: boolean;
+  /**
+   * With `code`: the Adam learning rate of the InfoGAN steps (0: none) — Q learns to read the code from G's
+   * images, then G, through Q frozen, to write it readably.
+   */
+  info: number;
   /** Networks of one variant that differ from the shared `sizes` and `dropout` (a variant's own entry wins). */
   nets: { gan?: Partial<GanNets>; cgan?: Partial<GanNets> };
 }
-export type GanNets = Pick<GanSettings, 'sizes' | 'dropout'>;
+export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info'>;
 
 /** The settings that `variant` trains with: the shared ones, then its own entry in `nets`. */
 function variantSettings(s: GanSettings, variant: 'gan' | 'cgan'): GanSettings {
   return { ...s, ...s.nets[variant] };
 }
-const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3,
+const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3, code: false, info: 0,
   // The unconditional GAN's own networks: G twice as wide (dense 7·7·128, convT 64) and D without dropout scored 6.08 after 20 epochs
   // where the shared ones scored 5.40 (docs/experiments/gan-trials.md, third round); D's hidden dense 1024 (it then judges the whole
   // digit, not a linear sum of 10×10 patches) took that to 6.59 and Fréchet 29.2 to 19.9 (fourth round; still short of 90 %). The conditional GAN meets its targets with the shared ones.
   nets: { gan: { sizes: { latent: 64, g: 64, d: 32, dHidden: 1024 }, dropout: 0 } } };
-const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, nets: {} };
+const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, code: false, info: 0, nets: {} };
 
 export interface GanRun {
   dataset: string; variant: string; epochs: number[]; dLoss: number[]; gLoss: number[];
+  /** With the InfoGAN steps: Q's cross-entropy in reading G's code, per epoch (ln K: not read at all). */
+  qLoss: number[];
   quality: (Quality & { epoch: number })[]; seconds: number;
   /** With a weight average: the same measures of G's last weights (quality is of the averaged generator). */
   lastWeights: (Quality & { epoch: number })[];
@@ -189,24 +214,29 @@ const BETA1 = 0.5, REAL = 0.9; // Radford et al.'s Adam β1; one-sided label smo
 async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings, train: Dataset, judge: Judge, reference: { mean: Float64Array; cov: Float64Array },
   seed: number, outDir: string, name: string, log: (l: string) => void): Promise<{ run: GanRun; grids: string[]; saved: string }> {
   const s = variantSettings(shared, variant), t0 = now(), cond = variant === 'cgan', { latent } = s.sizes, B = s.batch;
-  const G = await Model.create(generatorConfig(s.sizes, cond), { engine: e, seed });
+  // G takes a one-hot with the noise: the class asked for (cgan), or a code drawn uniformly that no label ties to (gan with `code`).
+  const coded = cond || s.code;
+  const G = await Model.create(generatorConfig(s.sizes, coded, cond ? 'cgan-generator' : 'gan-generator'), { engine: e, seed });
   const D = await Model.create(discriminatorConfig(s.sizes, cond, s.dropout), { engine: e, seed: seed + 1 });
   const loss = cond ? 'sparse_categorical_crossentropy' as const : 'binary_crossentropy' as const;
   const dStep: TrainStepSession = await trainStep({ nets: [{ net: D, optimizer: { type: 'adam', lr: s.lrD, beta1: BETA1 } }], loss, batchSize: 2 * B, seed });
   const gStep: TrainStepSession = await trainStep({ nets: [{ net: G, optimizer: { type: 'adam', lr: s.lrG, beta1: BETA1 } }, { net: D, trainable: false }], loss, batchSize: B, seed: seed + 2 });
+  const Q = s.info > 0 ? await Model.create(codeReaderConfig(s.sizes), { engine: e, seed: seed + 4 }) : null;
+  const qStep = Q ? await trainStep({ nets: [{ net: Q, optimizer: { type: 'adam', lr: s.info, beta1: BETA1 } }], loss: 'sparse_categorical_crossentropy', batchSize: B, seed: seed + 5 }) : null;
+  const giStep = Q ? await trainStep({ nets: [{ net: G, optimizer: { type: 'adam', lr: s.info, beta1: BETA1 } }, { net: Q, trainable: false }], loss: 'sparse_categorical_crossentropy', batchSize: B, seed: seed + 6 }) : null;
   const n = train.y.length, perEpoch = Math.floor(n / B), order = new Int32Array(n);
   const xd = new Float32Array(2 * B * PIXELS), yd = cond ? new Int32Array(2 * B) : new Float32Array(2 * B), yg = cond ? new Int32Array(B) : new Float32Array(B).fill(1);
   const asked = new Int32Array(B);
   // Fixed noise for the grids (a row per class for the conditional GAN) and for measuring.
   const gridClasses = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
-  const gridZ = noise(100, latent, seed, 1, cond ? gridClasses : undefined);
-  const evalClasses = Int32Array.from({ length: s.samples }, (_, i) => i % CLASSES), evalZ = noise(s.samples, latent, seed, 2, cond ? evalClasses : undefined);
-  const run: GanRun = { dataset: name, variant, epochs: [], dLoss: [], gLoss: [], quality: [], seconds: 0, lastWeights: [] };
+  const gridZ = noise(100, latent, seed, 1, coded ? gridClasses : undefined);
+  const evalClasses = Int32Array.from({ length: s.samples }, (_, i) => i % CLASSES), evalZ = noise(s.samples, latent, seed, 2, coded ? evalClasses : undefined);
+  const run: GanRun = { dataset: name, variant, epochs: [], dLoss: [], gLoss: [], qLoss: [], quality: [], seconds: 0, lastWeights: [] };
   const grids: string[] = [];
   const average = s.ema > 0 ? new WeightAverage(G, s.ema) : null;
   // The generator that is measured, drawn and saved: the averaged one (batch norm recalibrated on 250-sample batches) or G.
   const CALIBRATE = 20;
-  const generated = <T>(use: () => T): T => average ? average.with(CALIBRATE, (i) => noise(250, latent, seed + 3, i, cond ? evalClasses.subarray(0, 250) : undefined), use) : use();
+  const generated = <T>(use: () => T): T => average ? average.with(CALIBRATE, (i) => noise(250, latent, seed + 3, i, coded ? evalClasses.subarray(0, 250) : undefined), use) : use();
   const line = (q: Quality) => `classifier score ${sci(q.score)}, Fréchet ${sci(q.frechet)}${q.classAccuracy !== undefined ? `, class ${pct(q.classAccuracy)}` : ''}`;
   // Measures the generator (and, for the grids, draws it; at the end, saves it) after `epoch` epochs.
   const measure = (epoch: number, grid?: string, save?: string) => {
@@ -227,7 +257,7 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
     measure(0);
     for (let epoch = 0, t = 0; epoch < s.epochs; epoch++) {
       permutation(order, seed + 5, epoch);
-      let dSum = 0, gSum = 0;
+      let dSum = 0, gSum = 0, qSum = 0;
       for (let b = 0; b < perEpoch; b++, t++) {
         // D step: B real images, then B generated ones (G in training mode, as in its own step).
         for (let r = 0; r < B; r++) {
@@ -236,16 +266,22 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
           asked[r] = intBelow(CLASSES, seed + 7, t, r);
           if (cond) { yd[r] = train.y[i]; yd[B + r] = CLASSES; } else { yd[r] = REAL; yd[B + r] = 0; }
         }
-        const z = noise(B, latent, seed + 11, t, cond ? asked : undefined);
+        const z = noise(B, latent, seed + 11, t, coded ? asked : undefined);
         xd.set(G.forward(z, { training: true, step: t }), B * PIXELS);
         dSum += (await dStep.run(xd, yd)).loss;
         // G step through the frozen D: make D call the images real (of the class asked for).
         if (cond) (yg as Int32Array).set(asked);
-        for (let k = 0; k < s.gSteps; k++) gSum += (await gStep.run(noise(B, latent, seed + 13 + 1000 * k, t, cond ? asked : undefined), yg)).loss / s.gSteps;
+        for (let k = 0; k < s.gSteps; k++) gSum += (await gStep.run(noise(B, latent, seed + 13 + 1000 * k, t, coded ? asked : undefined), yg)).loss / s.gSteps;
+        if (qStep && giStep) {
+          // Q reads the code from the D step's generated images; then G, through Q frozen, writes it readably.
+          qSum += (await qStep.run(xd.subarray(B * PIXELS), asked)).loss;
+          await giStep.run(noise(B, latent, seed + 17, t, asked), asked);
+        }
         average?.update();
       }
       run.epochs.push(epoch + 1); run.dLoss.push(dSum / perEpoch); run.gLoss.push(gSum / perEpoch);
-      log(`gan: ${name} ${variant} epoch ${epoch + 1}: D loss ${sci(dSum / perEpoch)}, G loss ${sci(gSum / perEpoch)} (${secs(since(t0))})`);
+      if (qStep) run.qLoss.push(qSum / perEpoch);
+      log(`gan: ${name} ${variant} epoch ${epoch + 1}: D loss ${sci(dSum / perEpoch)}, G loss ${sci(gSum / perEpoch)}${qStep ? `, Q loss ${sci(qSum / perEpoch)}` : ''} (${secs(since(t0))})`);
       if ((epoch + 1) % s.gridEvery === 0 || epoch + 1 === s.epochs) {
         const file = `gan-${name}-${variant}-epoch${String(epoch + 1).padStart(2, '0')}.png`;
         measure(epoch + 1, file, epoch + 1 === s.epochs ? saved : undefined);
@@ -255,6 +291,8 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
   } finally {
     await dStep.close();
     await gStep.close();
+    await qStep?.close();
+    await giStep?.close();
   }
   run.seconds = since(t0);
   await writeFileAtomic(join(outDir, saved), bytes ?? G.toBytes());
@@ -264,11 +302,11 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
 /** G and D of each variant, in words (one sentence when they share their sizes). */
 function netsLine(s: GanSettings): string {
   const words = (v: GanSettings, cgan: boolean | null) =>
-    `G: noise ${v.sizes.latent}${cgan === true ? ' + one-hot class' : cgan === null && s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * v.sizes.g} → BN → ReLU → conv2d_transpose ${v.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
+    `G: noise ${v.sizes.latent}${cgan === true ? ' + one-hot class' : v.code ? ` + one-hot code (${CLASSES} values drawn uniformly, no label)` : cgan === null && s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * v.sizes.g} → BN → ReLU → conv2d_transpose ${v.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
     `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${v.sizes.d} and ${2 * v.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, ${v.sizes.dHidden ? `dense ${v.sizes.dHidden} with leaky ReLU 0.2, ` : ''}${v.dropout > 0 ? `dropout ${v.dropout}` : 'no dropout'}, ` +
     `dense (${cgan === true ? 'K + 1 class logits' : cgan === false ? '1 logit' : '1 logit; K + 1 classes for the conditional GAN'}).`;
   const [g, c] = [variantSettings(s, 'gan'), variantSettings(s, 'cgan')];
-  const same = JSON.stringify([g.sizes, g.dropout]) === JSON.stringify([c.sizes, c.dropout]);
+  const same = JSON.stringify([g.sizes, g.dropout, g.code]) === JSON.stringify([c.sizes, c.dropout, c.code]);
   if (same || s.variants.length === 1) return words(s.variants.length === 1 ? variantSettings(s, s.variants[0]) : s, s.variants.length === 1 ? s.variants[0] === 'cgan' : null);
   return `GAN — ${words(g, false)} Conditional GAN — ${words(c, true)}`;
 }
@@ -280,6 +318,10 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
   const s: GanSettings = { ...(quick ? QUICK : FULL), ...tune };
   const outDir = o.outDir ?? DEFAULT_OUT_DIR;
   mkdirSync(outDir, { recursive: true });
+  for (const v of s.variants) {
+    const vs = variantSettings(s, v);
+    if (vs.info > 0 && (v !== 'gan' || !vs.code)) throw new RedeError(`gan: 'info' (${vs.info}) needs the unconditional GAN with 'code' (the InfoGAN steps read G's code), got variant ${v} with code ${vs.code}`);
+  }
   const e = await Engine.create();
   const saved: string[] = [];
   const runs: GanRun[] = [], refs: { dataset: string; judgeAccuracy: number; real: Quality; realVsReal: number }[] = [], grids: string[] = [];

@@ -1,10 +1,13 @@
 // The GAN's networks (src/experiments/gan.ts): D's optional hidden dense layer sits between its convolutions and
-// its logits, and D without it is as before.
+// its logits, and D without it is as before; the InfoGAN code reader and its steps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
 import { Engine } from '../../src/engine/engine';
-import { discriminatorConfig } from '../../src/experiments/gan';
+import { codeReaderConfig, discriminatorConfig, gan } from '../../src/experiments/gan';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('gan discriminator: dHidden adds dense dHidden → leaky ReLU before the logit; without it D is unchanged', async () => {
   const e = await Engine.create(), sizes = { latent: 4, g: 4, d: 4 };
@@ -16,4 +19,26 @@ test('gan discriminator: dHidden adds dense dHidden → leaky ReLU before the lo
   assert.equal(a.paramCount, convs + flat + 1);
   assert.equal(b.paramCount, convs + flat * 6 + 6 + 6 + 1);
   assert.equal(b.predict(new Float32Array(2 * 784)).length, 2); // one logit per image
+});
+
+test('gan code reader (InfoGAN Q): image → K code logits; info without the code is refused before any work', async () => {
+  const e = await Engine.create(), q = await Model.create(codeReaderConfig({ latent: 4, g: 4, d: 4 }), { engine: e, seed: 1 });
+  assert.equal(q.predict(new Float32Array(3 * 784)).length, 3 * 10);
+  await assert.rejects(gan({ outDir: mkdtempSync(join(tmpdir(), 'rede-gan-')) }, { variants: ['gan'], info: 1e-3, code: false, nets: {} }),
+    /gan: 'info' \(0\.001\) needs the unconditional GAN with 'code'.*got variant gan with code false/);
+  await assert.rejects(gan({}, { variants: ['cgan'], info: 1e-3, nets: {} }), /got variant cgan/);
+});
+
+test('gan with a code and InfoGAN steps: Q learns to read the code from G\'s images (its loss falls far below ln K)', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'rede-gan-'));
+  try {
+    await gan({ quick: true, outDir: out, seed: 1 }, { variants: ['gan'], epochs: 2, code: true, info: 1e-3, nets: {} });
+    const run = JSON.parse(readFileSync(join(out, 'gan.json'), 'utf8')).runs[0];
+    assert.equal(run.qLoss.length, 2);
+    assert.ok(run.qLoss[0] > 0 && run.qLoss[1] < 0.2 * Math.log(10), `Q loss per epoch ${run.qLoss}`);
+    // the generator takes noise + the one-hot code: `rede generate --classes 10` draws from it
+    assert.ok(existsSync(join(out, 'gan-digits-gan-generator.rede')));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -177,6 +177,11 @@ test('direct small-channel kernels (cin ≤ 4) and the GEMM path both match the 
       kh: k, kw: i % 9 === 8 ? Math.max(1, k - 1) : k, stride, padding, dilation });
   }
   cases.push({ n: 2, h: 28, w: 28, cin: 1, cout: 6, kh: 5, kw: 5, padding: 'same' }); // LeNet-5's c1
+  // cin = 1 forward along rows (8-pixel tiles, the last overlapping): row stride 2, dilated columns, 5 channels;
+  // a row of exactly 8; 2 channels without padding
+  cases.push({ n: 2, h: 13, w: 19, cin: 1, cout: 5, kh: 3, kw: 4, stride: [2, 1], dilation: [1, 2], padding: 'same' });
+  cases.push({ n: 1, h: 5, w: 8, cin: 1, cout: 4, kh: 3, kw: 3, padding: 'same' });
+  cases.push({ n: 1, h: 6, w: 12, cin: 1, cout: 2, kh: 2, kw: 3 });
   cases.push({ n: 1, h: 9, w: 7, cin: 3, cout: 5, kh: 3, kw: 3, stride: [1, 2], padding: [0, 2, 1, 0], dilation: [2, 1] });
   cases.push({ n: 1, h: 3, w: 3, cin: 4, cout: 2, kh: 3, kw: 3 }); // one output pixel
   for (const { name, e, ref } of await testEngines()) {
