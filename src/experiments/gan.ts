@@ -184,10 +184,10 @@ export interface GanSettings {
    * images, then G, through Q frozen, to write it readably.
    */
   info: number;
-  /** Networks of one variant that differ from the shared `sizes` and `dropout` (a variant's own entry wins). */
+  /** Networks and settings of one variant that differ from the shared ones (a variant's own entry wins). */
   nets: { gan?: Partial<GanNets>; cgan?: Partial<GanNets> };
 }
-export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info'>;
+export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs'>;
 
 /** The settings that `variant` trains with: the shared ones, then its own entry in `nets`. */
 function variantSettings(s: GanSettings, variant: 'gan' | 'cgan'): GanSettings {
@@ -304,11 +304,19 @@ function netsLine(s: GanSettings): string {
   const words = (v: GanSettings, cgan: boolean | null) =>
     `G: noise ${v.sizes.latent}${cgan === true ? ' + one-hot class' : v.code ? ` + one-hot code (${CLASSES} values drawn uniformly, no label)` : cgan === null && s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * v.sizes.g} → BN → ReLU → conv2d_transpose ${v.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
     `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${v.sizes.d} and ${2 * v.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, ${v.sizes.dHidden ? `dense ${v.sizes.dHidden} with leaky ReLU 0.2, ` : ''}${v.dropout > 0 ? `dropout ${v.dropout}` : 'no dropout'}, ` +
-    `dense (${cgan === true ? 'K + 1 class logits' : cgan === false ? '1 logit' : '1 logit; K + 1 classes for the conditional GAN'}).`;
+    `dense (${cgan === true ? 'K + 1 class logits' : cgan === false ? '1 logit' : '1 logit; K + 1 classes for the conditional GAN'}).` +
+    (v.code && v.info > 0 ? ` Q (InfoGAN): conv ${v.sizes.d} and ${2 * v.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, dense 128, ${CLASSES} code logits; Q, and G through Q, trained to recover the code (Adam lr ${v.info}).` : '');
   const [g, c] = [variantSettings(s, 'gan'), variantSettings(s, 'cgan')];
-  const same = JSON.stringify([g.sizes, g.dropout, g.code]) === JSON.stringify([c.sizes, c.dropout, c.code]);
+  const same = JSON.stringify([g.sizes, g.dropout, g.code, g.info]) === JSON.stringify([c.sizes, c.dropout, c.code, c.info]);
   if (same || s.variants.length === 1) return words(s.variants.length === 1 ? variantSettings(s, s.variants[0]) : s, s.variants.length === 1 ? s.variants[0] === 'cgan' : null);
   return `GAN — ${words(g, false)} Conditional GAN — ${words(c, true)}`;
+}
+
+/** "20 epochs", or each variant's when they differ. */
+function epochsWords(s: GanSettings): string {
+  const each = s.variants.map((v) => variantSettings(s, v).epochs);
+  if (each.every((n) => n === each[0])) return `${each[0] ?? s.epochs} epochs`;
+  return s.variants.map((v, i) => `${each[i]} epochs (${v === 'cgan' ? 'conditional GAN' : 'GAN'})`).join(', ');
 }
 
 /** `tune` overrides the settings (for trials of a recipe; the report states what ran). */
@@ -378,15 +386,16 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
       'for the conditional GAN also the fraction of samples that the classifier assigns to the class asked for.',
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
       `${netsLine(s)} ` +
-      `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${s.epochs} epochs${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
+      `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
     figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],
     checks, machine: machineLine(e.variant), seconds,
     notes: [
       ...refs.map((f) => `${f.dataset}: the measuring classifier's test accuracy is ${pct(f.judgeAccuracy)}.`),
-      ...grids.filter((g) => g.includes(`epoch${String(s.epochs).padStart(2, '0')}`)).map((g) => `![${g}](${g}) — samples after the last epoch (${g.includes('cgan') ? 'a row per class' : 'fixed noise'}).`),
-      ...saved.map((f) => `Generator saved as ${f}: \`rede generate --model ${f}${f.includes('cgan') ? ' --classes 10' : ''} --out grid.png\` draws new samples.`),
+      ...grids.filter((g) => s.variants.some((v) => g.endsWith(`-${v}-epoch${String(variantSettings(s, v).epochs).padStart(2, '0')}.png`)))
+        .map((g) => `![${g}](${g}) — samples after the last epoch (${g.includes('cgan') ? 'a row per class' : variantSettings(s, 'gan').code ? 'fixed noise, a row per code' : 'fixed noise'}).`),
+      ...saved.map((f) => `Generator saved as ${f}: \`rede generate --model ${f}${f.includes('cgan') || variantSettings(s, 'gan').code ? ' --classes 10' : ''} --out grid.png\` draws new samples.`),
       ...(quick ? ['Quick mode: tiny networks, few images, 2 epochs; it checks the direction only.'] : []),
     ],
     data: { settings: { ...s, train: Number.isFinite(s.train) ? s.train : 'all' }, seed, refs, runs },
