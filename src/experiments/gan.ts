@@ -187,7 +187,7 @@ export interface GanSettings {
   /** Networks and settings of one variant that differ from the shared ones (a variant's own entry wins). */
   nets: { gan?: Partial<GanNets>; cgan?: Partial<GanNets> };
 }
-export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs'>;
+export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs' | 'lrD' | 'lrG'>;
 
 /** The settings that `variant` trains with: the shared ones, then its own entry in `nets`. */
 function variantSettings(s: GanSettings, variant: 'gan' | 'cgan'): GanSettings {
@@ -312,12 +312,14 @@ function netsLine(s: GanSettings): string {
   return `GAN — ${words(g, false)} Conditional GAN — ${words(c, true)}`;
 }
 
-/** "20 epochs", or each variant's when they differ. */
-function epochsWords(s: GanSettings): string {
-  const each = s.variants.map((v) => variantSettings(s, v).epochs);
-  if (each.every((n) => n === each[0])) return `${each[0] ?? s.epochs} epochs`;
-  return s.variants.map((v, i) => `${each[i]} epochs (${v === 'cgan' ? 'conditional GAN' : 'GAN'})`).join(', ');
+/** A setting in words, once when every variant has the same, else each variant's ("20 epochs (GAN), 10 (conditional GAN)"). */
+function perVariant(s: GanSettings, words: (v: GanSettings) => string): string {
+  const each = s.variants.map((v) => words(variantSettings(s, v)));
+  if (each.every((w) => w === each[0])) return each[0] ?? words(s);
+  return s.variants.map((v, i) => `${each[i]} (${v === 'cgan' ? 'conditional GAN' : 'GAN'})`).join(', ');
 }
+const epochsWords = (s: GanSettings) => perVariant(s, (v) => `${v.epochs} epochs`);
+const ratesWords = (s: GanSettings) => perVariant(s, (v) => `lr ${v.lrD} (D) and ${v.lrG} (G)`);
 
 /** `tune` overrides the settings (for trials of a recipe; the report states what ran). */
 export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> = {}): Promise<ExperimentResult> {
@@ -386,7 +388,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
       'for the conditional GAN also the fraction of samples that the classifier assigns to the class asked for.',
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
       `${netsLine(s)} ` +
-      `Adam lr ${s.lrD} (D) and ${s.lrG} (G), β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
+      `Adam ${ratesWords(s)}, β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
     figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],
