@@ -323,11 +323,26 @@ function perVariant(s: GanSettings, words: (v: GanSettings) => string): string {
 const epochsWords = (s: GanSettings) => perVariant(s, (v) => `${v.epochs} epochs`);
 const ratesWords = (s: GanSettings) => perVariant(s, (v) => `lr ${v.lrD} (D) and ${v.lrG} (G)`);
 
+/**
+ * The settings with `tune` over them. A setting `tune` gives at the top level reaches every variant: it also
+ * replaces a variant's own default entry for it (else '{"epochs": 60}' would leave the GAN at its 30); `tune.nets`,
+ * when given, is taken as it is.
+ */
+export function tuned(base: GanSettings, tune: Partial<GanSettings>): GanSettings {
+  if (tune.nets) return { ...base, ...tune };
+  const nets: GanSettings['nets'] = {};
+  for (const v of ['gan', 'cgan'] as const) {
+    const own = base.nets[v];
+    if (own) nets[v] = Object.fromEntries(Object.entries(own).filter(([k]) => !Object.hasOwn(tune, k))) as Partial<GanNets>;
+  }
+  return { ...base, ...tune, nets };
+}
+
 /** `tune` overrides the settings (for trials of a recipe; the report states what ran). */
 export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> = {}): Promise<ExperimentResult> {
   const t0 = now();
   const quick = o.quick ?? false, seed = o.seed ?? 1, log = o.log ?? (() => {});
-  const s: GanSettings = { ...(quick ? QUICK : FULL), ...tune };
+  const s = tuned(quick ? QUICK : FULL, tune);
   const outDir = o.outDir ?? DEFAULT_OUT_DIR;
   mkdirSync(outDir, { recursive: true });
   for (const v of s.variants) {

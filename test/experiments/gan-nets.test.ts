@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
 import { Engine } from '../../src/engine/engine';
-import { codeReaderConfig, discriminatorConfig, gan } from '../../src/experiments/gan';
+import { codeReaderConfig, discriminatorConfig, gan, tuned } from '../../src/experiments/gan';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,4 +41,13 @@ test('gan with a code and InfoGAN steps: Q learns to read the code from G\'s ima
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('gan settings: a top-level override reaches every variant, over a variant\'s own default; nets given are taken as they are', () => {
+  const base = { epochs: 20, lrG: 2e-4, nets: { gan: { epochs: 30, lrG: 8e-4, dropout: 0 } } } as unknown as Parameters<typeof tuned>[0];
+  const t = tuned(base, { epochs: 60 });
+  assert.equal(t.epochs, 60);
+  assert.deepEqual(t.nets.gan, { lrG: 8e-4, dropout: 0 }); // the GAN's own epochs gave way, its other defaults stay
+  assert.deepEqual(tuned(base, { nets: { gan: { epochs: 5 } } }).nets, { gan: { epochs: 5 } });
+  assert.deepEqual(tuned(base, {}).nets, base.nets);
 });
