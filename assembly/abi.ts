@@ -14,6 +14,8 @@ export const CONV_PATH_AUTO: i32 = 0;
 export const CONV_PATH_GEMM: i32 = 1;
 /** Conv descriptor path: direct kernels without a col matrix where they apply (assembly/conv_small.ts for cin <= CONV_SMALL_CIN_MAX, else assembly/conv_direct.ts). */
 export const CONV_PATH_DIRECT: i32 = 2;
+/** Caller scratch of winograd_input_f32 (assembly/winograd.ts): one 4×4 input tile of 4 channels, zero-padded. */
+export const WINOGRAD_TMP_BYTES: i32 = 256;
 /** Largest cin (groups = 1) the direct small-channel conv kernels take. */
 export const CONV_SMALL_CIN_MAX: i32 = 4;
 /** Bytes of the static per-step hyper-parameter block the Optimizer writes (the largest optimizer descriptor). */

@@ -19,3 +19,4 @@ export * from './tensor';
 export * from './peak';
 export * from './qgemm';
 export * from './qconv';
+export * from './winograd';

@@ -1,7 +1,8 @@
 // The inference kernels module (rede/infer, src/infer/entry/): the forward half of the ABI that an
 // InferenceModel calls — f32 conv (im2col + packed GEMM, direct), dense, pooling, batch norm and LRN in their
 // inference form, activations and softmax, adds and concat copies, and every int8 kernel. No backward, loss,
-// optimizer, dropout, recurrent, embedding or upsampling kernels: asc compiles only what these exports reach,
+// optimizer, dropout, recurrent, embedding, upsampling or Winograd kernels (src/infer/model.ts
+// leaves Winograd out where they are missing): asc compiles only what these exports reach,
 // so the binary is a fraction of assembly/index.ts's (scripts/build-wasm.mjs prints both). Names and
 // signatures are the full module's, so the engine's generated Kernels interface describes both; a graph that
 // needs a kernel left out here is refused when it is compiled (src/infer/model.ts), never a missing import.

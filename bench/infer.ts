@@ -1,5 +1,5 @@
 // Inference benchmark: batch-1 latency of ResNet-18 and VGG-16 at 224×224×3 and ResNet-20 at 32×32×3, rede's
-// InferenceModel (1 and 2 threads; f32, and int8 after post-training quantization: docs/int8.md) against @tensorflow/tfjs-backend-wasm (XNNPACK; 1 and 2 threads: tfjs turns threads off in Node,
+// InferenceModel (1 and 2 threads; f32 — and f32 with Winograd off, 'rede-gemm' —, and int8 after post-training quantization: docs/int8.md) against @tensorflow/tfjs-backend-wasm (XNNPACK; 1 and 2 threads: tfjs turns threads off in Node,
 // bench/lib.ts loadTfjsWasm turns them back on) and onnxruntime-web (1 and 2 threads), same configs, random
 // weights, same run.
 //   npm run bench:infer                      table: median ms, ratio to rede 1 thread, peak RSS per runner,
@@ -29,14 +29,16 @@ import { resnet20 } from '../src/zoo/small';
 import { Model } from '../src/api/model';
 import { quantize } from '../src/quant/index';
 import { exportOnnxInt8 } from '../src/interop/onnx/int8';
+import { benchHeader, headerText } from '../src/bench/header';
+import { headerRows } from '../src/bench/rows';
 import { parseBenchArgs, median, loadTfjsWasm, printJsonRow, formatTable, fmt, randomWeights, type BenchRow } from './lib';
 import { Rng } from '../test/helpers/rand';
 import { tfjsGraph } from '../test/helpers/tfjs-graph';
 
 const MODELS: Record<string, () => ModelConfig> = { resnet18: () => resnet18(), vgg16: () => vgg16(), resnet20: () => resnet20([32, 32, 3]) };
-const RUNNERS = ['rede:1', 'rede:2', 'rede-int8:1', 'rede-int8:2', 'tfjs-wasm:1', 'tfjs-wasm:2', 'ort-web:1', 'ort-web:2', 'ort-int8:1', 'ort-int8:2'] as const;
+const RUNNERS = ['rede:1', 'rede:2', 'rede-gemm:1', 'rede-gemm:2', 'rede-int8:1', 'rede-int8:2', 'tfjs-wasm:1', 'tfjs-wasm:2', 'ort-web:1', 'ort-web:2', 'ort-int8:1', 'ort-int8:2'] as const;
 type Runner = (typeof RUNNERS)[number];
-const PEER_NAME: Record<string, string> = { rede: 'rede', 'rede-int8': 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web', 'ort-int8': 'onnxruntime-web' };
+const PEER_NAME: Record<string, string> = { rede: 'rede', 'rede-gemm': 'rede', 'rede-int8': 'rede', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-web': 'onnxruntime-web', 'ort-int8': 'onnxruntime-web' };
 
 // ---- child side: one runner ---------------------------------------------------------------------------
 
@@ -45,8 +47,9 @@ type Run = () => void | Promise<void>;
 /** rede's arena by part (sent with the runner's stats). */
 let arena: InferenceMemory | null = null;
 
-async function redeRunner(g: Lowered, threads: number): Promise<Run> {
-  const inf = await InferenceModel.fromLowered(g, { workers: threads });
+/** rede f32; winograd false: its stride-1 3×3 convs as im2col + GEMM too (the 'rede-gemm' runners: the A/B of Winograd). */
+async function redeRunner(g: Lowered, threads: number, winograd = true): Promise<Run> {
+  const inf = await InferenceModel.fromLowered(g, { workers: threads, winograd });
   arena = inf.memory;
   const config = { input: g.values[0].shape };
   const x = new Rng(5).array(numelOf(config.input), 0, 1);
@@ -184,7 +187,7 @@ async function child(runner: Runner, modelName: string): Promise<void> {
   let run: Run;
   // Every runner starts from the same lowered graph and weights (no training Model in the process).
   const g = lowerGraph(buildGraph(config), randomWeights(1));
-  run = kind === 'rede' ? await redeRunner(g, threads) : kind === 'rede-int8' ? await redeInt8Runner(config, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g, threads)
+  run = kind === 'rede' || kind === 'rede-gemm' ? await redeRunner(g, threads, kind === 'rede') : kind === 'rede-int8' ? await redeInt8Runner(config, threads) : kind === 'tfjs-wasm' ? await tfjsRunner(g, threads)
     : kind === 'ort-int8' ? await ortInt8Runner(config, threads) : await ortRunner(g, threads);
   // Warm-up: first calls compile and allocate, and V8 tiers the wasm up; onnxruntime needs a few more.
   const w0 = performance.now();
@@ -216,6 +219,8 @@ function ask<T>(c: ChildProcess, msg: object): Promise<T> {
 async function main(): Promise<void> {
   const args = parseBenchArgs();
   const os = await import('node:os');
+  const header = await benchHeader();
+  if (!args.json) console.log(headerText(header));
   const rows: BenchRow[] = [];
   const table: string[][] = [];
   const arenaLines: string[] = [];
@@ -259,7 +264,7 @@ async function main(): Promise<void> {
       const ms = per.has(r) ? median(per.get(r)!) : null;
       const st = stats.get(r);
       const size = MODELS[modelName]().input[0];
-      const common = { bench: 'infer', case: `${modelName}_${size}_b1`, peer: PEER_NAME[kind], variant: kind === 'rede' ? 'relaxed-simd' : kind === 'rede-int8' || kind === 'ort-int8' ? 'int8' : 'wasm-simd', threads: Number(t) };
+      const common = { bench: 'infer', case: `${modelName}_${size}_b1`, peer: PEER_NAME[kind], variant: kind === 'rede' ? 'relaxed-simd' : kind === 'rede-gemm' ? 'relaxed-simd-no-winograd' : kind === 'rede-int8' || kind === 'ort-int8' ? 'int8' : 'wasm-simd', threads: Number(t) };
       rows.push({ ...common, metric: 'latency', value: ms, unit: 'ms', ...(failed.has(r) ? { note: failed.get(r) } : {}) });
       const f32 = per.get(`${kind === 'ort-int8' ? 'ort-web' : 'rede'}:${t}` as Runner);
       if ((kind === 'rede-int8' || kind === 'ort-int8') && ms && f32?.length) rows.push({ ...common, metric: 'speedup_vs_f32', value: median(f32) / ms, unit: 'x' });
@@ -279,7 +284,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (args.json) rows.forEach(printJsonRow);
+  if (args.json) [...headerRows('infer', header), ...rows].forEach(printJsonRow);
   else {
     console.log(`inference, batch 1; ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${samples} interleaved samples`);
     console.log(formatTable(['model runner', 'ms', '÷ rede 1 thr', 'peak RSS MiB', 'RSS after MiB', 'note'], table));

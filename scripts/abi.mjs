@@ -15,6 +15,7 @@ export const constants = {
   CONV_PATH_AUTO: { value: 0, doc: 'Conv descriptor path: the kernel chooses (assembly/conv.ts convPath).' },
   CONV_PATH_GEMM: { value: 1, doc: 'Conv descriptor path: im2col + GEMM (or the pointwise / depthwise special cases).' },
   CONV_PATH_DIRECT: { value: 2, doc: 'Conv descriptor path: direct kernels without a col matrix where they apply (assembly/conv_small.ts for cin <= CONV_SMALL_CIN_MAX, else assembly/conv_direct.ts).' },
+  WINOGRAD_TMP_BYTES: { value: 256, doc: 'Caller scratch of winograd_input_f32 (assembly/winograd.ts): one 4×4 input tile of 4 channels, zero-padded.' },
   CONV_SMALL_CIN_MAX: { value: 4, doc: 'Largest cin (groups = 1) the direct small-channel conv kernels take.' },
 };
 

@@ -6,6 +6,8 @@
 //   src/engine/generated/wasm-bytes.ts  the inlined full kernels (rede/infer fetches its own file)
 //   src/ref/index.ts                    the TypeScript reference kernels (rede/infer requires SIMD)
 //   the layers assembly/infer.ts has no kernels for (src/infer/entry/absent-layers.ts; load.ts refuses them)
+// And the Winograd conv path (src/infer/winograd.ts; its kernels are not in assembly/infer.ts): REDE_INFER_BUNDLE
+// is defined true, so the minifier drops src/infer/model.ts's branches to it and the file with them.
 // Run alone: node scripts/build-infer.mjs [--out DIR] [--meta] (--meta: what each source adds, minified).
 import { build, analyzeMetafile } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -38,7 +40,7 @@ export async function buildInfer({ out = join(root, 'dist/infer'), meta = false 
   mkdirSync(out, { recursive: true });
   // import.meta is empty in the CJS bundle; kernels.ts and model.ts fall back to __dirname / __filename there.
   const common = { bundle: true, minify: true, target: 'es2022', sourcemap: false, logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' },
-    absWorkingDir: root, plugins: [leaveOut], external: ['node:*'], metafile: true, legalComments: 'none' };
+    absWorkingDir: root, plugins: [leaveOut], define: { 'globalThis.REDE_INFER_BUNDLE': 'true' }, external: ['node:*'], metafile: true, legalComments: 'none' };
   const esm = await build({ ...common, platform: 'browser', format: 'esm', entryPoints: ['src/infer/entry/index.ts'], outfile: join(out, 'index.js') });
   await build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/infer/entry/index.ts'], outfile: join(out, 'index.cjs') });
   await build({ ...common, platform: 'browser', format: 'esm', entryPoints: ['src/infer/worker.ts'], outfile: join(out, 'rede-infer-worker.js') });

@@ -37,6 +37,7 @@ import type { Kernels } from '../engine/generated/kernels';
 import { spawnWorker, type WorkerLike } from '../parallel/worker-api';
 import { lower, type LayerOp, type Lowered, type Op } from './lower';
 import { planActivations, type ActivationPlan } from './plan';
+import { winogradApplies, winogradBands, winogradCalls, winogradFilter, winogradScratch, winogradUBytes } from './winograd';
 import { inferHooks } from './hooks';
 import { checkOptions } from '../engine/options';
 
@@ -49,6 +50,11 @@ export interface InferenceOptions {
   workerUrl?: URL;
   /** How long predict waits for a helper's share of one op before it gives up (default 30 s). */
   helperTimeoutMs?: number;
+  /**
+   * Stride-1 3×3 convs with at least 32 input channels as Winograd F(2×2, 3×3) (src/infer/winograd.ts): 4/9 of the
+   * multiplies, results equal to rounding (within 1e-4 relative). Default true; false keeps im2col + GEMM.
+   */
+  winograd?: boolean;
   /** Largest staging buffer for packing weights, bytes (default 4 MiB; tests use tiny ones). */
   packStageBytes?: number;
   /**
@@ -101,6 +107,10 @@ export interface InferenceMemory {
 }
 
 const CTL_SEQ = 0, CTL_OP = 1, CTL_DONE = 2, CTL_WORDS = 16;
+declare global {
+  /** true in rede/infer's bundle (scripts/build-infer.mjs defines it), whose minifier then drops the Winograd branches. */
+  var REDE_INFER_BUNDLE: boolean | undefined; // eslint-disable-line no-var
+}
 /** Iterations to spin before sleeping in Atomics.wait (a wake-up costs tens of µs; most waits are shorter). */
 const SPIN = 20000;
 /** Elements from which an int8 add is split across threads (compileOp, 'qadd'). */
@@ -132,8 +142,9 @@ export class InferenceModel {
     private readonly ctl: Int32Array | null,
     private readonly helpers: WorkerLike[],
     readonly memory: InferenceMemory,
-    /** What was folded and the ops that remain (the weights themselves are not kept outside the arena). */
-    readonly summary: { folded: Lowered['folded']; ops: { kind: Op['kind']; name: string }[] },
+    /** What was folded and the ops that remain (the weights themselves are not kept outside the arena); winograd:
+     *  the conv runs as Winograd F(2×2, 3×3). */
+    readonly summary: { folded: Lowered['folded']; ops: { kind: Op['kind']; name: string; winograd?: true }[] },
     /** Whether the outputs are probabilities (the model ends in a softmax layer or activation). */
     readonly endsInSoftmax: boolean,
   ) {}
@@ -155,7 +166,7 @@ export class InferenceModel {
   /** Compiles an already lowered graph (lowerGraph with any WeightSource: no Model needed). */
   static async fromLowered(g: Lowered, options: InferenceOptions & { variant?: EngineVariant | 'auto'; maxBytes?: number } = {}): Promise<InferenceModel> {
     const o = checkOptions<InferenceOptions & { variant?: EngineVariant | 'auto'; maxBytes?: number }>('infer', options,
-      ['workers', 'bandBytes', 'workerUrl', 'helperTimeoutMs', 'packStageBytes', 'batchSize', 'classNames', 'variant', 'maxBytes', 'kernels'], { batch_size: 'batchSize' });
+      ['workers', 'bandBytes', 'winograd', 'workerUrl', 'helperTimeoutMs', 'packStageBytes', 'batchSize', 'classNames', 'variant', 'maxBytes', 'kernels'], { batch_size: 'batchSize' });
     const T = o.workers ?? 1;
     if (!Number.isInteger(T) || T < 1 || T > 64) throw new RedeError(`infer: workers must be an integer in [1, 64], got ${o.workers}`);
     if (T > 1 && o.variant === 'ref') throw new RedeError('infer: workers > 1 needs a wasm engine, not the reference kernels');
@@ -165,9 +176,10 @@ export class InferenceModel {
     const outputShape = g.values[g.output].shape, classes = numelOf(outputShape);
     const names = checkClassNames('infer', o.classNames, classes);
     const bandBytes = o.bandBytes ?? 1 << 20;
+    if (o.winograd !== undefined && typeof o.winograd !== 'boolean') throw new RedeError(`infer: winograd must be true or false, got ${JSON.stringify(o.winograd)}`);
     const e = await Engine.create(o.kernels ? { module: o.kernels.module, variantOfModule: o.kernels.variant, shared: T > 1, maxBytes: o.maxBytes }
       : { variant: o.variant ?? 'auto', shared: T > 1, maxBytes: o.maxBytes });
-    const b = new Builder(e, g, T, bandBytes, o.packStageBytes ?? 4 << 20);
+    const b = new Builder(e, g, T, bandBytes, o.packStageBytes ?? 4 << 20, o.winograd ?? true);
     const compiled = b.compile(batchSizes(o.batchSize ?? b.defaultBatch()));
     // A kernels module with part of the ABI (rede/infer's, assembly/infer.ts) must have every export this graph calls.
     for (const [i, c] of compiled.flatMap((p) => [...p.calls.entries()])) {
@@ -215,7 +227,7 @@ export class InferenceModel {
     const last = g.ops.find((op) => op.y === g.output);
     const softmax = last !== undefined && (last.kind === 'softmax' || ((last.kind === 'conv' || last.kind === 'dense' || last.kind === 'qconv' || last.kind === 'qdense') && last.act.type === 'softmax'));
     const inf = new InferenceModel(e, g.values[0].shape, outputShape, T, plans, ctl, helpers, b.memory(),
-      { folded: g.folded, ops: g.ops.map((op) => ({ kind: op.kind, name: op.name })) }, softmax);
+      { folded: g.folded, ops: g.ops.map((op) => ({ kind: op.kind, name: op.name, ...(!globalThis.REDE_INFER_BUNDLE && op.kind === 'conv' && b.winograd(op.geo) ? { winograd: true as const } : {}) })) }, softmax);
     inf.helperTimeoutMs = o.helperTimeoutMs ?? HELPER_TIMEOUT_MS;
     inf.names = names;
     return inf;
@@ -346,12 +358,14 @@ class Builder {
   private colBand = 0;
 
   constructor(readonly e: Engine, readonly g: Lowered, readonly T: number, readonly bandBytes: number,
-    readonly packStage: number) {
+    readonly packStage: number, readonly winogradOn: boolean) {
     this.k = e.k;
   }
 
   // ---- geometry ----------------------------------------------------------------------------------------
   private static gemmPath(geo: ConvGeom): boolean { return !(geo.groups > 1); }
+  /** Whether a conv runs as Winograd: asked for, applicable, and in these kernels (rede/infer's have none). */
+  winograd(geo: ConvGeom): boolean { return !globalThis.REDE_INFER_BUNDLE && this.winogradOn && typeof this.k.winograd_input_f32 === 'function' && winogradApplies(geo, this.T); }
   private static pointwise(geo: ConvGeom): boolean {
     return geo.kh === 1 && geo.kw === 1 && geo.strideH === 1 && geo.strideW === 1 && geo.padTop === 0 && geo.padLeft === 0 && geo.oh === geo.h && geo.ow === geo.w;
   }
@@ -404,7 +418,8 @@ class Builder {
     const panels = (kk: number, n: number) => this.k.gemm_packed_b_bytes(kk, n) / 4;
     for (const op of this.g.ops) {
       if (op.kind === 'conv') {
-        floats += alignUp(Builder.gemmPath(op.geo) ? panels(Builder.colWidth(op.geo), op.geo.cout) : op.w.length, 16);
+        if (!globalThis.REDE_INFER_BUNDLE && this.winograd(op.geo)) floats += 16 * winogradUBytes(this.k, op.geo) / 4;
+        else floats += alignUp(Builder.gemmPath(op.geo) ? panels(Builder.colWidth(op.geo), op.geo.cout) : op.w.length, 16);
         if (op.b) floats += alignUp(op.b.length, 16);
       } else if (op.kind === 'dense') {
         floats += alignUp(panels(op.k, op.n), 16) + (op.b ? alignUp(op.n, 16) : 0);
@@ -433,7 +448,11 @@ class Builder {
       const s: OpScratch = { threads: 1, col: 0, gemm: 0, main: 0 };
       if (op.kind === 'conv') {
         const geo = op.geo, K = Builder.colWidth(geo);
-        if (Builder.gemmPath(geo)) {
+        if (!globalThis.REDE_INFER_BUNDLE && this.winograd(geo)) {
+          const { col, gemm } = winogradScratch(this.k, geo, winogradBands(geo, this.T, this.bandBytes).tiles);
+          s.threads = this.T; s.col = col; s.gemm = gemm;
+          descBytes += CONV_DESC_BYTES;
+        } else if (Builder.gemmPath(geo)) {
           const w = this.convWork(geo, batch);
           s.threads = T;
           if (!Builder.pointwise(geo)) s.col = w.rows * K * 4;
@@ -578,7 +597,11 @@ class Builder {
     const place = (arrays: Record<string, Float32Array>) => Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, this.putF32(a)]));
     const made: Consts = { packed: 0, w: 0, bias: 0, params: {}, state: {} };
     if (op.kind === 'conv') {
-      if (Builder.gemmPath(op.geo)) made.packed = this.putPacked(op.w, Builder.colWidth(op.geo), op.geo.cout);
+      if (!globalThis.REDE_INFER_BUNDLE && this.winograd(op.geo)) {
+        const u = winogradFilter(op.w, op.geo.cin, op.geo.cout);
+        made.packed = this.putPacked(u[0], op.geo.cin, op.geo.cout);
+        for (let xi = 1; xi < 16; xi++) this.putPacked(u[xi], op.geo.cin, op.geo.cout); // back to back, winogradUBytes apart
+      } else if (Builder.gemmPath(op.geo)) made.packed = this.putPacked(op.w, Builder.colWidth(op.geo), op.geo.cout);
       else made.w = this.putF32(op.w);
       if (op.b) made.bias = this.putF32(op.b);
     } else if (op.kind === 'dense') {
@@ -623,6 +646,14 @@ class Builder {
       case 'conv': {
         const geo = op.geo, K = Builder.colWidth(geo), cout = geo.cout, c = this.constsOf(op, i);
         const res = op.res >= 0 ? V(op.res) : 0, x = V(op.x), y = V(op.y), pixels = batch * geo.oh * geo.ow;
+        if (!globalThis.REDE_INFER_BUNDLE && this.winograd(geo)) {
+          const calls = winogradCalls(this.k, geo, {
+            desc: this.putConvDesc({ ...geo, n: 1 }), x, y, packed: c.packed, batch, T, bandBytes: this.bandBytes, col: this.colAt, gemm: this.gemmAt,
+            epilogue: (at, rows) => Builder.epilogue({ y: y + at, rows, cols: cout, bias: c.bias, res: res ? res + at : 0, act: op.act }),
+          });
+          calls.forEach((l, t) => threads[t].push(...l));
+          break;
+        }
         if (!Builder.gemmPath(geo)) {
           const d = this.putConvDesc({ ...geo, n: batch }), fused = op.act.type === 'relu' && !res;
           main.push(['conv2d_forward_f32', [d, x, c.w, c.bias, y, fused ? 1 : 0, this.mainScratch]]);

@@ -19,6 +19,7 @@ import { qgemmRef } from './qgemm';
 import { qconvRef } from './qconv';
 import { embedRef, mergeRef, rnnRef } from './rnn';
 import { attentionRef } from './attention';
+import { winogradRef } from './winograd';
 
 /** Where the arena starts when the reference kernels run alone. */
 const REF_HEAP_BASE = 1024;
@@ -50,5 +51,6 @@ export function refKernels(memory: WebAssembly.Memory): Kernels {
     ...embedRef(h),
     ...mergeRef(h),
     ...attentionRef(h),
+    ...winogradRef(h),
   } satisfies Kernels;
 }
