@@ -42,6 +42,14 @@ function inputTile(base: usize, rs: usize, ps: usize, out: usize, vs: usize): vo
   }
 }
 
+/** Stores t (+ res at byte offset `at`, when res ≠ 0), ReLU'd when relu ≠ 0, at q. */
+// @ts-ignore: decorator
+@inline function finish(q: usize, t: v128, res: usize, at: usize, relu: i32): void {
+  if (res) t = f32x4.add(t, v128.load(res + at));
+  if (relu) t = f32x4.max(t, f32x4.splat(0));
+  v128.store(q, t);
+}
+
 /** Bytes of v (or, with cout, of m) for `tiles` tiles: 16 · tiles · channels f32. */
 export function winograd_buffer_bytes(tiles: i32, channels: i32): i32 {
   return 16 * tiles * channels * 4;
@@ -77,8 +85,12 @@ export function winograd_input_f32(desc: usize, x: usize, ty0: i32, ty1: i32, v:
   }
 }
 
-/** y rows [2·ty0, min(oh, 2·ty1)) ← Aᵀ M A of every tile, m [16, T, cout] (the 16 GEMMs' output). */
-export function winograd_output_f32(desc: usize, m: usize, ty0: i32, ty1: i32, y: usize): void {
+/**
+ * y rows [2·ty0, min(oh, 2·ty1)) ← Aᵀ M A of every tile, m [16, T, cout] (the 16 GEMMs' output), then + bias
+ * [cout] (0: none), + res (0: none; laid out as y), then ReLU when relu ≠ 0 — the conv's epilogue while the
+ * tile is in registers.
+ */
+export function winograd_output_f32(desc: usize, m: usize, ty0: i32, ty1: i32, y: usize, bias: usize, res: usize, relu: i32): void {
   const oh = descI32(desc, CONV_OH), ow = descI32(desc, CONV_OW), cout = descI32(desc, CONV_COUT), tilesW = (ow + 1) >> 1;
   const ps = <usize>cout << 2, rs = <usize>ow * ps, ms = <usize>(ty1 - ty0) * tilesW * ps;
   for (let ty = ty0; ty < ty1; ty++) {
@@ -97,12 +109,12 @@ export function winograd_output_f32(desc: usize, m: usize, ty0: i32, ty1: i32, y
         const d0 = f32x4.sub(m10, m20), d1 = f32x4.sub(m11, m21), d2 = f32x4.sub(m12, m22), d3 = f32x4.sub(m13, m23);
         const b10 = f32x4.sub(d0, v128.load(p + 12 * ms)), b11 = f32x4.sub(d1, v128.load(p + 13 * ms));
         const b12 = f32x4.sub(d2, v128.load(p + 14 * ms)), b13 = f32x4.sub(d3, v128.load(p + 15 * ms));
-        const q = dst + c;
-        v128.store(q, f32x4.add(b00, f32x4.add(b01, b02)));
-        if (fullCols) v128.store(q + ps, f32x4.sub(f32x4.sub(b01, b02), b03));
+        const q = dst + c, bv = bias ? v128.load(bias + c) : f32x4.splat(0);
+        finish(q, f32x4.add(f32x4.add(b00, f32x4.add(b01, b02)), bv), res, q - y, relu);
+        if (fullCols) finish(q + ps, f32x4.add(f32x4.sub(f32x4.sub(b01, b02), b03), bv), res, q + ps - y, relu);
         if (fullRows) {
-          v128.store(q + rs, f32x4.add(b10, f32x4.add(b11, b12)));
-          if (fullCols) v128.store(q + rs + ps, f32x4.sub(f32x4.sub(b11, b12), b13));
+          finish(q + rs, f32x4.add(f32x4.add(b10, f32x4.add(b11, b12)), bv), res, q + rs - y, relu);
+          if (fullCols) finish(q + rs + ps, f32x4.add(f32x4.sub(f32x4.sub(b11, b12), b13), bv), res, q + rs + ps - y, relu);
         }
       }
     }

@@ -648,8 +648,9 @@ class Builder {
         const res = op.res >= 0 ? V(op.res) : 0, x = V(op.x), y = V(op.y), pixels = batch * geo.oh * geo.ow;
         if (!globalThis.REDE_INFER_BUNDLE && this.winograd(geo)) {
           const calls = winogradCalls(this.k, geo, {
-            desc: this.putConvDesc({ ...geo, n: 1 }), x, y, packed: c.packed, batch, T, bandBytes: this.bandBytes, col: this.colAt, gemm: this.gemmAt,
-            epilogue: (at, rows) => Builder.epilogue({ y: y + at, rows, cols: cout, bias: c.bias, res: res ? res + at : 0, act: op.act }),
+            desc: this.putConvDesc({ ...geo, n: 1 }), x, y, packed: c.packed, bias: c.bias, res, relu: op.act.type === 'relu', batch, T,
+            bandBytes: this.bandBytes, col: this.colAt, gemm: this.gemmAt,
+            epilogue: (at, rows) => (op.act.type === 'relu' ? [] : Builder.epilogue({ y: y + at, rows, cols: cout, bias: 0, res: 0, act: op.act })),
           });
           calls.forEach((l, t) => threads[t].push(...l));
           break;

@@ -72,11 +72,12 @@ export function winogradScratch(k: Kernels, geo: ConvGeom, tiles: number): { col
 
 /**
  * Each thread's calls for a conv over `batch` examples: per example and band, the input transform, the 16 GEMMs
- * M[ξ] = V[ξ] · U[ξ], the output transform, then `epilogue(byteOffset, rows)` over the band's output pixels.
+ * M[ξ] = V[ξ] · U[ξ], the output transform with bias, residual `res` (0: none) and ReLU when `relu`, then
+ * `epilogue(byteOffset, rows)` over the band's output pixels (another activation; [] for none).
  * desc: the conv's descriptor for one example; packed: the 16 U[ξ], winogradUBytes apart.
  */
 export function winogradCalls(k: Kernels, geo: ConvGeom, a: {
-  desc: number; x: number; y: number; packed: number; batch: number; T: number; bandBytes: number;
+  desc: number; x: number; y: number; packed: number; bias: number; res: number; relu: boolean; batch: number; T: number; bandBytes: number;
   col: number[]; gemm: number[]; epilogue: (at: number, rows: number) => Call[];
 }): Call[][] {
   const { threads: work } = winogradBands(geo, a.T, a.bandBytes), tilesW = Math.ceil(geo.ow / 2), cin = geo.cin, cout = geo.cout;
@@ -90,7 +91,7 @@ export function winogradCalls(k: Kernels, geo: ConvGeom, a: {
       for (let xi = 0; xi < 16; xi++) {
         calls.push(['gemm_f32_packed_b', [0, tiles, cout, cin, v + xi * tiles * cin * 4, cin, a.packed + xi * uBytes, m + xi * tiles * cout * 4, cout, 0, a.gemm[t]]]);
       }
-      calls.push(['winograd_output_f32', [a.desc, m, ty0, ty1, a.y + e * yPer]]);
+      calls.push(['winograd_output_f32', [a.desc, m, ty0, ty1, a.y + e * yPer, a.bias, a.res ? a.res + e * yPer : 0, a.relu ? 1 : 0]]);
       calls.push(...a.epilogue(e * yPer + r0 * geo.ow * cout * 4, (r1 - r0) * geo.ow));
     }
     return calls;

@@ -1,5 +1,6 @@
 // Reference Winograd F(2×2, 3×3) transforms, same signatures and layouts as assembly/winograd.ts (see there for
-// the algebra): each V and Y entry written out as its sum over the tile with Bᵀ's and Aᵀ's entries, f64 sums.
+// the algebra): each V and Y entry written out as its sum over the tile with Bᵀ's and Aᵀ's entries, f64 sums;
+// then the output's bias, residual and ReLU.
 import type { Heap } from './heap';
 import { readConvDesc } from '../engine/generated/abi';
 
@@ -23,7 +24,7 @@ export const winogradRef = (h: Heap) => ({
       }
     }
   },
-  winograd_output_f32(desc: number, m: number, ty0: number, ty1: number, y: number): void {
+  winograd_output_f32(desc: number, m: number, ty0: number, ty1: number, y: number, bias: number, res: number, relu: number): void {
     const d = readConvDesc(h, desc), f = h.f32, tilesW = Math.ceil(d.ow / 2), T = (ty1 - ty0) * tilesW;
     for (let ty = ty0; ty < ty1; ty++) for (let tx = 0; tx < tilesW; tx++) for (let o = 0; o < d.cout; o++) {
       const t = (ty - ty0) * tilesW + tx;
@@ -32,7 +33,9 @@ export const winogradRef = (h: Heap) => ({
         if (oy >= d.oh || ox >= d.ow) continue;
         let sum = 0;
         for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) sum += AT[a][i] * f[(m >>> 2) + ((i * 4 + j) * T + t) * d.cout + o] * AT[b][j];
-        f[(y >>> 2) + (oy * d.ow + ox) * d.cout + o] = sum;
+        const at = (oy * d.ow + ox) * d.cout + o;
+        sum = Math.fround(sum) + (bias ? f[(bias >>> 2) + o] : 0) + (res ? f[(res >>> 2) + at] : 0);
+        f[(y >>> 2) + at] = relu ? Math.max(0, sum) : sum;
       }
     }
   },

@@ -1,6 +1,7 @@
 // The inference plan's Winograd path (src/infer/winograd.ts, assembly/winograd.ts) against Model.predict and
 // against the same plan with winograd: false: stride-1 3×3 convs with ≥ 32 input channels at even and odd map
-// sizes, with bias, a fused residual add and ReLU, a batch of 3, 1 and 2 threads, and one tile row per band.
+// sizes, with bias, a fused residual add and ReLU, an ELU epilogue, a batch of 3, 1 and 2 threads, and one tile
+// row per band.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine';
@@ -11,7 +12,7 @@ import { InferenceModel } from '../../src/infer/model';
 import { assertClose } from '../helpers/close';
 import { Rng } from '../helpers/rand';
 
-/** A residual block at `size`: conv 3×3 32 → 36 (bias, ReLU), conv 36 → 36, + a 1×1 projection, ReLU. */
+/** A residual block at h × w: conv 3×3 32 → 36 (bias, ReLU), conv 36 → 36, + a 1×1 projection, ReLU; a 'valid' conv with ELU. */
 const block = (h: number, w: number): ModelConfig => ({
   name: `block${h}x${w}`, input: [h, w, 32], layers: [
     { type: 'conv2d', name: 'c1', filters: 36, kernel: 3, padding: 'same', useBias: true },
@@ -20,7 +21,7 @@ const block = (h: number, w: number): ModelConfig => ({
     { type: 'conv2d', name: 'p', filters: 36, kernel: 1, inputs: ['input'], useBias: false },
     { type: 'add', name: 'a', inputs: ['c2', 'p'] },
     { type: 'relu', name: 'r2' },
-    { type: 'conv2d', name: 'c3', filters: 8, kernel: 3, padding: 'valid' },
+    { type: 'conv2d', name: 'c3', filters: 8, kernel: 3, padding: 'valid', activation: 'elu' },
   ],
 });
 

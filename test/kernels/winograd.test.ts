@@ -1,6 +1,7 @@
 // Winograd F(2×2, 3×3) (assembly/winograd.ts, used by the inference path): the input and output transforms against
 // the reference (src/ref/winograd.ts) on each wasm build over image sizes, paddings, channels and tile-row ranges,
-// with sentinels past every buffer and around the rows a call must not write; and the whole algorithm (filter
+// with and without the fused bias, residual and ReLU, with sentinels past every buffer and around the rows a call
+// must not write; and the whole algorithm (filter
 // transform, input transform, 16 GEMMs, output transform) against the direct definition of the convolution
 // (the reference conv2d_forward_f32), which shares no code with it.
 import { test } from 'node:test';
@@ -54,8 +55,10 @@ test('winograd transforms match the reference over sizes, paddings, channels and
         assert.ok(sentinelsAt(e, v + 16 * tiles * cin * 4, 8), `${what}: input transform wrote past v`);
         const m = buffer(e, 16 * tiles * cout, rng.array(16 * tiles * cout)), ylen = g.oh * g.ow * cout;
         const y = buffer(e, ylen), yr = buffer(e, ylen);
-        e.k.winograd_output_f32(d, m, ty0, ty1, y);
-        ref.winograd_output_f32(d, m, ty0, ty1, yr);
+        // bias, residual and ReLU on every other case; none on the rest
+        const fused = (ty0 + cin + cout) % 2 === 0, bias = fused ? buffer(e, cout, rng.array(cout)) : 0, res = fused ? buffer(e, ylen, rng.array(ylen)) : 0;
+        e.k.winograd_output_f32(d, m, ty0, ty1, y, bias, res, fused ? 1 : 0);
+        ref.winograd_output_f32(d, m, ty0, ty1, yr, bias, res, fused ? 1 : 0);
         const r0 = 2 * ty0 * g.ow * cout, r1 = Math.min(g.oh, 2 * ty1) * g.ow * cout;
         assertClose(e.read(y + r0 * 4, r1 - r0), e.read(yr + r0 * 4, r1 - r0), `${what}: output transform`, { rtol: 1e-6, atol: 1e-5 });
         assert.ok(sentinelsAt(e, y, r0) && sentinelsAt(e, y + r1 * 4, ylen - r1 + 8), `${what}: output transform wrote outside its rows`);
@@ -81,7 +84,7 @@ test('winograd F(2×2, 3×3) — filter transform, input transform, 16 GEMMs, ou
       const scratch = e.reserve(e.k.gemm_f32_packed_b_scratch_bytes(tiles, cout, cin), 'gemm'), y = buffer(e, g.oh * g.ow * cout);
       e.k.winograd_input_f32(d, x, 0, Math.ceil(g.oh / 2), v, tmp);
       for (let xi = 0; xi < 16; xi++) e.k.gemm_f32_packed_b(0, tiles, cout, cin, v + xi * tiles * cin * 4, cin, packed + xi * uBytes, m + xi * tiles * cout * 4, cout, 0, scratch);
-      e.k.winograd_output_f32(d, m, 0, Math.ceil(g.oh / 2), y);
+      e.k.winograd_output_f32(d, m, 0, Math.ceil(g.oh / 2), y, 0, 0, 0);
       assertClose(e.read(y, g.oh * g.ow * cout), e.read(yDirect, g.oh * g.ow * cout), what, { rtol: 1e-4, atol: 1e-4 });
       assert.ok(sentinelsAt(e, y + g.oh * g.ow * cout * 4, 8), `${what}: wrote past y`);
       e.release(mark);
