@@ -51,7 +51,7 @@ export interface InferenceOptions {
   /** How long predict waits for a helper's share of one op before it gives up (default 30 s). */
   helperTimeoutMs?: number;
   /**
-   * Stride-1 3×3 convs with at least 32 input channels as Winograd F(2×2, 3×3) (src/infer/winograd.ts): 4/9 of the
+   * Stride-1 3×3 convs with at least 16 input channels as Winograd F(2×2, 3×3) (src/infer/winograd.ts): 4/9 of the
    * multiplies, results equal to rounding (within 1e-4 relative). Default true; false keeps im2col + GEMM.
    */
   winograd?: boolean;

@@ -10,8 +10,9 @@ import { CONV_PATH_AUTO, WINOGRAD_TMP_BYTES } from '../engine/generated/abi';
 
 /**
  * Whether a conv runs as Winograd F(2×2, 3×3) with T threads: 3×3, stride 1, no dilation or groups, the path
- * left to rede, channels in whole 4-lane vectors, at least CIN_MIN of them (below, the transforms cost more
- * than the multiplies they save), and at least one row of 2×2 tiles per thread.
+ * left to rede, channels in whole 4-lane vectors, at least CIN_MIN of them (the transforms' cost per multiply
+ * saved grows as channels shrink; fewer than 16 were not measured and stay on GEMM), and at least one row of
+ * 2×2 tiles per thread.
  */
 export function winogradApplies(geo: ConvGeom, T: number): boolean {
   return geo.kh === 3 && geo.kw === 3 && geo.strideH === 1 && geo.strideW === 1 && geo.dilationH === 1 && geo.dilationW === 1 &&
@@ -19,8 +20,8 @@ export function winogradApplies(geo: ConvGeom, T: number): boolean {
     Math.ceil(geo.oh / 2) >= T;
 }
 
-/** Smallest input channel count that takes the Winograd path (docs/inference.md, Winograd). */
-export const CIN_MIN = 32;
+/** Smallest input channel count that takes the Winograd path: ResNet-20's 16-channel stage gains too (docs/inference.md, Winograd). */
+export const CIN_MIN = 16;
 
 /** G (4×3): U = G g Gᵀ. */
 const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];

@@ -59,7 +59,7 @@ test('batched plans equal per-example runs and Model.predict (whole-example band
         for (const n of [1, 2, 3, 7, 37]) {
           const x = new Rng(n).array(n * per), batched = inf.predict(x);
           assertClose(batched, oneByOne(inf, x, per), `${what}: n = ${n} batched vs one by one`, { rtol: 1e-5, atol: 1e-5 });
-          // Winograd (ResNet-20's 32- and 64-channel stages) rounds differently from Model.predict's direct sums: with these
+          // Winograd (ResNet-20's 3×3 convs after the first) rounds differently from Model.predict's direct sums: with these
           // ±0.5 weights the activations reach 5e5 and the last logits differ by up to ~1.3e-4 relative
           // (test/infer/winograd.test.ts holds Winograd to 1e-4 with the model's own initialization).
           const rtol = inf.summary.ops.some((op) => op.winograd) ? 3e-4 : 1e-4;

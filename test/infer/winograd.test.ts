@@ -1,5 +1,5 @@
 // The inference plan's Winograd path (src/infer/winograd.ts, assembly/winograd.ts) against Model.predict and
-// against the same plan with winograd: false: stride-1 3×3 convs with ≥ 32 input channels at even and odd map
+// against the same plan with winograd: false: stride-1 3×3 convs with ≥ 16 input channels at even and odd map
 // sizes, with bias, a fused residual add and ReLU, an ELU epilogue, a batch of 3, 1 and 2 threads, and one tile
 // row per band.
 import { test } from 'node:test';

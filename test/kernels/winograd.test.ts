@@ -92,7 +92,7 @@ test('winograd F(2×2, 3×3) — filter transform, input transform, 16 GEMMs, ou
   }
 });
 
-test('winograd applies to stride-1 3×3 convs with whole vectors of ≥ 32 input channels and a tile row per thread, nothing else', () => {
+test('winograd applies to stride-1 3×3 convs with whole vectors of ≥ 16 input channels and a tile row per thread, nothing else', () => {
   const base = { n: 1, h: 14, w: 14, cin: 64, cout: 64, kh: 3, kw: 3, padding: 'same' as const };
   assert.ok(winogradApplies(convGeom(base), 1) && winogradApplies(convGeom(base), 7));
   assert.ok(!winogradApplies(convGeom(base), 8), '7 tile rows cannot be shared by 8 threads');
@@ -100,7 +100,7 @@ test('winograd applies to stride-1 3×3 convs with whole vectors of ≥ 32 input
   assert.ok(!winogradApplies(convGeom({ ...base, kh: 5, kw: 5 }), 1), '5×5');
   assert.ok(!winogradApplies(convGeom({ ...base, dilation: 2 }), 1), 'dilation 2');
   assert.ok(!winogradApplies(convGeom({ ...base, groups: 2 }), 1), 'groups 2');
-  assert.ok(!winogradApplies(convGeom({ ...base, cin: 16 }), 1), 'cin 16 < 32');
+  assert.ok(winogradApplies(convGeom({ ...base, cin: 16 }), 1) && !winogradApplies(convGeom({ ...base, cin: 12 }), 1), 'cin 16 takes it, 12 does not');
   assert.ok(!winogradApplies(convGeom({ ...base, cin: 34 }), 1) && !winogradApplies(convGeom({ ...base, cout: 66 }), 1), 'channels not in whole vectors');
   assert.ok(!winogradApplies(convGeom({ ...base, path: 'gemm' }), 1), 'a path pinned by the layer');
 });
