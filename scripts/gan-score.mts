@@ -1,8 +1,11 @@
 // Scores generated digits from another implementation (scripts/gan-torch.py) with the GAN experiment's own
 // measuring classifier: the same training (all training digits, the first 2,000 test digits, 5 epochs, seed 1
 // — src/experiments/gan.ts's FULL settings) and the same classifier score and Fréchet distance (`quality`).
-// Each file: n × 784 float32 little-endian pixels in [0, 1].
-//   node --import tsx scripts/gan-score.mts [--cache DIR] SAMPLES.f32 ...
+// Each file: n × 784 float32 little-endian pixels in [0, 1], or a saved generator (FILE.rede, as `rede experiment gan`
+// writes: 2,000 samples from standard-normal noise, normalAt seed 77). With each score, its two factors (scoreFactors in
+// src/experiments/sample-quality.ts): exp H(p(y)) (class spread, ≤ 10) ÷ exp E[H(p(y|x))] (doubt, ≥ 1), and
+// how many samples each digit wins; the held-out real images first, for reference.
+//   node --import tsx scripts/gan-score.mts [--cache DIR] SAMPLES.f32|GENERATOR.rede ...
 // --cache DIR keeps the trained classifier in DIR (judge-features.rede, judge-head.rede) for later calls.
 // Each file's first 100 images are drawn beside it as FILE.png (a 10 × 10 grid).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +14,9 @@ import { Model } from '../src/api/model';
 import { Engine } from '../src/engine/engine';
 import { firstOf, imageSet } from '../src/experiments/images';
 import { greyGridPng } from '../src/viz/grid';
-import { judgeReference, measuringClassifier, quality, type Judge } from '../src/experiments/gan';
+import { judgeProbs, judgeReference, measuringClassifier, quality, type Judge } from '../src/experiments/gan';
+import { scoreFactors } from '../src/experiments/sample-quality';
+import { normalAt } from '../src/data/rng';
 
 const args = process.argv.slice(2), at = args.indexOf('--cache');
 const cache = at >= 0 ? args.splice(at, 2)[1] : null;
@@ -33,10 +38,23 @@ if (cache && paths.every((f) => existsSync(f))) {
 }
 const ref = judgeReference(judge, train, test);
 console.log(`gan-score: classifier test accuracy ${(100 * judge.accuracy).toFixed(1)}%, real images' score ${ref.real.score.toFixed(2)}, real-vs-real Fréchet ${ref.realVsReal.toFixed(2)}`);
+const factors = (x: Float32Array): string => {
+  const f = scoreFactors(judgeProbs(judge, x).probs, x.length / 784, 10);
+  return `spread ${f.spread.toFixed(2)} ÷ doubt ${f.doubt.toFixed(3)}; wins per digit ${f.wins.join(' ')}`;
+};
+console.log(`held-out real images: ${factors(test.x)}`);
 for (const f of args) {
-  const b = readFileSync(f), x = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  let x: Float32Array;
+  if (f.endsWith('.rede')) {
+    const G = await Model.fromBytes(readFileSync(f), { engine: e }), latent = G.config.input[0] as number;
+    if (G.config.input.length !== 1) throw new Error(`gan-score: ${f} takes input ${JSON.stringify(G.config.input)}, expected a noise vector [latent]`);
+    x = G.predict(Float32Array.from({ length: 2000 * latent }, (_, i) => normalAt(77, 0, i)), { batchSize: 250 });
+  } else {
+    const b = readFileSync(f);
+    x = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  }
   if (x.length === 0 || x.length % 784 !== 0) throw new Error(`gan-score: ${f} holds ${x.length} floats, expected a positive multiple of 784`);
   const q = quality(judge, x, ref.reference);
   if (x.length >= 100 * 784) writeFileSync(`${f}.png`, greyGridPng(x.subarray(0, 100 * 784), 100, 28, 28, 10));
-  console.log(`${f}: score ${q.score.toFixed(2)} (${(100 * q.score / ref.real.score).toFixed(0)}% of real), Fréchet ${q.frechet.toFixed(1)}, n ${x.length / 784}`);
+  console.log(`${f}: score ${q.score.toFixed(2)} (${(100 * q.score / ref.real.score).toFixed(0)}% of real), Fréchet ${q.frechet.toFixed(1)}, n ${x.length / 784}; ${factors(x)}`);
 }

@@ -115,7 +115,8 @@ async function trainJudge(e: Engine, train: Dataset, test: Dataset, epochs: numb
   return { features, head, accuracy: hits / test.y.length };
 }
 
-function judgeProbs(j: Judge, x: Float32Array): { probs: Float32Array; features: Float32Array } {
+/** The measuring classifier's p(y|x) rows and penultimate features of images x. */
+export function judgeProbs(j: Judge, x: Float32Array): { probs: Float32Array; features: Float32Array } {
   const features = j.features.predict(x, { batchSize: 250 });
   return { probs: j.head.predict(features, { batchSize: 250 }), features }; // the head ends in a softmax
 }

@@ -23,6 +23,30 @@ export function classifierScore(probs: Float32Array, n: number, classes: number)
   return Math.exp(kl / n);
 }
 
+/**
+ * The classifier score's two factors: since E[KL(p(y|x) ‖ p(y))] = H(p(y)) − E[H(p(y|x))], the score is
+ * exp H(p(y)) (how evenly the classes are used, at most the class count) divided by exp E[H(p(y|x))] (how
+ * unsure each sample leaves the classifier, at least 1). Also how many samples each class wins (argmax).
+ */
+export function scoreFactors(probs: Float32Array, n: number, classes: number): { spread: number; doubt: number; wins: number[] } {
+  if (!(n > 0) || probs.length !== n * classes) throw new RedeError(`scoreFactors: probs has ${probs.length} values, expected ${n} × ${classes}`);
+  const marginal = new Float64Array(classes), wins = new Array<number>(classes).fill(0);
+  let conditional = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 0; c < classes; c++) {
+      const p = probs[i * classes + c];
+      marginal[c] += p / n;
+      if (p > 0) conditional -= p * Math.log(p) / n;
+      if (p > probs[i * classes + best]) best = c;
+    }
+    wins[best]++;
+  }
+  let h = 0;
+  for (const m of marginal) if (m > 0) h -= m * Math.log(m);
+  return { spread: Math.exp(h), doubt: Math.exp(conditional), wins };
+}
+
 /** Mean [d] and covariance [d, d] (divided by n − 1) of feature rows [n, d], in f64. */
 export function gaussianOf(features: Float32Array, n: number, d: number): { mean: Float64Array; cov: Float64Array } {
   if (!(n >= 2) || features.length !== n * d) throw new RedeError(`gaussianOf: features has ${features.length} values, expected n × ${d} with n ≥ 2 (n = ${n})`);

@@ -2,7 +2,7 @@
 // uniform predictions, and the Fréchet distance of Gaussians whose distance has a closed form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifierScore, frechetDistance, gaussianOf, sqrtPsd } from '../../src/experiments/sample-quality';
+import { classifierScore, frechetDistance, gaussianOf, scoreFactors, sqrtPsd } from '../../src/experiments/sample-quality';
 import { Rng } from '../helpers/rand';
 
 test('classifier score: confident and evenly spread predictions score the class count, uniform ones 1', () => {
@@ -19,6 +19,22 @@ test('classifier score: confident and evenly spread predictions score the class 
   for (let i = 0; i < n; i++) two[i * C + (i % 2)] = 1;
   assert.ok(Math.abs(classifierScore(two, n, C) - 2) < 1e-9);
   assert.throws(() => classifierScore(hot, n + 1, C), /classifierScore: probs has 400 values, expected 41 × 10/);
+});
+
+test('score factors: spread / doubt is the classifier score; one-hot rows have doubt 1 and their class counts as wins', () => {
+  const rng = new Rng(5), n = 300, C = 7, probs = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += (probs[i * C + c] = rng.uniform(0, 1) ** 4);
+    for (let c = 0; c < C; c++) probs[i * C + c] /= sum;
+  }
+  const f = scoreFactors(probs, n, C);
+  assert.ok(Math.abs(f.spread / f.doubt - classifierScore(probs, n, C)) < 1e-9 * classifierScore(probs, n, C), `${f.spread} / ${f.doubt}`);
+  assert.ok(f.spread <= C && f.doubt >= 1 && f.wins.reduce((a, b) => a + b, 0) === n);
+  const hot = new Float32Array(4 * 3);
+  [0, 2, 2, 1].forEach((c, i) => { hot[i * 3 + c] = 1; });
+  assert.deepEqual(scoreFactors(hot, 4, 3), { spread: Math.exp(-(0.25 * Math.log(0.25) * 2 + 0.5 * Math.log(0.5))), doubt: 1, wins: [1, 1, 2] });
+  assert.throws(() => scoreFactors(hot, 5, 3), /scoreFactors: probs has 12 values, expected 5 × 3/);
 });
 
 test('sqrtPsd squares back to the matrix', () => {
