@@ -1,7 +1,7 @@
 // The inference plan's Winograd path (src/infer/winograd.ts, assembly/winograd.ts) against Model.predict and
 // against the same plan with winograd: false: stride-1 3×3 convs with ≥ 16 input channels at even and odd map
-// sizes, with bias, a fused residual add and ReLU, an ELU epilogue, a batch of 3, 1 and 2 threads, and one tile
-// row per band.
+// sizes, with bias, a fused residual add and ReLU, an ELU epilogue, a batch of 3 (plans of 2 and 1), 1 and 2
+// threads, and one tile row per band.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine';
@@ -27,7 +27,7 @@ const block = (h: number, w: number): ModelConfig => ({
 
 test('infer: Winograd convs equal Model.predict and the GEMM plan (even and odd maps, residual + ReLU, batch 3, 1 and 2 threads)', async () => {
   const e = await Engine.create();
-  for (const [h, w] of [[8, 8], [7, 7], [6, 9], [3, 5]] as const) {
+  for (const [h, w] of [[8, 8], [7, 7], [6, 9], [3, 5], [17, 6]] as const) {
     const config = block(h, w), rng = new Rng(h * 10 + w), m = await Model.create(config, { engine: e, seed: 5 });
     const x = rng.array(3 * numelOf(config.input)), expected = m.predict(x);
     for (const opts of [{ workers: 1 }, { workers: 1, bandBytes: 1 }, { workers: 2 }, { workers: 2, bandBytes: 1 }]) {
