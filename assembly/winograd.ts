@@ -18,7 +18,7 @@ import { descI32, CONV_H, CONV_W, CONV_CIN, CONV_OH, CONV_OW, CONV_COUT, CONV_PA
 // Not inlined: its two callers (inner and border tiles) share one copy, which keeps rede/infer's binary small.
 function inputTile(base: usize, rs: usize, ps: usize, out: usize, vs: usize): void {
   for (let j = 0; j < 4; j++) {
-    // a_r = (d B)[r][j]: column j of B is (1,0,−1,0), (0,1,−1,1), (−1,1,1,0), (0,0,0,−1) read down its rows.
+    // a_r = (d B)[r][j] = Σ_s d[r][s]·Bᵀ[j][s], row j of Bᵀ: (1,0,−1,0), (0,1,1,0), (0,−1,1,0), (0,1,0,−1) for j = 0..3.
     let a0: v128, a1: v128, a2: v128, a3: v128;
     const r0 = base, r1 = base + rs, r2 = base + 2 * rs, r3 = base + 3 * rs;
     if (j == 0) {
