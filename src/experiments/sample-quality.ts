@@ -8,19 +8,11 @@
 import { RedeError } from '../engine/errors';
 import { jacobiEigen } from './pca';
 
-/** probs [n, classes] rows of p(y|x) → exp(mean KL(p(y|x) ‖ p(y))). */
+/** probs [n, classes] rows of p(y|x) → exp(mean KL(p(y|x) ‖ p(y))), computed as its two factors' ratio (scoreFactors). */
 export function classifierScore(probs: Float32Array, n: number, classes: number): number {
   if (!(n > 0) || probs.length !== n * classes) throw new RedeError(`classifierScore: probs has ${probs.length} values, expected ${n} × ${classes}`);
-  const marginal = new Float64Array(classes);
-  for (let i = 0; i < n; i++) for (let c = 0; c < classes; c++) marginal[c] += probs[i * classes + c] / n;
-  let kl = 0;
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < classes; c++) {
-      const p = probs[i * classes + c];
-      if (p > 0) kl += p * (Math.log(p) - Math.log(marginal[c]));
-    }
-  }
-  return Math.exp(kl / n);
+  const f = scoreFactors(probs, n, classes);
+  return f.spread / f.doubt;
 }
 
 /**

@@ -21,15 +21,21 @@ test('classifier score: confident and evenly spread predictions score the class 
   assert.throws(() => classifierScore(hot, n + 1, C), /classifierScore: probs has 400 values, expected 41 × 10/);
 });
 
-test('score factors: spread / doubt is the classifier score; one-hot rows have doubt 1 and their class counts as wins', () => {
+test('score factors: spread / doubt is the classifier score (its KL definition written out); one-hot rows have doubt 1 and their class counts as wins', () => {
   const rng = new Rng(5), n = 300, C = 7, probs = new Float32Array(n * C);
   for (let i = 0; i < n; i++) {
     let sum = 0;
     for (let c = 0; c < C; c++) sum += (probs[i * C + c] = rng.uniform(0, 1) ** 4);
     for (let c = 0; c < C; c++) probs[i * C + c] /= sum;
   }
+  // the score's definition, written out: exp(mean KL(p(y|x) ‖ p(y)))
+  const marginal = new Float64Array(C);
+  for (let i = 0; i < n * C; i++) marginal[i % C] += probs[i] / n;
+  let kl = 0;
+  for (let i = 0; i < n * C; i++) kl += probs[i] * Math.log(probs[i] / marginal[i % C]) / n;
   const f = scoreFactors(probs, n, C);
-  assert.ok(Math.abs(f.spread / f.doubt - classifierScore(probs, n, C)) < 1e-9 * classifierScore(probs, n, C), `${f.spread} / ${f.doubt}`);
+  assert.ok(Math.abs(f.spread / f.doubt - Math.exp(kl)) < 1e-9 * Math.exp(kl), `${f.spread} / ${f.doubt} vs ${Math.exp(kl)}`);
+  assert.ok(Math.abs(classifierScore(probs, n, C) - Math.exp(kl)) < 1e-9 * Math.exp(kl));
   assert.ok(f.spread <= C && f.doubt >= 1 && f.wins.reduce((a, b) => a + b, 0) === n);
   const hot = new Float32Array(4 * 3);
   [0, 2, 2, 1].forEach((c, i) => { hot[i * 3 + c] = 1; });
