@@ -166,6 +166,20 @@ function noise(n: number, latent: number, seed: number, stream: number, classes?
   return z;
 }
 
+/**
+ * Top-k training's selection: the `keep` rows of noise zg [n, latent] whose images D rates most real (highest
+ * logit; ties by row), in that order. G runs in training mode (batch statistics of all of zg, as in its step).
+ */
+export function mostReal(G: Model, D: Model, zg: Float32Array, keep: number, step: number): Float32Array {
+  const w = G.inputShape.reduce((a, b) => a * b, 1), n = zg.length / w;
+  if (!(Number.isInteger(keep) && keep >= 1 && keep <= n)) throw new RedeError(`mostReal: keep must be an integer in [1, ${n}], got ${keep}`);
+  const logits = D.predict(G.forward(zg, { training: true, step }), { batchSize: n });
+  const rows = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b).slice(0, keep);
+  const out = new Float32Array(keep * w);
+  rows.forEach((r, i) => out.set(zg.subarray(r * w, (r + 1) * w), i * w));
+  return out;
+}
+
 export interface GanSettings {
   train: number; test: number; epochs: number; batch: number; sizes: GanSizes; judgeEpochs: number; samples: number;
   variants: ('gan' | 'cgan')[]; datasets: ('digits' | 'fashion')[]; gridEvery: number;
@@ -185,23 +199,34 @@ export interface GanSettings {
    * images, then G, through Q frozen, to write it readably.
    */
   info: number;
+  /**
+   * Top-k training of G (Sinha et al. 2020): each G step generates its batch, lets D judge it, and trains G only
+   * on the fraction ν of it that D rates most real — the worst samples' gradients point toward the mean of the
+   * modes, between the digits. ν = max(topK, topKDecay^epoch): all of the batch in the first epoch, then less.
+   * 1: off. Unconditional GAN only.
+   */
+  topK: number;
+  /** ν's factor per epoch in top-k training (0.9: ν reaches 0.5 in the seventh epoch). */
+  topKDecay: number;
+  /** D's target for real images: 0.9 is one-sided label smoothing (Salimans et al. 2016), 1 none. */
+  realTarget: number;
   /** Networks and settings of one variant that differ from the shared ones (a variant's own entry wins). */
   nets: { gan?: Partial<GanNets>; cgan?: Partial<GanNets> };
 }
-export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs' | 'lrD' | 'lrG'>;
+export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs' | 'lrD' | 'lrG' | 'topK' | 'topKDecay' | 'realTarget'>;
 
 /** The settings that `variant` trains with: the shared ones, then its own entry in `nets`. */
 function variantSettings(s: GanSettings, variant: 'gan' | 'cgan'): GanSettings {
   return { ...s, ...s.nets[variant] };
 }
-const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3, code: false, info: 0,
+const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9,
   // The unconditional GAN's own networks: G twice as wide (dense 7·7·128, convT 64) and D without dropout scored 6.08 after 20 epochs
   // where the shared ones scored 5.40 (docs/experiments/gan-trials.md, third round); D's hidden dense 1024 (it then judges the whole
   // digit, not a linear sum of 10×10 patches) took that to 6.59 and Fréchet 29.2 to 19.9 (fourth round); G's Adam at 8e-4, four times D's,
   // and 30 epochs took it to 7.67 and Fréchet 8.03 (fifth round: at every epoch ahead of G at 4e-4, itself ahead of 2e-4; still short of 90 %).
   // The conditional GAN meets its targets with the shared ones.
   nets: { gan: { sizes: { latent: 64, g: 64, d: 32, dHidden: 1024 }, dropout: 0, lrG: 8e-4, epochs: 30 } } };
-const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, code: false, info: 0, nets: {} };
+const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9, nets: {} };
 
 export interface GanRun {
   dataset: string; variant: string; epochs: number[]; dLoss: number[]; gLoss: number[];
@@ -212,7 +237,7 @@ export interface GanRun {
   lastWeights: (Quality & { epoch: number })[];
 }
 
-const BETA1 = 0.5, REAL = 0.9; // Radford et al.'s Adam β1; one-sided label smoothing (Salimans et al.)
+const BETA1 = 0.5; // Radford et al.'s Adam β1
 
 async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings, train: Dataset, judge: Judge, reference: { mean: Float64Array; cov: Float64Array },
   seed: number, outDir: string, name: string, log: (l: string) => void): Promise<{ run: GanRun; grids: string[]; saved: string }> {
@@ -261,20 +286,24 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
     for (let epoch = 0, t = 0; epoch < s.epochs; epoch++) {
       permutation(order, seed + 5, epoch);
       let dSum = 0, gSum = 0, qSum = 0;
+      const keep = s.topK < 1 ? Math.max(1, Math.round(B * Math.max(s.topK, s.topKDecay ** epoch))) : B;
       for (let b = 0; b < perEpoch; b++, t++) {
         // D step: B real images, then B generated ones (G in training mode, as in its own step).
         for (let r = 0; r < B; r++) {
           const i = order[b * B + r];
           xd.set(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS);
           asked[r] = intBelow(CLASSES, seed + 7, t, r);
-          if (cond) { yd[r] = train.y[i]; yd[B + r] = CLASSES; } else { yd[r] = REAL; yd[B + r] = 0; }
+          if (cond) { yd[r] = train.y[i]; yd[B + r] = CLASSES; } else { yd[r] = s.realTarget; yd[B + r] = 0; }
         }
         const z = noise(B, latent, seed + 11, t, coded ? asked : undefined);
         xd.set(G.forward(z, { training: true, step: t }), B * PIXELS);
         dSum += (await dStep.run(xd, yd)).loss;
         // G step through the frozen D: make D call the images real (of the class asked for).
         if (cond) (yg as Int32Array).set(asked);
-        for (let k = 0; k < s.gSteps; k++) gSum += (await gStep.run(noise(B, latent, seed + 13 + 1000 * k, t, coded ? asked : undefined), yg)).loss / s.gSteps;
+        for (let k = 0; k < s.gSteps; k++) {
+          const zg = noise(B, latent, seed + 13 + 1000 * k, t, coded ? asked : undefined);
+          gSum += (await gStep.run(keep < B ? mostReal(G, D, zg, keep, t) : zg, keep < B ? yg.subarray(0, keep) : yg)).loss / s.gSteps;
+        }
         if (qStep && giStep) {
           // Q reads the code from the D step's generated images; then G, through Q frozen, writes it readably.
           qSum += (await qStep.run(xd.subarray(B * PIXELS), asked)).loss;
@@ -348,6 +377,10 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
   mkdirSync(outDir, { recursive: true });
   for (const v of s.variants) {
     const vs = variantSettings(s, v);
+    if (!(vs.topK > 0 && vs.topK <= 1)) throw new RedeError(`gan: 'topK' must be in (0, 1] (1: off), got ${vs.topK}`);
+    if (vs.topK < 1 && (v !== 'gan' || vs.code)) throw new RedeError(`gan: 'topK' (${vs.topK}) is for the unconditional GAN without 'code' (D's one logit ranks the samples), got variant ${v} with code ${vs.code}`);
+    if (!(vs.topKDecay >= 0 && vs.topKDecay <= 1)) throw new RedeError(`gan: 'topKDecay' must be in [0, 1], got ${vs.topKDecay}`);
+    if (!(vs.realTarget > 0.5 && vs.realTarget <= 1)) throw new RedeError(`gan: 'realTarget' must be in (0.5, 1], got ${vs.realTarget}`);
     if (vs.info > 0 && (v !== 'gan' || !vs.code)) throw new RedeError(`gan: 'info' (${vs.info}) needs the unconditional GAN with 'code' (the InfoGAN steps read G's code), got variant ${v} with code ${vs.code}`);
   }
   const e = await Engine.create();
@@ -406,7 +439,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
       'for the conditional GAN also the fraction of samples that the classifier assigns to the class asked for.',
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
       `${netsLine(s)} ` +
-      `Adam ${ratesWords(s)}, β1 ${BETA1}; real targets ${REAL} (one-sided smoothing); batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
+      `Adam ${ratesWords(s)}, β1 ${BETA1}; ${perVariant(s, (v) => v.realTarget < 1 ? `real targets ${v.realTarget} (one-sided smoothing)` : 'real targets 1')}${s.variants.includes('gan') && variantSettings(s, 'gan').topK < 1 ? `; the GAN's G trained on the top-k of its batch (Sinha et al. 2020: ν = max(${variantSettings(s, 'gan').topK}, ${variantSettings(s, 'gan').topKDecay}^epoch))` : ''}; batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
     figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],

@@ -1,10 +1,10 @@
 // The GAN's networks (src/experiments/gan.ts): D's optional hidden dense layer sits between its convolutions and
-// its logits, and D without it is as before; the InfoGAN code reader and its steps.
+// its logits, and D without it is as before; the InfoGAN code reader and its steps; top-k training's selection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
 import { Engine } from '../../src/engine/engine';
-import { codeReaderConfig, discriminatorConfig, gan, tuned } from '../../src/experiments/gan';
+import { codeReaderConfig, discriminatorConfig, gan, generatorConfig, mostReal, tuned } from '../../src/experiments/gan';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,4 +50,19 @@ test('gan settings: a top-level override reaches every variant, over a variant\'
   assert.deepEqual(t.nets.gan, { lrG: 8e-4, dropout: 0 }); // the GAN's own epochs gave way, its other defaults stay
   assert.deepEqual(tuned(base, { nets: { gan: { epochs: 5 } } }).nets, { gan: { epochs: 5 } });
   assert.deepEqual(tuned(base, {}).nets, base.nets);
+});
+
+test('gan top-k training: mostReal keeps the noise rows whose images D rates highest, in that order; bad settings are refused', async () => {
+  const e = await Engine.create(), s = { latent: 4, g: 4, d: 4 };
+  const G = await Model.create(generatorConfig(s, false), { engine: e, seed: 1 }), D = await Model.create(discriminatorConfig(s, false, 0), { engine: e, seed: 2 });
+  const n = 8, z = Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(1.7 * i + 0.3) * 2);
+  const logits = D.predict(G.forward(z, { training: true, step: 0 }), { batchSize: n }); // batch statistics of all n rows, as mostReal sees them
+  const best = Array.from({ length: n }, (_, i) => i).sort((a, b) => logits[b] - logits[a]).slice(0, 3);
+  assert.ok(logits[best[0]] > logits[best[2]], `the logits differ: ${Array.from(logits)}`);
+  const kept = mostReal(G, D, z, 3, 0);
+  assert.deepEqual(Array.from(kept), best.flatMap((r) => Array.from(z.subarray(r * 4, (r + 1) * 4))));
+  assert.throws(() => mostReal(G, D, z, 9, 0), /mostReal: keep must be an integer in \[1, 8\], got 9/);
+  await assert.rejects(gan({}, { variants: ['cgan'], topK: 0.5, nets: {} }), /gan: 'topK' \(0\.5\) is for the unconditional GAN without 'code'.*got variant cgan/);
+  await assert.rejects(gan({}, { variants: ['gan'], topK: 0, nets: {} }), /gan: 'topK' must be in \(0, 1\] \(1: off\), got 0/);
+  await assert.rejects(gan({}, { variants: ['gan'], realTarget: 0.2, nets: {} }), /gan: 'realTarget' must be in \(0\.5, 1\], got 0\.2/);
 });
