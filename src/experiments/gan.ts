@@ -180,6 +180,12 @@ export function mostReal(G: Model, D: Model, zg: Float32Array, keep: number, ste
   return out;
 }
 
+/** The factor on both rates at step t of T with the last fraction `decay` of the run decaying linearly to 0. */
+export function rateFactor(t: number, T: number, decay: number): number {
+  const from = T * (1 - decay);
+  return decay > 0 && t >= from ? (T - t) / (T - from) : 1;
+}
+
 export interface GanSettings {
   train: number; test: number; epochs: number; batch: number; sizes: GanSizes; judgeEpochs: number; samples: number;
   variants: ('gan' | 'cgan')[]; datasets: ('digits' | 'fashion')[]; gridEvery: number;
@@ -208,25 +214,30 @@ export interface GanSettings {
   topK: number;
   /** ν's factor per epoch in top-k training (0.9: ν reaches 0.5 in the seventh epoch). */
   topKDecay: number;
+  /**
+   * The last fraction of the run over which both Adam rates fall linearly to 0 (0: constant rates), as
+   * pix2pix and CycleGAN train: late steps move G less, so the samples settle instead of circling.
+   */
+  lrDecay: number;
   /** D's target for real images: 0.9 is one-sided label smoothing (Salimans et al. 2016), 1 none. */
   realTarget: number;
   /** Networks and settings of one variant that differ from the shared ones (a variant's own entry wins). */
   nets: { gan?: Partial<GanNets>; cgan?: Partial<GanNets> };
 }
-export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs' | 'lrD' | 'lrG' | 'topK' | 'topKDecay' | 'realTarget'>;
+export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs' | 'lrD' | 'lrG' | 'topK' | 'topKDecay' | 'realTarget' | 'lrDecay'>;
 
 /** The settings that `variant` trains with: the shared ones, then its own entry in `nets`. */
 function variantSettings(s: GanSettings, variant: 'gan' | 'cgan'): GanSettings {
   return { ...s, ...s.nets[variant] };
 }
-const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9,
+const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9, lrDecay: 0,
   // The unconditional GAN's own networks: G twice as wide (dense 7·7·128, convT 64) and D without dropout scored 6.08 after 20 epochs
   // where the shared ones scored 5.40 (docs/experiments/gan-trials.md, third round); D's hidden dense 1024 (it then judges the whole
   // digit, not a linear sum of 10×10 patches) took that to 6.59 and Fréchet 29.2 to 19.9 (fourth round); G's Adam at 8e-4, four times D's,
   // and 30 epochs took it to 7.67 and Fréchet 8.03 (fifth round: at every epoch ahead of G at 4e-4, itself ahead of 2e-4; still short of 90 %).
   // The conditional GAN meets its targets with the shared ones.
   nets: { gan: { sizes: { latent: 64, g: 64, d: 32, dHidden: 1024 }, dropout: 0, lrG: 8e-4, epochs: 30 } } };
-const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9, nets: {} };
+const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9, lrDecay: 0, nets: {} };
 
 export interface GanRun {
   dataset: string; variant: string; epochs: number[]; dLoss: number[]; gLoss: number[];
@@ -297,12 +308,13 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
         }
         const z = noise(B, latent, seed + 11, t, coded ? asked : undefined);
         xd.set(G.forward(z, { training: true, step: t }), B * PIXELS);
-        dSum += (await dStep.run(xd, yd)).loss;
+        const f = rateFactor(t, perEpoch * s.epochs, s.lrDecay);
+        dSum += (await dStep.run(xd, yd, { lr: [s.lrD * f] })).loss;
         // G step through the frozen D: make D call the images real (of the class asked for).
         if (cond) (yg as Int32Array).set(asked);
         for (let k = 0; k < s.gSteps; k++) {
           const zg = noise(B, latent, seed + 13 + 1000 * k, t, coded ? asked : undefined);
-          gSum += (await gStep.run(keep < B ? mostReal(G, D, zg, keep, t) : zg, keep < B ? yg.subarray(0, keep) : yg)).loss / s.gSteps;
+          gSum += (await gStep.run(keep < B ? mostReal(G, D, zg, keep, t) : zg, keep < B ? yg.subarray(0, keep) : yg, { lr: [s.lrG * f, 0] })).loss / s.gSteps;
         }
         if (qStep && giStep) {
           // Q reads the code from the D step's generated images; then G, through Q frozen, writes it readably.
@@ -380,6 +392,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
     if (!(vs.topK > 0 && vs.topK <= 1)) throw new RedeError(`gan: 'topK' must be in (0, 1] (1: off), got ${vs.topK}`);
     if (vs.topK < 1 && (v !== 'gan' || vs.code)) throw new RedeError(`gan: 'topK' (${vs.topK}) is for the unconditional GAN without 'code' (D's one logit ranks the samples), got variant ${v} with code ${vs.code}`);
     if (!(vs.topKDecay >= 0 && vs.topKDecay <= 1)) throw new RedeError(`gan: 'topKDecay' must be in [0, 1], got ${vs.topKDecay}`);
+    if (!(vs.lrDecay >= 0 && vs.lrDecay <= 1)) throw new RedeError(`gan: 'lrDecay' must be in [0, 1] (a fraction of the run), got ${vs.lrDecay}`);
     if (!(vs.realTarget > 0.5 && vs.realTarget <= 1)) throw new RedeError(`gan: 'realTarget' must be in (0.5, 1], got ${vs.realTarget}`);
     if (vs.info > 0 && (v !== 'gan' || !vs.code)) throw new RedeError(`gan: 'info' (${vs.info}) needs the unconditional GAN with 'code' (the InfoGAN steps read G's code), got variant ${v} with code ${vs.code}`);
   }
@@ -439,7 +452,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
       'for the conditional GAN also the fraction of samples that the classifier assigns to the class asked for.',
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
       `${netsLine(s)} ` +
-      `Adam ${ratesWords(s)}, β1 ${BETA1}; ${perVariant(s, (v) => v.realTarget < 1 ? `real targets ${v.realTarget} (one-sided smoothing)` : 'real targets 1')}${s.variants.includes('gan') && variantSettings(s, 'gan').topK < 1 ? `; the GAN's G trained on the top-k of its batch (Sinha et al. 2020: ν = max(${variantSettings(s, 'gan').topK}, ${variantSettings(s, 'gan').topKDecay}^epoch))` : ''}; batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
+      `Adam ${ratesWords(s)}, β1 ${BETA1}; ${perVariant(s, (v) => v.realTarget < 1 ? `real targets ${v.realTarget} (one-sided smoothing)` : 'real targets 1')}${s.variants.includes('gan') && variantSettings(s, 'gan').topK < 1 ? `; the GAN's G trained on the top-k of its batch (Sinha et al. 2020: ν = max(${variantSettings(s, 'gan').topK}, ${variantSettings(s, 'gan').topKDecay}^epoch))` : ''}; batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${perVariant(s, (v) => v.lrDecay > 0 ? `, both rates falling linearly to 0 over the last ${pct(v.lrDecay)} of the steps` : '')}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
     figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],

@@ -1,10 +1,10 @@
 // The GAN's networks (src/experiments/gan.ts): D's optional hidden dense layer sits between its convolutions and
-// its logits, and D without it is as before; the InfoGAN code reader and its steps; top-k training's selection.
+// its logits, and D without it is as before; the InfoGAN code reader and its steps; top-k training's selection; the rate decay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
 import { Engine } from '../../src/engine/engine';
-import { codeReaderConfig, discriminatorConfig, gan, generatorConfig, mostReal, tuned } from '../../src/experiments/gan';
+import { codeReaderConfig, discriminatorConfig, gan, generatorConfig, mostReal, rateFactor, tuned } from '../../src/experiments/gan';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,4 +65,10 @@ test('gan top-k training: mostReal keeps the noise rows whose images D rates hig
   await assert.rejects(gan({}, { variants: ['cgan'], topK: 0.5, nets: {} }), /gan: 'topK' \(0\.5\) is for the unconditional GAN without 'code'.*got variant cgan/);
   await assert.rejects(gan({}, { variants: ['gan'], topK: 0, nets: {} }), /gan: 'topK' must be in \(0, 1\] \(1: off\), got 0/);
   await assert.rejects(gan({}, { variants: ['gan'], realTarget: 0.2, nets: {} }), /gan: 'realTarget' must be in \(0\.5, 1\], got 0\.2/);
+});
+
+test('gan rate decay: constant, then linear to 0 over the last fraction of the steps', () => {
+  assert.deepEqual([0, 49, 50, 75, 99].map((t) => rateFactor(t, 100, 0.5)), [1, 1, 1, 0.5, 0.02]);
+  assert.deepEqual([0, 50, 99].map((t) => rateFactor(t, 100, 0)), [1, 1, 1]);
+  assert.deepEqual([0, 50].map((t) => rateFactor(t, 100, 1)), [1, 0.5]);
 });
