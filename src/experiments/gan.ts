@@ -186,6 +186,15 @@ export function rateFactor(t: number, T: number, decay: number): number {
   return decay > 0 && t >= from ? (T - t) / (T - from) : 1;
 }
 
+/** dst ← the 28×28 image src moved by dx pixels right and dy down, zeros where nothing moves in. */
+export function shiftImage(src: Float32Array, dst: Float32Array, dx: number, dy: number): void {
+  dst.fill(0);
+  for (let y = Math.max(0, dy); y < Math.min(28, 28 + dy); y++) {
+    const x0 = Math.max(0, dx), x1 = Math.min(28, 28 + dx);
+    dst.set(src.subarray((y - dy) * 28 + x0 - dx, (y - dy) * 28 + x1 - dx), y * 28 + x0);
+  }
+}
+
 export interface GanSettings {
   train: number; test: number; epochs: number; batch: number; sizes: GanSizes; judgeEpochs: number; samples: number;
   variants: ('gan' | 'cgan')[]; datasets: ('digits' | 'fashion')[]; gridEvery: number;
@@ -219,25 +228,31 @@ export interface GanSettings {
    * pix2pix and CycleGAN train: late steps move G less, so the samples settle instead of circling.
    */
   lrDecay: number;
+  /**
+   * The largest shift, in whole pixels per axis, of each real image in D's batch (uniform in [−s, s], zeros
+   * shifted in; 0: none). More distinct real images for D to learn from than the 8,000 digits; a shifted
+   * digit is still a digit, so what leaks into G's samples is position, not a wrong shape.
+   */
+  shiftReal: number;
   /** D's target for real images: 0.9 is one-sided label smoothing (Salimans et al. 2016), 1 none. */
   realTarget: number;
   /** Networks and settings of one variant that differ from the shared ones (a variant's own entry wins). */
   nets: { gan?: Partial<GanNets>; cgan?: Partial<GanNets> };
 }
-export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs' | 'lrD' | 'lrG' | 'topK' | 'topKDecay' | 'realTarget' | 'lrDecay'>;
+export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs' | 'lrD' | 'lrG' | 'topK' | 'topKDecay' | 'realTarget' | 'lrDecay' | 'shiftReal'>;
 
 /** The settings that `variant` trains with: the shared ones, then its own entry in `nets`. */
 function variantSettings(s: GanSettings, variant: 'gan' | 'cgan'): GanSettings {
   return { ...s, ...s.nets[variant] };
 }
-const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9, lrDecay: 0,
+const FULL: GanSettings = { train: Infinity, test: 2000, epochs: 20, batch: 32, sizes: { latent: 64, g: 32, d: 32 }, judgeEpochs: 5, samples: 2000, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 5, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.999, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9, lrDecay: 0, shiftReal: 0,
   // The unconditional GAN's own networks: G twice as wide (dense 7·7·128, convT 64) and D without dropout scored 6.08 after 20 epochs
   // where the shared ones scored 5.40 (docs/experiments/gan-trials.md, third round); D's hidden dense 1024 (it then judges the whole
   // digit, not a linear sum of 10×10 patches) took that to 6.59 and Fréchet 29.2 to 19.9 (fourth round); G's Adam at 8e-4, four times D's,
   // and 30 epochs took it to 7.67 and Fréchet 8.03 (fifth round: at every epoch ahead of G at 4e-4, itself ahead of 2e-4; still short of 90 %).
   // The conditional GAN meets its targets with the shared ones.
   nets: { gan: { sizes: { latent: 64, g: 64, d: 32, dHidden: 1024 }, dropout: 0, lrG: 8e-4, epochs: 30 } } };
-const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9, lrDecay: 0, nets: {} };
+const QUICK: GanSettings = { train: 1500, test: 500, epochs: 2, batch: 32, sizes: { latent: 16, g: 8, d: 8 }, judgeEpochs: 1, samples: 500, variants: ['gan', 'cgan'], datasets: ['digits'], gridEvery: 1, lrD: 2e-4, lrG: 2e-4, gSteps: 1, ema: 0.99, dropout: 0.3, code: false, info: 0, topK: 1, topKDecay: 0.9, realTarget: 0.9, lrDecay: 0, shiftReal: 0, nets: {} };
 
 export interface GanRun {
   dataset: string; variant: string; epochs: number[]; dLoss: number[]; gLoss: number[];
@@ -302,7 +317,9 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
         // D step: B real images, then B generated ones (G in training mode, as in its own step).
         for (let r = 0; r < B; r++) {
           const i = order[b * B + r];
-          xd.set(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS);
+          if (s.shiftReal > 0) shiftImage(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), xd.subarray(r * PIXELS, (r + 1) * PIXELS),
+            intBelow(2 * s.shiftReal + 1, seed + 19, t, 2 * r) - s.shiftReal, intBelow(2 * s.shiftReal + 1, seed + 19, t, 2 * r + 1) - s.shiftReal);
+          else xd.set(train.x.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS);
           asked[r] = intBelow(CLASSES, seed + 7, t, r);
           if (cond) { yd[r] = train.y[i]; yd[B + r] = CLASSES; } else { yd[r] = s.realTarget; yd[B + r] = 0; }
         }
@@ -393,6 +410,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
     if (vs.topK < 1 && (v !== 'gan' || vs.code)) throw new RedeError(`gan: 'topK' (${vs.topK}) is for the unconditional GAN without 'code' (D's one logit ranks the samples), got variant ${v} with code ${vs.code}`);
     if (!(vs.topKDecay >= 0 && vs.topKDecay <= 1)) throw new RedeError(`gan: 'topKDecay' must be in [0, 1], got ${vs.topKDecay}`);
     if (!(vs.lrDecay >= 0 && vs.lrDecay <= 1)) throw new RedeError(`gan: 'lrDecay' must be in [0, 1] (a fraction of the run), got ${vs.lrDecay}`);
+    if (!(Number.isInteger(vs.shiftReal) && vs.shiftReal >= 0 && vs.shiftReal < 28)) throw new RedeError(`gan: 'shiftReal' must be a whole number of pixels in [0, 28), got ${vs.shiftReal}`);
     if (!(vs.realTarget > 0.5 && vs.realTarget <= 1)) throw new RedeError(`gan: 'realTarget' must be in (0.5, 1], got ${vs.realTarget}`);
     if (vs.info > 0 && (v !== 'gan' || !vs.code)) throw new RedeError(`gan: 'info' (${vs.info}) needs the unconditional GAN with 'code' (the InfoGAN steps read G's code), got variant ${v} with code ${vs.code}`);
   }
@@ -452,7 +470,7 @@ export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> 
       'for the conditional GAN also the fraction of samples that the classifier assigns to the class asked for.',
     settings: `${s.datasets.join(', ')}; ${Number.isFinite(s.train) ? `the first ${s.train}` : 'all'} training images. ` +
       `${netsLine(s)} ` +
-      `Adam ${ratesWords(s)}, β1 ${BETA1}; ${perVariant(s, (v) => v.realTarget < 1 ? `real targets ${v.realTarget} (one-sided smoothing)` : 'real targets 1')}${s.variants.includes('gan') && variantSettings(s, 'gan').topK < 1 ? `; the GAN's G trained on the top-k of its batch (Sinha et al. 2020: ν = max(${variantSettings(s, 'gan').topK}, ${variantSettings(s, 'gan').topKDecay}^epoch))` : ''}; batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${perVariant(s, (v) => v.lrDecay > 0 ? `, both rates falling linearly to 0 over the last ${pct(v.lrDecay)} of the steps` : '')}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
+      `Adam ${ratesWords(s)}, β1 ${BETA1}; ${perVariant(s, (v) => v.realTarget < 1 ? `real targets ${v.realTarget} (one-sided smoothing)` : 'real targets 1')}${s.variants.includes('gan') && variantSettings(s, 'gan').topK < 1 ? `; the GAN's G trained on the top-k of its batch (Sinha et al. 2020: ν = max(${variantSettings(s, 'gan').topK}, ${variantSettings(s, 'gan').topKDecay}^epoch))` : ''}; batch ${s.batch} real + ${s.batch} generated per D step, ${s.gSteps === 1 ? 'one G step' : `${s.gSteps} G steps`} per D step; ${epochsWords(s)}${perVariant(s, (v) => v.shiftReal > 0 ? `, real images shifted by up to ${v.shiftReal} pixels per axis` : '')}${perVariant(s, (v) => v.lrDecay > 0 ? `, both rates falling linearly to 0 over the last ${pct(v.lrDecay)} of the steps` : '')}${s.ema > 0 ? `; measured, drawn and saved: a moving average of G's weights (β ${s.ema}, batch norm re-estimated for it)` : ''}. ` +
       `Classifier: conv32-conv64-fc128, ${s.judgeEpochs} epochs of Adam; ${s.samples} samples and ${s.test} held-out images measured. Seed ${seed}.`,
     table,
     figures: [{ file: 'gan-curves.svg', svg, caption: 'Discriminator and generator losses per epoch, and the Fréchet distance of the samples to held-out real images.' }],

@@ -1,10 +1,10 @@
 // The GAN's networks (src/experiments/gan.ts): D's optional hidden dense layer sits between its convolutions and
-// its logits, and D without it is as before; the InfoGAN code reader and its steps; top-k training's selection; the rate decay.
+// its logits, and D without it is as before; the InfoGAN code reader and its steps; top-k training's selection; the rate decay; the real-image shift.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
 import { Engine } from '../../src/engine/engine';
-import { codeReaderConfig, discriminatorConfig, gan, generatorConfig, mostReal, rateFactor, tuned } from '../../src/experiments/gan';
+import { codeReaderConfig, discriminatorConfig, gan, generatorConfig, mostReal, rateFactor, shiftImage, tuned } from '../../src/experiments/gan';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,4 +71,15 @@ test('gan rate decay: constant, then linear to 0 over the last fraction of the s
   assert.deepEqual([0, 49, 50, 75, 99].map((t) => rateFactor(t, 100, 0.5)), [1, 1, 1, 0.5, 0.02]);
   assert.deepEqual([0, 50, 99].map((t) => rateFactor(t, 100, 0)), [1, 1, 1]);
   assert.deepEqual([0, 50].map((t) => rateFactor(t, 100, 1)), [1, 0.5]);
+});
+
+test('gan real-image shift: every pixel moves by (dx, dy), zeros come in, nothing wraps', () => {
+  const src = Float32Array.from({ length: 784 }, (_, i) => i + 1), dst = new Float32Array(784);
+  for (const [dx, dy] of [[0, 0], [2, -1], [-3, 2], [27, 0], [0, -27]]) {
+    shiftImage(src, dst, dx, dy);
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
+      const sx = x - dx, sy = y - dy, want = sx >= 0 && sx < 28 && sy >= 0 && sy < 28 ? src[sy * 28 + sx] : 0;
+      if (dst[y * 28 + x] !== want) assert.fail(`shift (${dx}, ${dy}) at (${x}, ${y}): ${dst[y * 28 + x]}, expected ${want}`);
+    }
+  }
 });
