@@ -24,12 +24,11 @@
 import { descI32, CONV_N, CONV_H, CONV_W, CONV_CIN, CONV_OH, CONV_OW, CONV_COUT, CONV_KH, CONV_KW, CONV_STRIDE_H,
   CONV_STRIDE_W, CONV_PAD_TOP, CONV_PAD_LEFT, CONV_DILATION_H, CONV_DILATION_W, CONV_GROUPS } from './abi';
 import { madd, at, align64 } from './simd';
+import { NB, packPanels, storeLanes, addLanes } from './panel';
 
 /** Pixels (forward, data) or taps (filter) per micro-tile. 4, not the GEMM's 5: with five, TurboFan keeps all five
  *  splats live at once and spills two of the ten accumulators to the stack on every step (seen in --print-wasm-code). */
 const MR: i32 = 4;
-/** Channels per micro-tile (two vectors) and packed panel width: the GEMM's NR. */
-const NB: i32 = 8;
 /** Zero bytes after a padded image: a filter remainder tile reads up to (MR − 1) floats past its last tap. */
 const SLACK: usize = 64;
 /** Output pixels per filter-gradient chunk (at least one output row): its x̃ rows and dy panel stay in L1. */
@@ -90,45 +89,6 @@ function padImage(src: usize, h: i32, w: i32, c: i32, top: i32, left: i32, hp: i
   for (let r = max(0, top); r < min(hp, h + top); r++) {
     memory.copy(at(dst, (<usize>r * wp + ixLo + left) * c), at(src, (<usize>(r - top) * w + ixLo) * c), bytes);
   }
-}
-
-/** dst[q][r][j] = src[r·ld + q·8 + j] for j < 8 (0 past cols): rows × cols → ⌈cols/8⌉ panels of rows × 8. */
-function packPanels(src: usize, rows: i32, cols: i32, ld: i32, dst: usize): void {
-  for (let q = 0; q < cols; q += NB) {
-    const nr = min(NB, cols - q);
-    for (let r = 0; r < rows; r++) {
-      const s = at(src, <usize>r * ld + q);
-      if (nr == NB) { v128.store(dst, v128.load(s)); v128.store(dst, v128.load(s, 16), 16); } else {
-        for (let j = 0; j < NB; j++) store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(s + (<usize>j << 2)) : 0);
-      }
-      dst += NB << 2;
-    }
-  }
-}
-
-/** Stores the first n (1..8) lanes of [lo, hi] at dst. */
-// @ts-ignore: decorator
-@inline function storeLanes(dst: usize, lo: v128, hi: v128, n: i32): void {
-  if (n >= 8) { v128.store(dst, lo); v128.store(dst, hi, 16); return; }
-  let v = lo;
-  if (n >= 4) { v128.store(dst, lo); v = hi; dst += 16; n -= 4; }
-  if (n > 0) v128.store32_lane(dst, v, 0);
-  if (n > 1) v128.store32_lane(dst, v, 1, 4);
-  if (n > 2) v128.store32_lane(dst, v, 2, 8);
-}
-
-/** dst[0..n) += the first n (1..8) lanes of [lo, hi]. */
-// @ts-ignore: decorator
-@inline function addLanes(dst: usize, lo: v128, hi: v128, n: i32): void {
-  if (n >= 8) {
-    v128.store(dst, f32x4.add(v128.load(dst), lo)); v128.store(dst, f32x4.add(v128.load(dst, 16), hi), 16);
-    return;
-  }
-  let v = lo;
-  if (n >= 4) { v128.store(dst, f32x4.add(v128.load(dst), lo)); v = hi; dst += 16; n -= 4; }
-  if (n > 0) store<f32>(dst, load<f32>(dst) + f32x4.extract_lane(v, 0));
-  if (n > 1) store<f32>(dst, load<f32>(dst, 4) + f32x4.extract_lane(v, 1), 4);
-  if (n > 2) store<f32>(dst, load<f32>(dst, 8) + f32x4.extract_lane(v, 2), 8);
 }
 
 /**
