@@ -14,8 +14,7 @@ import { Model } from '../src/api/model';
 import { Engine } from '../src/engine/engine';
 import { firstOf, imageSet } from '../src/experiments/images';
 import { greyGridPng } from '../src/viz/grid';
-import { judgeProbs, judgeReference, measuringClassifier, quality, type Judge } from '../src/experiments/gan';
-import { scoreFactors } from '../src/experiments/sample-quality';
+import { judgeReference, measuringClassifier, quality, type Judge, type Quality } from '../src/experiments/gan';
 import { normalAt } from '../src/data/rng';
 
 const args = process.argv.slice(2), at = args.indexOf('--cache');
@@ -38,11 +37,8 @@ if (cache && paths.every((f) => existsSync(f))) {
 }
 const ref = judgeReference(judge, train, test);
 console.log(`gan-score: classifier test accuracy ${(100 * judge.accuracy).toFixed(1)}%, real images' score ${ref.real.score.toFixed(2)}, real-vs-real Fréchet ${ref.realVsReal.toFixed(2)}`);
-const factors = (x: Float32Array): string => {
-  const f = scoreFactors(judgeProbs(judge, x).probs, x.length / 784, 10);
-  return `spread ${f.spread.toFixed(2)} ÷ doubt ${f.doubt.toFixed(3)}; wins per digit ${f.wins.join(' ')}`;
-};
-console.log(`held-out real images: ${factors(test.x)}`);
+const factors = (q: Quality): string => `spread ${q.spread.toFixed(2)} ÷ doubt ${q.doubt.toFixed(3)}; wins per digit ${q.wins.join(' ')}`;
+console.log(`held-out real images: ${factors(ref.real)}`);
 for (const f of args) {
   let x: Float32Array;
   if (f.endsWith('.rede')) {
@@ -56,5 +52,5 @@ for (const f of args) {
   if (x.length === 0 || x.length % 784 !== 0) throw new Error(`gan-score: ${f} holds ${x.length} floats, expected a positive multiple of 784`);
   const q = quality(judge, x, ref.reference);
   if (x.length >= 100 * 784) writeFileSync(`${f}.png`, greyGridPng(x.subarray(0, 100 * 784), 100, 28, 28, 10));
-  console.log(`${f}: score ${q.score.toFixed(2)} (${(100 * q.score / ref.real.score).toFixed(0)}% of real), Fréchet ${q.frechet.toFixed(1)}, n ${x.length / 784}; ${factors(x)}`);
+  console.log(`${f}: score ${q.score.toFixed(2)} (${(100 * q.score / ref.real.score).toFixed(0)}% of real), Fréchet ${q.frechet.toFixed(1)}, n ${x.length / 784}; ${factors(q)}`);
 }

@@ -18,6 +18,7 @@ import type { Dataset } from '../data/dataset';
 import { normalAt, permutation, intBelow } from '../data/rng';
 import { Engine } from '../engine/engine';
 import { RedeError } from '../engine/errors';
+import { checkNumber, checkOptions } from '../engine/options';
 import { writeFileAtomic } from '../io/atomic';
 import { argmaxRows } from '../model/classify';
 import type { LayerConfig, ModelConfig } from '../model/config';
@@ -29,7 +30,7 @@ import {
 } from './report';
 import { WeightAverage } from './gan-average';
 import { firstOf, imageSet } from './images';
-import { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
+import { frechetDistance, gaussianOf, scoreFactors } from './sample-quality';
 
 const PIXELS = 784, CLASSES = 10;
 
@@ -116,12 +117,13 @@ async function trainJudge(e: Engine, train: Dataset, test: Dataset, epochs: numb
 }
 
 /** The measuring classifier's p(y|x) rows and penultimate features of images x. */
-export function judgeProbs(j: Judge, x: Float32Array): { probs: Float32Array; features: Float32Array } {
+function judgeProbs(j: Judge, x: Float32Array): { probs: Float32Array; features: Float32Array } {
   const features = j.features.predict(x, { batchSize: 250 });
   return { probs: j.head.predict(features, { batchSize: 250 }), features }; // the head ends in a softmax
 }
 
-export interface Quality { score: number; frechet: number; classAccuracy?: number }
+/** A set of images' measures: the classifier score as spread ÷ doubt with each digit's wins (scoreFactors), Fréchet distance. */
+export interface Quality { score: number; spread: number; doubt: number; wins: number[]; frechet: number; classAccuracy?: number }
 
 /**
  * The measuring classifier trained on `train`, and its reference: the Gaussian of its features of the held-out
@@ -136,17 +138,22 @@ export async function measuringClassifier(e: Engine, train: Dataset, test: Datas
 
 /** A trained classifier's reference (see measuringClassifier). */
 export function judgeReference(judge: Judge, train: Dataset, test: Dataset): { reference: FeatureGaussian; real: Quality; realVsReal: number } {
-  const reference = gaussianOf(judgeProbs(judge, test.x).features, test.y.length, 128);
-  const real = quality(judge, test.x, reference, test.y);
+  const judged = judgeProbs(judge, test.x), reference = gaussianOf(judged.features, test.y.length, 128);
+  const real = qualityOf(judged, reference, test.y);
   const sameSize = firstOf(train, test.y.length);
   const realVsReal = frechetDistance(gaussianOf(judgeProbs(judge, sameSize.x).features, sameSize.y.length, 128), reference, 128);
   return { reference, real, realVsReal };
 }
 
 /** The classifier score and Fréchet distance of images x [n, 784] in [0, 1] (and class accuracy against `classes`). */
-export function quality(j: Judge, x: Float32Array, reference: { mean: Float64Array; cov: Float64Array }, classes?: Int32Array): Quality {
-  const n = x.length / PIXELS, { probs, features } = judgeProbs(j, x);
-  const q: Quality = { score: classifierScore(probs, n, CLASSES), frechet: frechetDistance(gaussianOf(features, n, 128), reference, 128) };
+export function quality(j: Judge, x: Float32Array, reference: FeatureGaussian, classes?: Int32Array): Quality {
+  return qualityOf(judgeProbs(j, x), reference, classes);
+}
+
+/** quality() of images the classifier has already seen: its p(y|x) rows and features. */
+function qualityOf({ probs, features }: { probs: Float32Array; features: Float32Array }, reference: FeatureGaussian, classes?: Int32Array): Quality {
+  const n = probs.length / CLASSES, f = scoreFactors(probs, n, CLASSES);
+  const q: Quality = { score: f.spread / f.doubt, ...f, frechet: frechetDistance(gaussianOf(features, n, 128), reference, 128) };
   if (classes) {
     const best = argmaxRows(probs, CLASSES);
     let hits = 0;
@@ -189,8 +196,8 @@ export function rateFactor(t: number, T: number, decay: number): number {
 /** dst ← the 28×28 image src moved by dx pixels right and dy down, zeros where nothing moves in. */
 export function shiftImage(src: Float32Array, dst: Float32Array, dx: number, dy: number): void {
   dst.fill(0);
+  const x0 = Math.max(0, dx), x1 = Math.min(28, 28 + dx);
   for (let y = Math.max(0, dy); y < Math.min(28, 28 + dy); y++) {
-    const x0 = Math.max(0, dx), x1 = Math.min(28, 28 + dx);
     dst.set(src.subarray((y - dy) * 28 + x0 - dx, (y - dy) * 28 + x1 - dx), y * 28 + x0);
   }
 }
@@ -240,7 +247,9 @@ export interface GanSettings {
   /** Networks and settings of one variant that differ from the shared ones (a variant's own entry wins). */
   nets: { gan?: Partial<GanNets>; cgan?: Partial<GanNets> };
 }
-export type GanNets = Pick<GanSettings, 'sizes' | 'dropout' | 'code' | 'info' | 'epochs' | 'lrD' | 'lrG' | 'topK' | 'topKDecay' | 'realTarget' | 'lrDecay' | 'shiftReal'>;
+/** The settings a variant may have of its own (`nets.gan`, `nets.cgan`). */
+const NET_KEYS = ['sizes', 'dropout', 'code', 'info', 'epochs', 'lrD', 'lrG', 'topK', 'topKDecay', 'realTarget', 'lrDecay', 'shiftReal'] as const satisfies readonly (keyof GanSettings)[];
+export type GanNets = Pick<GanSettings, typeof NET_KEYS[number]>;
 
 /** The settings that `variant` trains with: the shared ones, then its own entry in `nets`. */
 function variantSettings(s: GanSettings, variant: 'gan' | 'cgan'): GanSettings {
@@ -403,17 +412,24 @@ export function tuned(base: GanSettings, tune: Partial<GanSettings>): GanSetting
 export async function gan(o: ExperimentOptions = {}, tune: Partial<GanSettings> = {}): Promise<ExperimentResult> {
   const t0 = now();
   const quick = o.quick ?? false, seed = o.seed ?? 1, log = o.log ?? (() => {});
+  // A misspelt override would otherwise be ignored and the report would state settings that did not run.
+  checkOptions('gan', tune, Object.keys(FULL));
+  for (const [v, own] of Object.entries(tune.nets ?? {})) {
+    if (v !== 'gan' && v !== 'cgan') throw new RedeError(`gan: nets has an entry '${v}', expected 'gan' or 'cgan'`);
+    checkOptions(`gan nets.${v}`, own, NET_KEYS);
+  }
   const s = tuned(quick ? QUICK : FULL, tune);
   const outDir = o.outDir ?? DEFAULT_OUT_DIR;
   mkdirSync(outDir, { recursive: true });
   for (const v of s.variants) {
     const vs = variantSettings(s, v);
-    if (!(vs.topK > 0 && vs.topK <= 1)) throw new RedeError(`gan: 'topK' must be in (0, 1] (1: off), got ${vs.topK}`);
+    const where = `gan (${v})`;
+    checkNumber(where, 'topK', vs.topK, { min: 0, exclusiveMin: true, max: 1 });
+    checkNumber(where, 'topKDecay', vs.topKDecay, { min: 0, max: 1 });
+    checkNumber(where, 'lrDecay', vs.lrDecay, { min: 0, max: 1 });
+    checkNumber(where, 'shiftReal', vs.shiftReal, { min: 0, max: 27, integer: true });
+    checkNumber(where, 'realTarget', vs.realTarget, { min: 0.5, exclusiveMin: true, max: 1 });
     if (vs.topK < 1 && (v !== 'gan' || vs.code)) throw new RedeError(`gan: 'topK' (${vs.topK}) is for the unconditional GAN without 'code' (D's one logit ranks the samples), got variant ${v} with code ${vs.code}`);
-    if (!(vs.topKDecay >= 0 && vs.topKDecay <= 1)) throw new RedeError(`gan: 'topKDecay' must be in [0, 1], got ${vs.topKDecay}`);
-    if (!(vs.lrDecay >= 0 && vs.lrDecay <= 1)) throw new RedeError(`gan: 'lrDecay' must be in [0, 1] (a fraction of the run), got ${vs.lrDecay}`);
-    if (!(Number.isInteger(vs.shiftReal) && vs.shiftReal >= 0 && vs.shiftReal < 28)) throw new RedeError(`gan: 'shiftReal' must be a whole number of pixels in [0, 28), got ${vs.shiftReal}`);
-    if (!(vs.realTarget > 0.5 && vs.realTarget <= 1)) throw new RedeError(`gan: 'realTarget' must be in (0.5, 1], got ${vs.realTarget}`);
     if (vs.info > 0 && (v !== 'gan' || !vs.code)) throw new RedeError(`gan: 'info' (${vs.info}) needs the unconditional GAN with 'code' (the InfoGAN steps read G's code), got variant ${v} with code ${vs.code}`);
   }
   const e = await Engine.create();

@@ -19,7 +19,7 @@ export { autoencoderVsPca, encoderConfig, decoderConfig, convEncoderConfig, conv
 export { gan, generatorConfig, discriminatorConfig } from './gan';
 export { addingProblem, addingData, addingModel, CELLS } from './adding-problem';
 export { captioning } from './captioning';
-export { classifierScore, frechetDistance, gaussianOf } from './sample-quality';
+export { classifierScore, frechetDistance, gaussianOf, scoreFactors } from './sample-quality';
 export { fitPca, projectPca, covariance, topEigen, jacobiEigen, type Pca } from './pca';
 
 export const EXPERIMENTS: Record<string, { run: (o: ExperimentOptions) => Promise<ExperimentResult>; what: string }> = {

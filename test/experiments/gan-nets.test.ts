@@ -1,5 +1,5 @@
 // The GAN's networks (src/experiments/gan.ts): D's optional hidden dense layer sits between its convolutions and
-// its logits, and D without it is as before; the InfoGAN code reader and its steps; top-k training's selection; the rate decay; the real-image shift.
+// its logits, and D without it is as before; the InfoGAN code reader and its steps; top-k training's selection; the rate decay; the real-image shift; overrides checked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../../src/api/model';
@@ -63,8 +63,15 @@ test('gan top-k training: mostReal keeps the noise rows whose images D rates hig
   assert.deepEqual(Array.from(kept), best.flatMap((r) => Array.from(z.subarray(r * 4, (r + 1) * 4))));
   assert.throws(() => mostReal(G, D, z, 9, 0), /mostReal: keep must be an integer in \[1, 8\], got 9/);
   await assert.rejects(gan({}, { variants: ['cgan'], topK: 0.5, nets: {} }), /gan: 'topK' \(0\.5\) is for the unconditional GAN without 'code'.*got variant cgan/);
-  await assert.rejects(gan({}, { variants: ['gan'], topK: 0, nets: {} }), /gan: 'topK' must be in \(0, 1\] \(1: off\), got 0/);
-  await assert.rejects(gan({}, { variants: ['gan'], realTarget: 0.2, nets: {} }), /gan: 'realTarget' must be in \(0\.5, 1\], got 0\.2/);
+  await assert.rejects(gan({}, { variants: ['gan'], topK: 0, nets: {} }), /gan \(gan\): topK must be a finite number > 0 and ≤ 1, got 0/);
+  await assert.rejects(gan({}, { variants: ['gan'], realTarget: 0.2, nets: {} }), /gan \(gan\): realTarget must be a finite number > 0\.5 and ≤ 1, got 0\.2/);
+  await assert.rejects(gan({}, { variants: ['gan'], nets: { gan: { shiftReal: 1.5 } } }), /gan \(gan\): shiftReal must be an integer ≥ 0 and ≤ 27, got 1\.5/);
+});
+
+test('gan overrides: a misspelt setting, in the settings or in a variant\'s nets entry, is refused before any work', async () => {
+  await assert.rejects(gan({}, { topk: 0.5 } as never), /gan: unknown option 'topk' \(did you mean 'topK'\?\)/);
+  await assert.rejects(gan({}, { nets: { gan: { lrg: 1e-3 } } } as never), /gan nets\.gan: unknown option 'lrg' \(did you mean 'lrG'\?\)/);
+  await assert.rejects(gan({}, { nets: { dcgan: {} } } as never), /gan: nets has an entry 'dcgan', expected 'gan' or 'cgan'/);
 });
 
 test('gan rate decay: constant, then linear to 0 over the last fraction of the steps', () => {
