@@ -7,6 +7,8 @@
 // how many samples each digit wins; the held-out real images first, for reference.
 //   node --import tsx scripts/gan-score.mts [--cache DIR] SAMPLES.f32|GENERATOR.rede ...
 // --cache DIR keeps the trained classifier in DIR (judge-features.rede, judge-head.rede) for later calls.
+// --truncation T1,T2,... also scores each generator with its noise truncated to [-T, T] (truncatedNormalAt: the
+// same draws where they fall inside), one line per T — how much surer samples get for how much less variety.
 // Each file's first 100 images are drawn beside it as FILE.png (a 10 × 10 grid).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,10 +17,13 @@ import { Engine } from '../src/engine/engine';
 import { firstOf, imageSet } from '../src/experiments/images';
 import { greyGridPng } from '../src/viz/grid';
 import { judgeReference, measuringClassifier, quality, type Judge, type Quality } from '../src/experiments/gan';
-import { normalAt } from '../src/data/rng';
+import { normalAt, truncatedNormalAt } from '../src/data/rng';
 
 const args = process.argv.slice(2), at = args.indexOf('--cache');
 const cache = at >= 0 ? args.splice(at, 2)[1] : null;
+const tAt = args.indexOf('--truncation');
+const taus = tAt >= 0 ? args.splice(tAt, 2)[1].split(',').map(Number) : [];
+for (const t of taus) if (!(t >= 0.25)) throw new Error(`gan-score: --truncation takes values ≥ 0.25, got ${t}`);
 if (args.length === 0) throw new Error('gan-score: give one or more sample files (n × 784 float32), got none');
 const e = await Engine.create();
 const data = await imageSet('digits');
@@ -39,18 +44,20 @@ const ref = judgeReference(judge, train, test);
 console.log(`gan-score: classifier test accuracy ${(100 * judge.accuracy).toFixed(1)}%, real images' score ${ref.real.score.toFixed(2)}, real-vs-real Fréchet ${ref.realVsReal.toFixed(2)}`);
 const factors = (q: Quality): string => `spread ${q.spread.toFixed(2)} ÷ doubt ${q.doubt.toFixed(3)}; wins per digit ${q.wins.join(' ')}`;
 console.log(`held-out real images: ${factors(ref.real)}`);
-for (const f of args) {
-  let x: Float32Array;
-  if (f.endsWith('.rede')) {
-    const G = await Model.fromBytes(readFileSync(f), { engine: e }), latent = G.config.input[0] as number;
-    if (G.config.input.length !== 1) throw new Error(`gan-score: ${f} takes input ${JSON.stringify(G.config.input)}, expected a noise vector [latent]`);
-    x = G.predict(Float32Array.from({ length: 2000 * latent }, (_, i) => normalAt(77, 0, i)), { batchSize: 250 });
-  } else {
-    const b = readFileSync(f);
-    x = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  }
+const score = (f: string, x: Float32Array): void => {
   if (x.length === 0 || x.length % 784 !== 0) throw new Error(`gan-score: ${f} holds ${x.length} floats, expected a positive multiple of 784`);
   const q = quality(judge, x, ref.reference);
   if (x.length >= 100 * 784) writeFileSync(`${f}.png`, greyGridPng(x.subarray(0, 100 * 784), 100, 28, 28, 10));
   console.log(`${f}: score ${q.score.toFixed(2)} (${(100 * q.score / ref.real.score).toFixed(0)}% of real), Fréchet ${q.frechet.toFixed(1)}, n ${x.length / 784}; ${factors(q)}`);
+};
+for (const f of args) {
+  if (f.endsWith('.rede')) {
+    const G = await Model.fromBytes(readFileSync(f), { engine: e }), latent = G.config.input[0] as number;
+    if (G.config.input.length !== 1) throw new Error(`gan-score: ${f} takes input ${JSON.stringify(G.config.input)}, expected a noise vector [latent]`);
+    score(f, G.predict(Float32Array.from({ length: 2000 * latent }, (_, i) => normalAt(77, 0, i)), { batchSize: 250 }));
+    for (const t of taus) score(`${f}.truncated-${t}`, G.predict(Float32Array.from({ length: 2000 * latent }, (_, i) => truncatedNormalAt(t, 77, 0, i)), { batchSize: 250 }));
+  } else {
+    const b = readFileSync(f);
+    score(f, new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+  }
 }

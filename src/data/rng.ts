@@ -43,6 +43,21 @@ export function normalAt(seed: number, a = 0, b = 0): number {
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
+/**
+ * A standard normal truncated to [-tau, tau] from (seed, a, b): Box–Muller draw k on the uniforms at c = 2k and
+ * 2k + 1, the first that falls inside (draw 0 is normalAt's, so a value already inside is unchanged). GANs sample
+ * their noise this way to trade variety for surer samples (the "truncation trick", Brock et al. 2019).
+ * tau ≥ 0.25 keeps ≥ 20 % of draws, about five tries at worst on average.
+ */
+export function truncatedNormalAt(tau: number, seed: number, a = 0, b = 0): number {
+  if (!(tau >= 0.25)) throw new RangeError(`truncatedNormalAt: tau must be ≥ 0.25, got ${tau}`);
+  for (let k = 0; ; k++) {
+    const u1 = (hash4(seed, a, b, 2 * k) + 1) / TWO_POW_32, u2 = hash4(seed, a, b, 2 * k + 1) / TWO_POW_32;
+    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    if (Math.abs(z) <= tau) return z;
+  }
+}
+
 /** An integer uniform in [0, n) (n < 2^32; bias at most n / 2^32) from (seed, a, b, c). */
 export function intBelow(n: number, seed: number, a = 0, b = 0, c = 0): number {
   return Math.floor(uniform01(seed, a, b, c) * n);

@@ -38,12 +38,18 @@ export interface GanSizes {
   latent: number; g: number; d: number;
   /** Units of a dense layer (leaky ReLU) between D's convolutions and its logits (0 or absent: none). */
   dHidden?: number;
+  /**
+   * Filters of a stride-1 5×5 conv2d_transpose (→ BN → ReLU) at 7×7 between G's dense layer and its first
+   * upsampling, as TensorFlow's DCGAN tutorial has (0 or absent: none): G one layer deeper.
+   */
+  gMid?: number;
 }
 
-/** G: [latent (+ one-hot class)] → dense 7·7·2g → BN → ReLU → [7,7,2g] → convT g k4 s2 → BN → ReLU → convT 1 k4 s2 → sigmoid. */
+/** G: [latent (+ one-hot class)] → dense 7·7·2g → BN → ReLU → [7,7,2g] → [convT gMid k5 s1 → BN → ReLU] → convT g k4 s2 → BN → ReLU → convT 1 k4 s2 → sigmoid. */
 export function generatorConfig(s: GanSizes, conditional: boolean, name = conditional ? 'cgan-generator' : 'gan-generator'): ModelConfig {
   const layers: LayerConfig[] = [
     { type: 'dense', units: 7 * 7 * 2 * s.g, useBias: false }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'reshape', shape: [7, 7, 2 * s.g] },
+    ...(s.gMid ? [{ type: 'conv2d_transpose', filters: s.gMid, kernel: 5, stride: 1, padding: 'same', useBias: false }, { type: 'batchnorm' }, { type: 'relu' }] : []),
     { type: 'conv2d_transpose', filters: s.g, kernel: 4, stride: 2, padding: 'same', useBias: false }, { type: 'batchnorm' }, { type: 'relu' },
     { type: 'conv2d_transpose', filters: 1, kernel: 4, stride: 2, padding: 'same' }, { type: 'sigmoid' },
   ] as LayerConfig[];
@@ -374,7 +380,7 @@ async function trainGan(e: Engine, variant: 'gan' | 'cgan', shared: GanSettings,
 /** G and D of each variant, in words (one sentence when they share their sizes). */
 function netsLine(s: GanSettings): string {
   const words = (v: GanSettings, cgan: boolean | null) =>
-    `G: noise ${v.sizes.latent}${cgan === true ? ' + one-hot class' : v.code ? ` + one-hot code (${CLASSES} values drawn uniformly, no label)` : cgan === null && s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * v.sizes.g} → BN → ReLU → conv2d_transpose ${v.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
+    `G: noise ${v.sizes.latent}${cgan === true ? ' + one-hot class' : v.code ? ` + one-hot code (${CLASSES} values drawn uniformly, no label)` : cgan === null && s.variants.includes('cgan') ? ' (+ one-hot class)' : ''} → dense 7·7·${2 * v.sizes.g} → BN → ReLU → ${v.sizes.gMid ? `conv2d_transpose ${v.sizes.gMid} (5×5, stride 1) → BN → ReLU → ` : ''}conv2d_transpose ${v.sizes.g} (4×4, stride 2) → BN → ReLU → ` +
     `conv2d_transpose 1 (4×4, stride 2) → sigmoid. D: conv ${v.sizes.d} and ${2 * v.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, ${v.sizes.dHidden ? `dense ${v.sizes.dHidden} with leaky ReLU 0.2, ` : ''}${v.dropout > 0 ? `dropout ${v.dropout}` : 'no dropout'}, ` +
     `dense (${cgan === true ? 'K + 1 class logits' : cgan === false ? '1 logit' : '1 logit; K + 1 classes for the conditional GAN'}).` +
     (v.code && v.info > 0 ? ` Q (InfoGAN): conv ${v.sizes.d} and ${2 * v.sizes.d} (4×4, stride 2) with leaky ReLU 0.2, dense 128, ${CLASSES} code logits; Q, and G through Q, trained to recover the code (Adam lr ${v.info}).` : '');

@@ -40,6 +40,15 @@ test('generate: a 10 × 10 grid of a conditional generator, a row per class; one
   assert.deepEqual(await readFile(out), a);
   await rede('generate', '--model', join(dir, 'cgan.rede'), '--classes', '10', '--class', '3', '--count', '12', '--cols', '6', '--scale', '1', '--seed', '2', '--out', out);
   assert.notDeepEqual(await readFile(out), a);
+  // Truncated noise: other samples than the plain draw, the same ones again for the same T, said in the report.
+  const cut = ['generate', '--model', join(dir, 'cgan.rede'), '--classes', '10', '--class', '3', '--count', '12', '--cols', '6', '--scale', '1', '--truncation', '0.5', '--out', out];
+  const t = await rede(...cut);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out, /class 3, noise truncated to ±0\.5\n$/);
+  const b = await readFile(out);
+  assert.notDeepEqual(b, a);
+  await rede(...cut);
+  assert.deepEqual(await readFile(out), b);
 });
 
 test('generate refuses what it cannot draw, naming the option or the model', async () => {
@@ -50,6 +59,7 @@ test('generate refuses what it cannot draw, naming the option or the model', asy
     [['--model', join(dir, 'cgan.rede'), '--out', out, '--class', '2'], /--class needs --classes/],
     [['--model', join(dir, 'cgan.rede'), '--out', out, '--classes', '10', '--class', '10'], /--class must be an integer in \[0, 9\], got 10/],
     [['--model', join(dir, 'cgan.rede'), '--out', out, '--count', '0'], /--count must be an integer in \[1, 10000\], got 0/],
+    [['--model', join(dir, 'cgan.rede'), '--out', out, '--truncation', '0.1'], /--truncation must be .*0\.25.*, got 0\.1/],
     [['--model', join(dir, 'flat.rede'), '--out', out], /makes \[10\], expected grey images \[h, w, 1\]/],
     [['--model', join(dir, 'cgan.rede'), '--out', out, '--classes', '18'], /has 18 inputs, not enough for --classes 18 plus noise/],
     [['--model', join(dir, 'cgan.rede'), '--out', join(dir, 'missing', 'x.png')], /--out/],

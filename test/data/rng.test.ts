@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hash4, uniform01, normalAt, CounterRng, permutation, intBelow } from '../../src/data/rng';
+import { hash4, uniform01, normalAt, truncatedNormalAt, CounterRng, permutation, intBelow } from '../../src/data/rng';
 import { glorotUniform, glorotNormal, heUniform, heNormal, fans } from '../../src/init';
 
 function moments(a: ArrayLike<number>): { mean: number; variance: number } {
@@ -51,6 +51,21 @@ test('normals: mean 0, variance 1, tails plausible; CounterRng streams are repro
   const g = new CounterRng(4), nz = Float64Array.from({ length: 20000 }, () => g.normal(2, 3));
   const m = moments(nz);
   assert.ok(Math.abs(m.mean - 2) < 0.1 && Math.abs(m.variance - 9) < 0.4, `${m.mean} ${m.variance}`);
+});
+
+test('truncated normals stay inside ±tau, keep normalAt\'s draw when it is inside, and have the truncated variance', () => {
+  // Var of N(0, 1) cut to [-t, t]: 1 - 2 t φ(t) / (2 Φ(t) - 1); t = 1: 0.2911, t = 2: 0.7737.
+  for (const [tau, variance] of [[1, 0.2911], [2, 0.7737]]) {
+    const n = 40_000, z = Float64Array.from({ length: n }, (_, i) => truncatedNormalAt(tau, 5, 1, i));
+    assert.ok(z.every((v) => Math.abs(v) <= tau), `tau ${tau}: a draw outside`);
+    const m = moments(z);
+    assert.ok(Math.abs(m.mean) < 0.01 && Math.abs(m.variance - variance) < 0.01, `tau ${tau}: mean ${m.mean}, variance ${m.variance}, expected ${variance}`);
+    let same = 0, inside = 0;
+    for (let i = 0; i < 2000; i++) if (Math.abs(normalAt(5, 1, i)) <= tau) { inside++; same += truncatedNormalAt(tau, 5, 1, i) === normalAt(5, 1, i) ? 1 : 0; }
+    assert.equal(same, inside);
+  }
+  assert.throws(() => truncatedNormalAt(0.2, 1), /tau must be ≥ 0.25, got 0.2/);
+  assert.throws(() => truncatedNormalAt(NaN, 1), /tau must be ≥ 0.25, got NaN/);
 });
 
 test('permutation is a permutation, a pure function of its seed words', () => {

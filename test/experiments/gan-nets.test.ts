@@ -21,6 +21,18 @@ test('gan discriminator: dHidden adds dense dHidden → leaky ReLU before the lo
   assert.equal(b.predict(new Float32Array(2 * 784)).length, 2); // one logit per image
 });
 
+test('gan generator: gMid adds a stride-1 5×5 conv2d_transpose → BN → ReLU at 7×7; without it G is unchanged; both make 28×28 images', async () => {
+  const e = await Engine.create(), sizes = { latent: 4, g: 4, d: 4 };
+  const plain = generatorConfig(sizes, false), mid = generatorConfig({ ...sizes, gMid: 3 }, false);
+  const ups = ['conv2d_transpose', 'batchnorm', 'relu', 'conv2d_transpose', 'sigmoid'];
+  assert.deepEqual(plain.layers.map((l) => l.type), ['dense', 'batchnorm', 'relu', 'reshape', ...ups]);
+  assert.deepEqual(mid.layers.map((l) => l.type), ['dense', 'batchnorm', 'relu', 'reshape', 'conv2d_transpose', 'batchnorm', 'relu', ...ups]);
+  const [a, b] = await Promise.all([plain, mid].map((c) => Model.create(c, { engine: e, seed: 1 })));
+  // The middle layer: 25·8·3 weights (no bias) and BN's 2·3 trained; the next conv2d_transpose reads 3 channels instead of 8.
+  assert.equal(b.paramCount - a.paramCount, 25 * 8 * 3 + 2 * 3 + 16 * 4 * (3 - 8));
+  assert.equal(b.predict(new Float32Array(2 * 4)).length, 2 * 784);
+});
+
 test('gan code reader (InfoGAN Q): image → K code logits; info without the code is refused before any work', async () => {
   const e = await Engine.create(), q = await Model.create(codeReaderConfig({ latent: 4, g: 4, d: 4 }), { engine: e, seed: 1 });
   assert.equal(q.predict(new Float32Array(3 * 784)).length, 3 * 10);
