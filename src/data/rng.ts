@@ -33,27 +33,28 @@ export function uniformAt(lo: number, hi: number, seed: number, a = 0, b = 0, c 
   return lo + (hi - lo) * uniform01(seed, a, b, c);
 }
 
-/**
- * Standard normal from (seed, a, b): Box–Muller on two uniforms drawn at c = 0 and c = 1.
- * u1 is taken in (0, 1] so log(u1) is finite.
- */
-export function normalAt(seed: number, a = 0, b = 0): number {
-  const u1 = (hash4(seed, a, b, 0) + 1) / TWO_POW_32;
-  const u2 = hash4(seed, a, b, 1) / TWO_POW_32;
+/** Box–Muller draw k of (seed, a, b), on the uniforms at c = 2k and 2k + 1 (u1 in (0, 1], so log(u1) is finite). */
+function boxMuller(seed: number, a: number, b: number, k: number): number {
+  const u1 = (hash4(seed, a, b, 2 * k) + 1) / TWO_POW_32;
+  const u2 = hash4(seed, a, b, 2 * k + 1) / TWO_POW_32;
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
+/** Standard normal from (seed, a, b): Box–Muller draw 0 (the uniforms at c = 0 and c = 1). */
+export function normalAt(seed: number, a = 0, b = 0): number {
+  return boxMuller(seed, a, b, 0);
+}
+
 /**
- * A standard normal truncated to [-tau, tau] from (seed, a, b): Box–Muller draw k on the uniforms at c = 2k and
- * 2k + 1, the first that falls inside (draw 0 is normalAt's, so a value already inside is unchanged). GANs sample
+ * A standard normal truncated to [-tau, tau] from (seed, a, b): the first Box–Muller draw k = 0, 1, ... that falls
+ * inside (draw 0 is normalAt's, so a value already inside is unchanged, and tau = Infinity is normalAt). GANs sample
  * their noise this way to trade variety for surer samples (the "truncation trick", Brock et al. 2019).
  * tau ≥ 0.25 keeps ≥ 20 % of draws, about five tries at worst on average.
  */
 export function truncatedNormalAt(tau: number, seed: number, a = 0, b = 0): number {
   if (!(tau >= 0.25)) throw new RangeError(`truncatedNormalAt: tau must be ≥ 0.25, got ${tau}`);
   for (let k = 0; ; k++) {
-    const u1 = (hash4(seed, a, b, 2 * k) + 1) / TWO_POW_32, u2 = hash4(seed, a, b, 2 * k + 1) / TWO_POW_32;
-    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    const z = boxMuller(seed, a, b, k);
     if (Math.abs(z) <= tau) return z;
   }
 }

@@ -64,6 +64,7 @@ test('truncated normals stay inside ±tau, keep normalAt\'s draw when it is insi
     for (let i = 0; i < 2000; i++) if (Math.abs(normalAt(5, 1, i)) <= tau) { inside++; same += truncatedNormalAt(tau, 5, 1, i) === normalAt(5, 1, i) ? 1 : 0; }
     assert.equal(same, inside);
   }
+  for (let i = 0; i < 100; i++) assert.equal(truncatedNormalAt(Infinity, 5, 1, i), normalAt(5, 1, i)); // no cut: normalAt
   assert.throws(() => truncatedNormalAt(0.2, 1), /tau must be ≥ 0.25, got 0.2/);
   assert.throws(() => truncatedNormalAt(NaN, 1), /tau must be ≥ 0.25, got NaN/);
 });

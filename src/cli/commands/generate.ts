@@ -3,7 +3,7 @@
 // a one-hot class in its last --classes inputs; its output is a grey image [h, w, 1] with values in [0, 1].
 import { RedeError } from '../../engine/errors';
 import { Model } from '../../api/model';
-import { normalAt, truncatedNormalAt } from '../../data/rng';
+import { truncatedNormalAt } from '../../data/rng';
 import { writeFileAtomic } from '../../io/atomic';
 import { numelOf } from '../../layers/layer';
 import { greyGridPng } from '../../viz/grid';
@@ -49,7 +49,7 @@ export async function generate(argv: string[], io: Io): Promise<void> {
   if (latent < 1) throw new RedeError(`generate: ${v.model} has ${inputs} inputs, not enough for --classes ${classes} plus noise`);
   const z = new Float32Array(count * inputs), per = Math.max(1, Math.ceil(count / Math.max(1, classes)));
   for (let i = 0; i < count; i++) {
-    for (let j = 0; j < latent; j++) z[i * inputs + j] = tau === Infinity ? normalAt(seed, i, j) : truncatedNormalAt(tau, seed, i, j);
+    for (let j = 0; j < latent; j++) z[i * inputs + j] = truncatedNormalAt(tau, seed, i, j); // tau = Infinity: normalAt's draw
     if (classes) z[i * inputs + latent + (only >= 0 ? only : Math.min(classes - 1, Math.floor(i / per)))] = 1;
   }
   const x = g.predict(z);
